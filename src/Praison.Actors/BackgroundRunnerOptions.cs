@@ -1,0 +1,54 @@
+namespace Praison.Actors;
+
+/// <summary>Settings of one <see cref="BackgroundRunner"/>. Defaults follow praisonai's Background Tasks page.</summary>
+public sealed class BackgroundRunnerOptions
+{
+    public const int DefaultMaxConcurrentTasks = 5;
+    public const int DefaultMaxQueued = 100_000;
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
+    public static readonly TimeSpan DefaultCleanupDelay = TimeSpan.FromSeconds(3600);
+
+    /// <summary>Tasks running at once on this node; the rest wait in FIFO order.</summary>
+    public int MaxConcurrentTasks { get; init; } = DefaultMaxConcurrentTasks;
+
+    /// <summary>Tasks waiting for a slot; a submission past this is rejected with <see cref="TaskRejectedException"/>.</summary>
+    public int MaxQueued { get; init; } = DefaultMaxQueued;
+
+    public TimeSpan DefaultTaskTimeout { get; init; } = DefaultTimeout;
+
+    public TimeSpan CleanupDelay { get; init; } = DefaultCleanupDelay;
+
+    /// <summary>The largest stored result or input, in UTF-8 bytes of JSON.</summary>
+    public int MaxPayloadBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>How long a handle waits for the runtime to answer a status, cancel or list call.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The recipes this runner can run.</summary>
+    public RecipeRegistry Recipes { get; init; } = new();
+
+    /// <summary>Name of the supervisor actor; two runners in one ActorSystem need different names.</summary>
+    public string ActorName { get; init; } = "praison-tasks";
+
+    /// <summary>Journal plugin id for task events; null uses the ActorSystem's default journal.</summary>
+    public string? JournalPluginId { get; init; }
+
+    /// <summary>Snapshot-store plugin id; null uses the ActorSystem's default.</summary>
+    public string? SnapshotPluginId { get; init; }
+
+    internal void Validate()
+    {
+        if (MaxConcurrentTasks <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentTasks), MaxConcurrentTasks, "MaxConcurrentTasks must be at least 1.");
+        if (MaxQueued <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxQueued), MaxQueued, "MaxQueued must be at least 1.");
+        if (DefaultTaskTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(DefaultTaskTimeout), DefaultTaskTimeout, "DefaultTaskTimeout must be positive.");
+        if (CleanupDelay < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(CleanupDelay), CleanupDelay, "CleanupDelay must not be negative.");
+        if (MaxPayloadBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxPayloadBytes), MaxPayloadBytes, "MaxPayloadBytes must be positive.");
+        if (string.IsNullOrWhiteSpace(ActorName))
+            throw new ArgumentException("ActorName must not be empty.", nameof(ActorName));
+    }
+}

@@ -1,0 +1,23 @@
+using Akka.Actor;
+
+namespace Praison.Actors.Messages;
+
+/// <summary>Messages to the TaskSupervisor: admission, slots, the listing index.</summary>
+public interface ISupervisorMessage : IPraisonMessage;
+
+/// <summary>A client submits a task; answered with <see cref="TaskAccepted"/> or <see cref="TaskRejected"/>.</summary>
+public sealed record SubmitTask(TaskSpec Spec, TaskWork? Work) : ISupervisorMessage, INoSerializationVerificationNeeded;
+
+public sealed record ListTasks(TaskQuery Query) : ISupervisorMessage;
+
+/// <summary>Removes finished tasks, or every task when <paramref name="IncludeActive"/> (active ones are cancelled first).</summary>
+public sealed record ClearTasks(bool IncludeActive) : ISupervisorMessage;
+
+/// <summary>A task's Submitted event is stored: queue it for a slot. The sender is the task's actor.</summary>
+public sealed record TaskEnqueued(TaskStatusInfo Task, int? RecipeMaxConcurrent) : ISupervisorMessage;
+
+/// <summary>A task changed status; terminal statuses free its slot.</summary>
+public sealed record TaskStatusChanged(TaskStatusInfo Task) : ISupervisorMessage;
+
+/// <summary>A task deleted its events and stops; the id is gone.</summary>
+public sealed record TaskRemoved(string TaskId) : ISupervisorMessage;

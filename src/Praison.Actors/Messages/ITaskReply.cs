@@ -1,0 +1,26 @@
+namespace Praison.Actors.Messages;
+
+/// <summary>Answers from the runtime to a client. Failures travel as data, never as exceptions.</summary>
+public interface ITaskReply : IPraisonMessage;
+
+/// <summary>The submission is stored; the task is Pending.</summary>
+public sealed record TaskAccepted(TaskStatusInfo Task) : ITaskReply;
+
+/// <summary>The submission was refused and nothing was stored.</summary>
+public sealed record TaskRejected(string TaskId, string Reason) : ITaskReply;
+
+public sealed record TaskNotFound(string TaskId) : ITaskReply;
+
+public sealed record TaskStatusReply(TaskStatusInfo Task) : ITaskReply;
+
+/// <summary>A terminal task: its result (JSON) when Completed, its error in <see cref="TaskStatusInfo.Error"/> otherwise.</summary>
+public sealed record TaskOutcome(TaskStatusInfo Task, string? ResultJson) : ITaskReply;
+
+/// <summary><paramref name="Cancelled"/> is false when the task had already finished.</summary>
+public sealed record CancelReply(string TaskId, bool Cancelled, BackgroundTaskStatus Status) : ITaskReply;
+
+public sealed record TaskUpdateNotice(TaskUpdate Update) : ITaskReply;
+
+public sealed record TaskList(IReadOnlyList<TaskStatusInfo> Tasks) : ITaskReply;
+
+public sealed record ClearReply(int Removed) : ITaskReply;

@@ -1,0 +1,22 @@
+namespace Praison.Actors.Messages;
+
+/// <summary>
+/// Everything needed to (re)run a task, as stored in <see cref="TaskSubmitted"/>. Input and config stay as
+/// raw JSON text so the event never depends on the caller's CLR types.
+/// </summary>
+public sealed record TaskSpec(
+    string TaskId,
+    TaskKind Kind,
+    string Name,
+    string? RecipeName,
+    string? SessionId,
+    string? InputJson,
+    string? ConfigJson,
+    long TimeoutMs,
+    long CleanupDelayMs,
+    int? RecipeMaxConcurrent = null,
+    bool RerunOnRestart = false)
+{
+    public TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
+    public TimeSpan CleanupDelay => TimeSpan.FromMilliseconds(CleanupDelayMs);
+}

@@ -1,0 +1,27 @@
+namespace Praison.Actors;
+
+/// <summary>Why a task failed.</summary>
+public enum TaskErrorKind
+{
+    /// <summary>The work threw.</summary>
+    Exception,
+
+    /// <summary>The task ran past its own timeout and was stopped.</summary>
+    Timeout,
+
+    /// <summary>The process stopped while the task ran, and the task could not be resumed.</summary>
+    Interrupted,
+
+    /// <summary>The work returned a result that could not be stored (too large or not serializable).</summary>
+    InvalidResult,
+}
+
+/// <summary>A stored failure: the remote error travels as data, so it survives restarts and crosses nodes.</summary>
+public sealed record TaskError(TaskErrorKind Kind, string Message, string? ErrorType = null, string? StackTrace = null)
+{
+    internal static TaskError FromException(Exception ex)
+    {
+        var e = ex is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerException! : ex;
+        return new TaskError(TaskErrorKind.Exception, e.Message, e.GetType().FullName, e.StackTrace);
+    }
+}

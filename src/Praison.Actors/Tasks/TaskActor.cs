@@ -1,0 +1,426 @@
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Praison.Actors.Messages;
+
+namespace Praison.Actors.Tasks;
+
+/// <summary>
+/// Owns one task: persists its events (PersistAsync, so the journal can batch many tasks' writes), runs its
+/// work off the mailbox (PipeTo), enforces its timeout with ReceiveTimeout, answers status, waiters and
+/// subscribers, and deletes its events once the cleanup delay has passed.
+/// </summary>
+internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
+{
+    private const string CleanupTimer = "cleanup";
+    private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
+
+    private readonly string _taskId;
+    private readonly TaskActorSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<IActorRef> _waiters = new();
+    private readonly HashSet<IActorRef> _subscribers = new();
+
+    private TaskState _state;
+    private TaskWork? _work;               // a delegate task's work: in memory only
+    private IActorRef? _createdBy;          // who gets TaskAccepted once Submitted is stored
+    private CancellationTokenSource? _runCts;
+    private int _runId;
+    private TaskProgress? _progress;
+    private long _updateSeq;
+    private int _persisting;                // PersistAsync calls not yet confirmed; state changes wait for them
+    private bool _removeWhenTerminal;
+    private bool _removing;                 // DeleteMessages sent
+    private bool _removed;                  // events deleted: the task no longer exists
+
+    public TaskActor(string taskId, TaskActorSettings settings)
+    {
+        _taskId = taskId;
+        _settings = settings;
+        _state = TaskState.Empty(taskId);
+        JournalPluginId = settings.JournalPluginId;
+        SnapshotPluginId = settings.SnapshotPluginId;
+    }
+
+    public static Props Props(string taskId, TaskActorSettings settings) =>
+        Akka.Actor.Props.Create(typeof(TaskActor), taskId, settings);
+
+    public static string PersistenceIdFor(string taskId) => "task-" + taskId;
+
+    public override string PersistenceId => PersistenceIdFor(_taskId);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private IActorRef Supervisor => _settings.Supervisor ?? Context.Parent;
+
+    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case ITaskEvent e:
+                _state = _state.Apply(e);
+                break;
+            case RecoveryCompleted:
+                OnRecovered();
+                break;
+        }
+    }
+
+    /// <summary>Reconciles a task that existed before this actor started (a restart, or a re-created entity).</summary>
+    private void OnRecovered()
+    {
+        if (!_state.Exists) return;
+        if (_state.IsTerminal)
+        {
+            ScheduleCleanup();
+            return;
+        }
+        if (_state.Status == BackgroundTaskStatus.Running)
+        {
+            Decide(new TaskIntent.Recover());
+            return;
+        }
+        Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case DeleteMessagesSuccess:
+                // From here the id is gone. The supervisor stops us with a PoisonPill, so commands already
+                // forwarded to this mailbox are still answered (not found) rather than dead-lettered.
+                _removed = true;
+                Supervisor.Tell(new TaskRemoved(_taskId));
+                return;
+            case DeleteMessagesFailure f:
+                _removing = false;
+                _log.Warning(f.Cause, "Task {0}: deleting its events failed; retrying in {1}", _taskId, DeleteRetry);
+                Timers.StartSingleTimer(CleanupTimer, CleanupDue.Instance, DeleteRetry);
+                return;
+            case SubscribeTask sub when _removed:
+                sub.Subscriber.Tell(new TaskNotFound(_taskId));
+                return;
+            case ITaskCommand c when _removed:
+                Sender.Tell(new TaskNotFound(c.TaskId));
+                return;
+            case not null when _removed:
+                return;
+        }
+
+        switch (message)
+        {
+            // Queries are answered from stored state at once, even while a write is in flight.
+            case GetTaskStatus:
+                Sender.Tell(_state.Exists ? new TaskStatusReply(Info()) : new TaskNotFound(_taskId));
+                break;
+            case WaitForTask:
+                if (!_state.Exists) Sender.Tell(new TaskNotFound(_taskId));
+                else if (_state.IsTerminal) Sender.Tell(Outcome());
+                else _waiters.Add(Sender);
+                break;
+            case SubscribeTask s:
+                if (!_state.Exists) { s.Subscriber.Tell(new TaskNotFound(_taskId)); break; }
+                s.Subscriber.Tell(new TaskUpdateNotice(new TaskUpdate(Info(), ++_updateSeq)));
+                if (!_state.IsTerminal) _subscribers.Add(s.Subscriber);
+                break;
+            case UnsubscribeTask u:
+                _subscribers.Remove(u.Subscriber);
+                break;
+            case ProgressReported p:
+                OnProgress(p);
+                break;
+
+            // Everything below changes state: it waits until earlier writes are stored.
+            case not null when _persisting > 0 && message is ITaskCommand or WorkFinished or ReceiveTimeout or CleanupDue:
+                Stash.Stash();
+                break;
+            case CreateTask c:
+                OnCreate(c.Spec, null);
+                break;
+            case CreateLocalTask c:
+                OnCreate(c.Spec, c.Work);
+                break;
+            case StartTask:
+                // Refused (e.g. cancelled while queued): tell the supervisor where the task is, so it frees the slot.
+                if (Decide(new TaskIntent.Start()) is TaskDecision.Refuse && _state.Exists)
+                    Supervisor.Tell(new TaskStatusChanged(Info()));
+                break;
+            case CancelTask c:
+                OnCancel(c);
+                break;
+            case WorkFinished w:
+                OnWorkFinished(w);
+                break;
+            case ReceiveTimeout:
+                OnDeadline();
+                break;
+            case RemoveTask r:
+                OnRemove(r);
+                break;
+            case CleanupDue:
+                BeginRemove();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnCreate(TaskSpec spec, TaskWork? work)
+    {
+        if (_state.Exists)
+        {
+            Sender.Tell(new TaskRejected(spec.TaskId, $"A task with id '{spec.TaskId}' already exists."));
+            return;
+        }
+        _work = work;
+        _createdBy = Sender;
+        Decide(new TaskIntent.Submit(spec));
+    }
+
+    private void OnCancel(CancelTask c)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new TaskNotFound(_taskId));
+            return;
+        }
+        var replyTo = Sender;
+        if (Decide(new TaskIntent.Cancel(c.Reason), () => replyTo.Tell(new CancelReply(_taskId, true, _state.Status))) is TaskDecision.Refuse)
+            replyTo.Tell(new CancelReply(_taskId, false, _state.Status));
+    }
+
+    private void OnWorkFinished(WorkFinished w)
+    {
+        // A result of an earlier run, or of a run already cancelled or timed out, changes nothing.
+        if (w.RunId != _runId || _state.Status != BackgroundTaskStatus.Running) return;
+        if (w.Error is not null) Decide(new TaskIntent.Fail(w.Error));
+        else if (w.Cancelled) Decide(new TaskIntent.Cancel("the work observed cancellation"));
+        else Decide(new TaskIntent.Complete(w.ResultJson));
+    }
+
+    private void OnDeadline()
+    {
+        if (_state.Status != BackgroundTaskStatus.Running || _state.Deadline is not { } deadline)
+        {
+            Context.SetReceiveTimeout(null);
+            return;
+        }
+        if (Decide(new TaskIntent.TimeOut()) is TaskDecision.Refuse)
+            ArmDeadline(deadline); // woke early (clock granularity): wait for the rest
+    }
+
+    private void OnProgress(ProgressReported p)
+    {
+        if (p.RunId != _runId || _state.Status != BackgroundTaskStatus.Running) return;
+        _progress = new TaskProgress(p.Fraction, p.Message, p.At);
+        Publish();
+    }
+
+    private void OnRemove(RemoveTask r)
+    {
+        if (!_state.Exists) return;
+        if (_state.IsTerminal)
+        {
+            BeginRemove();
+            return;
+        }
+        if (!r.CancelIfActive) return;
+        _removeWhenTerminal = true;
+        Decide(new TaskIntent.Cancel("cleared"));
+    }
+
+    /// <summary>Runs the pure decision and, for an accepted one, persists its event and then reacts to it.</summary>
+    private TaskDecision Decide(TaskIntent intent, Action? afterStored = null)
+    {
+        var decision = TaskLifecycle.Decide(_state, intent, Now);
+        if (decision is TaskDecision.Persist p)
+        {
+            _persisting++;
+            PersistAsync(p.Event, e =>
+            {
+                _persisting--;
+                _state = _state.Apply(e);
+                OnStored(e);
+                afterStored?.Invoke();
+                if (_persisting == 0) Stash.UnstashAll();
+            });
+        }
+        return decision;
+    }
+
+    private void OnStored(ITaskEvent e)
+    {
+        switch (e)
+        {
+            // The supervisor hears of each change before the client does, so a listing never lags behind a reply.
+            case TaskSubmitted:
+                Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
+                _createdBy?.Tell(new TaskAccepted(Info()));
+                _createdBy = null;
+                break;
+            case TaskStarted:
+                ArmDeadline(_state.Deadline!.Value);
+                RunWork();
+                Supervisor.Tell(new TaskStatusChanged(Info()));
+                Publish();
+                break;
+            case TaskRequeued:
+                Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
+                Publish();
+                break;
+            default: // terminal
+                OnTerminal();
+                break;
+        }
+    }
+
+    private void OnTerminal()
+    {
+        Context.SetReceiveTimeout(null);
+        StopWork();
+        var outcome = Outcome();
+        Supervisor.Tell(new TaskStatusChanged(outcome.Task));
+        foreach (var w in _waiters) w.Tell(outcome);
+        _waiters.Clear();
+        Publish();
+        _subscribers.Clear();
+        if (_removeWhenTerminal) BeginRemove();
+        else ScheduleCleanup();
+    }
+
+    private void ScheduleCleanup()
+    {
+        var due = _state.CleanupAt!.Value - Now;
+        if (due <= TimeSpan.Zero) BeginRemove();
+        else Timers.StartSingleTimer(CleanupTimer, CleanupDue.Instance, due);
+    }
+
+    private void BeginRemove()
+    {
+        if (_removing) return;
+        _removing = true;
+        Timers.Cancel(CleanupTimer);
+        DeleteMessages(LastSequenceNr);
+    }
+
+    /// <summary>ReceiveTimeout is an idle timer; every message a running task gets is INotInfluenceReceiveTimeout, so it fires at the deadline.</summary>
+    private void ArmDeadline(DateTimeOffset deadline)
+    {
+        var left = deadline - Now;
+        Context.SetReceiveTimeout(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+    }
+
+    private void RunWork()
+    {
+        var spec = _state.Spec!;
+        TaskWork? work = spec.Kind == TaskKind.Recipe ? RecipeWork(spec) : _work;
+        if (work is null)
+        {
+            // Only a delegate recovered without its code gets here; the lifecycle fails it on recovery.
+            Decide(new TaskIntent.Fail(new TaskError(TaskErrorKind.Interrupted, TaskLifecycle.InterruptedDelegateMessage)));
+            return;
+        }
+        _runCts = new CancellationTokenSource();
+        var runId = ++_runId;
+        _progress = null;
+        var context = new TaskContext(_taskId, spec.Name, spec.SessionId, _state.Attempt, _runCts.Token, Self, runId, _log);
+        Execute(work, context, runId, _settings.MaxPayloadBytes).PipeTo(Self);
+    }
+
+    private TaskWork? RecipeWork(TaskSpec spec)
+    {
+        if (!_settings.Recipes.TryGet(spec.RecipeName!, out var recipe))
+        {
+            return _ => throw new RecipeException($"Recipe '{spec.RecipeName}' is not registered in this process.", spec.RecipeName);
+        }
+        return ctx =>
+        {
+            var input = spec.InputJson is null ? default : JsonDocument.Parse(spec.InputJson).RootElement.Clone();
+            var config = spec.ConfigJson is null
+                ? new Dictionary<string, JsonElement>()
+                : JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(spec.ConfigJson, PraisonJson.Options)!;
+            return recipe.RunAsync(new RecipeContext(ctx, recipe.Template, input, config));
+        };
+    }
+
+    /// <summary>Runs the work on the thread pool and turns every ending into a message; it never touches actor state.</summary>
+    private static Task<WorkFinished> Execute(TaskWork work, TaskContext context, int runId, int maxPayloadBytes) =>
+        Task.Run(async () =>
+        {
+            try
+            {
+                var result = await work(context).ConfigureAwait(false);
+                string? json;
+                try
+                {
+                    json = PraisonJson.Serialize(result);
+                }
+                catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+                {
+                    return new WorkFinished(runId, null,
+                        new TaskError(TaskErrorKind.InvalidResult, $"The result of type {result!.GetType().FullName} is not JSON-serializable: {ex.Message}"), false);
+                }
+                if (json is not null && Encoding.UTF8.GetByteCount(json) > maxPayloadBytes)
+                    return new WorkFinished(runId, null,
+                        new TaskError(TaskErrorKind.InvalidResult, $"The result is {Encoding.UTF8.GetByteCount(json)} bytes of JSON, over the limit of {maxPayloadBytes}."), false);
+                return new WorkFinished(runId, json, null, false);
+            }
+            catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+            {
+                return new WorkFinished(runId, null, null, true);
+            }
+            catch (Exception ex)
+            {
+                return new WorkFinished(runId, null, TaskError.FromException(ex), false);
+            }
+        });
+
+    private void StopWork()
+    {
+        if (_runCts is null) return;
+        try { _runCts.Cancel(); }
+        catch (AggregateException ex) { _log.Warning(ex, "Task {0}: a cancellation callback threw", _taskId); }
+        _runCts.Dispose();
+        _runCts = null;
+    }
+
+    private void Publish()
+    {
+        if (_subscribers.Count == 0) return;
+        var notice = new TaskUpdateNotice(new TaskUpdate(Info(), ++_updateSeq));
+        foreach (var s in _subscribers) s.Tell(notice);
+    }
+
+    private TaskStatusInfo Info() => _state.ToInfo(_progress);
+
+    private TaskOutcome Outcome() => new(Info(), _state.ResultJson);
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Task {0}: storing {1} failed; the task actor stops", _taskId, @event.GetType().Name);
+        if (@event is TaskSubmitted)
+            _createdBy?.Tell(new TaskRejected(_taskId, $"The task could not be stored: {cause.Message}"));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Task {0}: the journal rejected {1}", _taskId, @event.GetType().Name);
+        if (@event is TaskSubmitted)
+            _createdBy?.Tell(new TaskRejected(_taskId, $"The journal rejected the task: {cause.Message}"));
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Stop(Self);
+    }
+
+    protected override void PostStop()
+    {
+        StopWork();
+        base.PostStop();
+    }
+}

@@ -1,0 +1,86 @@
+using Praison.Actors.Messages;
+
+namespace Praison.Actors.Tasks;
+
+/// <summary>What should happen to a task: the pure input of <see cref="TaskLifecycle.Decide"/>.</summary>
+public abstract record TaskIntent
+{
+    public sealed record Submit(TaskSpec Spec) : TaskIntent;
+    public sealed record Start : TaskIntent;
+    public sealed record Complete(string? ResultJson) : TaskIntent;
+    public sealed record Fail(TaskError Error) : TaskIntent;
+    public sealed record Cancel(string Reason) : TaskIntent;
+    /// <summary>The deadline timer fired.</summary>
+    public sealed record TimeOut : TaskIntent;
+    /// <summary>The task was recovered after a restart of its process.</summary>
+    public sealed record Recover : TaskIntent;
+}
+
+/// <summary>The answer of <see cref="TaskLifecycle.Decide"/>: persist one event, or refuse with a reason.</summary>
+public abstract record TaskDecision
+{
+    public sealed record Persist(ITaskEvent Event) : TaskDecision;
+    public sealed record Refuse(string Reason) : TaskDecision;
+    /// <summary>Nothing to do and nothing wrong (e.g. recovering a task that needs no change).</summary>
+    public sealed record None : TaskDecision;
+}
+
+/// <summary>The task lifecycle's command decisions: Pending → Running → Completed | Failed | Cancelled.</summary>
+public static class TaskLifecycle
+{
+    public const string InterruptedDelegateMessage =
+        "The process stopped while this task ran. Its work is in-process code (a delegate), which cannot be resumed after a restart.";
+
+    public const string InterruptedRecipeMessage =
+        "The process stopped while this recipe ran, and its TEMPLATE.yaml does not declare runtime.background.on_restart: rerun.";
+
+    public static TaskDecision Decide(TaskState state, TaskIntent intent, DateTimeOffset now)
+    {
+        if (intent is TaskIntent.Submit submit)
+            return state.Exists
+                ? new TaskDecision.Refuse($"Task {state.TaskId} already exists.")
+                : new TaskDecision.Persist(new TaskSubmitted(submit.Spec, now));
+
+        if (!state.Exists)
+            return new TaskDecision.Refuse($"Task {state.TaskId} does not exist.");
+        if (state.IsTerminal)
+            return intent is TaskIntent.Recover
+                ? new TaskDecision.None()
+                : new TaskDecision.Refuse($"Task {state.TaskId} is already {state.Status.ToWireName()}.");
+
+        return (state.Status, intent) switch
+        {
+            (BackgroundTaskStatus.Pending, TaskIntent.Start) when state.Deadline <= now =>
+                new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now)),
+            (BackgroundTaskStatus.Pending, TaskIntent.Start) =>
+                new TaskDecision.Persist(new TaskStarted(state.Attempt + 1, now)),
+            (_, TaskIntent.Cancel c) => new TaskDecision.Persist(new TaskCancelled(c.Reason, now)),
+            (BackgroundTaskStatus.Running, TaskIntent.Complete c) => new TaskDecision.Persist(new TaskCompleted(c.ResultJson, now)),
+            (BackgroundTaskStatus.Running, TaskIntent.Fail f) => new TaskDecision.Persist(new TaskFailed(f.Error, now)),
+            (BackgroundTaskStatus.Running, TaskIntent.TimeOut) when now >= state.Deadline =>
+                new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now)),
+            (BackgroundTaskStatus.Running, TaskIntent.TimeOut) => new TaskDecision.Refuse("The deadline has not passed yet."),
+            (BackgroundTaskStatus.Running, TaskIntent.Recover) => DecideRecoveredRunning(state, now),
+            (BackgroundTaskStatus.Pending, TaskIntent.Recover) => new TaskDecision.None(),
+            (BackgroundTaskStatus.Running, TaskIntent.Start) => new TaskDecision.Refuse($"Task {state.TaskId} is already running."),
+            _ => new TaskDecision.Refuse($"Task {state.TaskId} is {state.Status.ToWireName()}: cannot {IntentName(intent)}."),
+        };
+    }
+
+    private static TaskDecision DecideRecoveredRunning(TaskState state, DateTimeOffset now)
+    {
+        var spec = state.Spec!;
+        if (spec.Kind == TaskKind.Delegate)
+            return new TaskDecision.Persist(new TaskFailed(new TaskError(TaskErrorKind.Interrupted, InterruptedDelegateMessage), now));
+        if (!spec.RerunOnRestart)
+            return new TaskDecision.Persist(new TaskFailed(new TaskError(TaskErrorKind.Interrupted, InterruptedRecipeMessage), now));
+        if (state.Deadline <= now)
+            return new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now));
+        return new TaskDecision.Persist(new TaskRequeued("process restarted while running; on_restart: rerun", now));
+    }
+
+    private static TaskError TimeoutError(TaskState state) =>
+        new(TaskErrorKind.Timeout, $"Task ran longer than its timeout of {state.Spec!.Timeout.TotalSeconds:0.###} s.");
+
+    private static string IntentName(TaskIntent intent) => intent.GetType().Name.ToLowerInvariant();
+}

@@ -1,0 +1,74 @@
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Praison.Actors.Tests.Handles;
+
+public class TimeoutTests(ITestOutputHelper output) : RuntimeTestKit(output)
+{
+    [Fact]
+    public async Task A_task_past_its_timeout_fails_with_TaskTimedOutException_and_its_token_is_cancelled()
+    {
+        var runner = CreateRunner();
+        var tokenCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var h = await runner.SubmitAsync(async ctx =>
+        {
+            ctx.CancellationToken.Register(() => tokenCancelled.TrySetResult());
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return 0;
+        }, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+
+        var ex = await Assert.ThrowsAsync<TaskTimedOutException>(() => h.WaitAsync(Long));
+        Assert.Equal(TaskErrorKind.Timeout, ex.Error.Kind);
+        await tokenCancelled.Task.WaitAsync(Long);
+        var status = await h.StatusAsync();
+        Assert.Equal(BackgroundTaskStatus.Failed, status.Status);
+        Assert.Equal(TaskErrorKind.Timeout, status.Error!.Kind);
+    }
+
+    [Fact]
+    public async Task Polling_status_every_10ms_does_not_delay_the_timeout()
+    {
+        // ReceiveTimeout is an idle timer: if status polls counted as activity it would never fire, and the
+        // task would run until the test's wait expired. It must fire while the polling goes on.
+        var runner = CreateRunner();
+        var h = await runner.SubmitAsync(async ctx =>
+        {
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return 0;
+        }, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(500) });
+
+        var polls = 0;
+        TaskStatusInfo status;
+        using var giveUp = new CancellationTokenSource(Long);
+        do
+        {
+            status = await h.StatusAsync(giveUp.Token);
+            polls++;
+            await Task.Delay(10, giveUp.Token);
+        } while (!status.IsTerminal);
+
+        Assert.Equal(BackgroundTaskStatus.Failed, status.Status);
+        Assert.Equal(TaskErrorKind.Timeout, status.Error!.Kind);
+        Assert.True(polls > 10, $"only {polls} polls ran before the timeout");
+        await Assert.ThrowsAsync<TaskTimedOutException>(() => h.WaitAsync(Long));
+    }
+
+    [Fact]
+    public async Task Progress_reports_do_not_delay_the_timeout_either()
+    {
+        var runner = CreateRunner();
+        var h = await runner.SubmitAsync(async ctx =>
+        {
+            while (true)
+            {
+                ctx.ReportProgress(0.5, "still going");
+                await Task.Delay(5, ctx.CancellationToken);
+            }
+#pragma warning disable CS0162 // the loop only ends by cancellation
+            return 0;
+#pragma warning restore CS0162
+        }, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(400) });
+
+        await Assert.ThrowsAsync<TaskTimedOutException>(() => h.WaitAsync(Long));
+    }
+}

@@ -1,0 +1,42 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Xunit.Abstractions;
+
+namespace Praison.Actors.Tests;
+
+/// <summary>A TestKit with an in-memory journal and helpers to build runners and recipes.</summary>
+public abstract class RuntimeTestKit : Akka.TestKit.Xunit2.TestKit
+{
+    public static readonly Config TestConfig = ConfigurationFactory.ParseString("""
+        akka.loglevel = INFO
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """);
+
+    private int _runners;
+
+    protected RuntimeTestKit(ITestOutputHelper output, Config? config = null)
+        : base((config ?? Config.Empty).WithFallback(TestConfig), output: output)
+    {
+    }
+
+    protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
+
+    protected BackgroundRunner CreateRunner(int maxConcurrent = 5, RecipeRegistry? recipes = null, int maxQueued = 1000,
+        TimeSpan? cleanupDelay = null) =>
+        new(Sys, new BackgroundRunnerOptions
+        {
+            MaxConcurrentTasks = maxConcurrent,
+            MaxQueued = maxQueued,
+            Recipes = recipes ?? new RecipeRegistry(),
+            CleanupDelay = cleanupDelay ?? BackgroundRunnerOptions.DefaultCleanupDelay,
+            ActorName = $"tasks-{Interlocked.Increment(ref _runners)}",
+        });
+
+    protected static RecipeRegistry Recipes(params (string yaml, Func<RecipeContext, Task<object?>> run)[] recipes)
+    {
+        var registry = new RecipeRegistry();
+        foreach (var (yaml, run) in recipes) registry.Register(yaml, run);
+        return registry;
+    }
+}
