@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using System.Runtime.Serialization;
+using Akka.Serialization;
+using Praison.Actors.Messages;
+
+namespace Praison.Actors.Serialization;
+
+/// <summary>
+/// System.Text.Json for every <see cref="IPraisonMessage"/>: stored events and messages between nodes.
+/// Manifests are short fixed names, never CLR type names, so journals written now stay readable after
+/// types move. A new shape of an event gets a new manifest; old manifests keep their old type.
+/// </summary>
+public sealed class PraisonJsonSerializer : SerializerWithStringManifest
+{
+    /// <summary>Manifest ↔ type. Never change or reuse a manifest once released.</summary>
+    private static readonly (string Manifest, Type Type)[] Types =
+    {
+        ("ts", typeof(TaskSubmitted)),
+        ("tst", typeof(TaskStarted)),
+        ("trq", typeof(TaskRequeued)),
+        ("tc", typeof(TaskCompleted)),
+        ("tf", typeof(TaskFailed)),
+        ("tx", typeof(TaskCancelled)),
+        ("c.create", typeof(CreateTask)),
+        ("c.status", typeof(GetTaskStatus)),
+        ("c.wait", typeof(WaitForTask)),
+        ("c.cancel", typeof(CancelTask)),
+        ("c.sub", typeof(SubscribeTask)),
+        ("c.unsub", typeof(UnsubscribeTask)),
+        ("c.start", typeof(StartTask)),
+        ("c.remove", typeof(RemoveTask)),
+        ("r.accepted", typeof(TaskAccepted)),
+        ("r.rejected", typeof(TaskRejected)),
+        ("r.notfound", typeof(TaskNotFound)),
+        ("r.status", typeof(TaskStatusReply)),
+        ("r.outcome", typeof(TaskOutcome)),
+        ("r.cancel", typeof(CancelReply)),
+        ("r.update", typeof(TaskUpdateNotice)),
+        ("r.list", typeof(TaskList)),
+        ("r.clear", typeof(ClearReply)),
+        ("s.list", typeof(ListTasks)),
+        ("s.clear", typeof(ClearTasks)),
+        ("s.enqueued", typeof(TaskEnqueued)),
+        ("s.changed", typeof(TaskStatusChanged)),
+        ("s.removed", typeof(TaskRemoved)),
+    };
+
+    private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);
+    private static readonly Dictionary<string, Type> TypeByManifest = Types.ToDictionary(t => t.Manifest, t => t.Type);
+
+    private readonly JsonSerializerOptions _options;
+
+    public PraisonJsonSerializer(ExtendedActorSystem system) : base(system)
+    {
+        _options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new ActorRefConverter(system) },
+        };
+    }
+
+    public override int Identifier => 7201;
+
+    public override string Manifest(object o) =>
+        ManifestByType.TryGetValue(o.GetType(), out var m)
+            ? m
+            : throw new ArgumentException($"{o.GetType().FullName} has no manifest in {nameof(PraisonJsonSerializer)}; it cannot be stored or sent between nodes.");
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), _options);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        TypeByManifest.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, _options)!
+            : throw new SerializationException($"Unknown Praison.Actors manifest '{manifest}'.");
+
+    /// <summary>Actor references travel as their full path and are resolved on the receiving side.</summary>
+    private sealed class ActorRefConverter(ExtendedActorSystem system) : JsonConverter<IActorRef>
+    {
+        public override bool CanConvert(Type typeToConvert) => typeof(IActorRef).IsAssignableFrom(typeToConvert);
+
+        public override IActorRef Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetString() is { } path ? system.Provider.ResolveActorRef(path) : ActorRefs.Nobody;
+
+        public override void Write(Utf8JsonWriter writer, IActorRef value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Akka.Serialization.Serialization.SerializedActorPath(value));
+    }
+}
