@@ -68,13 +68,7 @@ while (!stdinClosed.IsCompleted)
 }
 return 0;
 
-static void Append(string path, string line)
-{
-    // One write per line with O_APPEND: a SIGKILL can cut after a line, never inside one.
-    using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-    var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
-    f.Write(bytes);
-}
+static void Append(string path, string line) => ExecutionLog.Append(path, line);
 
 static class Args
 {
@@ -83,5 +77,26 @@ static class Args
         var d = new Dictionary<string, string>();
         for (var i = 0; i + 1 < args.Length; i += 2) d[args[i].TrimStart('-')] = args[i + 1];
         return d;
+    }
+}
+
+/// <summary>
+/// One append stream for the process, one whole line per write, flushed before the work goes on: lines from
+/// concurrent tasks never overwrite each other, and a SIGKILL after a write cannot lose it.
+/// </summary>
+static class ExecutionLog
+{
+    private static readonly object Gate = new();
+    private static FileStream? _stream;
+
+    public static void Append(string path, string line)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        lock (Gate)
+        {
+            _stream ??= new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            _stream.Write(bytes);
+            _stream.Flush();
+        }
     }
 }
