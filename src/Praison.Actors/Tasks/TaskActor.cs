@@ -255,14 +255,17 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         if (decision is TaskDecision.Persist p)
         {
             _persisting++;
-            PersistAsync(p.Event, e =>
+            void Stored(ITaskEvent e)
             {
                 _persisting--;
                 _state = _state.Apply(e);
                 OnStored(e);
                 afterStored?.Invoke();
                 if (_persisting == 0) Stash.UnstashAll();
-            });
+            }
+            // PersistAsync lets the journal batch many tasks' writes into one commit; replies still wait for the write.
+            if (_settings.BatchedWrites) PersistAsync(p.Event, Stored);
+            else Persist(p.Event, Stored);
         }
         return decision;
     }

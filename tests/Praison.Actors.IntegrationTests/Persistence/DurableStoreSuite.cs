@@ -15,10 +15,15 @@ public abstract class DurableStoreSuite
 
     protected abstract Task<TestStore> CreateStoreAsync();
 
+    /// <summary>Every message is serialized, as between nodes, so the JSON serializer is exercised end to end.</summary>
+    private static readonly Akka.Configuration.Config SerializeEverything =
+        Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.serialize-messages = on");
+
     private static Task<PraisonRuntime> StartAsync(TestStore store, RecipeRegistry recipes, int maxConcurrent = 5) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store.Store,
+            Config = SerializeEverything,
             Runner = new BackgroundRunnerOptions { Recipes = recipes, MaxConcurrentTasks = maxConcurrent },
         });
 
