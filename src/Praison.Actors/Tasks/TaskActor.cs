@@ -73,7 +73,12 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
     /// <summary>Reconciles a task that existed before this actor started (a restart, or a re-created entity).</summary>
     private void OnRecovered()
     {
-        if (!_state.Exists) return;
+        if (!_state.Exists)
+        {
+            // A sharded entity may be started with no message for it (remember-entities, StartEntity): let it go when idle.
+            if (_settings.Sharded) Context.SetReceiveTimeout(_settings.IdleBeforePassivation);
+            return;
+        }
         if (!_settings.Executes)
         {
             // Only a host reconciles and cleans up; here the task is just read or cancelled, then let go.
@@ -83,6 +88,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         if (_state.IsTerminal)
         {
             ScheduleCleanup();
+            if (_settings.Sharded) Context.SetReceiveTimeout(_settings.IdleBeforePassivation);
             return;
         }
         // Running tasks are re-run or failed, pending delegates are failed (their code is gone); the rest queue.
@@ -99,6 +105,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
                 // forwarded to this mailbox are still answered (not found) rather than dead-lettered.
                 _removed = true;
                 Supervisor.Tell(new TaskRemoved(_taskId));
+                if (_settings.Sharded) Context.Parent.Tell(_settings.ShardPassivateMessage!);
                 return;
             case DeleteMessagesFailure f:
                 _removing = false;
@@ -124,7 +131,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
             case ITaskCommand c and not (CreateTask or CreateLocalTask) when !_state.Exists:
                 // Woken for an id this journal does not hold: answer, then let the supervisor stop us.
                 (c is SubscribeTask sub ? sub.Subscriber : Sender).Tell(new TaskNotFound(_taskId));
-                Supervisor.Tell(new PassivateTask(_taskId, null));
+                RequestPassivation(null);
                 break;
             case GetTaskStatus:
                 Sender.Tell(new TaskStatusReply(Info()));
@@ -223,8 +230,10 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
             // Idle: a finished task (or any task in a process that does not execute) leaves memory; the
             // supervisor wakes it again when a message for it arrives.
             Context.SetReceiveTimeout(null);
+            // A sharded task waiting for a slot stays: its node's supervisor holds its place in the queue.
+            if (_settings.Sharded && _state.Exists && !_state.IsTerminal) return;
             if (_waiters.Count == 0 && _subscribers.Count == 0)
-                Supervisor.Tell(new PassivateTask(_taskId, _settings.Executes ? _state.CleanupAt : null));
+                RequestPassivation(_settings.Executes ? _state.CleanupAt : null);
             return;
         }
         if (Decide(new TaskIntent.TimeOut()) is TaskDecision.Refuse)
@@ -249,6 +258,16 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         if (!r.CancelIfActive) return;
         _removeWhenTerminal = true;
         Decide(new TaskIntent.Cancel("cleared"));
+    }
+
+    /// <summary>
+    /// Asks to be stopped: a local task asks its supervisor (which buffers messages and wakes it on demand), a
+    /// sharded entity asks its shard (never Context.Stop: remember-entities would restart it).
+    /// </summary>
+    private void RequestPassivation(DateTimeOffset? cleanupAt)
+    {
+        if (_settings.Sharded) Context.Parent.Tell(_settings.ShardPassivateMessage!);
+        else Supervisor.Tell(new PassivateTask(_taskId, cleanupAt));
     }
 
     /// <summary>Runs the pure decision and, for an accepted one, persists its event and then reacts to it.</summary>

@@ -15,8 +15,15 @@ internal sealed record TaskActorSettings(
     bool Executes = true,
     TimeSpan? PassivateAfter = null,
     bool BatchedWrites = true,
-    IActorRef? Supervisor = null)
+    IActorRef? Supervisor = null,
+    object? ShardPassivateMessage = null)
 {
+    /// <summary>
+    /// True for a cluster-sharded entity (<see cref="ShardPassivateMessage"/> is set: the shard's Passivate). Such an
+    /// actor is started and stopped by its shard, so it passivates through its parent instead of the supervisor.
+    /// </summary>
+    public bool Sharded => ShardPassivateMessage is not null;
+
     /// <summary>How long a finished (or, when not executing, any) task stays in memory after its last message.</summary>
     public TimeSpan IdleBeforePassivation => PassivateAfter ?? TimeSpan.FromSeconds(30);
 }

@@ -1,0 +1,200 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Npgsql;
+using Praison.Actors.Persistence;
+using Praison.Actors.Tasks;
+
+namespace Praison.Actors.Cluster;
+
+/// <summary>Options for <see cref="PraisonCluster.StartAsync"/>: a local runtime's options plus how to join the cluster.</summary>
+public sealed class PraisonClusterNodeOptions
+{
+    /// <summary>The store every node shares: PostgreSQL, or one SQLite file for nodes on one machine.</summary>
+    public required TaskStore Store { get; init; }
+
+    public BackgroundRunnerOptions Runner { get; init; } = new();
+
+    public PraisonClusterOptions Cluster { get; init; } = new();
+
+    /// <summary>The user's own HOCON; the cluster and store configuration are the fallback under it.</summary>
+    public Config? Config { get; init; }
+
+    /// <summary>Every node of one cluster must use the same name (it is part of the seed addresses).</summary>
+    public string SystemName { get; init; } = "praison-actors";
+
+    /// <summary>How long the store may take to answer and this node to join before the start fails.</summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// Clustered Praison.Actors without Akka.Hosting (the CLI's <c>serve --cluster</c>, tests with several nodes in one
+/// process). Client code is unchanged: <see cref="PraisonClusterNode.Runner"/> is an ordinary
+/// <see cref="BackgroundRunner"/> whose handles route through the shard region.
+/// </summary>
+public static class PraisonCluster
+{
+    /// <summary>The user's config over the cluster's, the store's and the serializer's.</summary>
+    public static Config BuildConfig(PraisonClusterOptions cluster, TaskStore store, Config? user = null) =>
+        (user ?? Config.Empty).WithFallback(ClusterHocon.Build(cluster, store)).WithFallback(PraisonRuntime.BuildConfig(store));
+
+    /// <summary>
+    /// Prepares the store and creates every table (tasks and sharding state) once, under a PostgreSQL advisory lock,
+    /// so nodes starting together do not race on auto-initialization (duplicate key errors on an empty database).
+    /// </summary>
+    public static async Task PrepareSchemaAsync(TaskStore store, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        await store.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        await using var gate = await SchemaLock.AcquireAsync(store, cancellationToken).ConfigureAwait(false);
+        var config = ClusterHocon.ShardingPersistence(store).WithFallback(PraisonRuntime.BuildConfig(store));
+        var system = ActorSystem.Create("praison-schema", config);
+        try
+        {
+            foreach (var (journal, snapshots) in new[] { ((string?)null, (string?)null), (ClusterHocon.ShardingJournalId, ClusterHocon.ShardingSnapshotId) })
+            {
+                var reply = await system.ActorOf(Props.Create(() => new ProbeParent(journal, snapshots)))
+                    .Ask<object>(ProbeParent.Go, timeout, cancellationToken).ConfigureAwait(false);
+                if (reply is Status.Failure f)
+                    throw new TaskStoreException(store.Describe(), $"the {(journal is null ? "task" : "sharding")} journal failed to start: {f.Cause.GetBaseException().Message}", f.Cause);
+            }
+        }
+        catch (AskTimeoutException)
+        {
+            throw new TaskStoreException(store.Describe(), $"the journal did not answer within {timeout.TotalSeconds:0} s");
+        }
+        finally
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Starts a cluster node: prepares the schema, starts the ActorSystem, starts sharding and this node's
+    /// supervisor, and returns once the node is Up. With no seed nodes configured it forms a cluster of its own.
+    /// </summary>
+    public static async Task<PraisonClusterNode> StartAsync(PraisonClusterNodeOptions options, CancellationToken cancellationToken = default)
+    {
+        options.Runner.Validate();
+        options.Cluster.Validate();
+        await PrepareSchemaAsync(options.Store, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
+        var system = ActorSystem.Create(options.SystemName, BuildConfig(options.Cluster, options.Store, options.Config));
+        try
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            var node = Start(system, options.Store, options.Runner, options.Cluster);
+            if (options.Cluster.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
+            try
+            {
+                await up.Task.WaitAsync(options.StartupTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException(
+                    $"The node {cluster.SelfAddress} did not join the cluster (seeds: {string.Join(", ", options.Cluster.SeedNodes)}) within {options.StartupTimeout.TotalSeconds:0} s.");
+            }
+            return node;
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the Praison.Actors cluster pieces in an ActorSystem already configured with <see cref="BuildConfig"/>
+    /// (the Akka.Hosting path uses this): this node's supervisor, the shard region of task entities, the router every
+    /// handle asks, and the sweeper that wakes tasks after a node is lost.
+    /// </summary>
+    public static PraisonClusterNode Start(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner, PraisonClusterOptions cluster)
+    {
+        runner.Validate();
+        if (!runner.ExecuteTasks)
+            throw new ArgumentException("ExecuteTasks = false is for a process next to a local host; every cluster node executes tasks.", nameof(runner));
+        var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
+        var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId, runner.SnapshotPluginId,
+            Executes: true, runner.PassivateFinishedAfter, runner.BatchedWrites, supervisor,
+            ShardPassivateMessage: new Passivate(PoisonPill.Instance));
+        var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, id => TaskActor.Props(id, settings),
+            ClusterShardingSettings.Create(system), new TaskMessageExtractor());
+        var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
+        system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
+        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner), store, region, supervisor);
+    }
+
+    /// <summary>Asks the journal probe and waits for its answer.</summary>
+    private sealed class ProbeParent(string? journal, string? snapshots) : UntypedActor
+    {
+        public static readonly object Go = "go";
+        private IActorRef? _asker;
+
+        protected override void OnReceive(object message)
+        {
+            if (ReferenceEquals(message, Go))
+            {
+                _asker = Sender;
+                Context.ActorOf(JournalProbeActor.Props(Self, journal, snapshots));
+                return;
+            }
+            _asker?.Tell(message);
+            Context.Stop(Self);
+        }
+    }
+
+    /// <summary>A session-level PostgreSQL advisory lock held while the schema is created; nothing for SQLite.</summary>
+    private sealed class SchemaLock : IAsyncDisposable
+    {
+        private const long Key = 0x7072_6169_736f_6e; // "praison"
+        private readonly NpgsqlConnection? _connection;
+
+        private SchemaLock(NpgsqlConnection? connection) => _connection = connection;
+
+        public static async Task<SchemaLock> AcquireAsync(TaskStore store, CancellationToken cancellationToken)
+        {
+            if (store is not TaskStore.PostgreSqlStore pg) return new SchemaLock(null);
+            var connection = new NpgsqlConnection(pg.ConnectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand($"SELECT pg_advisory_lock({Key})", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new SchemaLock(connection);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_connection is null) return;
+            await _connection.DisposeAsync().ConfigureAwait(false); // closing the session releases the lock
+        }
+    }
+}
+
+/// <summary>A running cluster node: its ActorSystem and a <see cref="BackgroundRunner"/> that routes through the shard region.</summary>
+public sealed class PraisonClusterNode : IAsyncDisposable
+{
+    internal PraisonClusterNode(ActorSystem system, BackgroundRunner runner, TaskStore store, IActorRef region, IActorRef supervisor)
+    {
+        System = system;
+        Runner = runner;
+        Store = store;
+        Region = region;
+        Supervisor = supervisor;
+    }
+
+    public ActorSystem System { get; }
+    public BackgroundRunner Runner { get; }
+    public TaskStore Store { get; }
+
+    /// <summary>The shard region of task entities.</summary>
+    public IActorRef Region { get; }
+
+    /// <summary>This node's supervisor (concurrency on this node).</summary>
+    internal IActorRef Supervisor { get; }
+
+    /// <summary>This node's address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (a seed for others).</summary>
+    public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.ToString();
+
+    /// <summary>Leaves the cluster gracefully: shards hand off to the other nodes, running tasks there are treated as after a restart.</summary>
+    public async ValueTask DisposeAsync() =>
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+}

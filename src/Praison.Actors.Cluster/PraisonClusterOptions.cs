@@ -1,0 +1,70 @@
+namespace Praison.Actors.Cluster;
+
+/// <summary>How a node joins a Praison.Actors cluster. Everything else (store, recipes, limits) is the same as local mode.</summary>
+public sealed class PraisonClusterOptions
+{
+    /// <summary>
+    /// The number of shards task ids are hashed into. About ten times the largest node count you will run;
+    /// it is part of where every task lives, so it must never change for a store that holds tasks.
+    /// </summary>
+    public const int ShardCount = 100;
+
+    /// <summary>The sharding type name; also part of the persistence ids of the sharding state. Never changes.</summary>
+    public const string ShardTypeName = "praison-task";
+
+    /// <summary>The address remoting binds to. Loopback unless you configure otherwise (then secure it: see the README).</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>The address other nodes use to reach this one, when it differs from <see cref="Hostname"/> (NAT, containers).</summary>
+    public string? PublicHostname { get; init; }
+
+    /// <summary>The remoting port; 0 picks a free one (fine for nodes that are not seeds).</summary>
+    public int Port { get; init; }
+
+    /// <summary>Static seed nodes, e.g. <c>akka.tcp://praison-actors@127.0.0.1:4053</c>. A node listed first seeds a new cluster.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = Array.Empty<string>();
+
+    /// <summary>Cluster roles of this node. Tasks run on every node; roles are for your own use.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = Array.Empty<string>();
+
+    /// <summary>Failure detection and downing; <see cref="ClusterTimings.Default"/> unless you tune it.</summary>
+    public ClusterTimings Timings { get; init; } = ClusterTimings.Default;
+
+    /// <summary>
+    /// How often the cluster leader reads the store and wakes tasks that should be alive (unfinished ones whose
+    /// node died, finished ones whose cleanup is due). It also does so whenever a member is removed.
+    /// </summary>
+    public TimeSpan StoreScanInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Hostname)) throw new ArgumentException("Hostname must not be empty.", nameof(Hostname));
+        if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be 0..65535.");
+        if (StoreScanInterval <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(StoreScanInterval), StoreScanInterval, "StoreScanInterval must be positive.");
+        foreach (var seed in SeedNodes)
+            if (!seed.StartsWith("akka.tcp://", StringComparison.Ordinal))
+                throw new ArgumentException($"Seed node '{seed}' is not an akka.tcp:// address.", nameof(SeedNodes));
+    }
+}
+
+/// <summary>
+/// Failure detection and downing. A crashed node's tasks move after roughly
+/// heartbeat pause (detection) + <see cref="StableAfter"/> (split-brain resolver decides) + <see cref="DownRemovalMargin"/>
+/// (sharding waits before re-homing shards) + recovery.
+/// </summary>
+/// <param name="HeartbeatInterval">akka.cluster.failure-detector.heartbeat-interval.</param>
+/// <param name="AcceptableHeartbeatPause">akka.cluster.failure-detector.acceptable-heartbeat-pause: silence tolerated before a node is unreachable.</param>
+/// <param name="StableAfter">akka.cluster.split-brain-resolver.stable-after: how long membership must be stable before downing.</param>
+/// <param name="DownRemovalMargin">akka.cluster.down-removal-margin: extra wait after downing before shards and singletons move.</param>
+public sealed record ClusterTimings(TimeSpan HeartbeatInterval, TimeSpan AcceptableHeartbeatPause, TimeSpan StableAfter, TimeSpan DownRemovalMargin)
+{
+    /// <summary>Akka.NET's defaults (stable-after 20 s): a failover takes about 45–65 s. Safe over real networks.</summary>
+    public static ClusterTimings Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20));
+
+    /// <summary>
+    /// For nodes on one machine or one LAN (and the tests): a failover takes about 10 s. Long GC pauses or an
+    /// overloaded host can make a healthy node look dead for 4 s, so do not use this across a WAN.
+    /// </summary>
+    public static ClusterTimings Fast { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2));
+}

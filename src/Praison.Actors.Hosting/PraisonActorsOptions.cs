@@ -1,0 +1,15 @@
+using Praison.Actors.Persistence;
+
+namespace Praison.Actors.Hosting;
+
+/// <summary>What <see cref="PraisonHostingExtensions.WithPraisonActors"/> and <see cref="PraisonHostingExtensions.AddPraisonActors"/> set up.</summary>
+public sealed class PraisonActorsOptions
+{
+    /// <summary>Where tasks are kept; hosts default to SQLite under <see cref="TaskStore.DefaultDataDirectory"/>.</summary>
+    public TaskStore Store { get; init; } = TaskStore.Sqlite(TaskStore.DefaultDataDirectory);
+
+    public BackgroundRunnerOptions Runner { get; init; } = new();
+}
+
+/// <summary>The <see cref="Akka.Hosting.ActorRegistry"/> key of the actor every handle asks (the supervisor, or a cluster's router).</summary>
+public sealed class PraisonTasks;
