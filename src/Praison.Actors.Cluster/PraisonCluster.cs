@@ -45,7 +45,8 @@ public static class PraisonCluster
     public static async Task PrepareSchemaAsync(TaskStore store, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         await store.PrepareAsync(cancellationToken).ConfigureAwait(false);
-        await using var gate = await SchemaLock.AcquireAsync(store, cancellationToken).ConfigureAwait(false);
+        await using var gate = await SchemaLock.AcquireAsync(store, timeout, cancellationToken).ConfigureAwait(false);
+        if (gate.SchemaExists) return; // another node created it: no need for a throw-away ActorSystem
         var config = ClusterHocon.ShardingPersistence(store).WithFallback(PraisonRuntime.BuildConfig(store));
         var system = ActorSystem.Create("praison-schema", config);
         try
@@ -147,18 +148,32 @@ public static class PraisonCluster
     private sealed class SchemaLock : IAsyncDisposable
     {
         private const long Key = 0x7072_6169_736f_6e; // "praison"
+        private static readonly string[] Tables = { "journal", "snapshot", "sharding_journal", "sharding_snapshot" };
         private readonly NpgsqlConnection? _connection;
 
-        private SchemaLock(NpgsqlConnection? connection) => _connection = connection;
-
-        public static async Task<SchemaLock> AcquireAsync(TaskStore store, CancellationToken cancellationToken)
+        private SchemaLock(NpgsqlConnection? connection, bool schemaExists)
         {
-            if (store is not TaskStore.PostgreSqlStore pg) return new SchemaLock(null);
-            var connection = new NpgsqlConnection(pg.ConnectionString);
+            _connection = connection;
+            SchemaExists = schemaExists;
+        }
+
+        /// <summary>Every table is there already (PostgreSQL only; SQLite files are always probed).</summary>
+        public bool SchemaExists { get; }
+
+        public static async Task<SchemaLock> AcquireAsync(TaskStore store, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (store is not TaskStore.PostgreSqlStore pg) return new SchemaLock(null, false);
+            // Unpooled: a pooled connection would keep the session, and so the lock, after Dispose.
+            var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Pooling = false }.ToString());
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand($"SELECT pg_advisory_lock({Key})", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return new SchemaLock(connection);
+            // Waiting for the lock may take as long as another node's whole schema preparation.
+            await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({Key})", connection) { CommandTimeout = (int)Math.Ceiling(timeout.TotalSeconds) })
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var check = new NpgsqlCommand(
+                "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ANY(@t)", connection);
+            check.Parameters.AddWithValue("t", Tables);
+            var found = Convert.ToInt32(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
+            return new SchemaLock(connection, found == Tables.Length);
         }
 
         public async ValueTask DisposeAsync()

@@ -10,11 +10,11 @@ using Praison.Actors.Persistence;
 //   stopped                  after a graceful leave
 // Reads commands on stdin: "submit <count> <ms>" runs <count> tasks of ~<ms> through this node; "stop" (or end of
 // input) leaves the cluster gracefully and exits.
-// The work appends "start|end <id> <attempt> <node> <unix-ms>" to the shared log file, one atomic write per line:
-// the execution record the tests count, kept apart from the journal on purpose.
+// The work appends "start|end <id> <attempt> <node> <unix-ms>" to <log>.<name>, one flushed write per line: the
+// execution record the tests count, kept apart from the journal on purpose.
 var options = Args.Parse(args);
 var name = options["name"];
-var log = options["log"];
+var log = options["log"] + "." + name; // one file per process: appends from several processes could overwrite each other
 var store = options.TryGetValue("connection", out var cs) ? TaskStore.PostgreSql(cs) : TaskStore.Sqlite(options["data-dir"]);
 
 var recipes = new RecipeRegistry();
@@ -77,7 +77,7 @@ static class Args
     }
 }
 
-/// <summary>One O_APPEND stream per process, one whole line per write, flushed at once: lines from several processes never interleave.</summary>
+/// <summary>One append stream per process, one whole line per write, flushed at once: a SIGKILL after a write cannot lose it.</summary>
 static class ExecutionLog
 {
     private static readonly object Gate = new();

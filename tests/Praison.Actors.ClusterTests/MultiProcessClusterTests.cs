@@ -1,0 +1,180 @@
+using System.Text.Json;
+using Praison.Actors.ClusterTests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Praison.Actors.ClusterTests;
+
+/// <summary>
+/// Three real node processes on loopback share one PostgreSQL database. One is SIGKILLed (or stopped gracefully and
+/// started again) while tasks run on it; every task must still end Completed, exactly once.
+/// </summary>
+[Collection("cluster")]
+public class MultiProcessClusterTests(ITestOutputHelper output)
+{
+    private const int MaxConcurrent = 4;
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
+
+    [PostgresFact]
+    public async Task A_sigkilled_node_s_tasks_finish_elsewhere_each_completed_exactly_once()
+    {
+        await using var db = await PostgresTestDatabase.CreateAsync();
+        var log = NewLog();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            nodes.AddRange(await StartClusterAsync(db, log));
+            var ids = await SubmitAsync(nodes[0], 60, 2000);
+
+            // Kill node 3 once it has finished a task and has others mid-run.
+            var victim = nodes[2];
+            await Eventually.UntilAsync(() => Task.FromResult(ExecutionLog.Read(log)),
+                l => l.Ends(victim.Name) >= 1 && l.Running(victim.Name).Count >= 2, Startup, $"{victim.Name} runs tasks");
+            victim.Kill();
+            var killedAt = DateTimeOffset.UtcNow;
+            var interrupted = ExecutionLog.Read(log).Running(victim.Name);
+            output.WriteLine($"killed {victim.Name} with {interrupted.Count} tasks running on it");
+
+            var tasks = await Eventually.UntilAsync(() => db.Store.ReadTasksAsync(),
+                t => t.Count == ids.Count && t.All(x => x.Info.IsTerminal), TimeSpan.FromSeconds(150), "every task ends");
+
+            var lines = ExecutionLog.Read(log);
+            var restarts = interrupted.Select(id => lines.Entries.Where(e => e.Kind == "start" && e.Id == id && e.Node != victim.Name && e.At > killedAt)
+                .Select(e => e.At).DefaultIfEmpty(DateTimeOffset.MaxValue).Min()).ToList();
+            Assert.All(restarts, r => Assert.NotEqual(DateTimeOffset.MaxValue, r));
+            output.WriteLine($"failover: kill → first interrupted task running again elsewhere {(restarts.Min() - killedAt).TotalSeconds:0.0} s, " +
+                $"→ all {interrupted.Count} running again {(restarts.Max() - killedAt).TotalSeconds:0.0} s");
+
+            await AssertEachCompletedExactlyOnceAsync(db, ids, tasks, lines, victim.Name, killedAt);
+            foreach (var n in nodes.Where(n => !n.HasExited)) await n.StopAsync(Startup);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            DeleteLogs(log);
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_rolling_restart_loses_no_task()
+    {
+        await using var db = await PostgresTestDatabase.CreateAsync();
+        var log = NewLog();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            nodes.AddRange(await StartClusterAsync(db, log));
+            var ids = await SubmitAsync(nodes[0], 45, 1500);
+
+            var leaving = nodes[1];
+            await Eventually.UntilAsync(() => Task.FromResult(ExecutionLog.Read(log)),
+                l => l.Running(leaving.Name).Count >= 1, Startup, $"{leaving.Name} runs tasks");
+            var stoppedAt = DateTimeOffset.UtcNow;
+            await leaving.StopAsync(Startup);
+            output.WriteLine($"{leaving.Name} left gracefully in {(DateTimeOffset.UtcNow - stoppedAt).TotalSeconds:0.0} s");
+            var back = NodeProcess.Start(leaving.Name, leaving.Port, nodes[0].Address, db.ConnectionString, log, MaxConcurrent);
+            nodes[1] = back;
+            leaving.Dispose();
+            await back.WaitForLineAsync(l => l.StartsWith("ready "), Startup);
+            output.WriteLine($"{leaving.Name} rejoined {(DateTimeOffset.UtcNow - stoppedAt).TotalSeconds:0.0} s after it began to leave");
+
+            var tasks = await Eventually.UntilAsync(() => db.Store.ReadTasksAsync(),
+                t => t.Count == ids.Count && t.All(x => x.Info.IsTerminal), TimeSpan.FromSeconds(150), "every task ends");
+            var lines = ExecutionLog.Read(log);
+            await AssertEachCompletedExactlyOnceAsync(db, ids, tasks, lines, null, null);
+            output.WriteLine($"{lines.Entries.Count(e => e.Kind == "start")} executions for {ids.Count} tasks; " +
+                $"{tasks.Count(t => t.Info.Attempt > 1)} re-run after the hand-off");
+            foreach (var n in nodes.Where(n => !n.HasExited)) await n.StopAsync(Startup);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            DeleteLogs(log);
+        }
+    }
+
+    /// <summary>The prefix of the nodes' execution logs (each node writes prefix.name).</summary>
+    private static string NewLog() => Path.Combine(Path.GetTempPath(), $"praison-cluster-{Guid.NewGuid():N}.log");
+
+    private static void DeleteLogs(string log)
+    {
+        foreach (var f in Directory.GetFiles(Path.GetDirectoryName(log)!, Path.GetFileName(log) + ".*")) File.Delete(f);
+    }
+
+    /// <summary>The seed first (it also creates the schema), then the other two; each is awaited until Up.</summary>
+    private static async Task<List<NodeProcess>> StartClusterAsync(PostgresTestDatabase db, string log)
+    {
+        var nodes = new List<NodeProcess>();
+        var seed = NodeProcess.Start("node1", FreePort.Next(), null, db.ConnectionString, log, MaxConcurrent);
+        nodes.Add(seed);
+        var seedAddress = seed.Address; // started without --seed, node 1 forms the cluster alone
+        await seed.WaitForLineAsync(l => l.StartsWith("ready "), Startup);
+        foreach (var name in new[] { "node2", "node3" })
+        {
+            var n = NodeProcess.Start(name, FreePort.Next(), seedAddress, db.ConnectionString, log, MaxConcurrent);
+            nodes.Add(n);
+        }
+        foreach (var n in nodes.Skip(1)) await n.WaitForLineAsync(l => l.StartsWith("ready "), Startup);
+        return nodes;
+    }
+
+    private static async Task<List<string>> SubmitAsync(NodeProcess node, int count, int ms)
+    {
+        node.Send($"submit {count} {ms}");
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+            ids.Add((await node.WaitForLineAsync(l => l.StartsWith("submitted "), Startup))["submitted ".Length..]);
+        await node.WaitForLineAsync(l => l == "submit-done", Startup);
+        return ids;
+    }
+
+    private async Task AssertEachCompletedExactlyOnceAsync(PostgresTestDatabase db, List<string> ids, IReadOnlyList<Persistence.StoredTask> tasks,
+        ExecutionLog lines, string? killed, DateTimeOffset? killedAt)
+    {
+        Assert.Equal(ids.Order(), tasks.Select(t => t.Info.TaskId).Order());
+        Assert.All(tasks, t => Assert.True(t.Info.Status == BackgroundTaskStatus.Completed, $"{t.Info.TaskId}: {t.Info.Status} {t.Info.Error}"));
+
+        // The journal: exactly one terminal event per task, and it is a completion.
+        var terminal = await db.Store.Sql!.CountEventsAsync(new[] { "tc", "tf", "tx" }, CancellationToken.None);
+        var completed = await db.Store.Sql!.CountEventsAsync(new[] { "tc" }, CancellationToken.None);
+        Assert.Equal(ids.Order(), terminal.Keys.Order());
+        Assert.All(terminal, kv => Assert.Equal(1, kv.Value));
+        Assert.All(completed, kv => Assert.Equal(1, kv.Value));
+
+        // The work's own log: the execution whose result was stored finished exactly once, and none is missing.
+        var lostBeforeStore = 0;
+        foreach (var t in tasks)
+        {
+            var result = JsonSerializer.Deserialize<string>(t.ResultJson!)!.Split(':'); // id:attempt:node
+            var ends = lines.Entries.Where(e => e.Kind == "end" && e.Id == t.Info.TaskId).ToList();
+            Assert.Single(ends, e => e.Attempt.ToString() == result[1] && e.Node == result[2]);
+            // Any other finished execution was on the killed node, cut off before its completion was stored.
+            foreach (var extra in ends.Where(e => !(e.Attempt.ToString() == result[1] && e.Node == result[2])))
+            {
+                Assert.True(extra.Node == killed && extra.At <= killedAt, $"{t.Info.TaskId} finished twice: {extra}");
+                lostBeforeStore++;
+            }
+        }
+        output.WriteLine($"{tasks.Count} tasks Completed, one terminal event each; {lines.Entries.Count(e => e.Kind == "start")} executions, " +
+            $"{lostBeforeStore} finished on the killed node just before the kill without being stored (re-run)");
+    }
+}
+
+/// <summary>The execution logs the node processes append to (one file per node): "start|end id attempt node unix-ms".</summary>
+public sealed record ExecutionLog(IReadOnlyList<ExecutionLog.Entry> Entries)
+{
+    public sealed record Entry(string Kind, string Id, int Attempt, string Node, DateTimeOffset At);
+
+    public static ExecutionLog Read(string path) =>
+        new(Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + ".*").SelectMany(File.ReadAllLines)
+            .Where(l => l.Length > 0).Select(l => l.Split(' '))
+            .Select(p => new Entry(p[0], p[1], int.Parse(p[2]), p[3], DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p[4])))).ToList());
+
+    public int Ends(string node) => Entries.Count(e => e.Kind == "end" && e.Node == node);
+
+    /// <summary>Tasks started on <paramref name="node"/> whose execution there has not ended.</summary>
+    public List<string> Running(string node) =>
+        Entries.Where(e => e.Kind == "start" && e.Node == node)
+            .Where(s => !Entries.Any(e => e.Kind == "end" && e.Id == s.Id && e.Node == node && e.Attempt == s.Attempt))
+            .Select(e => e.Id).Distinct().ToList();
+}
