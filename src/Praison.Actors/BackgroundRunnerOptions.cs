@@ -30,6 +30,16 @@ public sealed class BackgroundRunnerOptions
     /// <summary>Name of the supervisor actor; two runners in one ActorSystem need different names.</summary>
     public string ActorName { get; init; } = "praison-tasks";
 
+    /// <summary>
+    /// False in a process that only stores and inspects tasks next to a host that runs them (e.g. the CLI's
+    /// <c>submit</c>): submissions are stored and pending tasks can be cancelled, but nothing is started,
+    /// recovered or cleaned up here.
+    /// </summary>
+    public bool ExecuteTasks { get; init; } = true;
+
+    /// <summary>How long a finished task keeps an actor in memory after its last message; it is woken on demand.</summary>
+    public TimeSpan PassivateFinishedAfter { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Journal plugin id for task events; null uses the ActorSystem's default journal.</summary>
     public string? JournalPluginId { get; init; }
 
@@ -46,6 +56,8 @@ public sealed class BackgroundRunnerOptions
             throw new ArgumentOutOfRangeException(nameof(DefaultTaskTimeout), DefaultTaskTimeout, "DefaultTaskTimeout must be positive.");
         if (CleanupDelay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(CleanupDelay), CleanupDelay, "CleanupDelay must not be negative.");
+        if (PassivateFinishedAfter <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(PassivateFinishedAfter), PassivateFinishedAfter, "PassivateFinishedAfter must be positive.");
         if (MaxPayloadBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxPayloadBytes), MaxPayloadBytes, "MaxPayloadBytes must be positive.");
         if (string.IsNullOrWhiteSpace(ActorName))

@@ -120,7 +120,12 @@ public class ActorHandle
                 ? $"Waiting for task {TaskId} timed out after {timeout}; the task keeps running and can be waited on again."
                 : $"The runtime did not answer about task {TaskId} within {timeout}.");
         }
-        return reply is TaskNotFound ? throw new TaskNotFoundException(TaskId) : reply;
+        return reply switch
+        {
+            TaskNotFound => throw new TaskNotFoundException(TaskId),
+            TaskRejected r => throw new TaskRejectedException(r.Reason),
+            _ => reply,
+        };
     }
 
     private static InvalidOperationException Unexpected(object reply) =>

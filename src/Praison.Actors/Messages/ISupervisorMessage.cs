@@ -21,3 +21,24 @@ public sealed record TaskStatusChanged(TaskStatusInfo Task) : ISupervisorMessage
 
 /// <summary>A task deleted its events and stops; the id is gone.</summary>
 public sealed record TaskRemoved(string TaskId) : ISupervisorMessage;
+
+/// <summary>
+/// A task actor has nothing to do (finished and idle, or asked about an id it does not hold) and asks to be
+/// stopped. The supervisor buffers messages for the id until it has stopped, and wakes it again on demand.
+/// </summary>
+public sealed record PassivateTask(string TaskId, DateTimeOffset? CleanupAt) : ISupervisorMessage;
+
+/// <summary>The supervisor's own timers and piped results.</summary>
+internal interface ISupervisorInternal : INoSerializationVerificationNeeded;
+
+internal sealed record CleanupTick : ISupervisorInternal
+{
+    public static readonly CleanupTick Instance = new();
+}
+
+internal sealed record PurgeTick : ISupervisorInternal
+{
+    public static readonly PurgeTick Instance = new();
+}
+
+internal sealed record PurgeDone(int Rows, Exception? Error) : ISupervisorInternal;

@@ -40,6 +40,16 @@ public abstract record TaskStore
     /// </summary>
     public abstract Task PrepareAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every retained task, read straight from the store without an actor system, oldest first. This is how a
+    /// host rebuilds its index at start-up, and how another process lists tasks while a host runs them.
+    /// </summary>
+    public virtual Task<IReadOnlyList<StoredTask>> ReadTasksAsync(CancellationToken cancellationToken = default) =>
+        Sql?.ReadTasksAsync(cancellationToken) ?? Task.FromResult<IReadOnlyList<StoredTask>>(Array.Empty<StoredTask>());
+
+    /// <summary>Direct SQL on the store's tables; null for the ephemeral store.</summary>
+    internal virtual SqlJournalAccess? Sql => null;
+
     private sealed record EphemeralStore : TaskStore
     {
         public override string Describe() => "ephemeral (in-memory) store";
@@ -58,6 +68,9 @@ public abstract record TaskStore
 
         private static string ConnectionString(string path) =>
             new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+
+        internal override SqlJournalAccess Sql =>
+            new(() => new SqliteConnection(JournalConnectionString), () => new SqliteConnection(SnapshotConnectionString), postgres: false);
 
         public override string Describe() => $"SQLite store in {DataDirectory}";
         public override bool IsDurable => true;
@@ -123,6 +136,9 @@ public abstract record TaskStore
         }
 
         public override bool IsDurable => true;
+
+        internal override SqlJournalAccess Sql =>
+            new(() => new NpgsqlConnection(ConnectionString), () => new NpgsqlConnection(ConnectionString), postgres: true);
 
         public override Config ToConfig() =>
             ConfigurationFactory.ParseString(

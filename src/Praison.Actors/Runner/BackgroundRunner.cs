@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Praison.Actors.Messages;
+using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
 
 namespace Praison.Actors;
@@ -12,14 +13,24 @@ namespace Praison.Actors;
 /// </summary>
 public sealed class BackgroundRunner : IRecipeRunner
 {
-    /// <summary>Creates the runner's supervisor actor in <paramref name="system"/>.</summary>
+    /// <summary>
+    /// Creates the runner's supervisor actor in <paramref name="system"/>. Tasks already in a durable journal
+    /// are not recovered this way: start with <see cref="PraisonRuntime.StartAsync"/> for that.
+    /// </summary>
     public BackgroundRunner(ActorSystem system, BackgroundRunnerOptions? options = null)
+        : this(system, options ?? new BackgroundRunnerOptions(), recovered: null, store: null)
+    {
+    }
+
+    /// <summary>Creates the supervisor with the tasks a store held at start-up.</summary>
+    internal BackgroundRunner(ActorSystem system, BackgroundRunnerOptions options, IReadOnlyList<StoredTask>? recovered, TaskStore? store)
     {
         ArgumentNullException.ThrowIfNull(system);
-        Options = options ?? new BackgroundRunnerOptions();
-        Options.Validate();
+        options.Validate();
+        Options = options;
         System = system;
-        Router = system.ActorOf(SupervisorProps(Options), Options.ActorName);
+        Func<CancellationToken, Task<int>>? purge = store?.Sql is { } sql ? sql.PurgeDeletedAsync : null;
+        Router = system.ActorOf(SupervisorProps(options, recovered, purge), options.ActorName);
     }
 
     /// <summary>Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting).</summary>
@@ -40,9 +51,12 @@ public sealed class BackgroundRunner : IRecipeRunner
 
     public RecipeRegistry Recipes => Options.Recipes;
 
-    internal static Props SupervisorProps(BackgroundRunnerOptions options) =>
-        TaskSupervisor.Props(options.MaxConcurrentTasks, options.MaxQueued,
-            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.SnapshotPluginId));
+    internal static Props SupervisorProps(BackgroundRunnerOptions options, IReadOnlyList<StoredTask>? recovered = null,
+        Func<CancellationToken, Task<int>>? purge = null) =>
+        TaskSupervisor.Props(new SupervisorSettings(options.MaxConcurrentTasks, options.MaxQueued,
+            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.SnapshotPluginId,
+                options.ExecuteTasks, options.PassivateFinishedAfter),
+            recovered, purge));
 
     /// <summary>Stores a task that runs <paramref name="work"/> and returns its handle once stored.</summary>
     /// <exception cref="ArgumentException">A timeout that is not positive, or a negative cleanup delay.</exception>

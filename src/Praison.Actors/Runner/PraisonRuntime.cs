@@ -57,7 +57,11 @@ public sealed class PraisonRuntime : IAsyncDisposable
         try
         {
             await ProbeJournalAsync(system, options, cancellationToken).ConfigureAwait(false);
-            return new PraisonRuntime(system, new BackgroundRunner(system, options.Runner), options.Store);
+            // Read what the store holds in one query rather than recovering an actor per task.
+            var recovered = options.Runner.ExecuteTasks
+                ? await options.Store.ReadTasksAsync(cancellationToken).ConfigureAwait(false)
+                : null;
+            return new PraisonRuntime(system, new BackgroundRunner(system, options.Runner, recovered, options.Store), options.Store);
         }
         catch
         {

@@ -45,6 +45,7 @@ public sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("s.enqueued", typeof(TaskEnqueued)),
         ("s.changed", typeof(TaskStatusChanged)),
         ("s.removed", typeof(TaskRemoved)),
+        ("s.passivate", typeof(PassivateTask)),
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);
@@ -52,14 +53,28 @@ public sealed class PraisonJsonSerializer : SerializerWithStringManifest
 
     private readonly JsonSerializerOptions _options;
 
-    public PraisonJsonSerializer(ExtendedActorSystem system) : base(system)
+    public PraisonJsonSerializer(ExtendedActorSystem system) : base(system) =>
+        _options = CreateOptions(new ActorRefConverter(system));
+
+    /// <summary>Options for stored events, which hold no actor references: usable without an actor system.</summary>
+    internal static readonly JsonSerializerOptions EventOptions = CreateOptions(null);
+
+    private static JsonSerializerOptions CreateOptions(JsonConverter? actorRefs)
     {
-        _options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new ActorRefConverter(system) },
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         };
+        if (actorRefs is not null) options.Converters.Add(actorRefs);
+        return options;
     }
+
+    /// <summary>Reads a stored task event straight from a journal row (used by the store reader, outside any actor system).</summary>
+    internal static ITaskEvent? ReadEvent(byte[] bytes, string manifest) =>
+        TypeByManifest.TryGetValue(manifest, out var type) && typeof(ITaskEvent).IsAssignableFrom(type)
+            ? (ITaskEvent?)JsonSerializer.Deserialize(bytes, type, EventOptions)
+            : null;
 
     public override int Identifier => 7201;
 

@@ -74,17 +74,20 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
     private void OnRecovered()
     {
         if (!_state.Exists) return;
+        if (!_settings.Executes)
+        {
+            // Only a host reconciles and cleans up; here the task is just read or cancelled, then let go.
+            Context.SetReceiveTimeout(_settings.IdleBeforePassivation);
+            return;
+        }
         if (_state.IsTerminal)
         {
             ScheduleCleanup();
             return;
         }
-        if (_state.Status == BackgroundTaskStatus.Running)
-        {
-            Decide(new TaskIntent.Recover());
-            return;
-        }
-        Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
+        // Running tasks are re-run or failed, pending delegates are failed (their code is gone); the rest queue.
+        if (Decide(new TaskIntent.Recover()) is TaskDecision.None)
+            Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
     }
 
     protected override void OnCommand(object message)
@@ -115,16 +118,19 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             // Queries are answered from stored state at once, even while a write is in flight.
+            case ITaskCommand c and not (CreateTask or CreateLocalTask) when !_state.Exists && _persisting == 0:
+                // Woken for an id this journal does not hold: answer, then let the supervisor stop us.
+                (c is SubscribeTask sub ? sub.Subscriber : Sender).Tell(new TaskNotFound(_taskId));
+                Supervisor.Tell(new PassivateTask(_taskId, null));
+                break;
             case GetTaskStatus:
-                Sender.Tell(_state.Exists ? new TaskStatusReply(Info()) : new TaskNotFound(_taskId));
+                Sender.Tell(new TaskStatusReply(Info()));
                 break;
             case WaitForTask:
-                if (!_state.Exists) Sender.Tell(new TaskNotFound(_taskId));
-                else if (_state.IsTerminal) Sender.Tell(Outcome());
+                if (_state.IsTerminal) Sender.Tell(Outcome());
                 else _waiters.Add(Sender);
                 break;
             case SubscribeTask s:
-                if (!_state.Exists) { s.Subscriber.Tell(new TaskNotFound(_taskId)); break; }
                 s.Subscriber.Tell(new TaskUpdateNotice(new TaskUpdate(Info(), ++_updateSeq)));
                 if (!_state.IsTerminal) _subscribers.Add(s.Subscriber);
                 break;
@@ -185,9 +191,11 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void OnCancel(CancelTask c)
     {
-        if (!_state.Exists)
+        if (!_settings.Executes && _state.Status == BackgroundTaskStatus.Running)
         {
-            Sender.Tell(new TaskNotFound(_taskId));
+            // Two writers on one persistence id would corrupt it: a running task is cancelled by its host.
+            Sender.Tell(new TaskRejected(_taskId,
+                $"Task {_taskId} is running in a host process; cancel it through that host (its jobs API)."));
             return;
         }
         var replyTo = Sender;
@@ -206,9 +214,14 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void OnDeadline()
     {
-        if (_state.Status != BackgroundTaskStatus.Running || _state.Deadline is not { } deadline)
+        if (_removing) return;
+        if (_state.Status != BackgroundTaskStatus.Running || _state.Deadline is not { } deadline || !_settings.Executes)
         {
+            // Idle: a finished task (or any task in a process that does not execute) leaves memory; the
+            // supervisor wakes it again when a message for it arrives.
             Context.SetReceiveTimeout(null);
+            if (_waiters.Count == 0 && _subscribers.Count == 0)
+                Supervisor.Tell(new PassivateTask(_taskId, _settings.Executes ? _state.CleanupAt : null));
             return;
         }
         if (Decide(new TaskIntent.TimeOut()) is TaskDecision.Refuse)
@@ -282,7 +295,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void OnTerminal()
     {
-        Context.SetReceiveTimeout(null);
+        Context.SetReceiveTimeout(_settings.IdleBeforePassivation);
         StopWork();
         var outcome = Outcome();
         Supervisor.Tell(new TaskStatusChanged(outcome.Task));
@@ -296,6 +309,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void ScheduleCleanup()
     {
+        if (!_settings.Executes) return;
         var due = _state.CleanupAt!.Value - Now;
         if (due <= TimeSpan.Zero) BeginRemove();
         else Timers.StartSingleTimer(CleanupTimer, CleanupDue.Instance, due);

@@ -31,6 +31,9 @@ public static class TaskLifecycle
     public const string InterruptedDelegateMessage =
         "The process stopped while this task ran. Its work is in-process code (a delegate), which cannot be resumed after a restart.";
 
+    public const string InterruptedPendingDelegateMessage =
+        "The process stopped before this task started. Its work is in-process code (a delegate), which cannot be run after a restart.";
+
     public const string InterruptedRecipeMessage =
         "The process stopped while this recipe ran, and its TEMPLATE.yaml does not declare runtime.background.on_restart: rerun.";
 
@@ -61,6 +64,8 @@ public static class TaskLifecycle
                 new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now)),
             (BackgroundTaskStatus.Running, TaskIntent.TimeOut) => new TaskDecision.Refuse("The deadline has not passed yet."),
             (BackgroundTaskStatus.Running, TaskIntent.Recover) => DecideRecoveredRunning(state, now),
+            (BackgroundTaskStatus.Pending, TaskIntent.Recover) when state.Spec!.Kind == TaskKind.Delegate =>
+                new TaskDecision.Persist(new TaskFailed(new TaskError(TaskErrorKind.Interrupted, InterruptedPendingDelegateMessage), now)),
             (BackgroundTaskStatus.Pending, TaskIntent.Recover) => new TaskDecision.None(),
             (BackgroundTaskStatus.Running, TaskIntent.Start) => new TaskDecision.Refuse($"Task {state.TaskId} is already running."),
             _ => new TaskDecision.Refuse($"Task {state.TaskId} is {state.Status.ToWireName()}: cannot {IntentName(intent)}."),

@@ -116,8 +116,12 @@ public class TaskLifecycleTests
     }
 
     [Fact]
-    public void A_recovered_pending_task_needs_no_event()
+    public void A_recovered_pending_recipe_needs_no_event_but_a_pending_delegate_fails()
     {
         Assert.IsType<TaskDecision.None>(TaskLifecycle.Decide(Pending(), new TaskIntent.Recover(), T0));
+        var s = Run(Pending(Spec(TaskKind.Delegate)), new TaskIntent.Recover(), T0);
+        Assert.Equal(BackgroundTaskStatus.Failed, s.Status);
+        Assert.Equal(TaskErrorKind.Interrupted, s.Error!.Kind);
+        Assert.Contains("before this task started", s.Error.Message);
     }
 }

@@ -1,0 +1,7 @@
+namespace Praison.Actors.Persistence;
+
+/// <summary>A retained task as the store holds it: its state and, when Completed, its JSON result.</summary>
+public sealed record StoredTask(TaskStatusInfo Info, string? ResultJson)
+{
+    internal Tasks.TaskState? State { get; init; }
+}
