@@ -79,7 +79,12 @@ public sealed class Cli
         Recursive = true,
     };
 
-    private static readonly JsonSerializerOptions Indented = new(PraisonJson.Options) { WriteIndented = true };
+    /// <summary>Indented, and without HTML escaping (a terminal is not a web page): quotes stay quotes.</summary>
+    public static readonly JsonSerializerOptions Indented = new(PraisonJson.Options)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private Cli(ParseResult parse)
     {

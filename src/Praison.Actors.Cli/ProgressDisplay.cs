@@ -42,8 +42,10 @@ public static class ProgressDisplay
                 last = run;
                 var p = run.Progress?.Percent ?? 0;
                 if (run.Status == status && p == percent) continue;
-                if (run.Status != status) Console.Error.WriteLine($"{run.TaskId} {run.Status}");
+                // Status first while it runs; the last progress before the terminal status.
+                if (run.Status != status && !run.IsTerminal) Console.Error.WriteLine($"{run.TaskId} {run.Status}");
                 if (p != percent && run.Progress is not null) Console.Error.WriteLine($"{run.TaskId} [{p,3}%] {run.Progress.Message}");
+                if (run.Status != status && run.IsTerminal) Console.Error.WriteLine($"{run.TaskId} {run.Status}");
                 status = run.Status;
                 percent = p;
             }

@@ -154,7 +154,7 @@ public static class BackgroundCommands
                 var took = run.FinishedAt - run.StartedAt;
                 Cli.Note($"Task {run.TaskId} completed" + (took is { } t ? $" in {t.TotalSeconds:0.0} s." : "."));
                 if (run.Result is { } result)
-                    Console.Out.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(PraisonJson.Options) { WriteIndented = true }));
+                    Console.Out.WriteLine(JsonSerializer.Serialize(result, Cli.Indented));
                 break;
             case "cancelled":
                 Cli.Note($"Task {run.TaskId} was cancelled.");
