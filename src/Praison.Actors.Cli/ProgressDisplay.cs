@@ -36,18 +36,24 @@ public static class ProgressDisplay
         else
         {
             string? status = null;
-            var percent = -1;
+            ProgressView? shown = null;
+            var shownAt = DateTime.MinValue;
             await foreach (var run in updates)
             {
                 last = run;
-                var p = run.Progress?.Percent ?? 0;
-                if (run.Status == status && p == percent) continue;
-                // Status first while it runs; the last progress before the terminal status.
+                // A line per status change, and per progress change that moves a whole percent or comes a
+                // quarter second after the last one: readable in a log, never one line per file.
+                var progress = run.Progress is { } p &&
+                               (p.Percent != shown?.Percent || (p.Message != shown.Message && DateTime.UtcNow - shownAt > TimeSpan.FromMilliseconds(250)));
                 if (run.Status != status && !run.IsTerminal) Console.Error.WriteLine($"{run.TaskId} {run.Status}");
-                if (p != percent && run.Progress is not null) Console.Error.WriteLine($"{run.TaskId} [{p,3}%] {run.Progress.Message}");
+                if (progress)
+                {
+                    Console.Error.WriteLine($"{run.TaskId} [{run.Progress!.Percent,3}%] {run.Progress.Message}");
+                    shown = run.Progress;
+                    shownAt = DateTime.UtcNow;
+                }
                 if (run.Status != status && run.IsTerminal) Console.Error.WriteLine($"{run.TaskId} {run.Status}");
                 status = run.Status;
-                percent = p;
             }
         }
         return last ?? throw new InvalidOperationException("The task's updates ended before its first state arrived.");
