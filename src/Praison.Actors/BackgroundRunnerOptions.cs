@@ -40,6 +40,12 @@ public sealed class BackgroundRunnerOptions
     /// <summary>How long a finished task keeps an actor in memory after its last message; it is woken on demand.</summary>
     public TimeSpan PassivateFinishedAfter { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// True (default): events are written with PersistAsync, so the journal batches many tasks' writes into one
+    /// commit. False: Persist, one round trip per event. Either way a client is answered only after the write.
+    /// </summary>
+    public bool BatchedWrites { get; init; } = true;
+
     /// <summary>Journal plugin id for task events; null uses the ActorSystem's default journal.</summary>
     public string? JournalPluginId { get; init; }
 

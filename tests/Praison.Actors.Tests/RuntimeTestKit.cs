@@ -7,11 +7,14 @@ namespace Praison.Actors.Tests;
 /// <summary>A TestKit with an in-memory journal and helpers to build runners and recipes.</summary>
 public abstract class RuntimeTestKit : Akka.TestKit.Xunit2.TestKit
 {
+    /// <summary>serialize-messages = on: every message goes through its serializer, as it would between nodes.</summary>
     public static readonly Config TestConfig = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        """);
+            akka.loglevel = INFO
+            akka.actor.serialize-messages = on
+            akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+            """)
+        .WithFallback(Praison.Actors.Persistence.PraisonHocon.Serialization);
 
     private int _runners;
 
@@ -23,13 +26,14 @@ public abstract class RuntimeTestKit : Akka.TestKit.Xunit2.TestKit
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
     protected BackgroundRunner CreateRunner(int maxConcurrent = 5, RecipeRegistry? recipes = null, int maxQueued = 1000,
-        TimeSpan? cleanupDelay = null) =>
+        TimeSpan? cleanupDelay = null, TimeSpan? passivateAfter = null) =>
         new(Sys, new BackgroundRunnerOptions
         {
             MaxConcurrentTasks = maxConcurrent,
             MaxQueued = maxQueued,
             Recipes = recipes ?? new RecipeRegistry(),
             CleanupDelay = cleanupDelay ?? BackgroundRunnerOptions.DefaultCleanupDelay,
+            PassivateFinishedAfter = passivateAfter ?? TimeSpan.FromSeconds(30),
             ActorName = $"tasks-{Interlocked.Increment(ref _runners)}",
         });
 

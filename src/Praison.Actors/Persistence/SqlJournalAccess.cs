@@ -99,6 +99,23 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
         return total;
     }
 
+    /// <summary>How many stored events of the given manifests each task has (for tests and diagnostics).</summary>
+    public async Task<Dictionary<string, int>> CountEventsAsync(IReadOnlyCollection<string> manifests, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, int>();
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (!await TableExistsAsync(connection, "journal", cancellationToken).ConfigureAwait(false)) return counts;
+        await using var command = connection.CreateCommand();
+        var list = string.Join(",", manifests.Select(m => "'" + m.Replace("'", "''") + "'"));
+        command.CommandText =
+            $"SELECT persistence_id, COUNT(*) FROM journal WHERE manifest IN ({list}) AND persistence_id LIKE '{TaskPrefix}%' GROUP BY persistence_id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            counts[reader.GetString(0)[TaskPrefix.Length..]] = Convert.ToInt32(reader.GetValue(1));
+        return counts;
+    }
+
     private static async Task<long> CountAsync(DbConnection connection, string table, string pid, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();

@@ -55,7 +55,7 @@ public sealed class BackgroundRunner : IRecipeRunner
         Func<CancellationToken, Task<int>>? purge = null) =>
         TaskSupervisor.Props(new SupervisorSettings(options.MaxConcurrentTasks, options.MaxQueued,
             new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.SnapshotPluginId,
-                options.ExecuteTasks, options.PassivateFinishedAfter),
+                options.ExecuteTasks, options.PassivateFinishedAfter, options.BatchedWrites),
             recovered, purge));
 
     /// <summary>Stores a task that runs <paramref name="work"/> and returns its handle once stored.</summary>

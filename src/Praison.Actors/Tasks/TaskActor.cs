@@ -117,8 +117,11 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
         switch (message)
         {
-            // Queries are answered from stored state at once, even while a write is in flight.
-            case ITaskCommand c and not (CreateTask or CreateLocalTask) when !_state.Exists && _persisting == 0:
+            case ITaskCommand when !_state.Exists && _persisting > 0:
+                Stash.Stash(); // the submission is being stored: there is nothing to answer from yet
+                break;
+            // Queries are answered from stored state at once, even while a later write is in flight.
+            case ITaskCommand c and not (CreateTask or CreateLocalTask) when !_state.Exists:
                 // Woken for an id this journal does not hold: answer, then let the supervisor stop us.
                 (c is SubscribeTask sub ? sub.Subscriber : Sender).Tell(new TaskNotFound(_taskId));
                 Supervisor.Tell(new PassivateTask(_taskId, null));
@@ -255,14 +258,17 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         if (decision is TaskDecision.Persist p)
         {
             _persisting++;
-            PersistAsync(p.Event, e =>
+            void Stored(ITaskEvent e)
             {
                 _persisting--;
                 _state = _state.Apply(e);
                 OnStored(e);
                 afterStored?.Invoke();
                 if (_persisting == 0) Stash.UnstashAll();
-            });
+            }
+            // PersistAsync lets the journal batch many tasks' writes into one commit; replies still wait for the write.
+            if (_settings.BatchedWrites) PersistAsync(p.Event, Stored);
+            else Persist(p.Event, Stored);
         }
         return decision;
     }

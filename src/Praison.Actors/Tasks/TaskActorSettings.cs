@@ -14,6 +14,7 @@ internal sealed record TaskActorSettings(
     string? SnapshotPluginId,
     bool Executes = true,
     TimeSpan? PassivateAfter = null,
+    bool BatchedWrites = true,
     IActorRef? Supervisor = null)
 {
     /// <summary>How long a finished (or, when not executing, any) task stays in memory after its last message.</summary>

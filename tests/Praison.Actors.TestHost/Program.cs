@@ -1,0 +1,102 @@
+using Praison.Actors;
+using Praison.Actors.Persistence;
+
+// Usage: TestHost --store sqlite --data-dir DIR | --store postgres --connection CS
+//                 --log FILE [--submit N] [--max-concurrent N]
+// Prints one line per event on stdout, for the test to read:
+//   recovered <count> <id,id,...>    the tasks the store held at start
+//   submitted <id>                   after the task is stored
+//   all-terminal                     when every known task has finished
+// The work appends "start <id> <attempt>" and "end <id> <attempt>" to the log file: the execution record the
+// test counts, kept apart from the journal on purpose.
+var options = Args.Parse(args);
+var store = options["store"] == "postgres" ? TaskStore.PostgreSql(options["connection"]) : TaskStore.Sqlite(options["data-dir"]);
+var log = options["log"];
+
+var recipes = new RecipeRegistry();
+foreach (var (name, onRestart) in new[] { ("crash-rerun", "rerun"), ("crash-once", "fail") })
+{
+    recipes.Register($"name: {name}\nruntime:\n  background:\n    on_restart: {onRestart}\n", async ctx =>
+    {
+        Append(log, $"start {ctx.TaskId} {ctx.Attempt}");
+        var ms = ctx.GetInputString("ms") is { } s ? int.Parse(s) : 200;
+        for (var i = 1; i <= 4; i++)
+        {
+            await Task.Delay(ms / 4, ctx.CancellationToken);
+            ctx.ReportProgress(i / 4.0, $"quarter {i}");
+        }
+        Append(log, $"end {ctx.TaskId} {ctx.Attempt}");
+        return $"{ctx.TaskId}:{ctx.Attempt}";
+    });
+}
+
+await using var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+{
+    Store = store,
+    Runner = new BackgroundRunnerOptions
+    {
+        Recipes = recipes,
+        MaxConcurrentTasks = options.TryGetValue("max-concurrent", out var mc) ? int.Parse(mc) : 5,
+    },
+});
+var known = await runtime.Runner.ListAsync();
+Console.WriteLine($"recovered {known.Count} {string.Join(",", known.Select(t => t.TaskId))}");
+
+if (options.TryGetValue("submit", out var n))
+{
+    var random = new Random(42);
+    for (var i = 0; i < int.Parse(n); i++)
+    {
+        var recipe = i % 2 == 0 ? "crash-rerun" : "crash-once";
+        var h = await runtime.Runner.RunBackgroundAsync(recipe, new RecipeRunOptions { Input = new { ms = random.Next(150, 400).ToString() } });
+        Console.WriteLine($"submitted {h.TaskId}");
+    }
+}
+
+// Report when everything has finished, then stay up until killed or stdin closes.
+var stdinClosed = Task.Run(() => Console.In.ReadToEnd());
+while (!stdinClosed.IsCompleted)
+{
+    var tasks = await runtime.Runner.ListAsync();
+    if (tasks.Count > 0 && tasks.All(t => t.IsTerminal))
+    {
+        Console.WriteLine("all-terminal");
+        await stdinClosed;
+        break;
+    }
+    await Task.WhenAny(stdinClosed, Task.Delay(50));
+}
+return 0;
+
+static void Append(string path, string line) => ExecutionLog.Append(path, line);
+
+static class Args
+{
+    public static Dictionary<string, string> Parse(string[] args)
+    {
+        var d = new Dictionary<string, string>();
+        for (var i = 0; i + 1 < args.Length; i += 2) d[args[i].TrimStart('-')] = args[i + 1];
+        return d;
+    }
+}
+
+/// <summary>
+/// One append stream for the process, one whole line per write, flushed before the work goes on: lines from
+/// concurrent tasks never overwrite each other, and a SIGKILL after a write cannot lose it.
+/// </summary>
+static class ExecutionLog
+{
+    private static readonly object Gate = new();
+    private static FileStream? _stream;
+
+    public static void Append(string path, string line)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        lock (Gate)
+        {
+            _stream ??= new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            _stream.Write(bytes);
+            _stream.Flush();
+        }
+    }
+}
