@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Praison.Actors.Messages;
 
 namespace Praison.Actors.Server;
 
@@ -177,16 +176,16 @@ public static class PraisonJobsEndpoints
     {
         try
         {
-            var info = await runner.GetStatusAsync(id, ct);
-            if (!info.IsTerminal)
-                return Error(409, $"Task {id} is {info.Status.ToWireName()}; cancel it before deleting it.");
-            // The runner has no per-task remove call yet; RemoveTask is the message ClearAsync sends to each task.
-            runner.Router.Tell(new RemoveTask(id, CancelIfActive: false), Akka.Actor.ActorRefs.NoSender);
+            await runner.RemoveAsync(id, cancelIfActive: false, ct);
             return Results.NoContent();
         }
         catch (TaskNotFoundException ex)
         {
             return Error(404, ex.Message);
+        }
+        catch (TaskRejectedException ex)
+        {
+            return Error(409, ex.Message);
         }
     }
 

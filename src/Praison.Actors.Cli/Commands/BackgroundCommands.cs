@@ -78,7 +78,7 @@ public static class BackgroundCommands
             var catalog = cli.LoadRecipes();
             catalog.Get(name); // an unknown or broken recipe fails here, before anything is stored
             using var host = HostLock.TryAcquire(cli.DataDir, "run") ?? throw HostBusy(cli.DataDir);
-            await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token);
+            await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, recoverStoredTasks: false);
             var handle = await runtime.Runner.RunBackgroundAsync(name, options, token);
             Cli.Note($"Task {handle.TaskId} submitted: {name} (store: {cli.DataDir})");
 
@@ -478,18 +478,8 @@ public static class BackgroundCommands
             .Where(t => everything || t.Info.IsTerminal).Select(t => t.Info.TaskId).ToHashSet();
         if (targets.Count == 0) return 0;
         await using var runtime = await StoreAccess.StartAsync(cli.DataDir, cli.LoadRecipes().Registry, executeTasks: false, ct);
-        foreach (var id in targets)
-            runtime.Runner.Router.Tell(new Messages.RemoveTask(id, CancelIfActive: everything), Akka.Actor.ActorRefs.NoSender);
-
-        // RemoveTask has no reply: watch the store until the tasks are gone.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var left = (await StoreAccess.ReadTasksAsync(cli.DataDir, ct)).Count(t => targets.Contains(t.Info.TaskId));
-            if (left == 0) return targets.Count;
-            if (DateTime.UtcNow >= deadline)
-                throw new CliException(ExitCodes.Unavailable, $"{targets.Count - left} of {targets.Count} tasks were removed; {left} still remain after 30 s.");
-            await Task.Delay(PollInterval, ct);
-        }
+        // Each removal answers once the task's events are deleted.
+        await Task.WhenAll(targets.Select(id => runtime.Runner.RemoveAsync(id, cancelIfActive: everything, ct)));
+        return targets.Count;
     }
 }

@@ -27,11 +27,17 @@ public static class StoreAccess
     public static async Task<StoredTask?> ReadTaskAsync(string dataDir, string taskId, CancellationToken ct) =>
         (await ReadTasksAsync(dataDir, ct)).FirstOrDefault(t => t.Info.TaskId == taskId);
 
-    public static Task<PraisonRuntime> StartAsync(string dataDir, RecipeRegistry recipes, bool executeTasks, CancellationToken ct) =>
+    /// <summary>
+    /// Starts a runtime on the store. <paramref name="executeTasks"/>: run tasks here at all;
+    /// <paramref name="recoverStoredTasks"/>: also take over what the store already holds (a long-running host
+    /// does; a one-shot <c>run</c> leaves other tasks alone, so they are not interrupted when it exits).
+    /// </summary>
+    public static Task<PraisonRuntime> StartAsync(string dataDir, RecipeRegistry recipes, bool executeTasks, CancellationToken ct,
+        bool recoverStoredTasks = true) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = Store(dataDir),
             Config = Logging,
-            Runner = new BackgroundRunnerOptions { Recipes = recipes, ExecuteTasks = executeTasks },
+            Runner = new BackgroundRunnerOptions { Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks },
         }, ct);
 }
