@@ -45,6 +45,8 @@ internal sealed class ClusterTaskRouter : UntypedActor
             case StoreRead r:
                 OnStoreRead(r);
                 break;
+            case ITaskReply:
+                break; // answers to the RemoveTask messages a clear sent
             default:
                 Unhandled(message);
                 break;

@@ -37,6 +37,13 @@ public sealed class BackgroundRunnerOptions
     /// </summary>
     public bool ExecuteTasks { get; init; } = true;
 
+    /// <summary>
+    /// False: a host that runs only what is submitted to it, leaving the tasks already in the store alone (the
+    /// CLI's one-shot <c>background run</c>). Default true: pending tasks are queued again and running ones
+    /// reconciled at start-up.
+    /// </summary>
+    public bool RecoverStoredTasks { get; init; } = true;
+
     /// <summary>How long a finished task keeps an actor in memory after its last message; it is woken on demand.</summary>
     public TimeSpan PassivateFinishedAfter { get; init; } = TimeSpan.FromSeconds(30);
 

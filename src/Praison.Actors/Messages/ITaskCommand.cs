@@ -39,5 +39,8 @@ public sealed record UnsubscribeTask(string TaskId, IActorRef Subscriber) : ITas
 /// <summary>From the supervisor: a slot is free, run now.</summary>
 public sealed record StartTask(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
 
-/// <summary>Delete the task's events and stop; an active task is cancelled first when <paramref name="CancelIfActive"/>.</summary>
+/// <summary>
+/// Delete the task's events and stop; answered with <see cref="TaskDeleted"/> once they are gone. An active
+/// task is cancelled first when <paramref name="CancelIfActive"/>, and refused (<see cref="TaskRejected"/>) otherwise.
+/// </summary>
 public sealed record RemoveTask(string TaskId, bool CancelIfActive) : ITaskCommand, INotInfluenceReceiveTimeout;

@@ -24,3 +24,6 @@ public sealed record TaskUpdateNotice(TaskUpdate Update) : ITaskReply;
 public sealed record TaskList(IReadOnlyList<TaskStatusInfo> Tasks) : ITaskReply;
 
 public sealed record ClearReply(int Removed) : ITaskReply;
+
+/// <summary>Answer to <see cref="RemoveTask"/>: the task's events are deleted; the id no longer exists.</summary>
+public sealed record TaskDeleted(string TaskId) : ITaskReply;

@@ -125,6 +125,27 @@ public sealed class BackgroundRunner : IRecipeRunner
     public async Task<IReadOnlyList<TaskStatusInfo>> ListAsync(TaskQuery? query = null, CancellationToken cancellationToken = default) =>
         (await Router.Ask<TaskList>(new ListTasks(query ?? TaskQuery.All), Options.AskTimeout, cancellationToken).ConfigureAwait(false)).Tasks;
 
+    /// <summary>
+    /// Removes one task now: its events are deleted and its id is gone when this returns. A pending or running
+    /// task is refused with <see cref="TaskRejectedException"/> unless <paramref name="cancelIfActive"/>.
+    /// </summary>
+    public async Task RemoveAsync(string taskId, bool cancelIfActive = false, CancellationToken cancellationToken = default)
+    {
+        var reply = await Router.Ask<ITaskReply>(new RemoveTask(CheckId(taskId), cancelIfActive), Options.AskTimeout, cancellationToken)
+            .ConfigureAwait(false);
+        switch (reply)
+        {
+            case TaskDeleted:
+                return;
+            case TaskNotFound:
+                throw new TaskNotFoundException(taskId);
+            case TaskRejected r:
+                throw new TaskRejectedException(r.Reason);
+            default:
+                throw new InvalidOperationException($"Unexpected reply to a removal: {reply.GetType().Name}.");
+        }
+    }
+
     /// <summary>Removes finished tasks now (their events are deleted); with <paramref name="includeActive"/>, cancels and removes every task.</summary>
     /// <returns>How many tasks were removed.</returns>
     public async Task<int> ClearAsync(bool includeActive = false, CancellationToken cancellationToken = default) =>

@@ -58,7 +58,7 @@ public sealed class PraisonRuntime : IAsyncDisposable
         {
             await ProbeJournalAsync(system, options, cancellationToken).ConfigureAwait(false);
             // Read what the store holds in one query rather than recovering an actor per task.
-            var recovered = options.Runner.ExecuteTasks
+            var recovered = options.Runner is { ExecuteTasks: true, RecoverStoredTasks: true }
                 ? await options.Store.ReadTasksAsync(cancellationToken).ConfigureAwait(false)
                 : null;
             return new PraisonRuntime(system, new BackgroundRunner(system, options.Runner, recovered, options.Store), options.Store);

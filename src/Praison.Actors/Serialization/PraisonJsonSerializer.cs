@@ -40,6 +40,7 @@ public sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("r.update", typeof(TaskUpdateNotice)),
         ("r.list", typeof(TaskList)),
         ("r.clear", typeof(ClearReply)),
+        ("r.deleted", typeof(TaskDeleted)),
         ("s.list", typeof(ListTasks)),
         ("s.clear", typeof(ClearTasks)),
         ("s.enqueued", typeof(TaskEnqueued)),

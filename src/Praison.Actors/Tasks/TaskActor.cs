@@ -22,6 +22,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IActorRef> _waiters = new();
     private readonly HashSet<IActorRef> _subscribers = new();
+    private readonly List<IActorRef> _removeRequesters = new();   // answered TaskDeleted once events are gone
 
     private TaskState _state;
     private TaskWork? _work;               // a delegate task's work: in memory only
@@ -105,6 +106,8 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
                 // forwarded to this mailbox are still answered (not found) rather than dead-lettered.
                 _removed = true;
                 Supervisor.Tell(new TaskRemoved(_taskId));
+                foreach (var r in _removeRequesters) r.Tell(new TaskDeleted(_taskId));
+                _removeRequesters.Clear();
                 if (_settings.Sharded) Context.Parent.Tell(_settings.ShardPassivateMessage!);
                 return;
             case DeleteMessagesFailure f:
@@ -249,15 +252,22 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void OnRemove(RemoveTask r)
     {
-        if (!_state.Exists) return;
         if (_state.IsTerminal)
         {
+            _removeRequesters.Add(Sender);
             BeginRemove();
             return;
         }
-        if (!r.CancelIfActive) return;
+        if (!r.CancelIfActive || (!_settings.Executes && _state.Status == BackgroundTaskStatus.Running))
+        {
+            Sender.Tell(new TaskRejected(_taskId, r.CancelIfActive
+                ? $"Task {_taskId} is running in a host process; remove it through that host."
+                : $"Task {_taskId} is {_state.Status.ToWireName()}; cancel it first, or remove it with cancelIfActive."));
+            return;
+        }
+        _removeRequesters.Add(Sender);
         _removeWhenTerminal = true;
-        Decide(new TaskIntent.Cancel("cleared"));
+        Decide(new TaskIntent.Cancel("removed"));
     }
 
     /// <summary>

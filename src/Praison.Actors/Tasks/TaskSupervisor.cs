@@ -132,6 +132,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             case CleanupTick:
                 OnCleanupTick();
                 break;
+            case TaskDeleted or TaskRejected:
+                break; // answers to the RemoveTask messages of ClearTasks: nothing more to do
             case PurgeTick:
                 StartPurge();
                 break;

@@ -184,4 +184,27 @@ public abstract class DurableStoreSuite
         Assert.Equal("ran", await host.Runner.GetHandle(first).WaitAsync(Long));
         Assert.Equal(BackgroundTaskStatus.Cancelled, (await host.Runner.GetStatusAsync(second)).Status);
     }
+
+    protected async Task A_second_process_cannot_cancel_a_task_its_host_runs()
+    {
+        await using var store = await CreateStoreAsync();
+        var recipes = new RecipeRegistry().Register("name: long\n", async ctx => { await Task.Delay(Timeout.Infinite, ctx.CancellationToken); return null; });
+        await using var host = await StartAsync(store, recipes);
+        var h = await host.Runner.RunBackgroundAsync("long");
+        await AwaitAsync(async () => (await h.StatusAsync()).Status == BackgroundTaskStatus.Running, "it runs");
+
+        await using (var cli = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+                     {
+                         Store = store.Store,
+                         Runner = new BackgroundRunnerOptions { Recipes = recipes, ExecuteTasks = false },
+                     }))
+        {
+            // Two writers on one task would corrupt its journal: the cancel is refused, naming the host.
+            var ex = await Assert.ThrowsAsync<TaskRejectedException>(() => cli.Runner.CancelAsync(h.TaskId));
+            Assert.Contains("running in a host process", ex.Message);
+            await Assert.ThrowsAsync<TaskRejectedException>(() => cli.Runner.RemoveAsync(h.TaskId, cancelIfActive: true));
+        }
+        Assert.True(await h.CancelAsync());
+        await Assert.ThrowsAsync<TaskCanceledException>(() => h.WaitAsync(Long));
+    }
 }

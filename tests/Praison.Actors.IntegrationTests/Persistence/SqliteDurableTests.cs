@@ -12,6 +12,7 @@ public class SqliteDurableTests : DurableStoreSuite
     [Fact] public Task A_restart_never_grants_a_fresh_timeout_on_sqlite() => A_restart_never_grants_a_fresh_timeout();
     [Fact] public Task Cleaned_up_tasks_leave_no_rows_on_sqlite() => Cleaned_up_tasks_leave_no_rows();
     [Fact] public Task A_second_process_can_read_and_cancel_pending_tasks_on_sqlite() => A_second_process_can_read_and_cancel_pending_tasks();
+    [Fact] public Task A_second_process_cannot_cancel_a_task_its_host_runs_on_sqlite() => A_second_process_cannot_cancel_a_task_its_host_runs();
 }
 
 [Collection("durable")]
@@ -23,4 +24,5 @@ public class PostgresDurableTests : DurableStoreSuite
     [PostgresFact] public Task A_restart_never_grants_a_fresh_timeout_on_postgres() => A_restart_never_grants_a_fresh_timeout();
     [PostgresFact] public Task Cleaned_up_tasks_leave_no_rows_on_postgres() => Cleaned_up_tasks_leave_no_rows();
     [PostgresFact] public Task A_second_process_can_read_and_cancel_pending_tasks_on_postgres() => A_second_process_can_read_and_cancel_pending_tasks();
+    [PostgresFact] public Task A_second_process_cannot_cancel_a_task_its_host_runs_on_postgres() => A_second_process_cannot_cancel_a_task_its_host_runs();
 }

@@ -82,3 +82,33 @@ public class CleanupTests(ITestOutputHelper output) : RuntimeTestKit(output)
         }
     }
 }
+
+public class RemoveTests(ITestOutputHelper output) : RuntimeTestKit(output)
+{
+    [Fact]
+    public async Task RemoveAsync_deletes_a_finished_task_before_it_returns()
+    {
+        var runner = CreateRunner();
+        var h = await runner.SubmitAsync(_ => Task.FromResult(1));
+        await h.WaitAsync(Long);
+        await runner.RemoveAsync(h.TaskId);
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => h.StatusAsync());
+        Assert.Empty(await runner.ListAsync());
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => runner.RemoveAsync(h.TaskId));
+    }
+
+    [Fact]
+    public async Task RemoveAsync_refuses_an_active_task_unless_asked_to_cancel_it()
+    {
+        var runner = CreateRunner();
+        var h = await runner.SubmitAsync(async ctx => { await Task.Delay(Timeout.Infinite, ctx.CancellationToken); return 0; });
+        await AwaitAssertAsync(async () => Assert.Equal(BackgroundTaskStatus.Running, (await h.StatusAsync()).Status), Long);
+
+        var ex = await Assert.ThrowsAsync<TaskRejectedException>(() => runner.RemoveAsync(h.TaskId));
+        Assert.Contains("cancel it first", ex.Message);
+        Assert.Equal(BackgroundTaskStatus.Running, (await h.StatusAsync()).Status);
+
+        await runner.RemoveAsync(h.TaskId, cancelIfActive: true);
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => h.StatusAsync());
+    }
+}

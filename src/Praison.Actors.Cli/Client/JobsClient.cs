@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Praison.Actors.Server;
+
+namespace Praison.Actors.Cli.Client;
+
+/// <summary>The CLI's side of the jobs API (<c>serve</c>): submit, read, cancel, delete.</summary>
+public sealed class JobsClient(Uri baseAddress) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public Uri BaseAddress { get; } = baseAddress;
+
+    /// <summary>True when <c>/health</c> answers OK within a short time.</summary>
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            using var response = await _http.GetAsync("/health", timeout.Token);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public async Task<RunView> SubmitAsync(string recipe, JsonElement? input, JsonElement? config, string? sessionId, int? timeoutSec,
+        CancellationToken ct)
+    {
+        var body = new Dictionary<string, object?> { ["recipe"] = recipe };
+        if (input is not null) body["input"] = input;
+        if (config is not null) body["config"] = config;
+        if (sessionId is not null) body["session_id"] = sessionId;
+        if (timeoutSec is not null) body["timeout_sec"] = timeoutSec;
+        using var response = await _http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, body, PraisonJson.Options, ct);
+        return await ReadAsync<RunView>(response, ct);
+    }
+
+    public async Task<IReadOnlyList<RunView>> ListAsync(string? status, string? sessionId, CancellationToken ct)
+    {
+        var all = new List<RunView>();
+        for (var page = 1; ; page++)
+        {
+            var query = $"?page={page}&page_size={PraisonJobsEndpoints.MaxPageSize}" +
+                        (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
+                        (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
+            using var response = await _http.GetAsync(PraisonJobsEndpoints.RunsPath + query, ct);
+            var list = await ReadAsync<RunListView>(response, ct);
+            all.AddRange(list.Jobs);
+            if (list.Jobs.Count == 0 || all.Count >= list.Total) return all;
+        }
+    }
+
+    public async Task<RunView> GetAsync(string id, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}", ct);
+        return await ReadAsync<RunView>(response, ct);
+    }
+
+    public async Task<RunView> ResultAsync(string id, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/result", ct);
+        return await ReadAsync<RunView>(response, ct);
+    }
+
+    public async Task<RunView> CancelAsync(string id, CancellationToken ct)
+    {
+        using var response = await _http.PostAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/cancel", null, ct);
+        return await ReadAsync<RunView>(response, ct);
+    }
+
+    public async Task DeleteAsync(string id, CancellationToken ct)
+    {
+        using var response = await _http.DeleteAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}", ct);
+        if (!response.IsSuccessStatusCode) await ReadAsync<object>(response, ct);
+    }
+
+    /// <summary>Polls until the run is terminal (then returns it with its result) or <paramref name="timeout"/> passes (null).</summary>
+    public async Task<RunView?> WaitAsync(string id, TimeSpan? timeout, Action<RunView>? onChange, CancellationToken ct)
+    {
+        var deadline = timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
+        RunView? last = null;
+        while (true)
+        {
+            var run = await GetAsync(id, ct);
+            if (last is null || run.Status != last.Status || run.Progress != last.Progress) onChange?.Invoke(run);
+            last = run;
+            if (run.IsTerminal) return await ResultAsync(id, ct);
+            if (DateTime.UtcNow >= deadline) return null;
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
+            return (await response.Content.ReadFromJsonAsync<T>(PraisonJson.Options, ct))!;
+        string message;
+        try
+        {
+            message = (await response.Content.ReadFromJsonAsync<ApiError>(PraisonJson.Options, ct))?.Error ?? response.ReasonPhrase ?? "";
+        }
+        catch (JsonException)
+        {
+            message = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        throw new JobsApiException(response.StatusCode, message);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>The jobs API answered with an error status; the message is the server's.</summary>
+public sealed class JobsApiException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}

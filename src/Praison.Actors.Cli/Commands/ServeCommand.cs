@@ -1,0 +1,84 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Praison.Actors.Cli.Hosting;
+using Praison.Actors.Server;
+
+namespace Praison.Actors.Cli.Commands;
+
+/// <summary><c>praison-actors serve</c>: the long-running host, the actor system plus the jobs API.</summary>
+public static class ServeCommand
+{
+    public const string DefaultUrl = "http://127.0.0.1:8005";
+
+    public static Command Build()
+    {
+        var urls = new Option<string>("--urls")
+        {
+            Description = $"Address to listen on (default {DefaultUrl}; port 0 picks a free port). Loopback unless you say otherwise.",
+            DefaultValueFactory = _ => DefaultUrl,
+        };
+        urls.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                r.AddError($"--urls must be an http(s) URL such as {DefaultUrl}, got '{value}'.");
+        });
+        var command = new Command("serve", """
+            Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
+            (praisonai's async-jobs API) until Ctrl+C:
+              POST /api/v1/runs                 submit {"recipe": "...", "input": ..., "config": {}, "session_id": "...", "timeout_sec": N}: 202 + Location
+              GET  /api/v1/runs                 ?status=&session_id=&page=&page_size=
+              GET  /api/v1/runs/{id}            status and progress
+              GET  /api/v1/runs/{id}/result     409 until the run is finished
+              POST /api/v1/runs/{id}/cancel     409 when already finished
+              DELETE /api/v1/runs/{id}          a finished run
+              GET  /api/v1/runs/{id}/stream     server-sent events: status, progress, then result | error | cancelled
+              GET  /health
+            Other commands find it through the data directory, or through --server / $PRAISON_SERVER.
+
+            Examples:
+              praison-actors serve
+              praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
+            """) { urls };
+        command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
+        {
+            using var host = HostLock.TryAcquire(cli.DataDir, "serve")
+                ?? throw new CliException(ExitCodes.Unavailable,
+                    $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
+            var catalog = cli.LoadRecipes();
+            foreach (var (folder, error) in catalog.Broken)
+                Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
+            await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token);
+
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls(parse.GetValue(urls)!);
+            builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+            builder.Services.AddPraisonJobs(runtime.Runner);
+            await using var app = builder.Build();
+            app.MapPraisonJobs();
+            try
+            {
+                await app.StartAsync(token);
+            }
+            catch (IOException ex)
+            {
+                throw new CliException(ExitCodes.Unavailable, $"Cannot listen on {parse.GetValue(urls)}: {ex.Message}");
+            }
+
+            var url = app.Urls.First();
+            host.Publish("serve", url);
+            Console.Out.WriteLine($"Listening on {url} (store: {cli.DataDir}). Press Ctrl+C to stop.");
+            await app.WaitForShutdownAsync(token);
+            Cli.Note("Stopping: running tasks are cancelled by the shutdown and settled at the next start.");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static string Describe(HostInfo? host) => host is null ? "unknown" : $"pid {host.Pid}, `{host.Command}`";
+}

@@ -1,0 +1,262 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Praison.Actors.Server;
+
+/// <summary>
+/// The jobs API of praisonai's async-jobs server over a <see cref="BackgroundRunner"/>:
+/// <code>
+/// builder.Services.AddPraisonJobs(runtime.Runner);
+/// app.MapPraisonJobs();
+/// </code>
+/// </summary>
+public static class PraisonJobsEndpoints
+{
+    public const string RunsPath = "/api/v1/runs";
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    /// <summary>Registers the runner the endpoints use.</summary>
+    public static IServiceCollection AddPraisonJobs(this IServiceCollection services, BackgroundRunner runner)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        services.AddSingleton(runner);
+        return services;
+    }
+
+    /// <summary>Maps <c>/api/v1/runs</c> and <c>/health</c>.</summary>
+    public static IEndpointRouteBuilder MapPraisonJobs(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", (BackgroundRunner runner) =>
+            Results.Ok(new { status = "ok", system = runner.System.Name }));
+
+        var runs = app.MapGroup(RunsPath);
+        runs.MapPost("", SubmitAsync);
+        runs.MapGet("", ListAsync);
+        runs.MapGet("/{id}", GetAsync);
+        runs.MapGet("/{id}/result", ResultAsync);
+        runs.MapPost("/{id}/cancel", CancelAsync);
+        runs.MapDelete("/{id}", DeleteAsync);
+        runs.MapGet("/{id}/stream", StreamAsync);
+        return app;
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new ApiError(message), statusCode: status);
+
+    private static async Task<IResult> SubmitAsync(HttpRequest request, BackgroundRunner runner, CancellationToken ct)
+    {
+        SubmitRunRequest body;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            body = SubmitRunRequest.Parse(doc.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            return Error(400, $"The request body is not valid JSON: {ex.Message}");
+        }
+        catch (ArgumentException ex)
+        {
+            return Error(400, ex.Message);
+        }
+
+        BackgroundTaskHandle handle;
+        try
+        {
+            handle = await runner.RunBackgroundAsync(body.Recipe, new RecipeRunOptions
+            {
+                Input = body.Input,
+                Config = body.Config,
+                SessionId = body.SessionId,
+                TimeoutSec = body.TimeoutSec,
+            }, ct);
+        }
+        catch (RecipeException ex)
+        {
+            return Error(400, ex.Message);
+        }
+        catch (ArgumentException ex)
+        {
+            return Error(400, ex.Message);
+        }
+        catch (TaskRejectedException ex)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "5";
+            return Error(503, ex.Message);
+        }
+
+        // 202 with Location, as praisonai's server answers; the body is the stored (pending) run.
+        var location = $"{RunsPath}/{handle.TaskId}";
+        request.HttpContext.Response.Headers.Location = location;
+        request.HttpContext.Response.Headers.RetryAfter = "1";
+        return Results.Json(RunView.From(await handle.StatusAsync(ct)), PraisonJson.Options, statusCode: 202);
+    }
+
+    private static async Task<IResult> ListAsync(BackgroundRunner runner, string? status, string? session_id, int? page, int? page_size,
+        CancellationToken ct)
+    {
+        BackgroundTaskStatus? filter = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            try { filter = BackgroundTaskStatusExtensions.ParseStatus(status); }
+            catch (ArgumentException ex) { return Error(400, ex.Message); }
+        }
+        var p = page ?? 1;
+        var size = page_size ?? DefaultPageSize;
+        if (p < 1) return Error(400, $"page must be 1 or more, got {p}.");
+        if (size is < 1 or > MaxPageSize) return Error(400, $"page_size must be between 1 and {MaxPageSize}, got {size}.");
+
+        var all = await runner.ListAsync(new TaskQuery(filter, string.IsNullOrEmpty(session_id) ? null : session_id), ct);
+        var jobs = all.Skip((p - 1) * size).Take(size).Select(RunView.From).ToList();
+        return Results.Ok(new RunListView(jobs, all.Count, p, size));
+    }
+
+    private static async Task<IResult> GetAsync(string id, BackgroundRunner runner, CancellationToken ct)
+    {
+        try
+        {
+            return Results.Ok(RunView.From(await runner.GetStatusAsync(id, ct)));
+        }
+        catch (TaskNotFoundException ex)
+        {
+            return Error(404, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> ResultAsync(string id, BackgroundRunner runner, CancellationToken ct)
+    {
+        try
+        {
+            var info = await runner.GetStatusAsync(id, ct);
+            if (!info.IsTerminal)
+                return Error(409, $"Task {id} is not finished yet; its status is {info.Status.ToWireName()}.");
+            return Results.Ok(await WithResultAsync(runner, info, ct));
+        }
+        catch (TaskNotFoundException ex)
+        {
+            return Error(404, ex.Message);
+        }
+    }
+
+    /// <summary>The view of a terminal task, with its result when it completed.</summary>
+    public static async Task<RunView> WithResultAsync(BackgroundRunner runner, TaskStatusInfo info, CancellationToken ct)
+    {
+        var view = RunView.From(info);
+        if (info.Status != BackgroundTaskStatus.Completed) return view;
+        // The task is terminal, so the wait answers at once; the value round-trips through JSON unchanged.
+        var value = await runner.GetHandle(info.TaskId).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        return view with { Result = JsonSerializer.SerializeToElement(value, PraisonJson.Options) };
+    }
+
+    private static async Task<IResult> CancelAsync(string id, BackgroundRunner runner, CancellationToken ct)
+    {
+        try
+        {
+            var info = await runner.GetStatusAsync(id, ct);
+            if (info.IsTerminal)
+                return Error(409, $"Task {id} has already finished; its status is {info.Status.ToWireName()}.");
+            if (!await runner.CancelAsync(id, ct))
+            {
+                info = await runner.GetStatusAsync(id, ct);
+                return Error(409, $"Task {id} finished before it could be cancelled; its status is {info.Status.ToWireName()}.");
+            }
+            return Results.Ok(RunView.From(await runner.GetStatusAsync(id, ct)));
+        }
+        catch (TaskNotFoundException ex)
+        {
+            return Error(404, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, BackgroundRunner runner, CancellationToken ct)
+    {
+        try
+        {
+            await runner.RemoveAsync(id, cancelIfActive: false, ct);
+            return Results.NoContent();
+        }
+        catch (TaskNotFoundException ex)
+        {
+            return Error(404, ex.Message);
+        }
+        catch (TaskRejectedException ex)
+        {
+            return Error(409, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Server-sent events: <c>status</c> when the status changes, <c>progress</c> when progress changes, then one
+    /// of <c>result</c>, <c>error</c> or <c>cancelled</c>. Each event's data is the run view. Every subscriber has its
+    /// own watch on the task, so each gets every update.
+    /// </summary>
+    private static async Task StreamAsync(string id, HttpContext http, BackgroundRunner runner)
+    {
+        var ct = http.RequestAborted;
+        var handle = runner.GetHandle(id);
+        try
+        {
+            await handle.StatusAsync(ct);
+        }
+        catch (TaskNotFoundException ex)
+        {
+            await Error(404, ex.Message).ExecuteAsync(http);
+            return;
+        }
+
+        http.Response.StatusCode = 200;
+        http.Response.Headers.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        await http.Response.Body.FlushAsync(ct);
+
+        string? lastStatus = null;
+        TaskProgress? lastProgress = null;
+        try
+        {
+            await foreach (var update in handle.WatchAsync(ct))
+            {
+                var view = RunView.From(update.Task);
+                if (view.Status != lastStatus)
+                {
+                    lastStatus = view.Status;
+                    await WriteEventAsync(http, update.Sequence, "status", view, ct);
+                }
+                if (update.Progress is { } p && p != lastProgress)
+                {
+                    lastProgress = p;
+                    await WriteEventAsync(http, update.Sequence, "progress", view, ct);
+                }
+                if (update.IsFinal)
+                {
+                    var kind = update.Status switch
+                    {
+                        BackgroundTaskStatus.Completed => "result",
+                        BackgroundTaskStatus.Cancelled => "cancelled",
+                        _ => "error",
+                    };
+                    await WriteEventAsync(http, update.Sequence, kind, await WithResultAsync(runner, update.Task, ct), ct);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (TaskNotFoundException ex)
+        {
+            await WriteEventAsync(http, 0, "error", new ApiError(ex.Message), CancellationToken.None);
+        }
+    }
+
+    private static async Task WriteEventAsync<T>(HttpContext http, long id, string name, T data, CancellationToken ct)
+    {
+        var json = JsonSerializer.Serialize(data, PraisonJson.Options);
+        await http.Response.WriteAsync($"id: {id}\nevent: {name}\ndata: {json}\n\n", Encoding.UTF8, ct);
+        await http.Response.Body.FlushAsync(ct);
+    }
+}
