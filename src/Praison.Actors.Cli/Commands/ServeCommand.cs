@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Praison.Actors.Cli.Hosting;
+using Praison.Actors.Cluster;
+using Praison.Actors.Persistence;
 using Praison.Actors.Server;
 
 namespace Praison.Actors.Cli.Commands;
@@ -27,6 +29,12 @@ public static class ServeCommand
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 r.AddError($"--urls must be an http(s) URL such as {DefaultUrl}, got '{value}'.");
         });
+        // Cluster mode (Praison.Actors.Cluster): this process becomes one node; tasks live on whichever node their shard is.
+        var clustered = new Option<bool>("--cluster") { Description = "Run as a cluster node (tasks sharded over every node; needs --postgres)." };
+        var port = new Option<int>("--port") { Description = "Cluster remoting port (with --cluster; 0 picks a free one).", DefaultValueFactory = _ => 4053 };
+        var seeds = new Option<string[]>("--seed") { Description = "Seed node address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (repeatable; none: form a new cluster).", AllowMultipleArgumentsPerToken = true };
+        var hostname = new Option<string>("--hostname") { Description = "Address remoting binds to (with --cluster). Loopback unless you say otherwise; see the README on TLS.", DefaultValueFactory = _ => "127.0.0.1" };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string every node shares (with --cluster). Default: $PRAISON_POSTGRES." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
             (praisonai's async-jobs API) until Ctrl+C:
@@ -43,7 +51,9 @@ public static class ServeCommand
             Examples:
               praison-actors serve
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
-            """) { urls };
+              praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
+              praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
+            """) { urls, clustered, port, seeds, hostname, postgres };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
@@ -52,13 +62,40 @@ public static class ServeCommand
             var catalog = cli.LoadRecipes();
             foreach (var (folder, error) in catalog.Broken)
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
-            await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token);
+            IAsyncDisposable runtime;
+            BackgroundRunner runner;
+            if (parse.GetValue(clustered))
+            {
+                var connection = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PRAISON_POSTGRES")
+                    ?? throw new CliException(ExitCodes.BadInput, "--cluster needs the store every node shares: --postgres <connection string> (or $PRAISON_POSTGRES).");
+                var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
+                {
+                    Store = TaskStore.PostgreSql(connection),
+                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry },
+                    Cluster = new PraisonClusterOptions
+                    {
+                        Hostname = parse.GetValue(hostname)!,
+                        Port = parse.GetValue(port),
+                        SeedNodes = parse.GetValue(seeds) ?? Array.Empty<string>(),
+                    },
+                }, token);
+                Console.Out.WriteLine($"Cluster node {node.Address} is up.");
+                runtime = node;
+                runner = node.Runner;
+            }
+            else
+            {
+                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token);
+                runtime = local;
+                runner = local.Runner;
+            }
+            await using var _ = runtime;
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
             builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-            builder.Services.AddPraisonJobs(runtime.Runner);
+            builder.Services.AddPraisonJobs(runner);
             await using var app = builder.Build();
             app.MapPraisonJobs();
             try
