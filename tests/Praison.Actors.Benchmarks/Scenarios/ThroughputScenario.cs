@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Praison.Actors.Benchmarks.Baselines;
+using Praison.Actors.Benchmarks.Harness;
+
+namespace Praison.Actors.Benchmarks.Scenarios;
+
+/// <summary>
+/// N no-op tasks submitted (a bounded window of submissions in flight) and awaited, at concurrency 5 and 64,
+/// against raw SemaphoreSlim + Task.Run and Hangfire.InMemory at the same concurrency.
+/// </summary>
+public sealed class ThroughputScenario : Scenario
+{
+    public override string Name => "throughput";
+
+    private const int Window = 1024;
+
+    public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
+    {
+        var n = o.Size(100_000, 3_000);
+        // Durable stores are 10-50× slower; in --quick they get fewer tasks so the whole harness stays under a minute.
+        var nDurable = o.Size(100_000, 1_000);
+        int[] concurrencies = [5, 64];
+        result.Settings = $"N = {n:N0} no-op tasks (durable stores: {nDurable:N0}), each submitted and its result awaited; " +
+                          $"at most {Window} submissions in flight; MaxConcurrentTasks = concurrency, MaxQueued = N + 1000, other options default " +
+                          $"(cleanup delay 3600 s, so finished tasks stay in memory); {o.Runs} runs per figure after a 200-task warm-up. " +
+                          "Baselines: raw = SemaphoreSlim + Task.Run, Hangfire = Hangfire.Core + Hangfire.InMemory with WorkerCount = concurrency, " +
+                          "both in memory and shown beside every store for scale.";
+
+        foreach (var c in concurrencies)
+        {
+            var raw = new List<double>();
+            var hangfire = new List<double>();
+            for (var run = 0; run < o.Runs; run++)
+            {
+                Settle();
+                var sw = Stopwatch.StartNew();
+                await RawBaseline.RunAsync(n, c, ct);
+                raw.Add(n / sw.Elapsed.TotalSeconds);
+            }
+            Progress($"raw c={c}: {Report.Num(Summary.Of(raw).Median)} tasks/s");
+            var nHangfire = n;
+            for (var run = 0; run < o.Runs; run++)
+            {
+                using var hf = new HangfireBaseline(c);
+                await hf.WarmUpAsync(ct);
+                Settle();
+                var sw = Stopwatch.StartNew();
+                await hf.RunAsync(nHangfire, ct);
+                hangfire.Add(nHangfire / sw.Elapsed.TotalSeconds);
+            }
+            Progress($"hangfire c={c}: {Report.Num(Summary.Of(hangfire).Median)} tasks/s");
+
+            foreach (var kind in Stores(result, o, $" c={c}", StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql))
+            {
+                var count = kind == StoreKind.Ephemeral ? n : nDurable;
+                var name = $"{Label(kind)} c={c}";
+                var tasksPerSec = result.Figure(name, "throughput", "tasks/s", GoalFor(kind, c));
+                var acceptedPerSec = result.Figure(name, "submissions accepted", "tasks/s");
+                var allocated = result.Figure(name, "allocated", "KB/task");
+                var gen2 = result.Figure(name, "gen2 GCs", "per run");
+                tasksPerSec.Runs[Side.Raw] = raw;
+                tasksPerSec.Runs[Side.Hangfire] = hangfire;
+                for (var run = 0; run < o.Runs; run++)
+                {
+                    using var store = StoreUnderTest.Create(kind, o.PostgresConnectionString);
+                    await using var rt = await PraisonDriver.StartAsync(store.Store, c, count + 1000, ct);
+                    await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
+                    Settle();
+                    var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+                    var gen2Before = GC.CollectionCount(2);
+                    var start = Stopwatch.GetTimestamp();
+                    var lastAccepted = await PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct);
+                    var elapsed = Stopwatch.GetElapsedTime(start);
+                    tasksPerSec.Add(Side.Project, count / elapsed.TotalSeconds);
+                    acceptedPerSec.Add(Side.Project, count / Stopwatch.GetElapsedTime(start, lastAccepted).TotalSeconds);
+                    allocated.Add(Side.Project, (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / 1024.0 / count);
+                    gen2.Add(Side.Project, GC.CollectionCount(2) - gen2Before);
+                }
+                Progress($"{name}: {Report.Num(tasksPerSec.Of(Side.Project)!.Median)} tasks/s");
+            }
+        }
+    }
+
+    private static Goal? GoalFor(StoreKind kind, int concurrency) => (kind, concurrency) switch
+    {
+        (StoreKind.Ephemeral, 64) => new Goal("≥ 50,000/s and ≥ 10× Hangfire",
+            f => f.Of(Side.Project)!.Median >= 50_000 && f.Ratio(Side.Hangfire) >= 10),
+        (StoreKind.Sqlite, 64) => new Goal("≥ 5,000/s", f => f.Of(Side.Project)!.Median >= 5_000),
+        (StoreKind.PostgreSql, 64) => new Goal("≥ 10,000/s", f => f.Of(Side.Project)!.Median >= 10_000),
+        _ => null,
+    };
+}
