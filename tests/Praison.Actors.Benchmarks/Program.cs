@@ -18,7 +18,7 @@ catch (ArgumentException ex)
     return 2;
 }
 
-Scenario[] all = [new ThroughputScenario(), new LatencyScenario(), new MemoryScenario(), new RecoveryScenario(), new ClusterScenario()];
+Scenario[] all = [new ThroughputScenario(), new LatencyScenario(), new MemoryScenario(), new RecoveryScenario(), new ClusterScenario(), new ProfileScenario()];
 var selected = options.Scenario is null
     ? all.Where(s => !s.OptIn).ToArray()
     : all.Where(s => s.Name.Equals(options.Scenario, StringComparison.OrdinalIgnoreCase)).ToArray();
@@ -26,6 +26,13 @@ if (selected.Length == 0)
 {
     Console.Error.WriteLine($"Unknown scenario '{options.Scenario}'. Known: {string.Join(", ", all.Select(s => s.Name))}.");
     return 2;
+}
+
+// Profiling aid only: raising the thread pool's minimum shows whether blocking calls starve it. Off by default.
+if (int.TryParse(Environment.GetEnvironmentVariable("PRAISON_BENCH_MIN_THREADS"), out var minThreads))
+{
+    ThreadPool.SetMinThreads(minThreads, minThreads);
+    Console.Error.WriteLine($"ThreadPool.SetMinThreads({minThreads}) from PRAISON_BENCH_MIN_THREADS");
 }
 
 var machine = Machine.Describe();
