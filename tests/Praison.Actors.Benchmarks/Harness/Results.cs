@@ -35,7 +35,7 @@ public sealed class Figure
 
     /// <summary>project ÷ baseline, of the medians.</summary>
     public double? Ratio(Side baseline) =>
-        Of(Side.Project) is { } p && Of(baseline) is { Median: not 0 } b ? p.Median / b.Median : null;
+        Of(Side.Project) is { } p && Of(baseline) is { Median: > 0 } b ? p.Median / b.Median : null; // a baseline at or below zero is noise
 
     public bool? GoalMet => Goal?.Check(this);
 

@@ -15,7 +15,7 @@ public sealed class LatencyScenario : Scenario
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        var samples = o.Size(1_000, 150);
+        var samples = o.Size(1_000, 100);
         result.Settings = $"{samples} sequential single no-op tasks per run (after 50 warm-up tasks), MaxConcurrentTasks = 5, {o.Runs} runs; " +
                           "p50 / p99 / max are per run, then median (min–max) over runs. Baselines: raw = Task.Run, " +
                           "Hangfire = Enqueue to the job method on an idle server (5 workers).";
