@@ -1,4 +1,6 @@
 using Akka.Configuration;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 using Praison.Actors.Persistence;
 
 namespace Praison.Actors.Benchmarks.Baselines;
@@ -6,41 +8,69 @@ namespace Praison.Actors.Benchmarks.Baselines;
 public enum StoreKind { Ephemeral, Sqlite, PostgreSql }
 
 /// <summary>
-/// A task store for one run. SQLite gets a fresh temp directory (deleted afterwards) so every run starts
-/// from an empty journal; PostgreSQL uses the database in PRAISON_TEST_POSTGRES as it is.
+/// A task store for one run, always empty at the start: SQLite gets a fresh temp directory, PostgreSQL a fresh
+/// database on the server named by PRAISON_TEST_POSTGRES (as the integration tests do). Both are removed
+/// afterwards, so no run sees another's tasks and nothing is left behind for later runs or tests.
 /// </summary>
-public sealed class StoreUnderTest : IDisposable
+public sealed class StoreUnderTest : IAsyncDisposable
 {
-    private StoreUnderTest(StoreKind kind, TaskStore store, string? directory)
+    private readonly string? _pgAdmin;
+    private readonly string? _pgDatabase;
+
+    private StoreUnderTest(StoreKind kind, TaskStore store, string? directory, string? pgAdmin = null, string? pgDatabase = null)
     {
         Kind = kind;
         Store = store;
         Directory = directory;
+        _pgAdmin = pgAdmin;
+        _pgDatabase = pgDatabase;
     }
 
     public StoreKind Kind { get; }
     public TaskStore Store { get; }
     public string? Directory { get; }
 
-    public static StoreUnderTest Create(StoreKind kind, string? postgres) => kind switch
+    public static async Task<StoreUnderTest> CreateAsync(StoreKind kind, string? postgres, CancellationToken ct = default)
     {
-        StoreKind.Ephemeral => new(kind, TaskStore.Ephemeral, null),
-        StoreKind.Sqlite => NewSqlite(),
-        StoreKind.PostgreSql => new(kind, TaskStore.PostgreSql(postgres ?? throw new InvalidOperationException("PRAISON_TEST_POSTGRES is not set.")), null),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    private static StoreUnderTest NewSqlite()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "praison-bench-" + Guid.NewGuid().ToString("N")[..12]);
-        return new(StoreKind.Sqlite, TaskStore.Sqlite(dir), dir);
+        switch (kind)
+        {
+            case StoreKind.Ephemeral:
+                return new(kind, TaskStore.Ephemeral, null);
+            case StoreKind.Sqlite:
+                var dir = Path.Combine(Path.GetTempPath(), "praison-bench-" + Guid.NewGuid().ToString("N")[..12]);
+                return new(kind, TaskStore.Sqlite(dir), dir);
+            case StoreKind.PostgreSql:
+                var admin = postgres ?? throw new InvalidOperationException("PRAISON_TEST_POSTGRES is not set.");
+                var database = "praison_bench_" + Guid.NewGuid().ToString("N")[..12];
+                await using (var c = new NpgsqlConnection(admin))
+                {
+                    await c.OpenAsync(ct);
+                    await using var cmd = new NpgsqlCommand($"CREATE DATABASE {database}", c);
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+                var cs = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString();
+                return new(kind, TaskStore.PostgreSql(cs), null, admin, database);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        if (Directory is null) return;
-        try { System.IO.Directory.Delete(Directory, recursive: true); }
-        catch (IOException) { /* a pooled SQLite handle may linger; the OS temp dir cleans up */ }
+        if (Directory is not null)
+        {
+            SqliteConnection.ClearAllPools(); // pooled handles keep the files open
+            try { System.IO.Directory.Delete(Directory, recursive: true); }
+            catch (IOException) { /* the OS temp dir cleans up */ }
+        }
+        if (_pgDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var c = new NpgsqlConnection(_pgAdmin);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_pgDatabase} WITH (FORCE)", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
     }
 }
 

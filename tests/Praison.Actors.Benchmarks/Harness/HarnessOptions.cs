@@ -18,7 +18,7 @@ public sealed class HarnessOptions
     public int Size(int full, int quick) => Quick ? quick : full;
 
     /// <summary>Every run must end within this, or the scenario fails instead of hanging CI.</summary>
-    public TimeSpan RunTimeout => Quick ? TimeSpan.FromSeconds(60) : TimeSpan.FromMinutes(15);
+    public TimeSpan RunTimeout => Quick ? TimeSpan.FromSeconds(60) : TimeSpan.FromMinutes(60);
 
     public static HarnessOptions Parse(string[] args)
     {

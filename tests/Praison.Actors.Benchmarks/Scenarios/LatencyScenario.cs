@@ -13,10 +13,13 @@ public sealed class LatencyScenario : Scenario
 {
     public override string Name => "latency";
 
+    private int Warmup { get; set; } = 50;
+
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        var samples = o.Size(1_000, 100);
-        result.Settings = $"{samples} sequential single no-op tasks per run (after 50 warm-up tasks), MaxConcurrentTasks = 5, {o.Runs} runs; " +
+        var samples = o.Size(1_000, 50);
+        Warmup = o.Size(50, 20);
+        result.Settings = $"{samples} sequential single no-op tasks per run (after {Warmup} warm-up tasks), MaxConcurrentTasks = 5, {o.Runs} runs; " +
                           "p50 / p99 / max are per run, then median (min–max) over runs. Baselines: raw = Task.Run, " +
                           "Hangfire = Enqueue to the job method on an idle server (5 workers).";
 
@@ -70,7 +73,7 @@ public sealed class LatencyScenario : Scenario
             var dones = new List<double[]>();
             for (var run = 0; run < o.Runs; run++)
             {
-                using var store = StoreUnderTest.Create(kind, o.PostgresConnectionString);
+                await using var store = await StoreUnderTest.CreateAsync(kind, o.PostgresConnectionString, ct);
                 await using var rt = await PraisonDriver.StartAsync(store.Store, 5, ct: ct);
                 Settle();
                 var (s, d) = await MeasureAsync(samples, async () =>
@@ -94,10 +97,10 @@ public sealed class LatencyScenario : Scenario
         }
     }
 
-    /// <summary>Runs <paramref name="one"/> after 50 warm-ups; returns sorted submit-to-start and submit-to-complete in µs.</summary>
-    private static async Task<(double[] Start, double[] Done)> MeasureAsync(int samples, Func<Task<(long T0, long Started)>> one)
+    /// <summary>Runs <paramref name="one"/> after the warm-ups; returns sorted submit-to-start and submit-to-complete in µs.</summary>
+    private async Task<(double[] Start, double[] Done)> MeasureAsync(int samples, Func<Task<(long T0, long Started)>> one)
     {
-        for (var i = 0; i < 50; i++) await one();
+        for (var i = 0; i < Warmup; i++) await one();
         var start = new double[samples];
         var done = new double[samples];
         for (var i = 0; i < samples; i++)

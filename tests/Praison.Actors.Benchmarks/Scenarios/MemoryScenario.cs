@@ -15,9 +15,9 @@ public sealed class MemoryScenario : Scenario
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        var n = o.Size(100_000, 3_000);
-        // SQLite accepts a few hundred submissions/s in this build; 5k keeps a full run within minutes.
-        var nDurable = o.Size(5_000, 300);
+        var n = o.Size(100_000, 2_000);
+        // SQLite accepts a few hundred submissions/s or less in this build; 2k keeps a full run within minutes.
+        var nDurable = o.Size(2_000, 200);
         result.Settings = $"N = {n:N0} pending tasks (SQLite: {nDurable:N0}): MaxConcurrentTasks = 1 with the first task blocked, MaxQueued = N + 1000; " +
                           "then the gate opens and all N finish, kept for the default cleanup delay (3600 s). Bytes = (heap after − heap before) ÷ N, " +
                           $"heap from GC.GetTotalMemory(true) after a compacting full GC; RSS from /proc/self/status VmRSS. {o.Runs} runs. " +
@@ -64,7 +64,7 @@ public sealed class MemoryScenario : Scenario
 
     private static async Task<(double, double, double, double)> PraisonAsync(StoreKind kind, int n, HarnessOptions o, CancellationToken ct)
     {
-        using var store = StoreUnderTest.Create(kind, o.PostgresConnectionString);
+        await using var store = await StoreUnderTest.CreateAsync(kind, o.PostgresConnectionString, ct);
         await using var rt = await PraisonDriver.StartAsync(store.Store, 1, n + 1000, ct);
         await PraisonDriver.SubmitManyAsync(rt.Runner, 200, 256, true, ct);
 

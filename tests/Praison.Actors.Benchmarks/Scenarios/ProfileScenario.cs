@@ -66,7 +66,7 @@ public sealed class ProfileScenario : Scenario
                 var name = $"{Label(kind)} {experiment}";
                 for (var run = 0; run < o.Runs; run++)
                 {
-                    using var store = StoreUnderTest.Create(kind, null);
+                    await using var store = await StoreUnderTest.CreateAsync(kind, null, ct);
                     if (mode == "runtime")
                     {
                         await RunRuntime(result, name, store, count, ct);

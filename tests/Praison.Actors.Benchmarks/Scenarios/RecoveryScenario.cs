@@ -15,14 +15,14 @@ public sealed class RecoveryScenario : Scenario
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        int[] sizes = [o.Size(10_000, 200), o.Size(100_000, 500)];
+        int[] sizes = [o.Size(10_000, 100), o.Size(100_000, 300)];
         result.Settings = $"SQLite in a temp dir; {string.Join(" and ", sizes.Select(s => s.ToString("N0")))} tasks submitted and completed " +
                           $"(concurrency 64, default cleanup delay, so all stay stored), runtime disposed; then {o.Runs} restarts, each timed from " +
                           "PraisonRuntime.StartAsync to the first new submission accepted. No baseline: Hangfire.InMemory does not persist.";
 
         foreach (var size in sizes)
         {
-            using var store = StoreUnderTest.Create(StoreKind.Sqlite, null);
+            await using var store = await StoreUnderTest.CreateAsync(StoreKind.Sqlite, null, ct);
             string oldId;
             var seed = Stopwatch.StartNew();
             await using (var rt = await PraisonDriver.StartAsync(store.Store, 64, size + 1000, ct))

@@ -17,13 +17,13 @@ public sealed class ThroughputScenario : Scenario
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
         var n = o.Size(100_000, 2_000);
-        // Durable stores run at a few hundred tasks/s in this build: 100k would take 5-10 min per run, so they get
-        // 5k (the rate is flat past a few thousand), and in --quick 200 so the whole harness stays under a minute.
-        var nDurable = o.Size(5_000, 200);
+        // Durable stores run at a few hundred tasks/s or less in this build: 100k would take 5-15 min per run, so
+        // they get 2k (the rate is flat past a few hundred), and in --quick 100 so the whole harness stays under a minute.
+        var nDurable = o.Size(2_000, 100);
         int[] concurrencies = [5, 64];
-        result.Settings = $"N = {n:N0} no-op tasks (durable stores: {nDurable:N0}), each submitted and its result awaited; " +
+        result.Settings = $"N = {n:N0} no-op tasks (durable stores: {nDurable:N0}{(o.Quick ? ", at c=64 only" : "")}), each submitted and its result awaited; " +
                           $"at most {Window} submissions in flight; MaxConcurrentTasks = concurrency, MaxQueued = N + 1000, other options default " +
-                          $"(cleanup delay 3600 s, so finished tasks stay in memory); {o.Runs} runs per figure, each on a new runtime after a warm-up of 200 tasks (durable: 50). " +
+                          $"(cleanup delay 3600 s, so finished tasks stay in memory); {o.Runs} runs per figure, each on a new runtime and an empty store after a warm-up of 200 tasks (durable: {o.Size(50, 20)}). " +
                           "Baselines: raw = SemaphoreSlim + Task.Run, Hangfire = Hangfire.Core + Hangfire.InMemory with WorkerCount = concurrency, " +
                           "both in memory and shown beside every store for scale.";
 
@@ -51,7 +51,9 @@ public sealed class ThroughputScenario : Scenario
             }
             Progress($"hangfire c={c}: {Report.Num(Summary.Of(hangfire).Median)} tasks/s");
 
-            foreach (var kind in Stores(result, o, $" c={c}", StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql))
+            // --quick measures durable stores at c=64 only: at c=5 they take seconds per run even with 100 tasks.
+            StoreKind[] kinds = o.Quick && c != 64 ? [StoreKind.Ephemeral] : [StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql];
+            foreach (var kind in Stores(result, o, $" c={c}", kinds))
             {
                 var count = kind == StoreKind.Ephemeral ? n : nDurable;
                 var name = $"{Label(kind)} c={c}";
@@ -65,9 +67,9 @@ public sealed class ThroughputScenario : Scenario
                 tasksPerSec.Runs[Side.Hangfire] = hangfire;
                 for (var run = 0; run < o.Runs; run++)
                 {
-                    using var store = StoreUnderTest.Create(kind, o.PostgresConnectionString);
+                    await using var store = await StoreUnderTest.CreateAsync(kind, o.PostgresConnectionString, ct);
                     await using var rt = await PraisonDriver.StartAsync(store.Store, c, count + 1000, ct);
-                    await PraisonDriver.SubmitManyAsync(rt.Runner, kind == StoreKind.Ephemeral ? 200 : 50, Window, true, ct);
+                    await PraisonDriver.SubmitManyAsync(rt.Runner, kind == StoreKind.Ephemeral ? 200 : o.Size(50, 20), Window, true, ct);
                     Settle();
                     var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
                     var gen2Before = GC.CollectionCount(2);
