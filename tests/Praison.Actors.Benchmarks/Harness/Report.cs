@@ -92,7 +92,9 @@ public static class Report
         if (a >= 10) return v.ToString("0.0", Inv);
         if (a >= 1) return v.ToString("0.00", Inv);
         if (a == 0) return "0";
-        return v.ToString("0.000", Inv);
+        // Small ratios (e.g. a durable store ÷ raw) keep three significant digits instead of rounding to 0.000.
+        var digits = Math.Clamp(2 - (int)Math.Floor(Math.Log10(a)), 3, 12);
+        return Math.Round(v, digits).ToString("0.############", Inv);
     }
 
     private static string Escape(string s) => s.Replace("|", "\\|").ReplaceLineEndings(" ");

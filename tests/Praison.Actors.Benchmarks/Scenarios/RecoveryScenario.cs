@@ -15,7 +15,7 @@ public sealed class RecoveryScenario : Scenario
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        int[] sizes = [o.Size(10_000, 100), o.Size(100_000, 300)];
+        int[] sizes = [o.Size(10_000, 100), o.Size(100_000, 200)];
         result.Settings = $"SQLite in a temp dir; {string.Join(" and ", sizes.Select(s => s.ToString("N0")))} tasks submitted and completed " +
                           $"(concurrency 64, default cleanup delay, so all stay stored), runtime disposed; then {o.Runs} restarts, each timed from " +
                           "PraisonRuntime.StartAsync to the first new submission accepted. No baseline: Hangfire.InMemory does not persist.";
@@ -34,8 +34,10 @@ public sealed class RecoveryScenario : Scenario
             result.Notes.Add($"{size:N0} tasks: seeding (submit, complete, dispose) took {seed.Elapsed.TotalSeconds:0.0} s.");
 
             var name = $"sqlite {size:N0} stored";
+            // The goal is recovery: a fast start that forgets the stored tasks does not meet it.
+            var recovered = false;
             var restart = result.Figure(name, "restart to first accepted submit", "ms",
-                size >= 100_000 ? new Goal("≤ 5,000 ms", f => f.Of(Side.Project)!.Median <= 5_000) : null);
+                size >= 100_000 ? new Goal("≤ 5,000 ms, stored tasks found", f => recovered && f.Of(Side.Project)!.Median <= 5_000) : null);
             var dispose = result.Figure(name, "dispose (shutdown)", "ms");
             string? found = null;
             for (var run = 0; run < o.Runs; run++)
@@ -52,6 +54,7 @@ public sealed class RecoveryScenario : Scenario
                     {
                         var status = await rt.Runner.GetStatusAsync(oldId, ct);
                         found = $"a task stored before the restart answers {status.Status} after it";
+                        recovered = true;
                     }
                     catch (TaskNotFoundException)
                     {

@@ -39,15 +39,14 @@ public sealed class ThroughputScenario : Scenario
                 raw.Add(n / sw.Elapsed.TotalSeconds);
             }
             Progress($"raw c={c}: {Report.Num(Summary.Of(raw).Median)} tasks/s");
-            var nHangfire = n;
             for (var run = 0; run < o.Runs; run++)
             {
                 using var hf = new HangfireBaseline(c);
                 await hf.WarmUpAsync(ct);
                 Settle();
                 var sw = Stopwatch.StartNew();
-                await hf.RunAsync(nHangfire, ct);
-                hangfire.Add(nHangfire / sw.Elapsed.TotalSeconds);
+                await hf.RunAsync(n, ct);
+                hangfire.Add(n / sw.Elapsed.TotalSeconds);
             }
             Progress($"hangfire c={c}: {Report.Num(Summary.Of(hangfire).Median)} tasks/s");
 
