@@ -86,13 +86,16 @@ public static class PraisonDriver
     /// <summary>The no-op work every throughput figure runs: it completes synchronously with a tiny result.</summary>
     public static readonly Func<TaskContext, Task<int>> Noop = _ => Task.FromResult(0);
 
+    /// <summary>False with --unbatched: Persist instead of PersistAsync, for the write-path comparison.</summary>
+    public static bool BatchedWrites { get; set; } = true;
+
     public static Task<PraisonRuntime> StartAsync(TaskStore store, int maxConcurrent, int maxQueued = BackgroundRunnerOptions.DefaultMaxQueued,
         CancellationToken ct = default) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store,
             Config = Quiet,
-            Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued },
+            Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued, BatchedWrites = BatchedWrites },
         }, ct);
 
     /// <summary>

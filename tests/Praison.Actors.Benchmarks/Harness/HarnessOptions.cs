@@ -1,12 +1,18 @@
 namespace Praison.Actors.Benchmarks.Harness;
 
-/// <summary>Command line: <c>[--quick] [--scenario NAME] [--json PATH] [--runs N]</c>.</summary>
+/// <summary>Command line: <c>[--quick] [--scenario NAME] [--json PATH] [--runs N] [--unbatched]</c>.</summary>
 public sealed class HarnessOptions
 {
     public bool Quick { get; private init; }
     public string? Scenario { get; private init; }
     public string? JsonPath { get; private init; }
     public int? RunsOverride { get; private init; }
+
+    /// <summary>--unbatched: the runtime writes with Persist instead of PersistAsync, to measure what batching gives.</summary>
+    public bool Unbatched { get; private init; }
+
+    /// <summary>--recovery-sizes 10000[,100000]: how many stored tasks the recovery scenario restarts with.</summary>
+    public int[]? RecoverySizes { get; private init; }
 
     /// <summary>PRAISON_TEST_POSTGRES, as the integration tests use it; null skips the PostgreSQL cases.</summary>
     public string? PostgresConnectionString { get; } = Environment.GetEnvironmentVariable("PRAISON_TEST_POSTGRES") is { Length: > 0 } cs ? cs : null;
@@ -22,14 +28,20 @@ public sealed class HarnessOptions
 
     public static HarnessOptions Parse(string[] args)
     {
-        bool quick = false;
+        bool quick = false, unbatched = false;
         string? scenario = null, json = null;
         int? runs = null;
+        int[]? recoverySizes = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--quick": quick = true; break;
+                case "--unbatched": unbatched = true; break;
+                case "--recovery-sizes":
+                    recoverySizes = Value(args, ref i).Split(',').Select(v => int.TryParse(v, out var n) && n > 0
+                        ? n : throw new ArgumentException("--recovery-sizes needs positive numbers, e.g. 10000,100000.")).ToArray();
+                    break;
                 case "--scenario": scenario = Value(args, ref i); break;
                 case "--json": json = Value(args, ref i); break;
                 case "--runs":
@@ -40,12 +52,13 @@ public sealed class HarnessOptions
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
-        return new HarnessOptions { Quick = quick, Scenario = scenario, JsonPath = json, RunsOverride = runs };
+        if (unbatched) Baselines.PraisonDriver.BatchedWrites = false;
+        return new HarnessOptions { Quick = quick, Scenario = scenario, JsonPath = json, RunsOverride = runs, Unbatched = unbatched, RecoverySizes = recoverySizes };
     }
 
     private static string Value(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
 
     public const string Usage =
-        "usage: dotnet run -c Release --project tests/Praison.Actors.Benchmarks -- [--quick] [--scenario NAME] [--json PATH] [--runs N]";
+        "usage: dotnet run -c Release --project tests/Praison.Actors.Benchmarks -- [--quick] [--scenario NAME] [--json PATH] [--runs N] [--unbatched] [--recovery-sizes N,M]";
 }

@@ -15,7 +15,7 @@ public sealed class RecoveryScenario : Scenario
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        int[] sizes = [o.Size(10_000, 100), o.Size(100_000, 200)];
+        int[] sizes = o.RecoverySizes ?? [o.Size(10_000, 100), o.Size(100_000, 200)];
         result.Settings = $"SQLite in a temp dir; {string.Join(" and ", sizes.Select(s => s.ToString("N0")))} tasks submitted and completed " +
                           $"(concurrency 64, default cleanup delay, so all stay stored), runtime disposed; then {o.Runs} restarts, each timed from " +
                           "PraisonRuntime.StartAsync to the first new submission accepted. No baseline: Hangfire.InMemory does not persist.";
