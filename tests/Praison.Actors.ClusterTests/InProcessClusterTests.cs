@@ -1,3 +1,4 @@
+using Praison.Actors.IntegrationTests.Support;
 using System.Collections.Concurrent;
 using Akka.Configuration;
 using Praison.Actors.ClusterTests.Support;
@@ -12,7 +13,7 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
     public const int MaxConcurrent = 2;
     public static readonly string[] Names = { "A", "B", "C" };
 
-    private readonly SqliteTestDirectory _dir = new();
+    private readonly SqliteTestStore _dir = new();
 
     public InProcessCluster Cluster { get; private set; } = null!;
 
@@ -68,7 +69,7 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
-        _dir.Dispose();
+        await _dir.DisposeAsync();
     }
 }
 

@@ -1,3 +1,4 @@
+using Praison.Actors.IntegrationTests.Support;
 using System.Text.Json;
 using Praison.Actors.ClusterTests.Support;
 using Xunit;
@@ -18,7 +19,7 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
     [PostgresFact]
     public async Task A_sigkilled_node_s_tasks_finish_elsewhere_each_completed_exactly_once()
     {
-        await using var db = await PostgresTestDatabase.CreateAsync();
+        await using var db = await PostgresTestStore.CreateAsync();
         var log = NewLog();
         var nodes = new List<NodeProcess>();
         try
@@ -58,7 +59,7 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
     [PostgresFact]
     public async Task A_rolling_restart_loses_no_task()
     {
-        await using var db = await PostgresTestDatabase.CreateAsync();
+        await using var db = await PostgresTestStore.CreateAsync();
         var log = NewLog();
         var nodes = new List<NodeProcess>();
         try
@@ -102,7 +103,7 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
     }
 
     /// <summary>The seed first (it also creates the schema), then the other two; each is awaited until Up.</summary>
-    private static async Task<List<NodeProcess>> StartClusterAsync(PostgresTestDatabase db, string log)
+    private static async Task<List<NodeProcess>> StartClusterAsync(PostgresTestStore db, string log)
     {
         var nodes = new List<NodeProcess>();
         var seed = NodeProcess.Start("node1", FreePort.Next(), null, db.ConnectionString, log, MaxConcurrent);
@@ -128,7 +129,7 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
         return ids;
     }
 
-    private async Task AssertEachCompletedExactlyOnceAsync(PostgresTestDatabase db, List<string> ids, IReadOnlyList<Persistence.StoredTask> tasks,
+    private async Task AssertEachCompletedExactlyOnceAsync(PostgresTestStore db, List<string> ids, IReadOnlyList<Persistence.StoredTask> tasks,
         ExecutionLog lines, string? killed, DateTimeOffset? killedAt)
     {
         Assert.Equal(ids.Order(), tasks.Select(t => t.Info.TaskId).Order());

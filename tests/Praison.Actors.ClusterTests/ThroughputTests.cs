@@ -1,3 +1,4 @@
+using Praison.Actors.IntegrationTests.Support;
 using Akka.Configuration;
 using Praison.Actors.ClusterTests.Support;
 using Xunit;
@@ -20,7 +21,7 @@ public class ThroughputTests(ITestOutputHelper output)
     {
         foreach (var nodes in new[] { 1, 2, 3 })
         {
-            await using var db = await PostgresTestDatabase.CreateAsync();
+            await using var db = await PostgresTestStore.CreateAsync();
             var cluster = await InProcessCluster.StartAsync(db.Store, nodes,
                 _ => new RecipeRegistry().Register("name: noop\n", _ => Task.FromResult<object?>(null)), maxConcurrent: 16,
                 ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
