@@ -85,8 +85,11 @@ public class ConcurrencyTests(ITestOutputHelper output) : RuntimeTestKit(output)
         for (var i = 0; i < 3; i++) fast.Add(await runner.RunBackgroundAsync("fast"));
 
         // Two slow runs hold the recipe's cap; the three fast ones pass the waiting slow ones.
-        await AwaitAssertAsync(() => Assert.Equal(3, Volatile.Read(ref others)), Long);
-        Assert.Equal(2, Volatile.Read(ref capped));
+        await AwaitAssertAsync(() =>
+        {
+            Assert.Equal(3, Volatile.Read(ref others));
+            Assert.Equal(2, Volatile.Read(ref capped));
+        }, Long);
         Assert.Equal(BackgroundTaskStatus.Pending, (await slow[2].StatusAsync()).Status);
         Assert.Equal(BackgroundTaskStatus.Pending, (await slow[3].StatusAsync()).Status);
         gate.SetResult();
