@@ -1,3 +1,4 @@
+using Praison.Actors.TestSupport;
 using Praison.Actors;
 using Praison.Actors.Cluster;
 using Praison.Actors.Persistence;
@@ -66,31 +67,3 @@ while (Console.ReadLine() is { } line)
 await node.DisposeAsync();
 Console.WriteLine("stopped");
 return 0;
-
-static class Args
-{
-    public static Dictionary<string, string> Parse(string[] args)
-    {
-        var d = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2) d[args[i].TrimStart('-')] = args[i + 1];
-        return d;
-    }
-}
-
-/// <summary>One append stream per process, one whole line per write, flushed at once: a SIGKILL after a write cannot lose it.</summary>
-static class ExecutionLog
-{
-    private static readonly object Gate = new();
-    private static FileStream? _stream;
-
-    public static void Append(string path, string line)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
-        lock (Gate)
-        {
-            _stream ??= new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-            _stream.Write(bytes);
-            _stream.Flush();
-        }
-    }
-}

@@ -1,3 +1,4 @@
+using Praison.Actors.TestSupport;
 using Praison.Actors;
 using Praison.Actors.Persistence;
 
@@ -18,14 +19,14 @@ foreach (var (name, onRestart) in new[] { ("crash-rerun", "rerun"), ("crash-once
 {
     recipes.Register($"name: {name}\nruntime:\n  background:\n    on_restart: {onRestart}\n", async ctx =>
     {
-        Append(log, $"start {ctx.TaskId} {ctx.Attempt}");
+        ExecutionLog.Append(log, $"start {ctx.TaskId} {ctx.Attempt}");
         var ms = ctx.GetInputString("ms") is { } s ? int.Parse(s) : 200;
         for (var i = 1; i <= 4; i++)
         {
             await Task.Delay(ms / 4, ctx.CancellationToken);
             ctx.ReportProgress(i / 4.0, $"quarter {i}");
         }
-        Append(log, $"end {ctx.TaskId} {ctx.Attempt}");
+        ExecutionLog.Append(log, $"end {ctx.TaskId} {ctx.Attempt}");
         return $"{ctx.TaskId}:{ctx.Attempt}";
     });
 }
@@ -68,35 +69,3 @@ while (!stdinClosed.IsCompleted)
 }
 return 0;
 
-static void Append(string path, string line) => ExecutionLog.Append(path, line);
-
-static class Args
-{
-    public static Dictionary<string, string> Parse(string[] args)
-    {
-        var d = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < args.Length; i += 2) d[args[i].TrimStart('-')] = args[i + 1];
-        return d;
-    }
-}
-
-/// <summary>
-/// One append stream for the process, one whole line per write, flushed before the work goes on: lines from
-/// concurrent tasks never overwrite each other, and a SIGKILL after a write cannot lose it.
-/// </summary>
-static class ExecutionLog
-{
-    private static readonly object Gate = new();
-    private static FileStream? _stream;
-
-    public static void Append(string path, string line)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
-        lock (Gate)
-        {
-            _stream ??= new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-            _stream.Write(bytes);
-            _stream.Flush();
-        }
-    }
-}
