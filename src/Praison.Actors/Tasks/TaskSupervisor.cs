@@ -25,19 +25,18 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private readonly Dictionary<string, TaskStatusInfo> _index = new();
-    private readonly LinkedList<Queued> _queue = new();
-    private readonly Dictionary<string, LinkedListNode<Queued>> _queuedById = new();
-    private readonly Dictionary<string, string> _running = new();          // task id → recipe key
-    private readonly Dictionary<string, int> _runningPerRecipe = new();
+    private readonly SlotQueue<object?> _slots;
     private readonly HashSet<string> _creating = new();                   // spawned, Submitted not yet stored
     private readonly HashSet<string> _removed = new();                    // events deleted, actor not yet stopped
     private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = new();
     private readonly PriorityQueue<string, DateTimeOffset> _cleanups = new();  // passivated finished tasks
     private bool _purging;
 
-    private sealed record Queued(string TaskId, string RecipeKey, int? RecipeCap);
-
-    public TaskSupervisor(SupervisorSettings settings) => _settings = settings;
+    public TaskSupervisor(SupervisorSettings settings)
+    {
+        _settings = settings;
+        _slots = new SlotQueue<object?>(settings.MaxConcurrent);
+    }
 
     public static Props Props(SupervisorSettings settings) => Akka.Actor.Props.Create(typeof(TaskSupervisor), settings);
 
@@ -89,7 +88,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         foreach (var task in recovered)
             if (task.Info.Status == BackgroundTaskStatus.Pending && task.State?.Spec is { Kind: TaskKind.Recipe } spec)
                 Enqueue(task.Info.TaskId, spec.RecipeName, spec.RecipeMaxConcurrent);
-        _log.Info("Recovered {0} tasks: {1} queued, {2} were running", recovered.Count, _queue.Count, wasRunning.Count);
+        _log.Info("Recovered {0} tasks: {1} queued, {2} were running", recovered.Count, _slots.QueuedCount, wasRunning.Count);
         TryStartNext();
         ScheduleCleanupTick();
     }
@@ -154,10 +153,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private void OnSubmit(SubmitTask s)
     {
         var id = s.Spec.TaskId;
-        if (_queue.Count + _creating.Count >= _settings.MaxQueued)
+        var waiting = _slots.QueuedCount + _creating.Count;
+        if (waiting >= _settings.MaxQueued)
         {
             Sender.Tell(new TaskRejected(id,
-                $"The task queue is full: {_queue.Count + _creating.Count} tasks are waiting and MaxQueued is {_settings.MaxQueued}. Nothing was stored; try again later."));
+                $"The task queue is full: {waiting} tasks are waiting and MaxQueued is {_settings.MaxQueued}. Nothing was stored; try again later."));
             return;
         }
         if (_index.ContainsKey(id) || _creating.Contains(id) || !Context.Child(ChildPrefix + id).IsNobody())
@@ -212,13 +212,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var id = e.Task.TaskId;
         _creating.Remove(id);
         _index[id] = e.Task;
-        if (!_settings.Executes || _queuedById.ContainsKey(id) || _running.ContainsKey(id)) return;
-        Enqueue(id, e.Task.RecipeName, e.RecipeMaxConcurrent);
-        TryStartNext();
+        if (_settings.Executes && Enqueue(id, e.Task.RecipeName, e.RecipeMaxConcurrent)) TryStartNext();
     }
 
-    private void Enqueue(string id, string? recipe, int? cap) =>
-        _queuedById[id] = _queue.AddLast(new Queued(id, recipe ?? "", cap));
+    private bool Enqueue(string id, string? recipe, int? cap) => _slots.Enqueue(id, recipe, cap, null);
 
     private void OnStatusChanged(TaskStatusInfo task)
     {
@@ -263,30 +260,15 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     /// <summary>Takes a task out of the queue or frees its slot, then fills free slots.</summary>
     private void Release(string id)
     {
-        if (_queuedById.Remove(id, out var node)) _queue.Remove(node);
-        if (_running.Remove(id, out var recipe) && --_runningPerRecipe[recipe] == 0) _runningPerRecipe.Remove(recipe);
+        _slots.Remove(id);
         TryStartNext();
     }
 
-    /// <summary>FIFO, except that a task whose recipe is at its own cap lets later tasks of other recipes pass.</summary>
     private void TryStartNext()
     {
         if (!_settings.Executes) return;
-        for (var node = _queue.First; node is not null && _running.Count < _settings.MaxConcurrent;)
-        {
-            var next = node.Next;
-            var q = node.Value;
-            var running = _runningPerRecipe.GetValueOrDefault(q.RecipeKey);
-            if (q.RecipeCap is not { } cap || running < cap)
-            {
-                _queue.Remove(node);
-                _queuedById.Remove(q.TaskId);
-                _running[q.TaskId] = q.RecipeKey;
-                _runningPerRecipe[q.RecipeKey] = running + 1;
-                Route(new StartTask(q.TaskId)); // wakes a recovered pending task's actor if needed
-            }
-            node = next;
-        }
+        foreach (var (id, _) in _slots.StartNext())
+            Route(new StartTask(id)); // wakes a recovered pending task's actor if needed
     }
 
     private void OnClear(ClearTasks c)
