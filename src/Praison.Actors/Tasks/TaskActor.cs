@@ -45,8 +45,15 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         SnapshotPluginId = settings.SnapshotPluginId;
     }
 
+    /// <summary>
+    /// The mailbox is named explicitly (the deque-based one a persistent actor's stash needs anyway): left
+    /// implicit, Akka resolves it by reflection on every spawn, which measured as most of the supervisor's time
+    /// and halved in-memory throughput.
+    /// </summary>
     public static Props Props(string taskId, TaskActorSettings settings) =>
-        Akka.Actor.Props.Create(typeof(TaskActor), taskId, settings);
+        Akka.Actor.Props.Create(typeof(TaskActor), taskId, settings).WithMailbox(Mailbox);
+
+    private const string Mailbox = "akka.actor.mailbox.unbounded-deque-based";
 
     public static string PersistenceIdFor(string taskId) => "task-" + taskId;
 
