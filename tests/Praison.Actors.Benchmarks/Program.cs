@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Praison.Actors.Benchmarks.Baselines;
 using Praison.Actors.Benchmarks.Harness;
 using Praison.Actors.Benchmarks.Scenarios;
 
@@ -10,6 +11,7 @@ HarnessOptions options;
 try
 {
     options = HarnessOptions.Parse(args);
+    PraisonDriver.BatchedWrites = !options.Unbatched;
 }
 catch (ArgumentException ex)
 {

@@ -50,6 +50,14 @@ public abstract record TaskStore
     /// <summary>Direct SQL on the store's tables; null for the ephemeral store.</summary>
     internal virtual SqlJournalAccess? Sql => null;
 
+    /// <summary>One of the embedded SQL HOCON files with its connection strings filled in, over Akka.Persistence.Sql's defaults.</summary>
+    private static Config SqlConfig(string hoconFile, string journalConnectionString, string snapshotConnectionString) =>
+        ConfigurationFactory.ParseString(
+                $"praison.store.journal-connection-string = {PraisonHocon.Quote(journalConnectionString)}\n" +
+                $"praison.store.snapshot-connection-string = {PraisonHocon.Quote(snapshotConnectionString)}\n" +
+                PraisonHocon.Read(hoconFile))
+            .WithFallback(SqlPersistence.DefaultConfiguration);
+
     private sealed record EphemeralStore : TaskStore
     {
         public override string Describe() => "ephemeral (in-memory) store";
@@ -75,12 +83,7 @@ public abstract record TaskStore
         public override string Describe() => $"SQLite store in {DataDirectory}";
         public override bool IsDurable => true;
 
-        public override Config ToConfig() =>
-            ConfigurationFactory.ParseString(
-                    $"praison.store.journal-connection-string = {PraisonHocon.Quote(JournalConnectionString)}\n" +
-                    $"praison.store.snapshot-connection-string = {PraisonHocon.Quote(SnapshotConnectionString)}\n" +
-                    PraisonHocon.Read("persistence-sqlite.conf"))
-                .WithFallback(SqlPersistence.DefaultConfiguration);
+        public override Config ToConfig() => SqlConfig("persistence-sqlite.conf", JournalConnectionString, SnapshotConnectionString);
 
         public override async Task PrepareAsync(CancellationToken cancellationToken = default)
         {
@@ -140,12 +143,7 @@ public abstract record TaskStore
         internal override SqlJournalAccess Sql =>
             new(() => new NpgsqlConnection(ConnectionString), () => new NpgsqlConnection(ConnectionString), postgres: true);
 
-        public override Config ToConfig() =>
-            ConfigurationFactory.ParseString(
-                    $"praison.store.journal-connection-string = {PraisonHocon.Quote(ConnectionString)}\n" +
-                    $"praison.store.snapshot-connection-string = {PraisonHocon.Quote(ConnectionString)}\n" +
-                    PraisonHocon.Read("persistence-postgres.conf"))
-                .WithFallback(SqlPersistence.DefaultConfiguration);
+        public override Config ToConfig() => SqlConfig("persistence-postgres.conf", ConnectionString, ConnectionString);
 
         public override async Task PrepareAsync(CancellationToken cancellationToken = default)
         {

@@ -52,7 +52,6 @@ public sealed class HarnessOptions
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
-        if (unbatched) Baselines.PraisonDriver.BatchedWrites = false;
         return new HarnessOptions { Quick = quick, Scenario = scenario, JsonPath = json, RunsOverride = runs, Unbatched = unbatched, RecoverySizes = recoverySizes };
     }
 
