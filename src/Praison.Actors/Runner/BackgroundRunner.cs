@@ -51,12 +51,16 @@ public sealed class BackgroundRunner : IRecipeRunner
 
     public RecipeRegistry Recipes => Options.Recipes;
 
+    /// <summary>A host's supervisor runs tasks; a process that does not execute gets one that only stores and reads them.</summary>
     internal static Props SupervisorProps(BackgroundRunnerOptions options, IReadOnlyList<StoredTask>? recovered = null,
-        Func<CancellationToken, Task<int>>? purge = null) =>
-        TaskSupervisor.Props(new SupervisorSettings(options.MaxConcurrentTasks, options.MaxQueued,
-            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.SnapshotPluginId,
-                options.ExecuteTasks, options.PassivateFinishedAfter, options.BatchedWrites),
-            recovered, purge));
+        Func<CancellationToken, Task<int>>? purge = null)
+    {
+        var settings = new SupervisorSettings(options.MaxConcurrentTasks, options.MaxQueued,
+            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.ExecuteTasks,
+                options.PassivateFinishedAfter),
+            recovered, purge);
+        return options.ExecuteTasks ? TaskSupervisor.Props(settings) : StoreOnlySupervisor.Props(settings);
+    }
 
     /// <summary>Stores a task that runs <paramref name="work"/> and returns its handle once stored.</summary>
     /// <exception cref="ArgumentException">A timeout that is not positive, or a negative cleanup delay.</exception>
