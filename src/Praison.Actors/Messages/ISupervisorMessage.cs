@@ -31,9 +31,11 @@ public sealed record PassivateTask(string TaskId, DateTimeOffset? CleanupAt) : I
 /// <summary>
 /// A task actor the supervisor handed a task to reports its stored state: Running once started; then its
 /// terminal state, which the supervisor keeps (answering for the task from then on) before stopping the actor.
+/// <paramref name="Progress"/> is the last the work reported (kept, so a finished task still shows it).
 /// <paramref name="RemoveRequesters"/> is set when the task was cancelled to be removed: the supervisor deletes it.
 /// </summary>
-internal sealed record TaskStateReport(Tasks.TaskState State, long SequenceNr, IReadOnlyList<IActorRef>? RemoveRequesters)
+internal sealed record TaskStateReport(Tasks.TaskState State, long SequenceNr, TaskProgress? Progress,
+    IReadOnlyList<IActorRef>? RemoveRequesters)
     : ISupervisorMessage, INoSerializationVerificationNeeded;
 
 /// <summary>The supervisor's own timers and piped results.</summary>

@@ -4,9 +4,10 @@ namespace Praison.Actors.Messages;
 
 /// <summary>
 /// Requests to a node's <c>TaskJournal</c> and its answers. They stay in the process (the events inside them
-/// are serialized by the journal itself), so they skip serialization checks.
+/// are serialized by the journal itself), so they skip serialization checks, and they never push back a running
+/// task's timeout.
 /// </summary>
-internal interface ITaskJournalMessage : INoSerializationVerificationNeeded;
+internal interface ITaskJournalMessage : INoSerializationVerificationNeeded, INotInfluenceReceiveTimeout;
 
 /// <summary>Store <paramref name="Event"/> as number <paramref name="SequenceNr"/> of the task; answered with <see cref="TaskEventWritten"/>.</summary>
 internal sealed record WriteTaskEvent(string TaskId, long SequenceNr, ITaskEvent Event) : ITaskJournalMessage;

@@ -391,7 +391,7 @@ internal sealed class TaskActor : UntypedActor, IWithTimers, IWithUnboundedStash
             case TaskStarted:
                 ArmDeadline(_state.Deadline!.Value);
                 RunWork();
-                if (_handedOver) Supervisor.Tell(new TaskStateReport(_state, _sequenceNr, null));
+                if (_handedOver) Supervisor.Tell(new TaskStateReport(_state, _sequenceNr, null, null));
                 else Supervisor.Tell(new TaskStatusChanged(Info()));
                 Publish();
                 break;
@@ -426,7 +426,7 @@ internal sealed class TaskActor : UntypedActor, IWithTimers, IWithUnboundedStash
     /// </summary>
     private void ReportState()
     {
-        Supervisor.Tell(new TaskStateReport(_state, _sequenceNr, _removeWhenTerminal ? _removeRequesters.ToList() : null));
+        Supervisor.Tell(new TaskStateReport(_state, _sequenceNr, _progress, _removeWhenTerminal ? _removeRequesters.ToList() : null));
         _removeRequesters.Clear();
     }
 

@@ -342,6 +342,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         record.State = report.State;
         record.SequenceNr = report.SequenceNr;
         if (!report.State.IsTerminal) return;
+        record.Progress = report.Progress;
         record.Actor = null;
         Context.Unwatch(actor);
         actor.Tell(PoisonPill.Instance); // commands already sent to it are answered first, from the same state
@@ -458,13 +459,14 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public HashSet<IActorRef>? Subscribers;
         public List<IActorRef>? RemoveRequesters;
         public List<(ITaskCommand Command, IActorRef Sender)>? Waiting;
+        public TaskProgress? Progress;              // the last a finished task's work reported
         public long UpdateSeq;
         public bool Writing;
         public bool Deleting;
 
         public bool Busy => Writing || Deleting;
 
-        public TaskStatusInfo Info => State.ToInfo();
+        public TaskStatusInfo Info => State.ToInfo(Progress);
 
         public TaskOutcome Outcome => new(Info, State.ResultJson);
     }
