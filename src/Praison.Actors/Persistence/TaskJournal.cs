@@ -14,6 +14,7 @@ namespace Praison.Actors.Persistence;
 /// which measured as the limit of durable throughput (~260 tasks/s on SQLite).
 /// Each task has at most one write in flight (its owner waits for the answer), so per-task order holds.
 /// After deletes it also removes the tombstone rows Akka.Persistence.Sql keeps, batched to one statement a second.
+/// Without a store (<c>storesEvents</c> false: the ephemeral store) it answers every write and delete at once.
 /// </summary>
 internal sealed class TaskJournal : UntypedActor, IWithTimers
 {
@@ -28,18 +29,20 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     private readonly Dictionary<(string PersistenceId, long SequenceNr), (WriteTaskEvent Write, IActorRef ReplyTo)> _inFlight = new();
     private readonly Queue<(DeleteTaskEvents Delete, IActorRef ReplyTo)> _deletes = new();
     private readonly Func<CancellationToken, Task<int>>? _purgeDeleted;
+    private readonly bool _storesEvents;
     private int _batchesInFlight;
     private bool _deleting;
     private bool _purging;
 
-    public TaskJournal(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted)
+    public TaskJournal(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted, bool storesEvents)
     {
         _journal = Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(journalPluginId);
         _purgeDeleted = purgeDeleted;
+        _storesEvents = storesEvents;
     }
 
-    public static Props Props(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted = null) =>
-        Akka.Actor.Props.Create(typeof(TaskJournal), journalPluginId, purgeDeleted);
+    public static Props Props(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted = null, bool storesEvents = true) =>
+        Akka.Actor.Props.Create(typeof(TaskJournal), journalPluginId, purgeDeleted, storesEvents);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -47,6 +50,12 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case WriteTaskEvent w when !_storesEvents:
+                Sender.Tell(new TaskEventWritten(w.TaskId, w.SequenceNr, w.Event, null));
+                break;
+            case DeleteTaskEvents d when !_storesEvents:
+                Sender.Tell(new TaskEventsDeleted(d.TaskId, null));
+                break;
             case WriteTaskEvent w:
                 _buffer.Add((w, Sender));
                 Flush();
