@@ -18,7 +18,7 @@ namespace Praison.Actors.Persistence;
 /// </summary>
 internal sealed class TaskJournal : UntypedActor, IWithTimers
 {
-    private const int MaxBatchesInFlight = 2;
+    private const int MaxBatchesInFlight = 1; // measured: 1 gave the most tasks/s on SQLite (2, 4, 8 fewer), and no less on PostgreSQL
     private const int MaxBatchSize = 2000;
     private const string PurgeTimer = "purge";
     private static readonly TimeSpan PurgeDebounce = TimeSpan.FromSeconds(1);
