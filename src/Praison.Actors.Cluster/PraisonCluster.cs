@@ -115,9 +115,10 @@ public static class PraisonCluster
         if (!runner.ExecuteTasks)
             throw new ArgumentException("ExecuteTasks = false is for a process next to a local host; every cluster node executes tasks.", nameof(runner));
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
-        var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId, runner.SnapshotPluginId,
-            Executes: true, runner.PassivateFinishedAfter, runner.BatchedWrites, supervisor,
-            ShardPassivateMessage: new Passivate(PoisonPill.Instance));
+        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId), runner.ActorName + "-journal");
+        var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
+            Executes: true, runner.PassivateFinishedAfter, supervisor,
+            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
         var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, id => TaskActor.Props(id, settings),
             ClusterShardingSettings.Create(system), new TaskMessageExtractor());
         var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);

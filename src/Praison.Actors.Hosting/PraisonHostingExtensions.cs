@@ -37,8 +37,7 @@ public static class PraisonHostingExtensions
             // Start-up runs on the hosted service's thread, not in an actor: reading the store here is safe.
             options.Store.PrepareAsync().GetAwaiter().GetResult();
             var recovered = options.Runner.ExecuteTasks ? options.Store.ReadTasksAsync().GetAwaiter().GetResult() : null;
-            var purge = options.Store.Sql is { } sql ? sql.PurgeDeletedAsync : (Func<CancellationToken, Task<int>>?)null;
-            registry.Register<PraisonTasks>(system.ActorOf(BackgroundRunner.SupervisorProps(options.Runner, recovered, purge), options.Runner.ActorName));
+            registry.Register<PraisonTasks>(system.ActorOf(BackgroundRunner.SupervisorProps(options.Runner, recovered, options.Store), options.Runner.ActorName));
         });
         return builder;
     }

@@ -44,14 +44,12 @@ public sealed class BackgroundRunnerOptions
     /// </summary>
     public bool RecoverStoredTasks { get; init; } = true;
 
-    /// <summary>How long a finished task keeps an actor in memory after its last message; it is woken on demand.</summary>
-    public TimeSpan PassivateFinishedAfter { get; init; } = TimeSpan.FromSeconds(30);
-
     /// <summary>
-    /// True (default): events are written with PersistAsync, so the journal batches many tasks' writes into one
-    /// commit. False: Persist, one round trip per event. Either way a client is answered only after the write.
+    /// How long an idle task actor stays in memory before it is stopped and woken again on demand: finished tasks
+    /// of a cluster node, and any task read in a process that does not execute. A local host keeps no actor for a
+    /// task that is not running.
     /// </summary>
-    public bool BatchedWrites { get; init; } = true;
+    public TimeSpan PassivateFinishedAfter { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Journal plugin id for task events; null uses the ActorSystem's default journal.</summary>
     public string? JournalPluginId { get; init; }

@@ -11,7 +11,6 @@ HarnessOptions options;
 try
 {
     options = HarnessOptions.Parse(args);
-    PraisonDriver.BatchedWrites = !options.Unbatched;
 }
 catch (ArgumentException ex)
 {

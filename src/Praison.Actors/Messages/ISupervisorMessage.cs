@@ -28,6 +28,16 @@ public sealed record TaskRemoved(string TaskId) : ISupervisorMessage;
 /// </summary>
 public sealed record PassivateTask(string TaskId, DateTimeOffset? CleanupAt) : ISupervisorMessage;
 
+/// <summary>
+/// A task actor the supervisor handed a task to reports its stored state: Running once started; then its
+/// terminal state, which the supervisor keeps (answering for the task from then on) before stopping the actor.
+/// <paramref name="Progress"/> is the last the work reported (kept, so a finished task still shows it).
+/// <paramref name="RemoveRequesters"/> is set when the task was cancelled to be removed: the supervisor deletes it.
+/// </summary>
+internal sealed record TaskStateReport(Tasks.TaskState State, long SequenceNr, TaskProgress? Progress,
+    IReadOnlyList<IActorRef>? RemoveRequesters)
+    : ISupervisorMessage, INoSerializationVerificationNeeded;
+
 /// <summary>The supervisor's own timers and piped results.</summary>
 internal interface ISupervisorInternal : INoSerializationVerificationNeeded;
 
@@ -35,10 +45,3 @@ internal sealed record CleanupTick : ISupervisorInternal
 {
     public static readonly CleanupTick Instance = new();
 }
-
-internal sealed record PurgeTick : ISupervisorInternal
-{
-    public static readonly PurgeTick Instance = new();
-}
-
-internal sealed record PurgeDone(int Rows, Exception? Error) : ISupervisorInternal;

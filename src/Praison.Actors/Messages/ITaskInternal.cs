@@ -1,12 +1,14 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace Praison.Actors.Messages;
 
 /// <summary>
 /// Messages a TaskActor sends itself: results of its work (via PipeTo), progress from the work, its timers.
-/// They never leave the process and never push back the task's timeout.
+/// They never leave the process and never push back the task's timeout. Those that arrive after the task's
+/// actor has stopped (late progress from work that ignored its cancellation) are dropped without a dead-letter log.
 /// </summary>
-internal interface ITaskInternal : INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded;
+internal interface ITaskInternal : INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
 /// <summary>The work of run <paramref name="RunId"/> ended: a JSON result, or an error.</summary>
 internal sealed record WorkFinished(int RunId, string? ResultJson, TaskError? Error, bool Cancelled) : ITaskInternal;

@@ -23,11 +23,12 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
 
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT persistence_id, manifest, message FROM journal WHERE deleted = {False} AND persistence_id LIKE '{TaskPrefix}%' " +
+            $"SELECT persistence_id, manifest, message, sequence_number FROM journal WHERE deleted = {False} AND persistence_id LIKE '{TaskPrefix}%' " +
             "ORDER BY persistence_id, sequence_number";
         var tasks = new List<StoredTask>();
         string? currentId = null;
         TaskState? state = null;
+        long sequenceNr = 0;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -35,24 +36,26 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
                 var pid = reader.GetString(0);
                 if (pid != currentId)
                 {
-                    Add(tasks, state);
+                    Add(tasks, state, sequenceNr);
                     currentId = pid;
                     state = TaskState.Empty(pid[TaskPrefix.Length..]);
                 }
                 if (PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(2), reader.GetString(1)) is { } e)
                     state = state!.Apply(e);
+                sequenceNr = reader.GetInt64(3);
             }
         }
-        Add(tasks, state);
+        Add(tasks, state, sequenceNr);
         tasks.Sort((a, b) => a.Info.SubmittedAt != b.Info.SubmittedAt
             ? a.Info.SubmittedAt.CompareTo(b.Info.SubmittedAt)
             : string.CompareOrdinal(a.Info.TaskId, b.Info.TaskId));
         return tasks;
     }
 
-    private static void Add(List<StoredTask> tasks, TaskState? state)
+    private static void Add(List<StoredTask> tasks, TaskState? state, long sequenceNr)
     {
-        if (state is { Exists: true }) tasks.Add(new StoredTask(state.ToInfo(), state.ResultJson) { State = state });
+        if (state is { Exists: true })
+            tasks.Add(new StoredTask(state.ToInfo(), state.ResultJson) { State = state, SequenceNr = sequenceNr });
     }
 
     /// <summary>Deletes the rows of fully deleted tasks (Akka.Persistence.Sql keeps the highest one, flagged deleted).</summary>

@@ -4,4 +4,7 @@ namespace Praison.Actors.Persistence;
 public sealed record StoredTask(TaskStatusInfo Info, string? ResultJson)
 {
     internal Tasks.TaskState? State { get; init; }
+
+    /// <summary>The number of the task's last stored event: where its next write continues.</summary>
+    internal long SequenceNr { get; init; }
 }

@@ -29,8 +29,7 @@ public sealed class BackgroundRunner : IRecipeRunner
         options.Validate();
         Options = options;
         System = system;
-        Func<CancellationToken, Task<int>>? purge = store?.Sql is { } sql ? sql.PurgeDeletedAsync : null;
-        Router = system.ActorOf(SupervisorProps(options, recovered, purge), options.ActorName);
+        Router = system.ActorOf(SupervisorProps(options, recovered, store), options.ActorName);
     }
 
     /// <summary>Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting).</summary>
@@ -51,12 +50,21 @@ public sealed class BackgroundRunner : IRecipeRunner
 
     public RecipeRegistry Recipes => Options.Recipes;
 
+    /// <summary>
+    /// A host's supervisor runs tasks; a process that does not execute gets one that only stores and reads them.
+    /// On <see cref="TaskStore.Ephemeral"/> a host writes no events at all: nothing outlives the process, and the
+    /// supervisor already holds every task, so an in-memory journal would only be a second copy.
+    /// </summary>
     internal static Props SupervisorProps(BackgroundRunnerOptions options, IReadOnlyList<StoredTask>? recovered = null,
-        Func<CancellationToken, Task<int>>? purge = null) =>
-        TaskSupervisor.Props(new SupervisorSettings(options.MaxConcurrentTasks, options.MaxQueued,
-            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.SnapshotPluginId,
-                options.ExecuteTasks, options.PassivateFinishedAfter, options.BatchedWrites),
-            recovered, purge));
+        TaskStore? store = null)
+    {
+        var settings = new SupervisorSettings(options.MaxConcurrentTasks, options.MaxQueued,
+            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.ExecuteTasks,
+                options.PassivateFinishedAfter),
+            recovered, store?.Sql is { } sql ? sql.PurgeDeletedAsync : null,
+            StoresEvents: store is null || store.IsDurable || !options.ExecuteTasks);
+        return options.ExecuteTasks ? TaskSupervisor.Props(settings) : StoreOnlySupervisor.Props(settings);
+    }
 
     /// <summary>Stores a task that runs <paramref name="work"/> and returns its handle once stored.</summary>
     /// <exception cref="ArgumentException">A timeout that is not positive, or a negative cleanup delay.</exception>

@@ -8,11 +8,18 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// Owns one task: persists its events (PersistAsync, so the journal can batch many tasks' writes), runs its
-/// work off the mailbox (PipeTo), enforces its timeout with ReceiveTimeout, answers status, waiters and
-/// subscribers, and deletes its events once the cleanup delay has passed.
+/// Owns one task: stores its events (through the node's <see cref="Persistence.TaskJournal"/>, which batches
+/// every task's writes), runs its work off the mailbox (PipeTo), enforces its timeout with ReceiveTimeout,
+/// answers status, waiters and subscribers, and deletes its events once the cleanup delay has passed.
+/// It comes to life in one of two ways:
+/// <list type="bullet">
+/// <item>handed over (a local host): the supervisor, which keeps pending and finished tasks as plain records,
+/// gives it the task's state when a slot frees; it runs the task and hands the finished state back;</item>
+/// <item>replayed (a cluster entity, or a process that does not execute): it reads its events from the
+/// journal and owns the whole lifecycle, as an event-sourced actor would.</item>
+/// </list>
 /// </summary>
-internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
+internal sealed class TaskActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
     private const string CleanupTimer = "cleanup";
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
@@ -23,26 +30,36 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
     private readonly List<IActorRef> _waiters = new();
     private readonly HashSet<IActorRef> _subscribers = new();
     private readonly List<IActorRef> _removeRequesters = new();   // answered TaskDeleted once events are gone
+    private readonly Queue<Action<ITaskEvent>> _afterStored = new(); // one per write in flight, in order
+    private readonly bool _handedOver;
 
     private TaskState _state;
+    private long _sequenceNr;               // of the last event written (or being written)
+    private bool _recovering;
     private TaskWork? _work;               // a delegate task's work: in memory only
     private IActorRef? _createdBy;          // who gets TaskAccepted once Submitted is stored
     private CancellationTokenSource? _runCts;
     private int _runId;
     private TaskProgress? _progress;
     private long _updateSeq;
-    private int _persisting;                // PersistAsync calls not yet confirmed; state changes wait for them
+    private int _persisting;                // writes not yet answered; state changes wait for them
     private bool _removeWhenTerminal;
     private bool _removing;                 // DeleteMessages sent
     private bool _removed;                  // events deleted: the task no longer exists
 
-    public TaskActor(string taskId, TaskActorSettings settings)
+    public TaskActor(string taskId, TaskActorSettings settings, TaskHandover? handover)
     {
         _taskId = taskId;
         _settings = settings;
         _state = TaskState.Empty(taskId);
-        JournalPluginId = settings.JournalPluginId;
-        SnapshotPluginId = settings.SnapshotPluginId;
+        if (handover is null) return;
+        _handedOver = true;
+        _state = handover.State;
+        _sequenceNr = handover.SequenceNr;
+        _work = handover.Work;
+        _waiters.AddRange(handover.Waiters);
+        _subscribers.UnionWith(handover.Subscribers);
+        _updateSeq = handover.UpdateSequence;
     }
 
     /// <summary>
@@ -50,30 +67,56 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
     /// implicit, Akka resolves it by reflection on every spawn, which measured as most of the supervisor's time
     /// and halved in-memory throughput.
     /// </summary>
-    public static Props Props(string taskId, TaskActorSettings settings) =>
-        Akka.Actor.Props.Create(typeof(TaskActor), taskId, settings).WithMailbox(Mailbox);
+    public static Props Props(string taskId, TaskActorSettings settings, TaskHandover? handover = null) =>
+        Akka.Actor.Props.Create(typeof(TaskActor), taskId, settings, handover).WithMailbox(Mailbox);
 
     private const string Mailbox = "akka.actor.mailbox.unbounded-deque-based";
 
     public static string PersistenceIdFor(string taskId) => "task-" + taskId;
 
-    public override string PersistenceId => PersistenceIdFor(_taskId);
-
     public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    private IActorRef Journal => _settings.Journal ?? throw new InvalidOperationException("TaskActorSettings.Journal is not set.");
 
     private IActorRef Supervisor => _settings.Supervisor ?? Context.Parent;
 
     private static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
-    protected override void OnRecover(object message)
+    protected override void PreStart()
+    {
+        if (_handedOver)
+        {
+            // The supervisor hands a task over only to run it now.
+            if (Decide(new TaskIntent.Start()) is TaskDecision.Refuse) ReportState();
+            return;
+        }
+        _recovering = true;
+        Journal.Tell(new ReplayTaskEvents(_taskId, Self));
+    }
+
+    /// <summary>Replaying: events from the journal, then its highest sequence number; everything else waits.</summary>
+    private void OnReplay(object message)
     {
         switch (message)
         {
-            case ITaskEvent e:
-                _state = _state.Apply(e);
+            case ReplayedMessage { Persistent: var p }:
+                if (p.Payload is ITaskEvent e) _state = _state.Apply(e);
+                _sequenceNr = p.SequenceNr;
                 break;
-            case RecoveryCompleted:
+            case RecoverySuccess r:
+                _recovering = false;
+                _sequenceNr = Math.Max(_sequenceNr, r.HighestSequenceNr);
                 OnRecovered();
+                Stash.UnstashAll();
+                break;
+            case ReplayMessagesFailure f:
+                _log.Error(f.Cause, "Task {0}: reading its events failed; the task actor stops", _taskId);
+                Context.Stop(Self);
+                break;
+            default:
+                Stash.Stash();
                 break;
         }
     }
@@ -104,11 +147,19 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
             Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
     }
 
-    protected override void OnCommand(object message)
+    protected override void OnReceive(object message)
     {
+        if (_recovering)
+        {
+            OnReplay(message);
+            return;
+        }
         switch (message)
         {
-            case DeleteMessagesSuccess:
+            case TaskEventWritten w:
+                OnWritten(w);
+                return;
+            case TaskEventsDeleted { Error: null }:
                 // From here the id is gone. The supervisor stops us with a PoisonPill, so commands already
                 // forwarded to this mailbox are still answered (not found) rather than dead-lettered.
                 _removed = true;
@@ -117,9 +168,9 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
                 _removeRequesters.Clear();
                 if (_settings.Sharded) Context.Parent.Tell(_settings.ShardPassivateMessage!);
                 return;
-            case DeleteMessagesFailure f:
+            case TaskEventsDeleted f:
                 _removing = false;
-                _log.Warning(f.Cause, "Task {0}: deleting its events failed; retrying in {1}", _taskId, DeleteRetry);
+                _log.Warning(f.Error, "Task {0}: deleting its events failed; retrying in {1}", _taskId, DeleteRetry);
                 Timers.StartSingleTimer(CleanupTimer, CleanupDue.Instance, DeleteRetry);
                 return;
             case SubscribeTask sub when _removed:
@@ -259,6 +310,11 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void OnRemove(RemoveTask r)
     {
+        if (_handedOver && _state.IsTerminal)
+        {
+            Supervisor.Forward(r); // it holds the finished task now (it had our report before this)
+            return;
+        }
         if (_state.IsTerminal)
         {
             _removeRequesters.Add(Sender);
@@ -287,26 +343,39 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         else Supervisor.Tell(new PassivateTask(_taskId, cleanupAt));
     }
 
-    /// <summary>Runs the pure decision and, for an accepted one, persists its event and then reacts to it.</summary>
+    /// <summary>Runs the pure decision and, for an accepted one, stores its event and then reacts to it.</summary>
     private TaskDecision Decide(TaskIntent intent, Action? afterStored = null)
     {
         var decision = TaskLifecycle.Decide(_state, intent, Now);
         if (decision is TaskDecision.Persist p)
         {
             _persisting++;
-            void Stored(ITaskEvent e)
+            _afterStored.Enqueue(e =>
             {
-                _persisting--;
                 _state = _state.Apply(e);
                 OnStored(e);
                 afterStored?.Invoke();
-                if (_persisting == 0) Stash.UnstashAll();
-            }
-            // PersistAsync lets the journal batch many tasks' writes into one commit; replies still wait for the write.
-            if (_settings.BatchedWrites) PersistAsync(p.Event, Stored);
-            else Persist(p.Event, Stored);
+            });
+            Journal.Tell(new WriteTaskEvent(_taskId, ++_sequenceNr, p.Event));
         }
         return decision;
+    }
+
+    /// <summary>A write is answered: the reply it waited for goes out now; a failed write stops the task.</summary>
+    private void OnWritten(TaskEventWritten w)
+    {
+        _persisting--;
+        var then = _afterStored.Dequeue();
+        if (w.Error is not null)
+        {
+            _log.Error(w.Error, "Task {0}: storing {1} failed; the task actor stops", _taskId, w.Event.GetType().Name);
+            if (w.Event is TaskSubmitted)
+                _createdBy?.Tell(new TaskRejected(_taskId, $"The task could not be stored: {w.Error.Message}"));
+            Context.Stop(Self);
+            return;
+        }
+        then(w.Event);
+        if (_persisting == 0) Stash.UnstashAll();
     }
 
     private void OnStored(ITaskEvent e)
@@ -322,7 +391,8 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
             case TaskStarted:
                 ArmDeadline(_state.Deadline!.Value);
                 RunWork();
-                Supervisor.Tell(new TaskStatusChanged(Info()));
+                if (_handedOver) Supervisor.Tell(new TaskStateReport(_state, _sequenceNr, null, null));
+                else Supervisor.Tell(new TaskStatusChanged(Info()));
                 Publish();
                 break;
             case TaskRequeued:
@@ -337,16 +407,27 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
 
     private void OnTerminal()
     {
-        Context.SetReceiveTimeout(_settings.IdleBeforePassivation);
+        Context.SetReceiveTimeout(_handedOver ? null : _settings.IdleBeforePassivation);
         StopWork();
         var outcome = Outcome();
-        Supervisor.Tell(new TaskStatusChanged(outcome.Task));
+        if (!_handedOver) Supervisor.Tell(new TaskStatusChanged(outcome.Task));
         foreach (var w in _waiters) w.Tell(outcome);
         _waiters.Clear();
         Publish();
         _subscribers.Clear();
-        if (_removeWhenTerminal) BeginRemove();
+        if (_handedOver) ReportState();
+        else if (_removeWhenTerminal) BeginRemove();
         else ScheduleCleanup();
+    }
+
+    /// <summary>
+    /// Gives a handed-over task's state back to the supervisor, which keeps it from here (a finished task needs
+    /// no actor) and stops this one; what is already in the mailbox is still answered from the same state.
+    /// </summary>
+    private void ReportState()
+    {
+        Supervisor.Tell(new TaskStateReport(_state, _sequenceNr, _progress, _removeWhenTerminal ? _removeRequesters.ToList() : null));
+        _removeRequesters.Clear();
     }
 
     private void ScheduleCleanup()
@@ -362,7 +443,7 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
         if (_removing) return;
         _removing = true;
         Timers.Cancel(CleanupTimer);
-        DeleteMessages(LastSequenceNr);
+        Journal.Tell(new DeleteTaskEvents(_taskId, _sequenceNr));
     }
 
     /// <summary>ReceiveTimeout is an idle timer; every message a running task gets is INotInfluenceReceiveTimeout, so it fires at the deadline.</summary>
@@ -456,23 +537,6 @@ internal sealed class TaskActor : UntypedPersistentActor, IWithTimers
     private TaskStatusInfo Info() => _state.ToInfo(_progress);
 
     private TaskOutcome Outcome() => new(Info(), _state.ResultJson);
-
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        _log.Error(cause, "Task {0}: storing {1} failed; the task actor stops", _taskId, @event.GetType().Name);
-        if (@event is TaskSubmitted)
-            _createdBy?.Tell(new TaskRejected(_taskId, $"The task could not be stored: {cause.Message}"));
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        _log.Error(cause, "Task {0}: the journal rejected {1}", _taskId, @event.GetType().Name);
-        if (@event is TaskSubmitted)
-            _createdBy?.Tell(new TaskRejected(_taskId, $"The journal rejected the task: {cause.Message}"));
-        base.OnPersistRejected(cause, @event, sequenceNr);
-        Context.Stop(Self);
-    }
 
     protected override void PostStop()
     {

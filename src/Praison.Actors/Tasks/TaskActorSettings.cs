@@ -5,18 +5,18 @@ namespace Praison.Actors.Tasks;
 /// <summary>
 /// What every TaskActor of one runner shares. Local objects: handed over in Props, never serialized.
 /// <paramref name="Executes"/> is false in a process that only stores and inspects tasks (e.g. a CLI next to a
-/// running host): its task actors never run, reconcile or clean up anything.
+/// running host): its task actors never run, reconcile or clean up anything. <paramref name="Journal"/> is the
+/// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own.
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,
     int MaxPayloadBytes,
     string? JournalPluginId,
-    string? SnapshotPluginId,
     bool Executes = true,
     TimeSpan? PassivateAfter = null,
-    bool BatchedWrites = true,
     IActorRef? Supervisor = null,
-    object? ShardPassivateMessage = null)
+    object? ShardPassivateMessage = null,
+    IActorRef? Journal = null)
 {
     /// <summary>
     /// True for a cluster-sharded entity (<see cref="ShardPassivateMessage"/> is set: the shard's Passivate). Such an

@@ -6,47 +6,44 @@ using Praison.Actors.Persistence;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// Admission and concurrency for one node. It spawns a TaskActor per submission, keeps a FIFO of stored
-/// tasks waiting for a slot, starts them while fewer than MaxConcurrent run (and within each recipe's own
-/// cap), frees a slot when a task reports a terminal status, and keeps the index behind listing.
-/// Task actors live only while they have something to do: finished ones passivate and are woken on demand
-/// (like sharded entities), recovered pending ones are spawned when their slot comes, and the cleanup of a
-/// passivated task is driven from here. After a restart it rebuilds all this from <see cref="StoredTask"/>s.
+/// A host's tasks: admission, concurrency, and every task that is not running. Pending and finished tasks are
+/// plain records here (a <see cref="TaskState"/> and its sequence number, no actor), written through the
+/// node's <see cref="TaskJournal"/>; when a slot frees, the next pending task is handed over to a new TaskActor,
+/// which runs it and hands the finished state back. So a host holds at most MaxConcurrent task actors, a
+/// pending task costs a few hundred bytes, and a finished one answers status and wait without waking anything.
+/// After a restart it rebuilds all this from <see cref="StoredTask"/>s.
 /// </summary>
 internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 {
     private const string ChildPrefix = "task-";
     private const string CleanupTimer = "cleanup";
-    private const string PurgeTimer = "purge";
-    private const int WakeForCleanupPerTick = 256;
-    private static readonly TimeSpan PurgeDebounce = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
 
     private readonly SupervisorSettings _settings;
+    private readonly TaskActorSettings _taskSettings;
+    private readonly IActorRef _journal;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    private readonly Dictionary<string, TaskStatusInfo> _index = new();
-    private readonly SlotQueue<object?> _slots;
-    private readonly HashSet<string> _creating = new();                   // spawned, Submitted not yet stored
-    private readonly HashSet<string> _removed = new();                    // events deleted, actor not yet stopped
-    private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = new();
-    private readonly PriorityQueue<string, DateTimeOffset> _cleanups = new();  // passivated finished tasks
-    private bool _purging;
+    private readonly Dictionary<string, TaskRecord> _tasks = new();
+    private readonly SlotQueue<TaskRecord> _slots;
+    private readonly PriorityQueue<string, DateTimeOffset> _cleanups = new();
+    private int _submitting;                                              // Submitted being stored
 
     public TaskSupervisor(SupervisorSettings settings)
     {
         _settings = settings;
-        _slots = new SlotQueue<object?>(settings.MaxConcurrent);
+        _slots = new SlotQueue<TaskRecord>(settings.MaxConcurrent);
+        _journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents), "journal");
+        _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self };
     }
 
     public static Props Props(SupervisorSettings settings) => Akka.Actor.Props.Create(typeof(TaskSupervisor), settings);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private TaskActorSettings TaskSettings => _settings.Tasks;
-
     /// <summary>
     /// A TaskActor that throws is stopped, never restarted: its truth is in the journal, and a restart would
-    /// replay it while the old run's work might still be going. Terminated then frees its slot.
+    /// run its work a second time. Terminated then frees its slot.
     /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
@@ -57,40 +54,40 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (_settings.Executes && _settings.Recovered is { Count: > 0 } recovered) Recover(recovered);
+        if (_settings.Recovered is { Count: > 0 } recovered) Recover(recovered);
     }
 
     /// <summary>
-    /// Rebuilds the index from the store. Pending tasks queue in their original order behind the ones that
-    /// were running (those re-run first, or fail as interrupted); finished ones stay asleep until asked for
-    /// or until their cleanup is due. Only tasks that were running get an actor now.
+    /// Rebuilds the records from the store. Tasks that were running are decided first (re-queued ahead of the
+    /// pending ones, or failed as interrupted), pending ones queue in their original order, finished ones wait
+    /// for their cleanup. Nothing gets an actor until its slot comes.
     /// </summary>
     private void Recover(IReadOnlyList<StoredTask> recovered)
     {
-        var wasRunning = new List<StoredTask>();
+        var running = 0;
         foreach (var task in recovered)
         {
-            var info = task.Info;
-            _index[info.TaskId] = info;
-            if (info.IsTerminal)
+            if (task.State is not { } state) continue;
+            var record = new TaskRecord(state, task.SequenceNr);
+            _tasks[state.TaskId] = record;
+            if (state.IsTerminal) ScheduleCleanup(record);
+            else if (state.Status == BackgroundTaskStatus.Running)
             {
-                if (task.State?.CleanupAt is { } at) _cleanups.Enqueue(info.TaskId, at);
+                running++;
+                Recover(record);
             }
-            else if (info.Status == BackgroundTaskStatus.Running) wasRunning.Add(task);
-            else if (info.Kind == TaskKind.Delegate) Spawn(info.TaskId); // its code is gone: it fails itself
         }
-        foreach (var task in wasRunning)
-        {
-            Spawn(task.Info.TaskId); // reconciles itself: re-queued (recipes with on_restart: rerun) or failed
-            if (task.State?.Spec is { Kind: TaskKind.Recipe, RerunOnRestart: true } spec)
-                Enqueue(task.Info.TaskId, spec.RecipeName, spec.RecipeMaxConcurrent);
-        }
-        foreach (var task in recovered)
-            if (task.Info.Status == BackgroundTaskStatus.Pending && task.State?.Spec is { Kind: TaskKind.Recipe } spec)
-                Enqueue(task.Info.TaskId, spec.RecipeName, spec.RecipeMaxConcurrent);
-        _log.Info("Recovered {0} tasks: {1} queued, {2} were running", recovered.Count, _slots.QueuedCount, wasRunning.Count);
+        foreach (var record in _tasks.Values)
+            if (record.State is { Status: BackgroundTaskStatus.Pending, Spec.Kind: TaskKind.Delegate }) Recover(record);
+            else if (record.State.Status == BackgroundTaskStatus.Pending) Enqueue(record);
+        _log.Info("Recovered {0} tasks: {1} queued, {2} were running", recovered.Count, _slots.QueuedCount, running);
         TryStartNext();
-        ScheduleCleanupTick();
+    }
+
+    /// <summary>Running recipes with on_restart: rerun queue again (first in line); other running tasks and pending delegates fail.</summary>
+    private void Recover(TaskRecord record)
+    {
+        if (Decide(record, new TaskIntent.Recover()) is TaskDecision.Persist { Event: TaskRequeued }) Enqueue(record);
     }
 
     protected override void OnReceive(object message)
@@ -101,28 +98,22 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 OnSubmit(s);
                 break;
             case ITaskCommand c:
-                Route(c);
+                Route(c, Sender);
                 break;
-            case TaskEnqueued e:
-                OnEnqueued(e);
+            case TaskEventWritten w:
+                OnWritten(w);
                 break;
-            case TaskStatusChanged e:
-                OnStatusChanged(e.Task);
+            case TaskStateReport r:
+                OnReport(r, Sender);
                 break;
-            case PassivateTask p:
-                OnPassivate(p, Sender);
-                break;
-            case TaskRemoved r:
-                _index.Remove(r.TaskId);
-                _removed.Add(r.TaskId);
-                Sender.Tell(PoisonPill.Instance); // after whatever is already in its mailbox
-                SchedulePurge();
+            case TaskEventsDeleted d:
+                OnDeleted(d);
                 break;
             case Terminated t:
-                OnTaskStopped(t.ActorRef.Path.Name[ChildPrefix.Length..]);
+                OnTaskStopped(t.ActorRef);
                 break;
             case ListTasks l:
-                Sender.Tell(new TaskList(_index.Values.Where(l.Query.Matches)
+                Sender.Tell(new TaskList(_tasks.Values.Where(r => r.State.Exists).Select(r => r.Info).Where(l.Query.Matches)
                     .OrderBy(t => t.SubmittedAt).ThenBy(t => t.TaskId, StringComparer.Ordinal).ToList()));
                 break;
             case ClearTasks c:
@@ -133,17 +124,6 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 break;
             case TaskDeleted or TaskRejected:
                 break; // answers to the RemoveTask messages of ClearTasks: nothing more to do
-            case PurgeTick:
-                StartPurge();
-                break;
-            case PurgeDone d:
-                _purging = false;
-                if (d.Error is not null)
-                {
-                    _log.Warning(d.Error, "Purging deleted task rows failed; retrying");
-                    SchedulePurge();
-                }
-                break;
             default:
                 Unhandled(message);
                 break;
@@ -153,145 +133,282 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private void OnSubmit(SubmitTask s)
     {
         var id = s.Spec.TaskId;
-        var waiting = _slots.QueuedCount + _creating.Count;
+        var waiting = _slots.QueuedCount + _submitting;
         if (waiting >= _settings.MaxQueued)
         {
             Sender.Tell(new TaskRejected(id,
                 $"The task queue is full: {waiting} tasks are waiting and MaxQueued is {_settings.MaxQueued}. Nothing was stored; try again later."));
             return;
         }
-        if (_index.ContainsKey(id) || _creating.Contains(id) || !Context.Child(ChildPrefix + id).IsNobody())
+        if (_tasks.ContainsKey(id))
         {
             Sender.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
             return;
         }
-        _creating.Add(id);
-        Spawn(id).Forward(s.Work is null ? new CreateTask(s.Spec) : new CreateLocalTask(s.Spec, s.Work));
-    }
-
-    private IActorRef Spawn(string id)
-    {
-        var task = Context.ActorOf(TaskActor.Props(id, TaskSettings), ChildPrefix + id);
-        Context.Watch(task);
-        return task;
+        var record = new TaskRecord(TaskState.Empty(id), 0) { Work = s.Work, Requester = Sender };
+        _tasks[id] = record;
+        _submitting++;
+        Decide(record, new TaskIntent.Submit(s.Spec));
     }
 
     /// <summary>
-    /// Delivers a command to its task: to the live actor; buffered while it passivates; to a freshly woken one
-    /// when it sleeps (a host knows every id from its index; a non-executing process asks the journal).
+    /// Delivers a command: to the task's actor while it runs; otherwise it is answered here from the record.
+    /// While one of the record's writes is in flight, commands wait for it (in order).
     /// </summary>
-    private void Route(ITaskCommand command)
+    private void Route(ITaskCommand command, IActorRef sender)
     {
         var id = command.TaskId;
-        var replyTo = command is SubscribeTask s ? s.Subscriber : Sender;
-        if (_removed.Contains(id))
+        var replyTo = command is SubscribeTask s ? s.Subscriber : sender;
+        if (!_tasks.TryGetValue(id, out var record))
         {
             replyTo.Tell(new TaskNotFound(id));
             return;
         }
-        if (_passivating.TryGetValue(id, out var buffer))
+        if (record.Busy)
         {
-            buffer.Add((command, Sender));
+            (record.Waiting ??= new List<(ITaskCommand, IActorRef)>()).Add((command, sender));
             return;
         }
-        var task = Context.Child(ChildPrefix + id);
-        if (task.IsNobody())
+        if (record.Actor is { } actor)
         {
-            if (_settings.Executes && !_index.ContainsKey(id))
-            {
-                replyTo.Tell(new TaskNotFound(id));
-                return;
-            }
-            task = Spawn(id);
-        }
-        task.Forward(command);
-    }
-
-    private void OnEnqueued(TaskEnqueued e)
-    {
-        var id = e.Task.TaskId;
-        _creating.Remove(id);
-        _index[id] = e.Task;
-        if (_settings.Executes && Enqueue(id, e.Task.RecipeName, e.RecipeMaxConcurrent)) TryStartNext();
-    }
-
-    private bool Enqueue(string id, string? recipe, int? cap) => _slots.Enqueue(id, recipe, cap, null);
-
-    private void OnStatusChanged(TaskStatusInfo task)
-    {
-        if (_index.ContainsKey(task.TaskId)) _index[task.TaskId] = task;
-        if (task.IsTerminal) Release(task.TaskId);
-    }
-
-    private void OnPassivate(PassivateTask p, IActorRef task)
-    {
-        if (_passivating.ContainsKey(p.TaskId) || _removed.Contains(p.TaskId)) return;
-        _passivating[p.TaskId] = new List<(object, IActorRef)>();
-        task.Tell(PoisonPill.Instance); // messages already in its mailbox are still handled
-        if (p.CleanupAt is { } at && _index.ContainsKey(p.TaskId))
-        {
-            _cleanups.Enqueue(p.TaskId, at);
-            ScheduleCleanupTick();
-        }
-    }
-
-    private void OnTaskStopped(string id)
-    {
-        _creating.Remove(id);
-        if (_removed.Remove(id)) return;
-        if (_passivating.Remove(id, out var buffered))
-        {
-            // Messages that arrived while it stopped wake it again.
-            if (buffered.Count > 0)
-            {
-                var task = Spawn(id);
-                foreach (var (message, sender) in buffered) task.Tell(message, sender);
-            }
+            actor.Tell(command, sender);
             return;
         }
-        if (_index.TryGetValue(id, out var info) && !info.IsTerminal)
+        var state = record.State;
+        switch (command)
         {
-            _log.Warning("Task {0} stopped unexpectedly while {1}; it is no longer tracked", id, info.Status.ToWireName());
-            _index.Remove(id);
+            case GetTaskStatus:
+                replyTo.Tell(new TaskStatusReply(record.Info));
+                break;
+            case WaitForTask:
+                if (state.IsTerminal) replyTo.Tell(record.Outcome);
+                else (record.Waiters ??= new List<IActorRef>()).Add(replyTo);
+                break;
+            case SubscribeTask sub:
+                sub.Subscriber.Tell(new TaskUpdateNotice(new TaskUpdate(record.Info, ++record.UpdateSeq)));
+                if (!state.IsTerminal) (record.Subscribers ??= new HashSet<IActorRef>()).Add(sub.Subscriber);
+                break;
+            case UnsubscribeTask u:
+                record.Subscribers?.Remove(u.Subscriber);
+                break;
+            case StartTask:
+                Start(record);
+                break;
+            case CancelTask c:
+                if (Decide(record, new TaskIntent.Cancel(c.Reason)) is TaskDecision.Refuse)
+                    replyTo.Tell(new CancelReply(id, false, state.Status));
+                else record.Requester = replyTo;
+                break;
+            case RemoveTask r:
+                OnRemove(record, r, replyTo);
+                break;
+            case CreateTask or CreateLocalTask:
+                replyTo.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
+                break;
+            default:
+                Unhandled(command);
+                break;
         }
-        Release(id);
     }
 
-    /// <summary>Takes a task out of the queue or frees its slot, then fills free slots.</summary>
-    private void Release(string id)
+    private void OnRemove(TaskRecord record, RemoveTask r, IActorRef replyTo)
     {
-        _slots.Remove(id);
-        TryStartNext();
+        if (!record.State.IsTerminal && !r.CancelIfActive)
+        {
+            replyTo.Tell(new TaskRejected(record.State.TaskId,
+                $"Task {record.State.TaskId} is {record.State.Status.ToWireName()}; cancel it first, or remove it with cancelIfActive."));
+            return;
+        }
+        (record.RemoveRequesters ??= new List<IActorRef>()).Add(replyTo);
+        if (record.State.IsTerminal) Delete(record);
+        else Decide(record, new TaskIntent.Cancel("removed")); // deleted once the cancellation is stored
+    }
+
+    /// <summary>Runs the pure decision for a record without an actor and, for an accepted one, writes its event.</summary>
+    private TaskDecision Decide(TaskRecord record, TaskIntent intent)
+    {
+        var decision = TaskLifecycle.Decide(record.State, intent, DateTimeOffset.UtcNow);
+        if (decision is TaskDecision.Persist p)
+        {
+            record.Writing = true;
+            _journal.Tell(new WriteTaskEvent(record.State.TaskId, ++record.SequenceNr, p.Event));
+        }
+        return decision;
+    }
+
+    private void OnWritten(TaskEventWritten w)
+    {
+        if (!_tasks.TryGetValue(w.TaskId, out var record)) return;
+        record.Writing = false;
+        if (w.Error is not null)
+        {
+            OnWriteFailed(record, w);
+            return;
+        }
+        var before = record.State;
+        record.State = before.Apply(w.Event);
+        switch (w.Event)
+        {
+            case TaskSubmitted:
+                _submitting--;
+                Enqueue(record);
+                record.Requester?.Tell(new TaskAccepted(record.Info));
+                record.Requester = null;
+                TryStartNext();
+                break;
+            case TaskRequeued:
+                Publish(record);
+                break;
+            default: // terminal: cancelled while pending, or failed on recovery
+                record.Requester?.Tell(new CancelReply(w.TaskId, w.Event is TaskCancelled, record.State.Status));
+                record.Requester = null;
+                OnFinished(record);
+                break;
+        }
+        Drain(record);
+    }
+
+    /// <summary>A write that failed changes nothing: a submission is refused, anything else stays as it was.</summary>
+    private void OnWriteFailed(TaskRecord record, TaskEventWritten w)
+    {
+        record.SequenceNr--;
+        _log.Error(w.Error, "Task {0}: storing {1} failed", w.TaskId, w.Event.GetType().Name);
+        if (w.Event is TaskSubmitted)
+        {
+            _submitting--;
+            _tasks.Remove(w.TaskId);
+            record.Requester?.Tell(new TaskRejected(w.TaskId, $"The task could not be stored: {w.Error!.Message}"));
+            foreach (var (command, sender) in record.Waiting ?? [])
+                (command is SubscribeTask s ? s.Subscriber : sender).Tell(new TaskNotFound(w.TaskId));
+            return;
+        }
+        if (w.Event is TaskCancelled)
+        {
+            record.Requester?.Tell(new CancelReply(w.TaskId, false, record.State.Status));
+            foreach (var r in record.RemoveRequesters ?? [])
+                r.Tell(new TaskRejected(w.TaskId, $"Task {w.TaskId} could not be cancelled: {w.Error!.Message}"));
+            record.RemoveRequesters = null;
+        }
+        record.Requester = null;
+        Drain(record);
+    }
+
+    /// <summary>Commands that arrived during a write, in their order; a command may start another write.</summary>
+    private void Drain(TaskRecord record)
+    {
+        while (!record.Busy && record.Waiting is { Count: > 0 } waiting)
+        {
+            var (command, sender) = waiting[0];
+            waiting.RemoveAt(0);
+            Route(command, sender);
+        }
+        if (record.Waiting is { Count: 0 }) record.Waiting = null;
+    }
+
+    private void Enqueue(TaskRecord record)
+    {
+        var spec = record.State.Spec!;
+        _slots.Enqueue(record.State.TaskId, spec.RecipeName, spec.RecipeMaxConcurrent, record);
     }
 
     private void TryStartNext()
     {
-        if (!_settings.Executes) return;
-        foreach (var (id, _) in _slots.StartNext())
-            Route(new StartTask(id)); // wakes a recovered pending task's actor if needed
+        foreach (var (_, record) in _slots.StartNext())
+        {
+            if (record.Busy) (record.Waiting ??= new List<(ITaskCommand, IActorRef)>()).Add((new StartTask(record.State.TaskId), Self));
+            else Start(record);
+        }
+    }
+
+    /// <summary>Hands a pending task to a new TaskActor, with whoever waits for or watches it.</summary>
+    private void Start(TaskRecord record)
+    {
+        var state = record.State;
+        if (state.IsTerminal || record.Actor is not null) return; // cancelled while queued: its slot is already free
+        var handover = new TaskHandover(state, record.SequenceNr, record.Work,
+            (IReadOnlyList<IActorRef>?)record.Waiters ?? Array.Empty<IActorRef>(),
+            (IReadOnlyCollection<IActorRef>?)record.Subscribers ?? Array.Empty<IActorRef>(), record.UpdateSeq);
+        record.Work = null;
+        record.Waiters = null;
+        record.Subscribers = null;
+        record.Actor = Context.ActorOf(TaskActor.Props(state.TaskId, _taskSettings, handover), ChildPrefix + state.TaskId);
+        Context.Watch(record.Actor);
+    }
+
+    /// <summary>The running task's actor reports: Running, then its terminal state, which this record keeps.</summary>
+    private void OnReport(TaskStateReport report, IActorRef actor)
+    {
+        if (!_tasks.TryGetValue(report.State.TaskId, out var record) || !actor.Equals(record.Actor)) return;
+        record.State = report.State;
+        record.SequenceNr = report.SequenceNr;
+        if (!report.State.IsTerminal) return;
+        record.Progress = report.Progress;
+        record.Actor = null;
+        Context.Unwatch(actor);
+        actor.Tell(PoisonPill.Instance); // commands already sent to it are answered first, from the same state
+        if (report.RemoveRequesters is { } requesters) (record.RemoveRequesters ??= new List<IActorRef>()).AddRange(requesters);
+        OnFinished(record);
+    }
+
+    /// <summary>A task reached its end here or in its actor: answer and forget its watchers, free its slot, plan its cleanup.</summary>
+    private void OnFinished(TaskRecord record)
+    {
+        record.Work = null;
+        if (record.Waiters is { } waiters)
+            foreach (var w in waiters) w.Tell(record.Outcome);
+        record.Waiters = null;
+        Publish(record);
+        record.Subscribers = null;
+        if (record.RemoveRequesters is not null) Delete(record);
+        else ScheduleCleanup(record);
+        _slots.Remove(record.State.TaskId);
+        TryStartNext();
+    }
+
+    private void Publish(TaskRecord record)
+    {
+        if (record.Subscribers is not { Count: > 0 } subscribers) return;
+        var notice = new TaskUpdateNotice(new TaskUpdate(record.Info, ++record.UpdateSeq));
+        foreach (var s in subscribers) s.Tell(notice);
+    }
+
+    private void OnTaskStopped(IActorRef actor)
+    {
+        var id = actor.Path.Name[ChildPrefix.Length..];
+        if (!_tasks.TryGetValue(id, out var record) || !actor.Equals(record.Actor)) return;
+        // Stopped while running (a failed write, or a crash): what it held is unknown, so it is no longer tracked.
+        _log.Warning("Task {0} stopped unexpectedly while {1}; it is no longer tracked", id, record.State.Status.ToWireName());
+        _tasks.Remove(id);
+        _slots.Remove(id);
+        TryStartNext();
     }
 
     private void OnClear(ClearTasks c)
     {
         var removed = 0;
-        foreach (var info in _index.Values.ToList())
+        foreach (var record in _tasks.Values.ToList())
         {
-            if (!info.IsTerminal && !c.IncludeActive) continue;
-            Route(new RemoveTask(info.TaskId, c.IncludeActive));
+            if (!record.State.IsTerminal && !c.IncludeActive) continue;
+            Route(new RemoveTask(record.State.TaskId, c.IncludeActive), Self);
             removed++;
         }
         Sender.Tell(new ClearReply(removed));
     }
 
-    /// <summary>Wakes passivated finished tasks whose cleanup is due; each deletes its own events.</summary>
+    private void ScheduleCleanup(TaskRecord record)
+    {
+        if (record.State.CleanupAt is not { } at) return;
+        _cleanups.Enqueue(record.State.TaskId, at);
+        if (_cleanups.TryPeek(out var first, out _) && first == record.State.TaskId) ScheduleCleanupTick();
+    }
+
     private void OnCleanupTick()
     {
         var now = DateTimeOffset.UtcNow;
-        for (var woken = 0; woken < WakeForCleanupPerTick && _cleanups.TryPeek(out var id, out var at) && at <= now; woken++)
+        while (_cleanups.TryPeek(out var id, out var at) && at <= now)
         {
             _cleanups.Dequeue();
-            if (_index.ContainsKey(id) && Context.Child(ChildPrefix + id).IsNobody() && !_passivating.ContainsKey(id))
-                Spawn(id); // recovers terminal, finds its cleanup due, deletes its events
+            if (_tasks.TryGetValue(id, out var record) && record.State.IsTerminal) Delete(record);
         }
         ScheduleCleanupTick();
     }
@@ -303,24 +420,54 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         Timers.StartSingleTimer(CleanupTimer, CleanupTick.Instance, due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(10));
     }
 
-    /// <summary>Removing tombstone rows is batched: one statement a second at most, whatever the number of tasks.</summary>
-    private void SchedulePurge()
+    private void Delete(TaskRecord record)
     {
-        if (_settings.PurgeDeleted is not null && !Timers.IsTimerActive(PurgeTimer))
-            Timers.StartSingleTimer(PurgeTimer, PurgeTick.Instance, PurgeDebounce);
+        if (record.Deleting) return;
+        record.Deleting = true;
+        _journal.Tell(new DeleteTaskEvents(record.State.TaskId, record.SequenceNr));
     }
 
-    private void StartPurge()
+    /// <summary>The events are gone, so is the id: requesters hear so, and commands that waited find nothing.</summary>
+    private void OnDeleted(TaskEventsDeleted d)
     {
-        if (_purging)
+        if (!_tasks.TryGetValue(d.TaskId, out var record)) return;
+        record.Deleting = false;
+        if (d.Error is not null)
         {
-            SchedulePurge();
+            _log.Warning(d.Error, "Task {0}: deleting its events failed; retrying in {1}", d.TaskId, DeleteRetry);
+            _cleanups.Enqueue(d.TaskId, DateTimeOffset.UtcNow + DeleteRetry);
+            ScheduleCleanupTick();
             return;
         }
-        _purging = true;
-        _settings.PurgeDeleted!(CancellationToken.None)
-            .ContinueWith(t => new PurgeDone(t.IsCompletedSuccessfully ? t.Result : 0, t.Exception?.GetBaseException()),
-                TaskContinuationOptions.ExecuteSynchronously)
-            .PipeTo(Self);
+        _tasks.Remove(d.TaskId);
+        foreach (var r in record.RemoveRequesters ?? []) r.Tell(new TaskDeleted(d.TaskId));
+        foreach (var (command, sender) in record.Waiting ?? []) Route(command, sender);
+    }
+
+    /// <summary>
+    /// One task as the supervisor holds it while no actor runs it. Mutable on purpose: it lives only inside this
+    /// actor, and a pending task must cost little. Lists are created only when someone waits or watches.
+    /// </summary>
+    private sealed class TaskRecord(TaskState state, long sequenceNr)
+    {
+        public TaskState State = state;
+        public long SequenceNr = sequenceNr;        // of the last event written or being written
+        public TaskWork? Work;                      // a pending delegate's code
+        public IActorRef? Actor;                    // while running
+        public IActorRef? Requester;                // answered when the write in flight is stored (submit, cancel)
+        public List<IActorRef>? Waiters;
+        public HashSet<IActorRef>? Subscribers;
+        public List<IActorRef>? RemoveRequesters;
+        public List<(ITaskCommand Command, IActorRef Sender)>? Waiting;
+        public TaskProgress? Progress;              // the last a finished task's work reported
+        public long UpdateSeq;
+        public bool Writing;
+        public bool Deleting;
+
+        public bool Busy => Writing || Deleting;
+
+        public TaskStatusInfo Info => State.ToInfo(Progress);
+
+        public TaskOutcome Outcome => new(Info, State.ResultJson);
     }
 }

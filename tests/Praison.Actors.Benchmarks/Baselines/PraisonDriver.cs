@@ -86,16 +86,13 @@ public static class PraisonDriver
     /// <summary>The no-op work every throughput figure runs: it completes synchronously with a tiny result.</summary>
     public static readonly Func<TaskContext, Task<int>> Noop = _ => Task.FromResult(0);
 
-    /// <summary>False with --unbatched: Persist instead of PersistAsync, for the write-path comparison (set once, at start).</summary>
-    public static bool BatchedWrites { get; set; } = true;
-
     public static Task<PraisonRuntime> StartAsync(TaskStore store, int maxConcurrent, int maxQueued = BackgroundRunnerOptions.DefaultMaxQueued,
         CancellationToken ct = default) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store,
             Config = Quiet,
-            Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued, BatchedWrites = BatchedWrites },
+            Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued },
         }, ct);
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Praison.Actors.Benchmarks.Harness;
 
-/// <summary>Command line: <c>[--quick] [--scenario NAME] [--json PATH] [--runs N] [--unbatched]</c>.</summary>
+/// <summary>Command line: <c>[--quick] [--scenario NAME] [--json PATH] [--runs N]</c>.</summary>
 public sealed class HarnessOptions
 {
     public bool Quick { get; private init; }
@@ -8,8 +8,6 @@ public sealed class HarnessOptions
     public string? JsonPath { get; private init; }
     public int? RunsOverride { get; private init; }
 
-    /// <summary>--unbatched: the runtime writes with Persist instead of PersistAsync, to measure what batching gives.</summary>
-    public bool Unbatched { get; private init; }
 
     /// <summary>--recovery-sizes 10000[,100000]: how many stored tasks the recovery scenario restarts with.</summary>
     public int[]? RecoverySizes { get; private init; }
@@ -28,7 +26,7 @@ public sealed class HarnessOptions
 
     public static HarnessOptions Parse(string[] args)
     {
-        bool quick = false, unbatched = false;
+        var quick = false;
         string? scenario = null, json = null;
         int? runs = null;
         int[]? recoverySizes = null;
@@ -37,7 +35,6 @@ public sealed class HarnessOptions
             switch (args[i])
             {
                 case "--quick": quick = true; break;
-                case "--unbatched": unbatched = true; break;
                 case "--recovery-sizes":
                     recoverySizes = Value(args, ref i).Split(',').Select(v => int.TryParse(v, out var n) && n > 0
                         ? n : throw new ArgumentException("--recovery-sizes needs positive numbers, e.g. 10000,100000.")).ToArray();
@@ -52,12 +49,12 @@ public sealed class HarnessOptions
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
-        return new HarnessOptions { Quick = quick, Scenario = scenario, JsonPath = json, RunsOverride = runs, Unbatched = unbatched, RecoverySizes = recoverySizes };
+        return new HarnessOptions { Quick = quick, Scenario = scenario, JsonPath = json, RunsOverride = runs, RecoverySizes = recoverySizes };
     }
 
     private static string Value(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
 
     public const string Usage =
-        "usage: dotnet run -c Release --project tests/Praison.Actors.Benchmarks -- [--quick] [--scenario NAME] [--json PATH] [--runs N] [--unbatched] [--recovery-sizes N,M]";
+        "usage: dotnet run -c Release --project tests/Praison.Actors.Benchmarks -- [--quick] [--scenario NAME] [--json PATH] [--runs N] [--recovery-sizes N,M]";
 }

@@ -17,9 +17,9 @@ public sealed class ThroughputScenario : Scenario
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
         var n = o.Size(100_000, 2_000);
-        // Durable stores run at a few hundred tasks/s or less in this build: 100k would take 5-15 min per run, so
-        // they get 2k (the rate is flat past a few hundred), and in --quick 100 so the whole harness stays under a minute.
-        var nDurable = o.Size(2_000, 100);
+        // Durable stores run at a few thousand tasks/s: 100k would take about a minute per run, so they get 20k
+        // (the rate is flat past a few thousand), and in --quick 1,000 so the whole harness stays under a minute.
+        var nDurable = o.Size(20_000, 1_000);
         int[] concurrencies = [5, 64];
         result.Settings = $"N = {n:N0} no-op tasks (durable stores: {nDurable:N0}{(o.Quick ? ", at c=64 only" : "")}), each submitted and its result awaited; " +
                           $"at most {Window} submissions in flight; MaxConcurrentTasks = concurrency, MaxQueued = N + 1000, other options default " +

@@ -1,0 +1,35 @@
+using Akka.Actor;
+
+namespace Praison.Actors.Messages;
+
+/// <summary>
+/// Requests to a node's <c>TaskJournal</c> and its answers. They stay in the process (the events inside them
+/// are serialized by the journal itself), so they skip serialization checks, and they never push back a running
+/// task's timeout.
+/// </summary>
+internal interface ITaskJournalMessage : INoSerializationVerificationNeeded, INotInfluenceReceiveTimeout;
+
+/// <summary>Store <paramref name="Event"/> as number <paramref name="SequenceNr"/> of the task; answered with <see cref="TaskEventWritten"/>.</summary>
+internal sealed record WriteTaskEvent(string TaskId, long SequenceNr, ITaskEvent Event) : ITaskJournalMessage;
+
+/// <summary>The event is stored, or (<paramref name="Error"/> set) it is not and never will be.</summary>
+internal sealed record TaskEventWritten(string TaskId, long SequenceNr, ITaskEvent Event, Exception? Error) : ITaskJournalMessage;
+
+/// <summary>Delete every event of the task up to <paramref name="ToSequenceNr"/>; answered with <see cref="TaskEventsDeleted"/>.</summary>
+internal sealed record DeleteTaskEvents(string TaskId, long ToSequenceNr) : ITaskJournalMessage;
+
+internal sealed record TaskEventsDeleted(string TaskId, Exception? Error) : ITaskJournalMessage;
+
+/// <summary>
+/// Replay the task's events to <paramref name="ReplyTo"/>: the journal answers it directly with ReplayedMessage
+/// per event, then RecoverySuccess (or ReplayMessagesFailure).
+/// </summary>
+internal sealed record ReplayTaskEvents(string TaskId, IActorRef ReplyTo) : ITaskJournalMessage;
+
+/// <summary>The journal's debounce timer: remove the tombstone rows of deleted tasks now.</summary>
+internal sealed record PurgeTick : ITaskJournalMessage
+{
+    public static readonly PurgeTick Instance = new();
+}
+
+internal sealed record PurgeDone(int Rows, Exception? Error) : ITaskJournalMessage;
