@@ -55,7 +55,6 @@ public sealed class ClusterScenario : Scenario
             return;
         }
         var postgres = new NpgsqlConnectionStringBuilder(o.PostgresConnectionString) { MaxPoolSize = MaxPoolSize }.ToString();
-        if (o.Unbatched) result.Notes.Add("--unbatched does not apply: the cluster nodes run with the default write mode.");
 
         foreach (var nodes in nodeCounts)
         {
