@@ -437,6 +437,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             _log.Warning(d.Error, "Task {0}: deleting its events failed; retrying in {1}", d.TaskId, DeleteRetry);
             _cleanups.Enqueue(d.TaskId, DateTimeOffset.UtcNow + DeleteRetry);
             ScheduleCleanupTick();
+            Drain(record); // the task still exists: what waited is answered from it
             return;
         }
         _tasks.Remove(d.TaskId);
