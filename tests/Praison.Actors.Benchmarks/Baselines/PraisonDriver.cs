@@ -63,14 +63,7 @@ public sealed class StoreUnderTest : IAsyncDisposable
             try { System.IO.Directory.Delete(Directory, recursive: true); }
             catch (IOException) { /* the OS temp dir cleans up */ }
         }
-        if (_pgDatabase is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var c = new NpgsqlConnection(_pgAdmin);
-            await c.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_pgDatabase} WITH (FORCE)", c);
-            await cmd.ExecuteNonQueryAsync();
-        }
+        if (_pgDatabase is not null) await TestSupport.PostgresDatabases.DropAsync(_pgAdmin!, _pgDatabase);
     }
 }
 

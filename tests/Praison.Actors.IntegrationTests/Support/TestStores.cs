@@ -59,14 +59,7 @@ public sealed class PostgresTestStore : TestStore
         return store;
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var c = new NpgsqlConnection(_admin);
-        await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", c);
-        await cmd.ExecuteNonQueryAsync();
-    }
+    public override async ValueTask DisposeAsync() => await TestSupport.PostgresDatabases.DropAsync(_admin, _database);
 }
 
 /// <summary>A fact that needs the PostgreSQL server named by PRAISON_TEST_POSTGRES; skipped, saying so, without it.</summary>
