@@ -43,6 +43,25 @@ public static class Machine
         }
     }
 
+    /// <summary>
+    /// CPU seconds every process on the machine has spent busy (user, nice, system, irq, softirq) since boot, from
+    /// /proc/stat; null where it is absent. A delta over wall time is how many cores were busy, the database server included.
+    /// </summary>
+    public static double? BusyCpuSeconds()
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long busy = 0;
+            foreach (var i in new[] { 1, 2, 3, 6, 7 }) busy += long.Parse(fields[i]);
+            return busy / 100.0; // USER_HZ is 100 on Linux
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Managed heap after a full, compacting collection: what is really retained.</summary>
     public static long RetainedBytes()
     {

@@ -1,7 +1,11 @@
+using System.Data.Common;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
 using Praison.Actors.Benchmarks.Baselines;
 using Praison.Actors.Benchmarks.Harness;
 using Praison.Actors.Messages;
@@ -9,23 +13,21 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Benchmarks.Scenarios;
 
 /// <summary>
-/// Opt-in (<c>--scenario profile</c>): the building blocks of one task measured alone, on the same
-/// ActorSystem configuration as the runtime (actors are created with Props.Create(Type, args), as the runtime
-/// does: the expression form compiles a delegate per spawn and would distort the figures), to attribute where the time and bytes of a task go. Each
-/// experiment is one "operation" per task id, driven with the same window of in-flight asks:
+/// Opt-in (<c>--scenario profile</c>): where a task's time goes, measured by parts on the runtime's own
+/// configuration (PraisonRuntime.BuildConfig: its HOCON, events and JSON serializer). Per store:
 /// <list type="bullet">
 /// <item>runtime c=64: the whole runtime, as in the throughput scenario, for comparison with its parts.</item>
-/// <item>plain-actor: spawn a child actor, it replies (no persistence).</item>
-/// <item>recover-only: spawn a persistent actor, let it recover (nothing to replay), reply; nothing stored.</item>
-/// <item>persistent-1: spawn a persistent actor (normal recovery), PersistAsync one TaskSubmitted, reply.</item>
-/// <item>persistent-3: the same, then TaskStarted and TaskCompleted, each after the previous is stored (the journal work of one task).</item>
-/// <item>persistent-3 no-recovery: persistent-3 with Recovery.None (a brand-new id has nothing to replay).</item>
-/// <item>"parallelism=1", "no-snapshot-store", "recoveries=500": persistent-3 with one setting changed.</item>
-/// <item>replay-3 (restart): N tasks' three events are stored, their actors stopped, then the time to wake all N
-/// (each replays its events and answers once recovered) is measured: what a restart that wakes every task costs.</item>
-/// <item>one-writer-3: ONE persistent actor stores the three events of every task (no actor per task).</item>
+/// <item>actor spawn+stop (in memory): what creating and stopping one TaskActor-sized actor costs, the
+/// fixed per-task cost of an actor per running task.</item>
+/// <item>journal B (durable stores): the three events of B/3 tasks sent to the Akka.Persistence.Sql journal
+/// as one WriteMessages of B AtomicWrites, one batch in flight, as the runtime's TaskJournal does. B = 64 is
+/// about what a batch holds at concurrency 64; B = 2000 is the TaskJournal's largest batch.</item>
+/// <item>raw INSERT B / raw COPY B: the same rows (same serializer bytes, same table and indexes) written by
+/// hand with Npgsql or Microsoft.Data.Sqlite in one transaction per batch, one batch in flight: a multi-row
+/// INSERT, and PostgreSQL's binary COPY. What the database takes when the journal plugin is out of the way.</item>
 /// </list>
-/// The children are kept alive afterwards, as the runtime keeps finished tasks, so "retained" is bytes per live actor.
+/// Journal and raw figures are events/s; a task stores three events (Submitted, Started, Completed), so the
+/// task rate they allow is a third of it. "machine CPU" counts every process (the database server too).
 /// </summary>
 public sealed class ProfileScenario : Scenario
 {
@@ -36,171 +38,302 @@ public sealed class ProfileScenario : Scenario
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
-        var n = o.Size(20_000, 2_000);
-        var nDurable = o.Size(2_000, 500);
-        result.Settings = $"{n:N0} operations in memory, {nDurable:N0} on SQLite, {Window} in flight, {o.Runs} runs; " +
-                          "the runtime's own HOCON (PraisonRuntime.BuildConfig) with the real Praison events and JSON serializer.";
-        // (name, what the spawner does, HOCON over the runtime's own; SQLite-only variants test one setting each)
-        (string Name, string Mode, string Hocon, bool SqliteOnly)[] experiments =
-        [
-            ("runtime c=64", "runtime", "", false),
-            ("plain-actor", "plain-actor", "", false),
-            ("recover-only", "persistent-0", "", false),
-            ("persistent-1", "persistent-1", "", false),
-            ("persistent-3", "persistent-3", "", false),
-            ("persistent-3 no-recovery", "persistent-3 no-recovery", "", false),
-            ("persistent-3 parallelism=1", "persistent-3", "akka.persistence.journal.sql.parallelism = 1", true),
-            ("persistent-3 no-snapshot-store", "persistent-3", "akka.persistence.snapshot-store.plugin = \"akka.persistence.no-snapshot-store\"", true),
-            ("persistent-3 recoveries=500", "persistent-3", "akka.persistence.max-concurrent-recoveries = 500", false),
-            ("one-writer-3", "one-writer-3", "", false),
-            ("replay-3 (restart)", "replay-3", "", false),
-        ];
-        foreach (var kind in new[] { StoreKind.Ephemeral, StoreKind.Sqlite })
+        var nRuntime = o.Size(100_000, 5_000);
+        var nDurable = o.Size(20_000, 1_000);
+        var nEvents = o.Size(60_000, 6_000);
+        var nSpawn = o.Size(100_000, 5_000);
+        result.Settings = $"runtime: {nRuntime:N0} tasks in memory, {nDurable:N0} durable, c=64, {Window} in flight; " +
+                          $"journal and raw writes: {nEvents:N0} events per run (three per task) in batches of 64 or 2000; " +
+                          $"spawn: {nSpawn:N0} actors; {o.Runs} runs each, on an empty store.";
+        foreach (var kind in Stores(result, o, "", StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql))
         {
-            var count = kind == StoreKind.Ephemeral ? n : nDurable;
-            foreach (var (experiment, mode, hocon, sqliteOnly) in experiments)
+            var label = Label(kind);
+            var experiments = new List<(string Name, Func<StoreUnderTest, Task<Measured>> Run)>
             {
-                if (kind == StoreKind.Sqlite && experiment == "plain-actor") continue;
-                if (kind == StoreKind.Ephemeral && sqliteOnly) continue;
-                if (o.Scenario is not null && Environment.GetEnvironmentVariable("PROFILE_ONLY") is { Length: > 0 } only && !$"{Label(kind)} {experiment}".Contains(only)) continue;
-                var name = $"{Label(kind)} {experiment}";
-                for (var run = 0; run < o.Runs; run++)
+                ("runtime c=64", s => RunRuntime(s, kind == StoreKind.Ephemeral ? nRuntime : nDurable, ct)),
+            };
+            if (kind == StoreKind.Ephemeral)
+                experiments.Add(("actor spawn+stop", _ => RunSpawn(nSpawn, ct)));
+            else
+                foreach (var batch in new[] { 64, 2000 })
                 {
-                    await using var store = await StoreUnderTest.CreateAsync(kind, null, ct);
-                    if (mode == "runtime")
-                    {
-                        await RunRuntime(result, name, store, count, ct);
-                        continue;
-                    }
-                    await store.Store.PrepareAsync(ct);
-                    var system = ActorSystem.Create("profile", PraisonRuntime.BuildConfig(store.Store,
-                        ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + hocon)));
-                    try
-                    {
-                        var spawner = system.ActorOf(Props.Create(typeof(Spawner), mode == "replay-3" ? "persistent-3" : mode), "spawner");
-                        await RunOps(spawner, 100, ct); // warm-up: JIT, journal initialisation
-                        string[]? ids = null;
-                        if (mode == "replay-3")
-                        {
-                            // Store N tasks' events, stop their actors, then time waking them all (what a restart does).
-                            ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7().ToString("N")).ToArray();
-                            await RunOps(spawner, count, ct, ids);
-                            await spawner.GracefulStop(TimeSpan.FromSeconds(60));
-                            spawner = system.ActorOf(Props.Create(typeof(Spawner), "replay"), "replayer");
-                        }
-                        var heap0 = Machine.RetainedBytes();
-                        var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
-                        var sw = Stopwatch.StartNew();
-                        await RunOps(spawner, count, ct, ids);
-                        var elapsed = sw.Elapsed;
-                        var alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
-                        var heap1 = Machine.RetainedBytes();
-                        result.Figure(name, "rate", "ops/s").Add(Side.Project, count / elapsed.TotalSeconds);
-                        result.Figure(name, "allocated", "KB/op").Add(Side.Project, alloc / 1024.0 / count);
-                        result.Figure(name, "retained", "bytes/op").Add(Side.Project, (heap1 - heap0) / (double)count);
-                    }
-                    finally
-                    {
-                        await system.Terminate();
-                    }
+                    experiments.Add(($"journal {batch}", s => RunJournal(s, nEvents, batch, ct)));
+                    experiments.Add(($"raw INSERT {batch}", s => RunRaw(s, nEvents, batch, copy: false, ct)));
+                    if (kind == StoreKind.PostgreSql)
+                        experiments.Add(($"raw COPY {batch}", s => RunRaw(s, nEvents, batch, copy: true, ct)));
                 }
-                Progress($"{name}: {Report.Num(result.Figure(name, "rate", "ops/s").Of(Side.Project)!.Median)} ops/s");
+            foreach (var (experiment, run) in experiments)
+            {
+                var name = $"{label} {experiment}";
+                if (Environment.GetEnvironmentVariable("PROFILE_ONLY") is { Length: > 0 } only && !name.Contains(only, StringComparison.Ordinal)) continue;
+                for (var i = 0; i < o.Runs; i++)
+                {
+                    await using var store = await StoreUnderTest.CreateAsync(kind, o.PostgresConnectionString, ct);
+                    Settle();
+                    var m = await run(store);
+                    result.Figure(name, "rate", m.Unit).Add(Side.Project, m.Count / m.Elapsed.TotalSeconds);
+                    result.Figure(name, "allocated", $"KB per {m.Unit[..^2]}").Add(Side.Project, m.Allocated / 1024.0 / m.Count);
+                    result.Figure(name, "process CPU", "cores busy").Add(Side.Project, m.ProcessCpu / m.Elapsed);
+                    if (m.MachineCpu is { } machine) result.Figure(name, "machine CPU", "cores busy").Add(Side.Project, machine / m.Elapsed.TotalSeconds);
+                }
+                Progress($"{name}: {Report.Num(result.Figure(name, "rate", "").Of(Side.Project)?.Median ?? 0)}");
             }
         }
     }
 
-    /// <summary>The whole runtime for comparison with its parts: submit and await no-op tasks at concurrency 64.</summary>
-    private static async Task RunRuntime(ScenarioResult result, string name, StoreUnderTest store, int count, CancellationToken ct)
+    private sealed record Measured(long Count, string Unit, TimeSpan Elapsed, long Allocated, TimeSpan ProcessCpu, double? MachineCpu);
+
+    /// <summary>Times <paramref name="body"/>: wall clock, bytes allocated, this process's CPU and the whole machine's.</summary>
+    private static async Task<Measured> Measure(long count, string unit, Func<Task> body)
+    {
+        var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine0 = Machine.BusyCpuSeconds();
+        var start = Stopwatch.GetTimestamp();
+        await body();
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var machine1 = Machine.BusyCpuSeconds();
+        return new Measured(count, unit, elapsed, GC.GetTotalAllocatedBytes(precise: true) - alloc0,
+            Process.GetCurrentProcess().TotalProcessorTime - cpu0, machine1 - machine0);
+    }
+
+    private static async Task<Measured> RunRuntime(StoreUnderTest store, int count, CancellationToken ct)
     {
         await using var rt = await PraisonDriver.StartAsync(store.Store, 64, count + 1000, ct);
-        await PraisonDriver.SubmitManyAsync(rt.Runner, 100, Window, true, ct);
-        var heap0 = Machine.RetainedBytes();
-        var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
-        var sw = Stopwatch.StartNew();
-        await PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct);
-        var elapsed = sw.Elapsed;
-        var alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
-        var heap1 = Machine.RetainedBytes();
-        result.Figure(name, "rate", "ops/s").Add(Side.Project, count / elapsed.TotalSeconds);
-        result.Figure(name, "allocated", "KB/op").Add(Side.Project, alloc / 1024.0 / count);
-        result.Figure(name, "retained", "bytes/op").Add(Side.Project, (heap1 - heap0) / (double)count);
+        await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
+        return await Measure(count, "tasks/s", () => PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct));
     }
 
-    private static async Task RunOps(IActorRef spawner, int count, CancellationToken ct, string[]? ids = null)
+    private static async Task<Measured> RunSpawn(int count, CancellationToken ct)
     {
-        using var inFlight = new SemaphoreSlim(Window);
-        var all = new Task[count];
-        for (var i = 0; i < count; i++)
+        var system = ActorSystem.Create("profile", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        try
         {
-            await inFlight.WaitAsync(ct);
-            all[i] = One(ids?[i] ?? Guid.CreateVersion7().ToString("N"));
+            var spawner = system.ActorOf(Props.Create(typeof(Spawner)), "spawner");
+            await spawner.Ask<Done>(new Spawn(1000), TimeSpan.FromMinutes(2), ct);
+            return await Measure(count, "actors/s", () => spawner.Ask<Done>(new Spawn(count), TimeSpan.FromMinutes(5), ct));
         }
-        await Task.WhenAll(all);
-
-        async Task One(string id)
+        finally
         {
-            try { await spawner.Ask<Done>(new Op(id), TimeSpan.FromSeconds(60), ct); }
-            finally { inFlight.Release(); }
+            await system.Terminate();
         }
     }
 
-    internal sealed record Op(string Id);
+    /// <summary>The events of <paramref name="events"/>/3 tasks through the journal plugin, one WriteMessages of <paramref name="batch"/> at a time.</summary>
+    private static async Task<Measured> RunJournal(StoreUnderTest store, int events, int batch, CancellationToken ct)
+    {
+        await store.Store.PrepareAsync(ct);
+        var system = ActorSystem.Create("profile", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.ParseString("akka.loglevel = WARNING")));
+        try
+        {
+            var writer = system.ActorOf(Props.Create(typeof(JournalWriter), batch), "writer");
+            await writer.Ask<Done>(new Write("warm", 300), TimeSpan.FromMinutes(2), ct); // creates the tables, JIT
+            return await Measure(events, "events/s", () => writer.Ask<Done>(new Write("run", events), TimeSpan.FromMinutes(10), ct));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    /// <summary>The same rows written by hand: what the database accepts without the journal plugin.</summary>
+    private static async Task<Measured> RunRaw(StoreUnderTest store, int events, int batch, bool copy, CancellationToken ct)
+    {
+        await store.Store.PrepareAsync(ct);
+        // The journal creates its table and indexes; the raw writes then go to that same table.
+        var system = ActorSystem.Create("profile", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.ParseString("akka.loglevel = WARNING")));
+        (byte[] Bytes, string Manifest, int SerializerId)[] payloads;
+        try
+        {
+            var writer = system.ActorOf(Props.Create(typeof(JournalWriter), batch), "writer");
+            await writer.Ask<Done>(new Write("warm", 300), TimeSpan.FromMinutes(2), ct);
+            payloads = Events(DateTimeOffset.UtcNow, "x").Select(e =>
+            {
+                var serializer = system.Serialization.FindSerializerFor(e);
+                return (serializer.ToBinary(e), Akka.Serialization.Serialization.ManifestFor(serializer, e), serializer.Identifier);
+            }).ToArray();
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+        await using DbConnection connection = store.Store switch
+        {
+            Praison.Actors.Persistence.TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
+            Praison.Actors.Persistence.TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
+            _ => throw new InvalidOperationException("raw writes need a SQL store"),
+        };
+        await connection.OpenAsync(ct);
+        var writerUuid = Guid.NewGuid().ToString("N");
+        return await Measure(events, "events/s", async () =>
+        {
+            for (var done = 0; done < events; done += batch)
+            {
+                var rows = Enumerable.Range(done, Math.Min(batch, events - done))
+                    .Select(i => (Pid: $"task-raw{i / 3}", Seq: (long)(i % 3 + 1), Payload: payloads[i % 3])).ToArray();
+                var created = DateTime.UtcNow.Ticks;
+                await using var tx = await connection.BeginTransactionAsync(ct);
+                if (copy)
+                {
+                    await using var import = await ((NpgsqlConnection)connection).BeginBinaryImportAsync(
+                        "COPY journal (deleted, persistence_id, sequence_number, created, message, identifier, manifest, writer_uuid) FROM STDIN (FORMAT BINARY)", ct);
+                    foreach (var r in rows)
+                    {
+                        await import.StartRowAsync(ct);
+                        await import.WriteAsync(false, NpgsqlDbType.Boolean, ct);
+                        await import.WriteAsync(r.Pid, NpgsqlDbType.Varchar, ct);
+                        await import.WriteAsync(r.Seq, NpgsqlDbType.Bigint, ct);
+                        await import.WriteAsync(created, NpgsqlDbType.Bigint, ct);
+                        await import.WriteAsync(r.Payload.Bytes, NpgsqlDbType.Bytea, ct);
+                        await import.WriteAsync(r.Payload.SerializerId, NpgsqlDbType.Integer, ct);
+                        await import.WriteAsync(r.Payload.Manifest, NpgsqlDbType.Varchar, ct);
+                        await import.WriteAsync(writerUuid, NpgsqlDbType.Varchar, ct);
+                    }
+                    await import.CompleteAsync(ct);
+                }
+                else if (connection is NpgsqlConnection)
+                {
+                    // One multi-row statement per batch, positional parameters ($1, $2, ...: 8 × 2000 stay under the limit).
+                    await using var command = connection.CreateCommand();
+                    command.Transaction = tx;
+                    var values = new List<string>(rows.Length);
+                    for (var i = 0; i < rows.Length; i++)
+                    {
+                        var b = i * 8;
+                        values.Add($"(${b + 1}, ${b + 2}, ${b + 3}, ${b + 4}, ${b + 5}, ${b + 6}, ${b + 7}, ${b + 8})");
+                        foreach (var value in new object[] { false, rows[i].Pid, rows[i].Seq, created, rows[i].Payload.Bytes, rows[i].Payload.SerializerId, rows[i].Payload.Manifest, writerUuid })
+                            command.Parameters.Add(new NpgsqlParameter { Value = value });
+                    }
+                    command.CommandText = "INSERT INTO journal (deleted, persistence_id, sequence_number, created, message, identifier, manifest, writer_uuid) VALUES " +
+                                          string.Join(", ", values);
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+                else
+                {
+                    // SQLite's fastest form: one prepared single-row INSERT run per row inside the transaction.
+                    await using var command = connection.CreateCommand();
+                    command.Transaction = tx;
+                    command.CommandText = "INSERT INTO journal (deleted, persistence_id, sequence_number, created, message, identifier, manifest, writer_uuid) " +
+                                          "VALUES (0, $p, $s, $c, $m, $i, $f, $w)";
+                    var p = new[] { "$p", "$s", "$c", "$m", "$i", "$f", "$w" }.Select(name =>
+                    {
+                        var parameter = command.CreateParameter();
+                        parameter.ParameterName = name;
+                        command.Parameters.Add(parameter);
+                        return parameter;
+                    }).ToArray();
+                    foreach (var r in rows)
+                    {
+                        p[0].Value = r.Pid; p[1].Value = r.Seq; p[2].Value = created; p[3].Value = r.Payload.Bytes;
+                        p[4].Value = r.Payload.SerializerId; p[5].Value = r.Payload.Manifest; p[6].Value = writerUuid;
+                        await command.ExecuteNonQueryAsync(ct);
+                    }
+                }
+                await tx.CommitAsync(ct);
+            }
+        });
+    }
+
+    /// <summary>What one task stores, in order.</summary>
+    private static object[] Events(DateTimeOffset now, string id) =>
+    [
+        new TaskSubmitted(new TaskSpec(id, TaskKind.Delegate, "task", null, null, null, null, 300_000, 3_600_000), now),
+        new TaskStarted(1, now),
+        new TaskCompleted("0", now),
+    ];
+
+    internal sealed record Spawn(int Count);
+    internal sealed record Write(string Prefix, int Events);
     internal sealed record Done;
-    internal static readonly Done DoneMessage = new();
+    private static readonly Done DoneMessage = new();
 
-    internal sealed class Spawner(string experiment) : UntypedActor
+    /// <summary>Spawns children that each reply and stop, at most 64 alive at once (as 64 running tasks).</summary>
+    internal sealed class Spawner : UntypedActor
     {
-        private IActorRef? _writer;
+        private int _toSpawn, _alive, _id;
+        private IActorRef _replyTo = ActorRefs.Nobody;
 
         protected override void OnReceive(object message)
         {
-            if (message is not Op op) return;
-            switch (experiment)
+            switch (message)
             {
-                case "plain-actor":
-                    Context.ActorOf(Props.Create(typeof(PlainChild)), op.Id).Forward(op);
+                case Spawn s:
+                    (_toSpawn, _replyTo) = (s.Count, Sender);
+                    Next();
                     break;
-                case "one-writer-3":
-                    _writer ??= Context.ActorOf(Props.Create(typeof(ProbeTask), "writer", 3, false), "writer");
-                    _writer.Forward(op);
-                    break;
-                default:
-                    // "replay": a restarted task actor that recovers its stored events and answers once recovered.
-                    var events = experiment == "replay" ? 0 : experiment[11] - '0';
-                    var skip = experiment.EndsWith("no-recovery", StringComparison.Ordinal);
-                    Context.ActorOf(Props.Create(typeof(ProbeTask), op.Id, events, skip), op.Id).Forward(op);
+                case Done:
+                    _alive--;
+                    Next();
                     break;
             }
         }
-    }
 
-    internal sealed class PlainChild : UntypedActor
-    {
-        protected override void OnReceive(object message) => Sender.Tell(DoneMessage);
-    }
-
-    /// <summary>Stores what a task stores: Submitted, then Started, then Completed, each once the previous is stored.</summary>
-    internal sealed class ProbeTask(string id, int events, bool skipRecovery) : UntypedPersistentActor
-    {
-        public override string PersistenceId { get; } = "probe-" + id;
-
-        public override Recovery Recovery => skipRecovery ? Recovery.None : base.Recovery;
-
-        protected override void OnRecover(object message) { }
-
-        protected override void OnCommand(object message)
+        private void Next()
         {
-            if (message is not Op op) return;
-            var replyTo = Sender;
-            if (events == 0) { replyTo.Tell(DoneMessage); return; }
-            var now = DateTimeOffset.UtcNow;
-            var spec = new TaskSpec(op.Id, TaskKind.Delegate, "task", null, null, null, null, 300_000, 3_600_000);
-            PersistAsync(new TaskSubmitted(spec, now), _ =>
+            while (_toSpawn > 0 && _alive < 64)
             {
-                if (events == 1) { replyTo.Tell(DoneMessage); return; }
-                PersistAsync(new TaskStarted(1, now), _ =>
-                    PersistAsync(new TaskCompleted("0", now), _ => replyTo.Tell(DoneMessage)));
-            });
+                _toSpawn--;
+                _alive++;
+                Context.ActorOf(Props.Create(typeof(Child)), (_id++).ToString()).Tell(DoneMessage);
+            }
+            if (_toSpawn == 0 && _alive == 0) _replyTo.Tell(DoneMessage);
+        }
+    }
+
+    internal sealed class Child : UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+            Context.Parent.Tell(DoneMessage);
+            Context.Stop(Self);
+        }
+    }
+
+    /// <summary>Writes tasks' events to the journal plugin as the TaskJournal does: one WriteMessages of up to B AtomicWrites in flight.</summary>
+    internal sealed class JournalWriter(int batch) : UntypedActor
+    {
+        private readonly IActorRef _journal = Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(null);
+        private readonly string _writerGuid = Guid.NewGuid().ToString("N");
+        private IActorRef _replyTo = ActorRefs.Nobody;
+        private string _prefix = "";
+        private int _total, _sent, _answered;
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case Write w:
+                    (_replyTo, _prefix, _total, _sent, _answered) = (Sender, w.Prefix, w.Events, 0, 0);
+                    Send();
+                    break;
+                case WriteMessageSuccess:
+                    if (++_answered == _total) _replyTo.Tell(DoneMessage);
+                    break;
+                case WriteMessageFailure f:
+                    _replyTo.Tell(new Status.Failure(f.Cause));
+                    break;
+                case WriteMessagesSuccessful: // the journal sends it before the per-event answers
+                    if (_sent < _total) Send();
+                    break;
+                case WriteMessagesFailed f:
+                    _replyTo.Tell(new Status.Failure(f.Cause));
+                    break;
+            }
+        }
+
+        private void Send()
+        {
+            var count = Math.Min(batch, _total - _sent);
+            var writes = new List<IPersistentEnvelope>(count);
+            var now = DateTimeOffset.UtcNow;
+            for (var i = _sent; i < _sent + count; i++)
+            {
+                var id = $"{_prefix}{i / 3}";
+                writes.Add(new AtomicWrite(new Persistent(Events(now, id)[i % 3], i % 3 + 1, "task-" + id, string.Empty, false,
+                    ActorRefs.NoSender, _writerGuid, now.UtcTicks)));
+            }
+            _sent += count;
+            _journal.Tell(new WriteMessages(writes, Self, 1));
         }
     }
 }
