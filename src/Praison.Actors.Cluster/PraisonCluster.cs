@@ -115,7 +115,8 @@ public static class PraisonCluster
         if (!runner.ExecuteTasks)
             throw new ArgumentException("ExecuteTasks = false is for a process next to a local host; every cluster node executes tasks.", nameof(runner));
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
-        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId), runner.ActorName + "-journal");
+        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
+            writeRows: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);

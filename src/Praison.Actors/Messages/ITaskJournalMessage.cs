@@ -26,6 +26,9 @@ internal sealed record TaskEventsDeleted(string TaskId, Exception? Error) : ITas
 /// </summary>
 internal sealed record ReplayTaskEvents(string TaskId, IActorRef ReplyTo) : ITaskJournalMessage;
 
+/// <summary>A batch the journal wrote itself is stored, or (<paramref name="Error"/> set) none of it is.</summary>
+internal sealed record TaskEventsStored(long BatchId, Exception? Error) : ITaskJournalMessage;
+
 /// <summary>The journal's debounce timer: remove the tombstone rows of deleted tasks now.</summary>
 internal sealed record PurgeTick : ITaskJournalMessage
 {

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Npgsql;
+using NpgsqlTypes;
 using Praison.Actors.Serialization;
 using Praison.Actors.Tasks;
 
@@ -6,8 +8,9 @@ namespace Praison.Actors.Persistence;
 
 /// <summary>
 /// Direct SQL on Akka.Persistence.Sql's tables (the "default" table mapping): reading every retained task at
-/// start-up without recovering one actor per task, and removing the tombstone rows Akka.Persistence.Sql
-/// keeps after DeleteMessages, so cleaned-up tasks leave no rows behind.
+/// start-up without recovering one actor per task, writing a batch of task events the cheapest way the database
+/// offers, and removing the tombstone rows Akka.Persistence.Sql keeps after DeleteMessages, so cleaned-up tasks
+/// leave no rows behind.
 /// </summary>
 internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnection> openSnapshots, bool postgres)
 {
@@ -56,6 +59,65 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
     {
         if (state is { Exists: true })
             tasks.Add(new StoredTask(state.ToInfo(), state.ResultJson) { State = state, SequenceNr = sequenceNr });
+    }
+
+    /// <summary>
+    /// Stores <paramref name="rows"/> all or none: binary COPY on PostgreSQL (one statement, so one transaction),
+    /// one prepared INSERT per row inside a transaction on SQLite. The profile scenario measured the journal plugin's
+    /// own batch insert at 44 µs of machine CPU per event on PostgreSQL (mostly the server parsing a multi-row INSERT
+    /// with inline values) against 9.5 µs for COPY, and 22.5 against 13.5 µs on SQLite. A duplicate
+    /// (persistence id, sequence number) fails the whole batch, as it does in the plugin.
+    /// </summary>
+    public async Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0) return;
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (connection is NpgsqlConnection pg)
+        {
+            await using var import = await pg.BeginBinaryImportAsync(
+                "COPY journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) FROM STDIN (FORMAT BINARY)",
+                cancellationToken).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.Created, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.PersistenceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.SequenceNr, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.Message, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.Manifest, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.SerializerId, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                await import.WriteAsync(row.WriterUuid, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            }
+            await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText =
+            "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+            "VALUES ($created, 0, $pid, $seq, $message, $manifest, $identifier, $writer)";
+        var parameters = new[] { "$created", "$pid", "$seq", "$message", "$manifest", "$identifier", "$writer" }.Select(name =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        foreach (var row in rows)
+        {
+            parameters[0].Value = row.Created;
+            parameters[1].Value = row.PersistenceId;
+            parameters[2].Value = row.SequenceNr;
+            parameters[3].Value = row.Message;
+            parameters[4].Value = row.Manifest;
+            parameters[5].Value = row.SerializerId;
+            parameters[6].Value = row.WriterUuid;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the rows of fully deleted tasks (Akka.Persistence.Sql keeps the highest one, flagged deleted).</summary>

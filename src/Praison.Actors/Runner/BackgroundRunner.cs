@@ -62,9 +62,17 @@ public sealed class BackgroundRunner : IRecipeRunner
             new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, options.JournalPluginId, options.ExecuteTasks,
                 options.PassivateFinishedAfter),
             recovered, store?.Sql is { } sql ? sql.PurgeDeletedAsync : null,
-            StoresEvents: store is null || store.IsDurable || !options.ExecuteTasks);
+            StoresEvents: store is null || store.IsDurable || !options.ExecuteTasks,
+            WriteRows: SqlWriter(options.JournalPluginId, store));
         return options.ExecuteTasks ? TaskSupervisor.Props(settings) : StoreOnlySupervisor.Props(settings);
     }
+
+    /// <summary>
+    /// How a node's TaskJournal writes batches itself: only when the journal is the store's own (no other plugin id
+    /// configured), so the rows land in the table that plugin reads.
+    /// </summary>
+    internal static Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? SqlWriter(string? journalPluginId, TaskStore? store) =>
+        journalPluginId is null && store?.Sql is { } sql ? sql.WriteEventsAsync : null;
 
     /// <summary>Stores a task that runs <paramref name="work"/> and returns its handle once stored.</summary>
     /// <exception cref="ArgumentException">A timeout that is not positive, or a negative cleanup delay.</exception>

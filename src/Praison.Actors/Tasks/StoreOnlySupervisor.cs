@@ -23,7 +23,7 @@ internal sealed class StoreOnlySupervisor : UntypedActor
     private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = new();
 
     public StoreOnlySupervisor(SupervisorSettings settings) =>
-        _settings = settings.Tasks with { Journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents), "journal") };
+        _settings = settings.Tasks with { Journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal") };
 
     public static Props Props(SupervisorSettings settings) => Akka.Actor.Props.Create(typeof(StoreOnlySupervisor), settings);
 

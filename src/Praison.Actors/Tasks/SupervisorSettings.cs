@@ -4,7 +4,8 @@ namespace Praison.Actors.Tasks;
 
 /// <summary>
 /// What a TaskSupervisor needs: limits, its tasks' settings, what the store held at start-up, how to purge
-/// deleted rows, and whether events are written at all (not on the ephemeral store).
+/// deleted rows, whether events are written at all (not on the ephemeral store) and, on a SQL store with the
+/// default journal, how the TaskJournal writes its batches itself.
 /// </summary>
 internal sealed record SupervisorSettings(
     int MaxConcurrent,
@@ -12,7 +13,8 @@ internal sealed record SupervisorSettings(
     TaskActorSettings Tasks,
     IReadOnlyList<StoredTask>? Recovered = null,
     Func<CancellationToken, Task<int>>? PurgeDeleted = null,
-    bool StoresEvents = true)
+    bool StoresEvents = true,
+    Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? WriteRows = null)
 {
     public bool Executes => Tasks.Executes;
 }

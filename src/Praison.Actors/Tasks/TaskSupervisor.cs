@@ -33,7 +33,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         _settings = settings;
         _slots = new SlotQueue<TaskRecord>(settings.MaxConcurrent);
-        _journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents), "journal");
+        _journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
         _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self };
     }
 

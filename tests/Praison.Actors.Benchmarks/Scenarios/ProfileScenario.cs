@@ -19,6 +19,7 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// <item>runtime c=64: the whole runtime, as in the throughput scenario, for comparison with its parts.</item>
 /// <item>actor spawn+stop (in memory): what creating and stopping one TaskActor-sized actor costs, the
 /// fixed per-task cost of an actor per running task.</item>
+/// <item>ask round trip (in memory): one client Ask answered by an actor; a task costs two (submit, wait).</item>
 /// <item>journal B (durable stores): the three events of B/3 tasks sent to the Akka.Persistence.Sql journal
 /// as one WriteMessages of B AtomicWrites, one batch in flight, as the runtime's TaskJournal does. B = 64 is
 /// about what a batch holds at concurrency 64; B = 2000 is the TaskJournal's largest batch.</item>
@@ -53,7 +54,10 @@ public sealed class ProfileScenario : Scenario
                 ("runtime c=64", s => RunRuntime(s, kind == StoreKind.Ephemeral ? nRuntime : nDurable, ct)),
             };
             if (kind == StoreKind.Ephemeral)
+            {
                 experiments.Add(("actor spawn+stop", _ => RunSpawn(nSpawn, ct)));
+                experiments.Add(("ask round trip", _ => RunAsks(nSpawn, ct)));
+            }
             else
                 foreach (var batch in new[] { 64, 2000 })
                 {
@@ -74,7 +78,12 @@ public sealed class ProfileScenario : Scenario
                     result.Figure(name, "rate", m.Unit).Add(Side.Project, m.Count / m.Elapsed.TotalSeconds);
                     result.Figure(name, "allocated", $"KB per {m.Unit[..^2]}").Add(Side.Project, m.Allocated / 1024.0 / m.Count);
                     result.Figure(name, "process CPU", "cores busy").Add(Side.Project, m.ProcessCpu / m.Elapsed);
-                    if (m.MachineCpu is { } machine) result.Figure(name, "machine CPU", "cores busy").Add(Side.Project, machine / m.Elapsed.TotalSeconds);
+                    result.Figure(name, "process CPU time", $"µs per {m.Unit[..^2]}").Add(Side.Project, m.ProcessCpu.TotalMicroseconds / m.Count);
+                    if (m.MachineCpu is { } machine)
+                    {
+                        result.Figure(name, "machine CPU", "cores busy").Add(Side.Project, machine / m.Elapsed.TotalSeconds);
+                        result.Figure(name, "machine CPU time", $"µs per {m.Unit[..^2]}").Add(Side.Project, machine * 1e6 / m.Count);
+                    }
                 }
                 Progress($"{name}: {Report.Num(result.Figure(name, "rate", "").Of(Side.Project)?.Median ?? 0)}");
             }
@@ -116,6 +125,40 @@ public sealed class ProfileScenario : Scenario
         finally
         {
             await system.Terminate();
+        }
+    }
+
+    /// <summary>Client Asks answered by one actor, {Window} in flight: the cost of each of a task's two client calls (submit, wait).</summary>
+    private static async Task<Measured> RunAsks(int count, CancellationToken ct)
+    {
+        var system = ActorSystem.Create("profile", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        try
+        {
+            var echo = system.ActorOf(Props.Create(typeof(Echo)), "echo");
+            await Asks(echo, 1000, ct);
+            return await Measure(count, "asks/s", () => Asks(echo, count, ct));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+
+        static async Task Asks(IActorRef echo, int count, CancellationToken ct)
+        {
+            using var inFlight = new SemaphoreSlim(Window);
+            var all = new Task[count];
+            for (var i = 0; i < count; i++)
+            {
+                await inFlight.WaitAsync(ct);
+                all[i] = One();
+            }
+            await Task.WhenAll(all);
+
+            async Task One()
+            {
+                try { await echo.Ask<Done>(DoneMessage, TimeSpan.FromSeconds(60), ct); }
+                finally { inFlight.Release(); }
+            }
         }
     }
 
@@ -287,6 +330,11 @@ public sealed class ProfileScenario : Scenario
             Context.Parent.Tell(DoneMessage);
             Context.Stop(Self);
         }
+    }
+
+    internal sealed class Echo : UntypedActor
+    {
+        protected override void OnReceive(object message) => Sender.Tell(DoneMessage);
     }
 
     /// <summary>Writes tasks' events to the journal plugin as the TaskJournal does: one WriteMessages of up to B AtomicWrites in flight.</summary>

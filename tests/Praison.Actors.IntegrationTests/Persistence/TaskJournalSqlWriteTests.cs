@@ -1,0 +1,174 @@
+using System.Data.Common;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Praison.Actors.IntegrationTests.Support;
+using Praison.Actors.Messages;
+using Praison.Actors.Persistence;
+using Xunit;
+
+namespace Praison.Actors.IntegrationTests.Persistence;
+
+/// <summary>
+/// The TaskJournal writes a SQL store's batches itself (COPY on PostgreSQL, prepared INSERTs on SQLite) into the
+/// journal plugin's table. These checks hold it to the plugin's format: the rows match the plugin's own, the
+/// plugin replays them, and a batch is stored all or none.
+/// </summary>
+public abstract class TaskJournalSqlWriteSuite
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    protected abstract Task<TestStore> CreateStoreAsync();
+
+    private static ITaskEvent[] EventsOf(string taskId)
+    {
+        var at = new DateTimeOffset(2026, 11, 24, 5, 0, 0, TimeSpan.Zero);
+        return
+        [
+            new TaskSubmitted(new TaskSpec(taskId, TaskKind.Recipe, "hello", "hello", "session-1", "{\"name\":\"x\"}", null, 300_000, 3_600_000), at),
+            new TaskStarted(1, at.AddSeconds(1)),
+            new TaskCompleted("\"done\"", at.AddSeconds(2)),
+        ];
+    }
+
+    private static async Task WriteAllAsync(IActorRef journal, string taskId, ITaskEvent[] events)
+    {
+        for (var i = 0; i < events.Length; i++)
+        {
+            var written = await journal.Ask<TaskEventWritten>(new WriteTaskEvent(taskId, i + 1, events[i]), Long);
+            Assert.Null(written.Error);
+        }
+    }
+
+    protected async Task Rows_match_the_plugins_own_and_replay_through_it()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.Store.PrepareAsync();
+        var system = ActorSystem.Create("journal-write", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.Empty));
+        try
+        {
+            var viaPlugin = system.ActorOf(TaskJournal.Props(null), "via-plugin");
+            var direct = system.ActorOf(TaskJournal.Props(null, writeRows: store.Store.Sql!.WriteEventsAsync), "direct");
+            await WriteAllAsync(viaPlugin, "plugin-task", EventsOf("same-id"));
+            await WriteAllAsync(direct, "direct-task", EventsOf("same-id"));
+
+            var pluginRows = await ReadRowsAsync(store, "task-plugin-task");
+            var directRows = await ReadRowsAsync(store, "task-direct-task");
+            Assert.Equal(3, pluginRows.Count);
+            Assert.Equal(pluginRows, directRows);
+
+            // The plugin replays what the TaskJournal wrote, as the events it was given.
+            var replayed = new TaskCompletionSource<List<object>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var collector = system.ActorOf(Props.Create(typeof(ReplayCollector), replayed));
+            direct.Tell(new ReplayTaskEvents("direct-task", collector));
+            var events = await replayed.Task.WaitAsync(Long);
+            var expected = EventsOf("same-id");
+            Assert.Equal(expected.Length, events.Count);
+            Assert.Equal(expected[1], events[1]);
+            Assert.Equal(expected[2], events[2]);
+            var submitted = Assert.IsType<TaskSubmitted>(events[0]);
+            Assert.Equal(((TaskSubmitted)expected[0]).Spec.Name, submitted.Spec.Name);
+            Assert.Equal(((TaskSubmitted)expected[0]).Spec.InputJson, submitted.Spec.InputJson);
+            Assert.Equal(((TaskSubmitted)expected[0]).At, submitted.At);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    protected async Task A_batch_is_stored_all_or_none()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.Store.PrepareAsync();
+        var system = ActorSystem.Create("journal-write", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.Empty));
+        try
+        {
+            var sql = store.Store.Sql!;
+            var direct = system.ActorOf(TaskJournal.Props(null, writeRows: sql.WriteEventsAsync), "direct");
+            var first = EventsOf("taken")[0];
+            await WriteAllAsync(direct, "taken", [first]);
+
+            // A second event 1 for the same task is refused, and is answered as such.
+            var again = await direct.Ask<TaskEventWritten>(new WriteTaskEvent("taken", 1, first), Long);
+            Assert.NotNull(again.Error);
+
+            // A batch holding that duplicate stores none of its rows, not even the new task's.
+            var bytes = system.Serialization.FindSerializerFor(first).ToBinary(first);
+            var manifest = ((Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerFor(first)).Manifest(first);
+            var id = system.Serialization.FindSerializerFor(first).Identifier;
+            JournalRowWrite Row(string pid) => new(pid, 1, bytes, manifest, id, DateTime.UtcNow.Ticks, "test");
+            await Assert.ThrowsAnyAsync<DbException>(() => sql.WriteEventsAsync([Row("task-fresh"), Row("task-taken")], CancellationToken.None));
+            Assert.Equal(0, await sql.CountRowsAsync("fresh", CancellationToken.None));
+            Assert.Equal(1, await sql.CountRowsAsync("taken", CancellationToken.None));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    /// <summary>Every column but the ordering number, the writer id and the time, for one persistence id.</summary>
+    private static async Task<List<string>> ReadRowsAsync(TestStore store, string persistenceId)
+    {
+        await using DbConnection connection = store.Store switch
+        {
+            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
+            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
+            _ => throw new InvalidOperationException("not a SQL store"),
+        };
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence_number, deleted, manifest, identifier, message, writer_uuid IS NOT NULL, created > 0 " +
+                              "FROM journal WHERE persistence_id = @pid ORDER BY sequence_number";
+        var p = command.CreateParameter();
+        p.ParameterName = "@pid";
+        p.Value = persistenceId;
+        command.Parameters.Add(p);
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i =>
+                reader.GetValue(i) is byte[] b ? Convert.ToHexString(b) : Convert.ToString(reader.GetValue(i)))));
+        return rows;
+    }
+
+    private sealed class ReplayCollector(TaskCompletionSource<List<object>> done) : UntypedActor
+    {
+        private readonly List<object> _events = new();
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case ReplayedMessage r:
+                    _events.Add(r.Persistent.Payload);
+                    break;
+                case RecoverySuccess:
+                    done.TrySetResult(_events);
+                    break;
+                case ReplayMessagesFailure f:
+                    done.TrySetException(f.Cause);
+                    break;
+            }
+        }
+    }
+}
+
+public class SqliteTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
+{
+    protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+
+    [Fact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_sqlite() => Rows_match_the_plugins_own_and_replay_through_it();
+    [Fact] public Task A_batch_is_stored_all_or_none_on_sqlite() => A_batch_is_stored_all_or_none();
+}
+
+public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
+{
+    protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
+
+    [PostgresFact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_postgres() => Rows_match_the_plugins_own_and_replay_through_it();
+    [PostgresFact] public Task A_batch_is_stored_all_or_none_on_postgres() => A_batch_is_stored_all_or_none();
+}
