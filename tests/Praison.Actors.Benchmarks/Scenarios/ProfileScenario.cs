@@ -29,6 +29,7 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// </list>
 /// Journal and raw figures are events/s; a task stores three events (Submitted, Started, Completed), so the
 /// task rate they allow is a third of it. "machine CPU" counts every process (the database server too).
+/// <c>PROFILE_ONLY=text</c> runs only the cases whose name contains the text (e.g. under dotnet-trace).
 /// </summary>
 public sealed class ProfileScenario : Scenario
 {
