@@ -17,8 +17,9 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// configuration (PraisonRuntime.BuildConfig: its HOCON, events and JSON serializer). Per store:
 /// <list type="bullet">
 /// <item>runtime c=64: the whole runtime, as in the throughput scenario, for comparison with its parts.</item>
-/// <item>actor spawn+stop (in memory): what creating and stopping one TaskActor-sized actor costs, the
-/// fixed per-task cost of an actor per running task.</item>
+/// <item>actor spawn+stop (in memory): what creating and stopping one actor shaped like a TaskActor costs
+/// (constructor arguments, timers, stash, its explicit mailbox), the fixed per-task cost of an actor per running
+/// task; and the part of it spent in ActorOf on the parent's thread, which in the runtime is the one supervisor's.</item>
 /// <item>ask round trip (in memory): one client Ask answered by an actor; a task costs two (submit, wait).</item>
 /// <item>journal B (durable stores): the three events of B/3 tasks sent to the Akka.Persistence.Sql journal
 /// as one WriteMessages of B AtomicWrites, one batch in flight, as the runtime's TaskJournal does. B = 64 is
@@ -85,13 +86,18 @@ public sealed class ProfileScenario : Scenario
                         result.Figure(name, "machine CPU", "cores busy").Add(Side.Project, machine / m.Elapsed.TotalSeconds);
                         result.Figure(name, "machine CPU time", $"µs per {m.Unit[..^2]}").Add(Side.Project, machine * 1e6 / m.Count);
                     }
+                    if (m.Extra is { } extra) result.Figure(name, extra.Metric, extra.Unit).Add(Side.Project, extra.Value);
                 }
                 Progress($"{name}: {Report.Num(result.Figure(name, "rate", "").Of(Side.Project)?.Median ?? 0)}");
             }
         }
     }
 
-    private sealed record Measured(long Count, string Unit, TimeSpan Elapsed, long Allocated, TimeSpan ProcessCpu, double? MachineCpu);
+    private sealed record Measured(long Count, string Unit, TimeSpan Elapsed, long Allocated, TimeSpan ProcessCpu, double? MachineCpu)
+    {
+        /// <summary>An experiment's own figure, per operation: (metric, unit, value).</summary>
+        public (string Metric, string Unit, double Value)? Extra { get; init; }
+    }
 
     /// <summary>Times <paramref name="body"/>: wall clock, bytes allocated, this process's CPU and the whole machine's.</summary>
     private static async Task<Measured> Measure(long count, string unit, Func<Task> body)
@@ -120,8 +126,11 @@ public sealed class ProfileScenario : Scenario
         try
         {
             var spawner = system.ActorOf(Props.Create(typeof(Spawner)), "spawner");
-            await spawner.Ask<Done>(new Spawn(1000), TimeSpan.FromMinutes(2), ct);
-            return await Measure(count, "actors/s", () => spawner.Ask<Done>(new Spawn(count), TimeSpan.FromMinutes(5), ct));
+            await spawner.Ask<Spawned>(new Spawn(1000), TimeSpan.FromMinutes(2), ct);
+            Spawned? spawned = null;
+            var m = await Measure(count, "actors/s", async () => spawned = await spawner.Ask<Spawned>(new Spawn(count), TimeSpan.FromMinutes(5), ct));
+            // The parent's part is serial: in the runtime the one TaskSupervisor spawns every task's actor.
+            return m with { Extra = ("ActorOf on the parent's thread", "µs per actor", spawned!.ParentTime.TotalMicroseconds / count) };
         }
         finally
         {
@@ -287,6 +296,7 @@ public sealed class ProfileScenario : Scenario
     ];
 
     internal sealed record Spawn(int Count);
+    internal sealed record Spawned(TimeSpan ParentTime);
     internal sealed record Write(string Prefix, int Events);
     internal sealed record Done;
     private static readonly Done DoneMessage = new();
@@ -295,6 +305,7 @@ public sealed class ProfileScenario : Scenario
     internal sealed class Spawner : UntypedActor
     {
         private int _toSpawn, _alive, _id;
+        private long _parentTicks;
         private IActorRef _replyTo = ActorRefs.Nobody;
 
         protected override void OnReceive(object message)
@@ -302,7 +313,7 @@ public sealed class ProfileScenario : Scenario
             switch (message)
             {
                 case Spawn s:
-                    (_toSpawn, _replyTo) = (s.Count, Sender);
+                    (_toSpawn, _replyTo, _parentTicks) = (s.Count, Sender, 0);
                     Next();
                     break;
                 case Done:
@@ -318,14 +329,25 @@ public sealed class ProfileScenario : Scenario
             {
                 _toSpawn--;
                 _alive++;
-                Context.ActorOf(Props.Create(typeof(Child)), (_id++).ToString()).Tell(DoneMessage);
+                // What the supervisor does for each task: Props with arguments, the TaskActor's explicit mailbox.
+                var start = Stopwatch.GetTimestamp();
+                var child = Context.ActorOf(Props.Create(typeof(Child), _id.ToString(), DoneMessage).WithMailbox("akka.actor.mailbox.unbounded-deque-based"),
+                    (_id++).ToString());
+                _parentTicks += Stopwatch.GetTimestamp() - start;
+                child.Tell(DoneMessage);
             }
-            if (_toSpawn == 0 && _alive == 0) _replyTo.Tell(DoneMessage);
+            if (_toSpawn == 0 && _alive == 0) _replyTo.Tell(new Spawned(Stopwatch.GetElapsedTime(0, _parentTicks)));
         }
     }
 
-    internal sealed class Child : UntypedActor
+    /// <summary>Shaped like a TaskActor for Akka's spawn path: constructor arguments, timers and a stash.</summary>
+    internal sealed class Child(string id, object settings) : UntypedActor, IWithTimers, IWithUnboundedStash
     {
+        public ITimerScheduler Timers { get; set; } = null!;
+        public IStash Stash { get; set; } = null!;
+        public string Id { get; } = id;
+        public object Settings { get; } = settings;
+
         protected override void OnReceive(object message)
         {
             Context.Parent.Tell(DoneMessage);
