@@ -112,6 +112,7 @@ public static class PraisonCluster
     public static PraisonClusterNode Start(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner, PraisonClusterOptions cluster)
     {
         runner.Validate();
+        cluster.Validate();
         if (!runner.ExecuteTasks)
             throw new ArgumentException("ExecuteTasks = false is for a process next to a local host; every cluster node executes tasks.", nameof(runner));
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
@@ -124,7 +125,7 @@ public static class PraisonCluster
             ClusterShardingSettings.Create(system), new TaskMessageExtractor());
         var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
         system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
-        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner), store, region, supervisor);
+        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
     }
 
     /// <summary>Asks the journal probe and waits for its answer.</summary>

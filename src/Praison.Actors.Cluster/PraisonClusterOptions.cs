@@ -36,10 +36,19 @@ public sealed class PraisonClusterOptions
     /// </summary>
     public TimeSpan StoreScanInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How often a client that waits for a task registers its wait again. A task's entity keeps its waiters in
+    /// memory, so when the node holding it dies the wait would otherwise never be answered; registering again
+    /// reaches the entity wherever it was restarted (the task keeps one waiter per client, so renewing adds none).
+    /// </summary>
+    public TimeSpan WaitRenewal { get; init; } = TimeSpan.FromSeconds(10);
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Hostname)) throw new ArgumentException("Hostname must not be empty.", nameof(Hostname));
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be 0..65535.");
+        if (WaitRenewal <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(WaitRenewal), WaitRenewal, "WaitRenewal must be positive.");
         if (StoreScanInterval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(StoreScanInterval), StoreScanInterval, "StoreScanInterval must be positive.");
         foreach (var seed in SeedNodes)

@@ -63,6 +63,15 @@ while (Console.ReadLine() is { } line)
         }
         Console.WriteLine("submit-done");
     }
+    if (parts is ["wait", .. var ids])
+    {
+        // Each wait runs in the background with no timeout, as a client that just awaits the result.
+        foreach (var id in ids)
+            _ = node.Runner.GetHandle(id).WaitAsync().ContinueWith(t => Console.WriteLine(t.IsCompletedSuccessfully
+                ? $"waited {id}"
+                : $"wait-failed {id} {t.Exception?.GetBaseException().Message}"));
+        Console.WriteLine("wait-sent");
+    }
 }
 await node.DisposeAsync();
 Console.WriteLine("stopped");

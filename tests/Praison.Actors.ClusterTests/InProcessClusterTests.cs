@@ -106,6 +106,10 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
             Assert.Equal(BackgroundTaskStatus.Running, updates.Current.Status);
         }
 
+        // A wait with a limit ends at it, and the task keeps running.
+        await Assert.ThrowsAsync<TimeoutException>(() => onC.WaitAsync(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(BackgroundTaskStatus.Running, (await onC.StatusAsync()).Status);
+
         var waiting = onC.WaitAsync(Patience);
         Assert.False(waiting.IsCompleted);
         Assert.True(await onC.CancelAsync());
@@ -169,5 +173,6 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
     public async Task An_unknown_id_is_not_found_from_any_node()
     {
         await Assert.ThrowsAsync<TaskNotFoundException>(() => B.GetStatusAsync("no-such-task"));
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => A.GetHandle("no-such-task").WaitAsync(Patience));
     }
 }

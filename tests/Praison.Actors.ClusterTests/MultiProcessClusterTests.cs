@@ -26,6 +26,9 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
         {
             nodes.AddRange(await StartClusterAsync(db, log));
             var ids = await SubmitAsync(nodes[0], 60, 2000);
+            // A client on node 1 waits (no timeout) for every task, those node 3 will be running included.
+            nodes[0].Send("wait " + string.Join(' ', ids));
+            await nodes[0].WaitForLineAsync(l => l == "wait-sent", Startup);
 
             // Kill node 3 once it has finished a task and has others mid-run.
             var victim = nodes[2];
@@ -47,6 +50,13 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
                 $"→ all {interrupted.Count} running again {(restarts.Max() - killedAt).TotalSeconds:0.0} s");
 
             await AssertEachCompletedExactlyOnceAsync(db, ids, tasks, lines, victim.Name, killedAt);
+
+            // Every wait returns, also for the tasks whose entity was on the killed node when the wait began.
+            var answered = new List<string>();
+            for (var i = 0; i < ids.Count; i++)
+                answered.Add(await nodes[0].WaitForLineAsync(l => l.StartsWith("waited ", StringComparison.Ordinal) ||
+                                                                  l.StartsWith("wait-failed ", StringComparison.Ordinal), TimeSpan.FromSeconds(60)));
+            Assert.Equal(ids.Select(id => $"waited {id}").Order(), answered.Order());
             foreach (var n in nodes.Where(n => !n.HasExited)) await n.StopAsync(Startup);
         }
         finally

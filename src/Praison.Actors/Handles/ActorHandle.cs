@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -17,6 +18,7 @@ public class ActorHandle
     private readonly IActorRef _router;
     private readonly ActorSystem _system;
     private readonly TimeSpan _askTimeout;
+    private readonly TimeSpan? _waitRenewal;
 
     internal ActorHandle(string taskId, string? name, string? sessionId, BackgroundRunner runner)
     {
@@ -26,6 +28,7 @@ public class ActorHandle
         _router = runner.Router;
         _system = runner.System;
         _askTimeout = runner.Options.AskTimeout;
+        _waitRenewal = runner.WaitRenewal;
     }
 
     public string TaskId { get; }
@@ -90,8 +93,10 @@ public class ActorHandle
     {
         if (timeout is { } t && t <= TimeSpan.Zero && t != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), t, "The wait timeout must be positive.");
-        var reply = await AskAsync(new WaitForTask(TaskId), timeout == Timeout.InfiniteTimeSpan ? null : timeout, cancellationToken, isWait: true)
-            .ConfigureAwait(false);
+        var limit = timeout == Timeout.InfiniteTimeSpan ? null : timeout;
+        var reply = _waitRenewal is { } renewal
+            ? await WaitRenewingAsync(limit, renewal, cancellationToken).ConfigureAwait(false)
+            : await AskAsync(new WaitForTask(TaskId), limit, cancellationToken, isWait: true).ConfigureAwait(false);
         if (reply is not TaskOutcome outcome) throw Unexpected(reply);
         var task = outcome.Task;
         return task.Status switch
@@ -101,6 +106,44 @@ public class ActorHandle
             _ when task.Error is { Kind: TaskErrorKind.Timeout } e => throw new TaskTimedOutException(TaskId, e),
             _ when task.Kind == TaskKind.Recipe => throw new RecipeException(TaskId, task.RecipeName ?? task.Name, ErrorOf(task)),
             _ => throw new BackgroundTaskFailedException(TaskId, ErrorOf(task)),
+        };
+    }
+
+    /// <summary>
+    /// A cluster wait: one reply actor, registered with the task again every <paramref name="renewal"/>, so the
+    /// wait also reaches a task whose entity was restarted on another node after its node died.
+    /// </summary>
+    private async Task<object> WaitRenewingAsync(TimeSpan? timeout, TimeSpan renewal, CancellationToken cancellationToken)
+    {
+        var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = _system.ActorOf(WaitReplyActor.Props(answer));
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            while (true)
+            {
+                var round = renewal;
+                if (timeout is { } t)
+                {
+                    var left = t - Stopwatch.GetElapsedTime(started);
+                    if (left <= TimeSpan.Zero)
+                        throw new TimeoutException($"Waiting for task {TaskId} timed out after {t}; the task keeps running and can be waited on again.");
+                    if (left < round) round = left;
+                }
+                _router.Tell(new WaitForTask(TaskId), waiter);
+                if (await Task.WhenAny(answer.Task, Task.Delay(round, cancellationToken)).ConfigureAwait(false) == answer.Task) break;
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            _system.Stop(waiter);
+        }
+        return await answer.Task.ConfigureAwait(false) switch
+        {
+            TaskNotFound => throw new TaskNotFoundException(TaskId),
+            TaskRejected r => throw new TaskRejectedException(r.Reason),
+            var reply => reply,
         };
     }
 

@@ -48,6 +48,9 @@ public sealed class BackgroundRunner : IRecipeRunner
 
     public BackgroundRunnerOptions Options { get; }
 
+    /// <summary>In a cluster: how often a handle's wait registers again (see PraisonClusterOptions.WaitRenewal); null locally.</summary>
+    internal TimeSpan? WaitRenewal { get; init; }
+
     public RecipeRegistry Recipes => Options.Recipes;
 
     /// <summary>

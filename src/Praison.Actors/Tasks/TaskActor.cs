@@ -199,7 +199,7 @@ internal sealed class TaskActor : UntypedActor, IWithTimers, IWithUnboundedStash
                 break;
             case WaitForTask:
                 if (_state.IsTerminal) Sender.Tell(Outcome());
-                else _waiters.Add(Sender);
+                else if (!_waiters.Contains(Sender)) _waiters.Add(Sender); // a cluster client renews its wait with the same ref
                 break;
             case SubscribeTask s:
                 s.Subscriber.Tell(new TaskUpdateNotice(new TaskUpdate(Info(), ++_updateSeq)));
