@@ -20,11 +20,14 @@ public static class PraisonJobsEndpoints
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
 
-    /// <summary>Registers the runner the endpoints use.</summary>
-    public static IServiceCollection AddPraisonJobs(this IServiceCollection services, BackgroundRunner runner)
+    /// <summary>Registers the runner the endpoints use, and the API's settings (defaults when null).</summary>
+    public static IServiceCollection AddPraisonJobs(this IServiceCollection services, BackgroundRunner runner, PraisonJobsOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
+        options ??= new PraisonJobsOptions();
+        options.Validate();
         services.AddSingleton(runner);
+        services.AddSingleton(options);
         return services;
     }
 
@@ -192,9 +195,10 @@ public static class PraisonJobsEndpoints
     /// <summary>
     /// Server-sent events: <c>status</c> when the status changes, <c>progress</c> when progress changes, then one
     /// of <c>result</c>, <c>error</c> or <c>cancelled</c>. Each event's data is the run view. Every subscriber has its
-    /// own watch on the task, so each gets every update.
+    /// own watch on the task, so each gets every update. A comment line every <see cref="PraisonJobsOptions.StreamHeartbeat"/>
+    /// keeps a quiet stream open through proxies.
     /// </summary>
-    private static async Task StreamAsync(string id, HttpContext http, BackgroundRunner runner)
+    private static async Task StreamAsync(string id, HttpContext http, BackgroundRunner runner, PraisonJobsOptions options)
     {
         var ct = http.RequestAborted;
         var handle = runner.GetHandle(id);
@@ -216,6 +220,10 @@ public static class PraisonJobsEndpoints
 
         string? lastStatus = null;
         TaskProgress? lastProgress = null;
+        // Events and heartbeats share the response: one writer at a time.
+        using var writing = new SemaphoreSlim(1, 1);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var heartbeat = HeartbeatAsync(http, writing, options.StreamHeartbeat, stop.Token);
         try
         {
             await foreach (var update in handle.WatchAsync(ct))
@@ -224,12 +232,12 @@ public static class PraisonJobsEndpoints
                 if (view.Status != lastStatus)
                 {
                     lastStatus = view.Status;
-                    await WriteEventAsync(http, update.Sequence, "status", view, ct);
+                    await WriteLockedAsync(writing, http, update.Sequence, "status", view, ct);
                 }
                 if (update.Progress is { } p && p != lastProgress)
                 {
                     lastProgress = p;
-                    await WriteEventAsync(http, update.Sequence, "progress", view, ct);
+                    await WriteLockedAsync(writing, http, update.Sequence, "progress", view, ct);
                 }
                 if (update.IsFinal)
                 {
@@ -239,7 +247,7 @@ public static class PraisonJobsEndpoints
                         BackgroundTaskStatus.Cancelled => "cancelled",
                         _ => "error",
                     };
-                    await WriteEventAsync(http, update.Sequence, kind, await WithResultAsync(runner, update.Task, ct), ct);
+                    await WriteLockedAsync(writing, http, update.Sequence, kind, await WithResultAsync(runner, update.Task, ct), ct);
                 }
             }
         }
@@ -249,7 +257,55 @@ public static class PraisonJobsEndpoints
         }
         catch (TaskNotFoundException ex)
         {
-            await WriteEventAsync(http, 0, "error", new ApiError(ex.Message), CancellationToken.None);
+            await WriteLockedAsync(writing, http, 0, "error", new ApiError(ex.Message), CancellationToken.None);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    /// <summary>Writes <c>: keep-alive</c> every <paramref name="every"/> until <paramref name="ct"/> ends the stream.</summary>
+    private static async Task HeartbeatAsync(HttpContext http, SemaphoreSlim writing, TimeSpan every, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                await writing.WaitAsync(ct);
+                try
+                {
+                    await http.Response.WriteAsync(": keep-alive\n\n", Encoding.UTF8, ct);
+                    await http.Response.Body.FlushAsync(ct);
+                }
+                finally
+                {
+                    writing.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream ended, or the client went away.
+        }
+        catch (IOException)
+        {
+            // The client went away mid-write; the event loop sees it too.
+        }
+    }
+
+    private static async Task WriteLockedAsync<T>(SemaphoreSlim writing, HttpContext http, long id, string name, T data, CancellationToken ct)
+    {
+        await writing.WaitAsync(ct);
+        try
+        {
+            await WriteEventAsync(http, id, name, data, ct);
+        }
+        finally
+        {
+            writing.Release();
         }
     }
 

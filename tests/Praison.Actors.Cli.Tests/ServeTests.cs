@@ -102,6 +102,35 @@ public sealed class ServeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stream_gets_keep_alive_comments_and_still_ends_with_the_result()
+    {
+        using var serve2 = await Serve.StartAsync(_dir, "--sse-heartbeat", "0.2");
+        var submitted = await serve2.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "sleep", input = new { seconds = 2 } });
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+
+        using var response = await serve2.Http.GetAsync($"/api/v1/runs/{id}/stream", HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line) lines.Add(line);
+
+        // Comments arrive while the run sleeps, between whole events: the last event is the result.
+        Assert.Contains(": keep-alive", lines);
+        var events = lines.Where(l => l.StartsWith("event: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal("event: result", events[^1]);
+        Assert.True(lines.IndexOf(": keep-alive") < lines.IndexOf("event: result"), string.Join(" | ", lines));
+    }
+
+    [Fact]
+    public async Task A_heartbeat_that_is_not_positive_is_refused()
+    {
+        var serve = CliProcess.Start(_dir, ["serve", "--urls", "http://127.0.0.1:0", "--sse-heartbeat", "0"]);
+        var result = await serve.WaitForExitAsync();
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--sse-heartbeat must be a number of seconds above 0", result.Stderr);
+    }
+
+    [Fact]
     public async Task Two_stream_subscribers_on_one_run_each_get_status_progress_and_the_result()
     {
         // Waits for a release file, so both subscribers are connected before any progress happens.
