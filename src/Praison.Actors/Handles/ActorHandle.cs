@@ -126,8 +126,7 @@ public class ActorHandle
                 if (timeout is { } t)
                 {
                     var left = t - Stopwatch.GetElapsedTime(started);
-                    if (left <= TimeSpan.Zero)
-                        throw new TimeoutException($"Waiting for task {TaskId} timed out after {t}; the task keeps running and can be waited on again.");
+                    if (left <= TimeSpan.Zero) throw WaitTimedOut(t);
                     if (left < round) round = left;
                 }
                 _router.Tell(new WaitForTask(TaskId), waiter);
@@ -139,12 +138,7 @@ public class ActorHandle
         {
             _system.Stop(waiter);
         }
-        return await answer.Task.ConfigureAwait(false) switch
-        {
-            TaskNotFound => throw new TaskNotFoundException(TaskId),
-            TaskRejected r => throw new TaskRejectedException(r.Reason),
-            var reply => reply,
-        };
+        return Checked(await answer.Task.ConfigureAwait(false));
     }
 
     private static TaskError ErrorOf(TaskStatusInfo task) =>
@@ -159,17 +153,21 @@ public class ActorHandle
         }
         catch (AskTimeoutException)
         {
-            throw new TimeoutException(isWait
-                ? $"Waiting for task {TaskId} timed out after {timeout}; the task keeps running and can be waited on again."
-                : $"The runtime did not answer about task {TaskId} within {timeout}.");
+            throw isWait ? WaitTimedOut(timeout) : new TimeoutException($"The runtime did not answer about task {TaskId} within {timeout}.");
         }
-        return reply switch
-        {
-            TaskNotFound => throw new TaskNotFoundException(TaskId),
-            TaskRejected r => throw new TaskRejectedException(r.Reason),
-            _ => reply,
-        };
+        return Checked(reply);
     }
+
+    /// <summary>The reply itself, or the exception a not-found or rejected answer stands for.</summary>
+    private object Checked(object reply) => reply switch
+    {
+        TaskNotFound => throw new TaskNotFoundException(TaskId),
+        TaskRejected r => throw new TaskRejectedException(r.Reason),
+        _ => reply,
+    };
+
+    private TimeoutException WaitTimedOut(TimeSpan? after) =>
+        new($"Waiting for task {TaskId} timed out after {after}; the task keeps running and can be waited on again.");
 
     private static InvalidOperationException Unexpected(object reply) =>
         new($"Unexpected reply from the task runtime: {reply.GetType().Name}.");
