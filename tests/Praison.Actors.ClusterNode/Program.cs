@@ -65,12 +65,13 @@ while (Console.ReadLine() is { } line)
     }
     if (parts is ["wait", .. var ids])
     {
+        // Printed first: a wait on a finished task answers at once, and its line must come after this one.
+        Console.WriteLine("wait-sent");
         // Each wait runs in the background with no timeout, as a client that just awaits the result.
         foreach (var id in ids)
             _ = node.Runner.GetHandle(id).WaitAsync().ContinueWith(t => Console.WriteLine(t.IsCompletedSuccessfully
                 ? $"waited {id}"
                 : $"wait-failed {id} {t.Exception?.GetBaseException().Message}"));
-        Console.WriteLine("wait-sent");
     }
 }
 await node.DisposeAsync();
