@@ -1,5 +1,12 @@
+using System.Globalization;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Remote.Hosting;
 using Praison.Actors.Hosting;
+using Praison.Actors.Persistence;
 
 namespace Praison.Actors.Cluster;
 
@@ -8,23 +15,87 @@ public static class AkkaHostingExtensions
 {
     /// <summary>
     /// Clustered mode, with no change to client code: the same <see cref="PraisonTasks"/> registry key and the same
-    /// DI services (<c>services.AddPraisonActors(options)</c>), but handles route through the shard region.
+    /// DI services (<c>services.AddPraisonActors(options)</c>), but handles route through the shard region and their
+    /// waits are renewed (<see cref="PraisonClusterOptions.WaitRenewal"/>). Remoting, clustering and the shard region
+    /// come from Akka.Cluster.Hosting; the start-up steps are <see cref="PraisonCluster.StartAsync"/>'s: the schema is
+    /// prepared before the region's persistence is used, and the node joins its seeds last.
     /// </summary>
     public static AkkaConfigurationBuilder WithPraisonCluster(this AkkaConfigurationBuilder builder, PraisonActorsOptions options,
         PraisonClusterOptions cluster)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(cluster);
-        builder.AddHocon(PraisonCluster.BuildConfig(cluster, options.Store), HoconAddMode.Append);
-        builder.WithActors((system, registry) =>
+        PraisonCluster.Validate(options.Runner, cluster);
+        var store = options.Store;
+        builder.AddHocon(HostingConfig(cluster, store), HoconAddMode.Append);
+        builder.WithPraisonSerializer();
+        builder.WithRemoting(new RemoteOptions { HostName = cluster.Hostname, Port = cluster.Port, PublicHostName = cluster.PublicHostname });
+        builder.WithClustering(new ClusterOptions
         {
-            // Start-up runs on the hosted service's thread, not in an actor: blocking on the schema here is safe.
-            PraisonCluster.PrepareSchemaAsync(options.Store, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
-            var node = PraisonCluster.Start(system, options.Store, options.Runner, cluster);
-            registry.Register<PraisonTasks>(node.Runner.Router);
-            var self = Akka.Cluster.Cluster.Get(system);
-            if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
+            // No SeedNodes here: joining starts the shard coordinator, so the node joins (JoinAsync) once the schema exists.
+            Roles = cluster.Roles.ToArray(),
+            SplitBrainResolver = new KeepMajorityOption(),
+            FailureDetector = new PhiAccrualFailureDetectorOptions
+            {
+                HeartbeatInterval = cluster.Timings.HeartbeatInterval,
+                AcceptableHeartbeatPause = cluster.Timings.AcceptableHeartbeatPause,
+            },
         });
+        builder.WithActors(new ActorStarter(async (_, _) =>
+            await PraisonCluster.PrepareSchemaAsync(store, options.StartupTimeout).ConfigureAwait(false)));
+        builder.WithShardRegion<PraisonTaskRegion>(PraisonClusterOptions.ShardTypeName, (system, registry, _) =>
+        {
+            var (entity, supervisor) = PraisonCluster.EntityProps(system, store, options.Runner);
+            registry.Register<PraisonNodeSupervisor>(supervisor);
+            return entity;
+        }, new TaskMessageExtractor(), ShardOptions);
+        builder.WithActors(new ActorStarter(async (system, registry) =>
+        {
+            var region = await registry.GetAsync<PraisonTaskRegion>().ConfigureAwait(false);
+            var node = PraisonCluster.Complete(system, store, options.Runner, cluster, region, registry.Get<PraisonNodeSupervisor>());
+            registry.Register<PraisonTasks>(node.Runner.Router);
+            await PraisonCluster.JoinAsync(system, cluster, options.StartupTimeout, CancellationToken.None).ConfigureAwait(false);
+        }));
         return builder;
     }
+
+    /// <summary>The sharding settings ClusterHocon writes for the other start-up path, as Akka.Cluster.Hosting options.</summary>
+    private static ShardOptions ShardOptions => new()
+    {
+        StateStoreMode = StateStoreMode.Persistence,
+        RememberEntities = true,
+        RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+        JournalPluginId = ClusterHocon.ShardingJournalId,
+        SnapshotPluginId = ClusterHocon.ShardingSnapshotId,
+        // Tasks decide when they are idle (finished and unwatched), never a timer.
+        ShouldPassivateIdleEntities = false,
+    };
+
+    /// <summary>
+    /// What the builders have no option for, as HOCON: the store and the sharding tables, the split-brain resolver's
+    /// stable-after and down-all-when-unstable, down-removal-margin, and the node's wait renewal.
+    /// </summary>
+    private static Config HostingConfig(PraisonClusterOptions cluster, TaskStore store)
+    {
+        string D(TimeSpan t) => ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+        var t = cluster.Timings;
+        return ConfigurationFactory.ParseString($$"""
+                akka.cluster {
+                  split-brain-resolver {
+                    stable-after = {{D(t.StableAfter)}}
+                    down-all-when-unstable = on
+                  }
+                  down-removal-margin = {{D(t.DownRemovalMargin)}}
+                }
+                """)
+            .WithFallback(PraisonCluster.NodeSettings(cluster))
+            .WithFallback(ClusterHocon.ShardingPersistence(store))
+            .WithFallback(store.ToConfig());
+    }
 }
+
+/// <summary>The registry key of the shard region of task entities.</summary>
+internal sealed class PraisonTaskRegion;
+
+/// <summary>The registry key of this node's supervisor (concurrency on this node).</summary>
+internal sealed class PraisonNodeSupervisor;

@@ -36,7 +36,17 @@ public static class PraisonCluster
 {
     /// <summary>The user's config over the cluster's, the store's and the serializer's.</summary>
     public static Config BuildConfig(PraisonClusterOptions cluster, TaskStore store, Config? user = null) =>
-        (user ?? Config.Empty).WithFallback(ClusterHocon.Build(cluster, store)).WithFallback(PraisonRuntime.BuildConfig(store));
+        (user ?? Config.Empty)
+            .WithFallback(NodeSettings(cluster))
+            // The seeds are joined by the start-up path once the schema exists and the region runs (JoinAsync).
+            .WithFallback(ConfigurationFactory.ParseString("akka.cluster.seed-nodes = []"))
+            .WithFallback(ClusterHocon.Build(cluster, store))
+            .WithFallback(PraisonRuntime.BuildConfig(store));
+
+    /// <summary>Praison's own per-node settings, read back from the ActorSystem by a runner built from it (DI's).</summary>
+    internal static Config NodeSettings(PraisonClusterOptions cluster) =>
+        ConfigurationFactory.ParseString(
+            $"{NodeComposer.WaitRenewalKey} = {((long)cluster.WaitRenewal.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)}ms");
 
     /// <summary>
     /// Prepares the store and creates every table (tasks and sharding state) once, under a PostgreSQL advisory lock,
@@ -71,30 +81,17 @@ public static class PraisonCluster
 
     /// <summary>
     /// Starts a cluster node: prepares the schema, starts the ActorSystem, starts sharding and this node's
-    /// supervisor, and returns once the node is Up. With no seed nodes configured it forms a cluster of its own.
+    /// supervisor, joins, and returns once the node is Up. With no seed nodes configured it forms a cluster of its own.
     /// </summary>
     public static async Task<PraisonClusterNode> StartAsync(PraisonClusterNodeOptions options, CancellationToken cancellationToken = default)
     {
-        options.Runner.Validate();
-        options.Cluster.Validate();
+        Validate(options.Runner, options.Cluster);
         await PrepareSchemaAsync(options.Store, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
         var system = ActorSystem.Create(options.SystemName, BuildConfig(options.Cluster, options.Store, options.Config));
         try
         {
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            cluster.RegisterOnMemberUp(() => up.TrySetResult());
             var node = Start(system, options.Store, options.Runner, options.Cluster);
-            if (options.Cluster.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
-            try
-            {
-                await up.Task.WaitAsync(options.StartupTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                throw new TimeoutException(
-                    $"The node {cluster.SelfAddress} did not join the cluster (seeds: {string.Join(", ", options.Cluster.SeedNodes)}) within {options.StartupTimeout.TotalSeconds:0} s.");
-            }
+            await JoinAsync(system, options.Cluster, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
             return node;
         }
         catch
@@ -105,27 +102,68 @@ public static class PraisonCluster
     }
 
     /// <summary>
-    /// Starts the Praison.Actors cluster pieces in an ActorSystem already configured with <see cref="BuildConfig"/>
-    /// (the Akka.Hosting path uses this): this node's supervisor, the shard region of task entities, the router every
-    /// handle asks, and the sweeper that wakes tasks after a node is lost.
+    /// Starts the Praison.Actors cluster pieces in an ActorSystem already configured with <see cref="BuildConfig"/>:
+    /// this node's supervisor, the shard region of task entities, the router every handle asks, and the sweeper that
+    /// wakes tasks after a node is lost. The node joins when told to (<see cref="StartAsync"/> does).
     /// </summary>
     public static PraisonClusterNode Start(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner, PraisonClusterOptions cluster)
+    {
+        Validate(runner, cluster);
+        var (entity, supervisor) = EntityProps(system, store, runner);
+        var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, entity,
+            ClusterShardingSettings.Create(system), new TaskMessageExtractor());
+        return Complete(system, store, runner, cluster, region, supervisor);
+    }
+
+    internal static void Validate(BackgroundRunnerOptions runner, PraisonClusterOptions cluster)
     {
         runner.Validate();
         cluster.Validate();
         if (!runner.ExecuteTasks)
             throw new ArgumentException("ExecuteTasks = false is for a process next to a local host; every cluster node executes tasks.", nameof(runner));
+    }
+
+    /// <summary>
+    /// The shard entity of one task, with the node-local actors it needs (this node's supervisor for concurrency, the
+    /// journal writer): the one place a task entity is built, for both start-up paths.
+    /// </summary>
+    internal static (Func<string, Props> Entity, IActorRef Supervisor) EntityProps(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner)
+    {
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
         var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
             writeRows: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
-        var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, id => TaskActor.Props(id, settings),
-            ClusterShardingSettings.Create(system), new TaskMessageExtractor());
+        return (id => TaskActor.Props(id, settings), supervisor);
+    }
+
+    /// <summary>Around a started shard region: the router every handle asks, the store sweeper, and the runner.</summary>
+    internal static PraisonClusterNode Complete(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner, PraisonClusterOptions cluster,
+        IActorRef region, IActorRef supervisor)
+    {
         var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
         system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
         return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
+    }
+
+    /// <summary>Joins the seeds (or forms a cluster of its own without any) and waits until this node is Up.</summary>
+    internal static async Task JoinAsync(ActorSystem system, PraisonClusterOptions cluster, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var self = Akka.Cluster.Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        self.RegisterOnMemberUp(() => up.TrySetResult());
+        if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
+        else self.JoinSeedNodes(cluster.SeedNodes.Select(Address.Parse));
+        try
+        {
+            await up.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException(
+                $"The node {self.SelfAddress} did not join the cluster (seeds: {string.Join(", ", cluster.SeedNodes)}) within {timeout.TotalSeconds:0} s.");
+        }
     }
 
     /// <summary>Asks the journal probe and waits for its answer.</summary>

@@ -9,6 +9,9 @@ public sealed class PraisonActorsOptions
     public TaskStore Store { get; init; } = TaskStore.Sqlite(TaskStore.DefaultDataDirectory);
 
     public BackgroundRunnerOptions Runner { get; init; } = new();
+
+    /// <summary>How long the store may take to answer (and a cluster node to join) before the host's start fails.</summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>The <see cref="Akka.Hosting.ActorRegistry"/> key of the actor every handle asks (the supervisor, or a cluster's router).</summary>

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Praison.Actors.Messages;
+using Praison.Actors.Serialization;
 
 namespace Praison.Actors.Hosting;
 
@@ -9,36 +11,55 @@ namespace Praison.Actors.Hosting;
 /// <see cref="IRecipeRunner"/> in DI; <c>builder.WithPraisonActors(o)</c> (local) or <c>WithPraisonCluster(o, c)</c>
 /// (Praison.Actors.Cluster) creates the actor they talk to and registers it as <see cref="PraisonTasks"/>.
 /// </summary>
+/// <remarks>
+/// The store's journal is configured from <see cref="Persistence.TaskStore.ToConfig"/>, not with
+/// Akka.Persistence.Sql.Hosting: that HOCON is the one definition the entry points without Akka.Hosting
+/// (<see cref="PraisonRuntime.StartAsync"/>, PraisonCluster.StartAsync) must use too, and a second one built through
+/// <c>WithSqlPersistence</c> could drift from it.
+/// </remarks>
 public static class PraisonHostingExtensions
 {
-    /// <summary>Registers <see cref="BackgroundRunner"/> and <see cref="IRecipeRunner"/>, bound to the actor registered as <see cref="PraisonTasks"/>.</summary>
+    /// <summary>
+    /// Registers <see cref="BackgroundRunner"/> and <see cref="IRecipeRunner"/>, bound to the actor registered as
+    /// <see cref="PraisonTasks"/>; resolve them once the host has started.
+    /// </summary>
     public static IServiceCollection AddPraisonActors(this IServiceCollection services, PraisonActorsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Runner.Validate();
         services.AddSingleton(options);
-        services.AddSingleton(sp => new BackgroundRunner(
-            sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<IReadOnlyActorRegistry>().Get<PraisonTasks>(), options.Runner));
+        // The node's own settings (a cluster's wait renewal) come from its ActorSystem, so the runner here is the
+        // one the start-up path would build.
+        services.AddSingleton(sp => NodeComposer.RunnerFor(
+            sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<IRequiredActor<PraisonTasks>>().ActorRef, options.Runner));
         services.AddSingleton<IRecipeRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
         return services;
     }
 
     /// <summary>
-    /// Local mode: the store's HOCON under the user's, then one TaskSupervisor (with the tasks the store holds)
-    /// registered as <see cref="PraisonTasks"/>.
+    /// Local mode: the store's HOCON under the user's and the message serializer, then, once the ActorSystem runs,
+    /// the same start-up steps as <see cref="PraisonRuntime.StartAsync"/> (store prepared and probed, stored tasks
+    /// read, supervisor started) with the supervisor registered as <see cref="PraisonTasks"/>. A store that cannot be
+    /// used fails the host's start with a <see cref="Persistence.TaskStoreException"/>.
     /// </summary>
     public static AkkaConfigurationBuilder WithPraisonActors(this AkkaConfigurationBuilder builder, PraisonActorsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Runner.Validate();
-        builder.AddHocon(PraisonRuntime.BuildConfig(options.Store), HoconAddMode.Append);
-        builder.WithActors((system, registry) =>
+        builder.AddHocon(options.Store.ToConfig(), HoconAddMode.Append);
+        builder.WithPraisonSerializer();
+        builder.WithActors(new ActorStarter(async (system, registry) =>
         {
-            // Start-up runs on the hosted service's thread, not in an actor: reading the store here is safe.
-            options.Store.PrepareAsync().GetAwaiter().GetResult();
-            var recovered = options.Runner.ExecuteTasks ? options.Store.ReadTasksAsync().GetAwaiter().GetResult() : null;
-            registry.Register<PraisonTasks>(system.ActorOf(BackgroundRunner.SupervisorProps(options.Runner, recovered, options.Store), options.Runner.ActorName));
-        });
+            // The journal starts on first use, so preparing the store here still comes before it.
+            await NodeComposer.PrepareStoreAsync(options.Store, CancellationToken.None).ConfigureAwait(false);
+            var runner = await NodeComposer.StartLocalAsync(system, options.Store, options.Runner, options.StartupTimeout, CancellationToken.None)
+                .ConfigureAwait(false);
+            registry.Register<PraisonTasks>(runner.Router);
+        }));
         return builder;
     }
+
+    /// <summary>Binds every Praison.Actors message to its System.Text.Json serializer (the same binding as hocon/serialization.conf).</summary>
+    internal static AkkaConfigurationBuilder WithPraisonSerializer(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("praison-json", [typeof(IPraisonMessage)], system => new PraisonJsonSerializer(system));
 }

@@ -52,16 +52,13 @@ public sealed class PraisonRuntime : IAsyncDisposable
     {
         options ??= new PraisonRuntimeOptions();
         options.Runner.Validate();
-        await options.Store.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        await NodeComposer.PrepareStoreAsync(options.Store, cancellationToken).ConfigureAwait(false);
         var system = ActorSystem.Create(options.SystemName, BuildConfig(options.Store, options.Config));
         try
         {
-            await ProbeJournalAsync(system, options, cancellationToken).ConfigureAwait(false);
-            // Read what the store holds in one query rather than recovering an actor per task.
-            var recovered = options.Runner is { ExecuteTasks: true, RecoverStoredTasks: true }
-                ? await options.Store.ReadTasksAsync(cancellationToken).ConfigureAwait(false)
-                : null;
-            return new PraisonRuntime(system, new BackgroundRunner(system, options.Runner, recovered, options.Store), options.Store);
+            var runner = await NodeComposer.StartLocalAsync(system, options.Store, options.Runner, options.StartupTimeout, cancellationToken)
+                .ConfigureAwait(false);
+            return new PraisonRuntime(system, runner, options.Store);
         }
         catch
         {
@@ -70,34 +67,6 @@ public sealed class PraisonRuntime : IAsyncDisposable
         }
     }
 
-    private static async Task ProbeJournalAsync(ActorSystem system, PraisonRuntimeOptions options, CancellationToken cancellationToken)
-    {
-        var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var inbox = system.ActorOf(Props.Create(typeof(ReplyCatcher), answer), "praison-store-probe-reply");
-        system.ActorOf(StoreProbeActor.Props(inbox), "praison-store-probe");
-        object reply;
-        try
-        {
-            reply = await answer.Task.WaitAsync(options.StartupTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new TaskStoreException(options.Store.Describe(), $"the journal did not answer within {options.StartupTimeout.TotalSeconds:0} s");
-        }
-        finally
-        {
-            system.Stop(inbox);
-        }
-        if (reply is Status.Failure f)
-            throw new TaskStoreException(options.Store.Describe(), $"the journal failed to start: {f.Cause.GetBaseException().Message}", f.Cause);
-    }
-
     public async ValueTask DisposeAsync() =>
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
-
-    /// <summary>Hands the first message it gets to a TaskCompletionSource.</summary>
-    private sealed class ReplyCatcher(TaskCompletionSource<object> answer) : UntypedActor
-    {
-        protected override void OnReceive(object message) => answer.TrySetResult(message);
-    }
 }

@@ -1,7 +1,7 @@
 namespace Praison.Actors.TestSupport;
 
 /// <summary>"--key value" pairs of a test host's command line.</summary>
-internal static class Args
+public static class Args
 {
     public static Dictionary<string, string> Parse(string[] args)
     {
@@ -16,7 +16,7 @@ internal static class Args
 /// whole line per write, flushed before the work goes on, so concurrent tasks never overwrite each other's lines
 /// and a SIGKILL after a write cannot lose it.
 /// </summary>
-internal static class ExecutionLog
+public static class ExecutionLog
 {
     private static readonly object Gate = new();
     private static FileStream? _stream;
