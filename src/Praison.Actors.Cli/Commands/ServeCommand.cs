@@ -44,7 +44,7 @@ public static class ServeCommand
             if (r.GetValueOrDefault<double>() is var s && (s <= 0 || double.IsNaN(s) || s > 86_400))
                 r.AddError($"--sse-heartbeat must be a number of seconds above 0 and at most 86400, got {s}.");
         });
-        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string every node shares (with --cluster). Default: $PRAISON_POSTGRES." };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
             (praisonai's async-jobs API) until Ctrl+C:
@@ -74,6 +74,7 @@ public static class ServeCommand
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
             IAsyncDisposable runtime;
             BackgroundRunner runner;
+            var storeText = cli.DataDir;
             if (parse.GetValue(clustered))
             {
                 var connection = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PRAISON_POSTGRES")
@@ -95,7 +96,10 @@ public static class ServeCommand
             }
             else
             {
-                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token);
+                // A standalone host on PostgreSQL when asked for; the data directory still holds the host lock.
+                var store = parse.GetValue(postgres) is { } cs ? TaskStore.PostgreSql(cs) : null;
+                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store);
+                if (store is not null) storeText = store.Describe();
                 runtime = local;
                 runner = local.Runner;
             }
@@ -119,7 +123,7 @@ public static class ServeCommand
 
             var url = app.Urls.First();
             host.Publish("serve", url);
-            Console.Out.WriteLine($"Listening on {url} (store: {cli.DataDir}). Press Ctrl+C to stop.");
+            Console.Out.WriteLine($"Listening on {url} (store: {storeText}). Press Ctrl+C to stop.");
             await app.WaitForShutdownAsync(token);
             Cli.Note("Stopping: running tasks are cancelled by the shutdown and settled at the next start.");
             return ExitCodes.Ok;

@@ -31,12 +31,13 @@ public static class StoreAccess
     /// Starts a runtime on the store. <paramref name="executeTasks"/>: run tasks here at all;
     /// <paramref name="recoverStoredTasks"/>: also take over what the store already holds (a long-running host
     /// does; a one-shot <c>run</c> leaves other tasks alone, so they are not interrupted when it exits).
+    /// <paramref name="store"/>: another store than the data directory's (<c>serve --postgres</c>).
     /// </summary>
     public static Task<PraisonRuntime> StartAsync(string dataDir, RecipeRegistry recipes, bool executeTasks, CancellationToken ct,
-        bool recoverStoredTasks = true) =>
+        bool recoverStoredTasks = true, TaskStore? store = null) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
-            Store = Store(dataDir),
+            Store = store ?? Store(dataDir),
             Config = Logging,
             Runner = new BackgroundRunnerOptions { Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks },
         }, ct);
