@@ -7,7 +7,8 @@ namespace Praison.Actors.Cluster;
 /// <summary>
 /// The HOCON that turns a node clustered: remoting, seeds, keep-majority split-brain resolver, and sharding with
 /// remember-entities in its own SQL tables (sharding_journal, sharding_snapshot) next to the task journal.
-/// Configured through HOCON because Akka.Persistence.Sql.Hosting is not available here.
+/// HOCON because PraisonCluster.StartAsync has no Akka.Hosting builder; WithPraisonCluster uses Akka.Cluster.Hosting's
+/// builders instead and takes only <see cref="ShardingPersistence"/> from here.
 /// </summary>
 public static class ClusterHocon
 {

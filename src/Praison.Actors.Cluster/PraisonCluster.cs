@@ -38,8 +38,6 @@ public static class PraisonCluster
     public static Config BuildConfig(PraisonClusterOptions cluster, TaskStore store, Config? user = null) =>
         (user ?? Config.Empty)
             .WithFallback(NodeSettings(cluster))
-            // The seeds are joined by the start-up path once the schema exists and the region runs (JoinAsync).
-            .WithFallback(ConfigurationFactory.ParseString("akka.cluster.seed-nodes = []"))
             .WithFallback(ClusterHocon.Build(cluster, store))
             .WithFallback(PraisonRuntime.BuildConfig(store));
 
@@ -147,14 +145,18 @@ public static class PraisonCluster
         return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
     }
 
-    /// <summary>Joins the seeds (or forms a cluster of its own without any) and waits until this node is Up.</summary>
+    /// <summary>
+    /// Joins and waits until this node is Up. Seeds in the config (<see cref="BuildConfig"/>'s) are joined by the
+    /// cluster itself at start; the Akka.Hosting path configures none, so the seeds are joined here, after the
+    /// schema exists. Without any seeds the node forms a cluster of its own.
+    /// </summary>
     internal static async Task JoinAsync(ActorSystem system, PraisonClusterOptions cluster, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var self = Akka.Cluster.Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         self.RegisterOnMemberUp(() => up.TrySetResult());
         if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
-        else self.JoinSeedNodes(cluster.SeedNodes.Select(Address.Parse));
+        else if (self.Settings.SeedNodes.Count == 0) self.JoinSeedNodes(cluster.SeedNodes.Select(Address.Parse));
         try
         {
             await up.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);

@@ -91,6 +91,17 @@ public sealed class PraisonHostingExtensionsTests(SqliteDir dir, ITestOutputHelp
     }
 
     [Fact]
+    public void Praison_messages_are_bound_to_the_praison_serializer()
+    {
+        // The binding comes from WithCustomSerializer; without it Akka would fall back to its default JSON serializer silently.
+        var marker = typeof(BackgroundRunner).Assembly.GetType("Praison.Actors.Messages.IPraisonMessage", throwOnError: true)!;
+        var message = typeof(BackgroundRunner).Assembly.GetTypes().First(t => marker.IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false });
+        var serializer = Sys.Serialization.FindSerializerForType(message);
+        Assert.Equal("PraisonJsonSerializer", serializer.GetType().Name);
+        Assert.Equal(7201, serializer.Identifier);
+    }
+
+    [Fact]
     public async Task The_registry_holds_the_actor_the_runner_asks()
     {
         var tasks = await ActorRegistry.GetAsync<PraisonTasks>();
