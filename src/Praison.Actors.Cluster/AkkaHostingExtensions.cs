@@ -41,8 +41,11 @@ public static class AkkaHostingExtensions
                 AcceptableHeartbeatPause = cluster.Timings.AcceptableHeartbeatPause,
             },
         });
-        builder.WithActors(new ActorStarter(async (_, _) =>
-            await PraisonCluster.PrepareSchemaAsync(store, options.StartupTimeout).ConfigureAwait(false)));
+        builder.WithActors(new ActorStarter(async (system, _) =>
+        {
+            await PraisonCluster.PrepareSchemaAsync(store, options.StartupTimeout).ConfigureAwait(false);
+            await NodeComposer.ProbeJournalAsync(system, store, options.StartupTimeout, CancellationToken.None).ConfigureAwait(false);
+        }));
         builder.WithShardRegion<PraisonTaskRegion>(PraisonClusterOptions.ShardTypeName, (system, registry, _) =>
         {
             var (entity, supervisor) = PraisonCluster.EntityProps(system, store, options.Runner);

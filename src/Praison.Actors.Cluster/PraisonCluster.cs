@@ -52,7 +52,7 @@ public static class PraisonCluster
     /// </summary>
     public static async Task PrepareSchemaAsync(TaskStore store, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        await store.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        await NodeComposer.PrepareStoreAsync(store, cancellationToken).ConfigureAwait(false);
         await using var gate = await SchemaLock.AcquireAsync(store, timeout, cancellationToken).ConfigureAwait(false);
         if (gate.SchemaExists) return; // another node created it: no need for a throw-away ActorSystem
         var config = ClusterHocon.ShardingPersistence(store).WithFallback(PraisonRuntime.BuildConfig(store));
@@ -78,8 +78,8 @@ public static class PraisonCluster
     }
 
     /// <summary>
-    /// Starts a cluster node: prepares the schema, starts the ActorSystem, starts sharding and this node's
-    /// supervisor, joins, and returns once the node is Up. With no seed nodes configured it forms a cluster of its own.
+    /// Starts a cluster node: prepares the schema, starts the ActorSystem, checks its journal answers, starts sharding
+    /// and this node's supervisor, joins, and returns once the node is Up. With no seed nodes configured it forms a cluster of its own.
     /// </summary>
     public static async Task<PraisonClusterNode> StartAsync(PraisonClusterNodeOptions options, CancellationToken cancellationToken = default)
     {
@@ -88,6 +88,7 @@ public static class PraisonCluster
         var system = ActorSystem.Create(options.SystemName, BuildConfig(options.Cluster, options.Store, options.Config));
         try
         {
+            await NodeComposer.ProbeJournalAsync(system, options.Store, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
             var node = Start(system, options.Store, options.Runner, options.Cluster);
             await JoinAsync(system, options.Cluster, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
             return node;

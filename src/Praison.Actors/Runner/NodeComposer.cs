@@ -7,8 +7,9 @@ namespace Praison.Actors;
 /// The one start-up path of a node, in steps every entry point calls in this order: prepare the store (before the
 /// journal is first used), probe the journal in the node's ActorSystem, read what the store holds, then start the
 /// actor handles ask and wrap it in a runner. <see cref="PraisonRuntime.StartAsync"/> and <c>WithPraisonActors</c> run
-/// the local steps; the cluster project runs the same first step and adds its own (schema under a lock, shard region,
-/// join) in <c>PraisonCluster</c>.
+/// the local steps; the cluster project runs the same prepare and probe steps around its own (schema under a lock,
+/// shard region, router, join) in <c>PraisonCluster</c>, for <c>PraisonCluster.StartAsync</c> and <c>WithPraisonCluster</c>.
+/// Schema creation of the store's own tables belongs in step 1.
 /// </summary>
 internal static class NodeComposer
 {
