@@ -80,11 +80,11 @@ public static class PraisonDriver
     public static readonly Func<TaskContext, Task<int>> Noop = _ => Task.FromResult(0);
 
     public static Task<PraisonRuntime> StartAsync(TaskStore store, int maxConcurrent, int maxQueued = BackgroundRunnerOptions.DefaultMaxQueued,
-        CancellationToken ct = default, RecipeRegistry? recipes = null) =>
+        CancellationToken ct = default, RecipeRegistry? recipes = null, Config? config = null) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store,
-            Config = Quiet,
+            Config = config is null ? Quiet : config.WithFallback(Quiet),
             Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued, Recipes = recipes ?? new RecipeRegistry() },
         }, ct);
 
