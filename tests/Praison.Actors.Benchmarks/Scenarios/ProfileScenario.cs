@@ -49,7 +49,9 @@ public sealed class ProfileScenario : Scenario
         var nSpawn = o.Size(100_000, 5_000);
         result.Settings = $"runtime: {nRuntime:N0} tasks in memory, {nDurable:N0} durable, c=64, {Window} in flight; " +
                           $"journal and raw writes: {nEvents:N0} events per run (three per task) in batches of 64 or 2000; " +
-                          $"spawn: {nSpawn:N0} actors; {o.Runs} runs each, on an empty store.";
+                          $"spawn: {nSpawn:N0} actors; messages: the in-memory runtime c=64 on counting mailboxes, user messages enqueued to actors " +
+                          $"from the first submission until the runtime is quiet, divided by the tasks (Ask replies reach no mailbox and are not counted); " +
+                          $"{o.Runs} runs each, on an empty store.";
         foreach (var kind in Stores(result, o, "", StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql))
         {
             var label = Label(kind);
