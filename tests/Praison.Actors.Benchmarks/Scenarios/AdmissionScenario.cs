@@ -34,12 +34,15 @@ public sealed class AdmissionScenario : Scenario
             var seconds = result.Figure(@case, "all accepted", "s", goal);
             var rate = result.Figure(@case, "submissions accepted", "tasks/s");
             var cpu = result.Figure(@case, "process CPU", "cores busy");
+            // CPU time per submission depends far less than wall time on what else the machine runs.
+            var cpuPerTask = result.Figure(@case, "process CPU time", "µs per task");
             for (var run = 0; run < o.Runs; run++)
             {
                 var (elapsed, cpuTime) = await RunOnce(n, cap, ct);
                 seconds.Add(Side.Project, elapsed.TotalSeconds);
                 rate.Add(Side.Project, n / elapsed.TotalSeconds);
                 cpu.Add(Side.Project, cpuTime / elapsed);
+                cpuPerTask.Add(Side.Project, cpuTime.TotalMicroseconds / n);
             }
             Progress($"{@case}: {Report.Num(seconds.Of(Side.Project)!.Median)} s for {n:N0}");
         }
