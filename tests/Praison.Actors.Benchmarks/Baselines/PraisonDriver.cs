@@ -80,12 +80,12 @@ public static class PraisonDriver
     public static readonly Func<TaskContext, Task<int>> Noop = _ => Task.FromResult(0);
 
     public static Task<PraisonRuntime> StartAsync(TaskStore store, int maxConcurrent, int maxQueued = BackgroundRunnerOptions.DefaultMaxQueued,
-        CancellationToken ct = default) =>
+        CancellationToken ct = default, RecipeRegistry? recipes = null, Config? config = null) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store,
-            Config = Quiet,
-            Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued },
+            Config = config is null ? Quiet : config.WithFallback(Quiet),
+            Runner = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued, Recipes = recipes ?? new RecipeRegistry() },
         }, ct);
 
     /// <summary>

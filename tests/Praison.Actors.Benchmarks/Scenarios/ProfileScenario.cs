@@ -20,6 +20,8 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// <item>actor spawn+stop (in memory): what creating and stopping one actor shaped like a TaskActor costs
 /// (constructor arguments, timers, stash, its explicit mailbox), the fixed per-task cost of an actor per running
 /// task; and the part of it spent in ActorOf on the parent's thread, which in the runtime is the one supervisor's.</item>
+/// <item>messages (in memory): the runtime c=64 again with counting mailboxes (Harness/MessageCounter, only in this
+/// case): the messages one no-op task costs end to end, in total and per kind of receiving actor.</item>
 /// <item>ask round trip (in memory): one client Ask answered by an actor; a task costs two (submit, wait).</item>
 /// <item>journal B (durable stores): the three events of B/3 tasks sent to the Akka.Persistence.Sql journal
 /// as one WriteMessages of B AtomicWrites, one batch in flight, as the runtime's TaskJournal does. B = 64 is
@@ -47,7 +49,9 @@ public sealed class ProfileScenario : Scenario
         var nSpawn = o.Size(100_000, 5_000);
         result.Settings = $"runtime: {nRuntime:N0} tasks in memory, {nDurable:N0} durable, c=64, {Window} in flight; " +
                           $"journal and raw writes: {nEvents:N0} events per run (three per task) in batches of 64 or 2000; " +
-                          $"spawn: {nSpawn:N0} actors; {o.Runs} runs each, on an empty store.";
+                          $"spawn: {nSpawn:N0} actors; messages: the in-memory runtime c=64 on counting mailboxes, user messages enqueued to actors " +
+                          $"from the first submission until the runtime is quiet, divided by the tasks (Ask replies reach no mailbox and are not counted); " +
+                          $"{o.Runs} runs each, on an empty store.";
         foreach (var kind in Stores(result, o, "", StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql))
         {
             var label = Label(kind);
@@ -57,6 +61,7 @@ public sealed class ProfileScenario : Scenario
             };
             if (kind == StoreKind.Ephemeral)
             {
+                experiments.Add(("messages", s => RunMessages(s, nRuntime, ct)));
                 experiments.Add(("actor spawn+stop", _ => RunSpawn(nSpawn, ct)));
                 experiments.Add(("ask round trip", _ => RunAsks(nSpawn, ct)));
             }
@@ -87,6 +92,7 @@ public sealed class ProfileScenario : Scenario
                         result.Figure(name, "machine CPU time", $"µs per {m.Unit[..^2]}").Add(Side.Project, machine * 1e6 / m.Count);
                     }
                     if (m.Extra is { } extra) result.Figure(name, extra.Metric, extra.Unit).Add(Side.Project, extra.Value);
+                    foreach (var (metric, unit, value) in m.Extras ?? []) result.Figure(name, metric, unit).Add(Side.Project, value);
                 }
                 Progress($"{name}: {Report.Num(result.Figure(name, "rate", "").Of(Side.Project)?.Median ?? 0)}");
             }
@@ -97,6 +103,9 @@ public sealed class ProfileScenario : Scenario
     {
         /// <summary>An experiment's own figure, per operation: (metric, unit, value).</summary>
         public (string Metric, string Unit, double Value)? Extra { get; init; }
+
+        /// <summary>More of an experiment's own figures, as <see cref="Extra"/>.</summary>
+        public List<(string Metric, string Unit, double Value)>? Extras { get; init; }
     }
 
     /// <summary>Times <paramref name="body"/>: wall clock, bytes allocated, this process's CPU and the whole machine's.</summary>
@@ -118,6 +127,40 @@ public sealed class ProfileScenario : Scenario
         await using var rt = await PraisonDriver.StartAsync(store.Store, 64, count + 1000, ct);
         await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
         return await Measure(count, "tasks/s", () => PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct));
+    }
+
+    /// <summary>
+    /// The runtime c=64 on counting mailboxes: messages delivered to actors per task, from the first submission
+    /// until the runtime is quiet again (the counts stop changing), so a task's last bookkeeping messages count too.
+    /// </summary>
+    private static async Task<Measured> RunMessages(StoreUnderTest store, int count, CancellationToken ct)
+    {
+        await using var rt = await PraisonDriver.StartAsync(store.Store, 64, count + 1000, ct, config: MessageCounter.Config);
+        await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
+        await QuietAsync(ct);
+        var before = MessageCounter.Snapshot();
+        var m = await Measure(count, "tasks/s", () => PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct));
+        await QuietAsync(ct);
+        var counted = MessageCounter.Since(before);
+        var extras = new List<(string, string, double)> { ("messages per task", "messages", counted.Sum(c => c.Messages) / (double)count) };
+        // The kinds of actor that get at least a tenth of a message per task; the rest is summed up as "other".
+        var (main, other) = (counted.Where(c => c.Messages * 10 >= count).ToList(), counted.Where(c => c.Messages * 10 < count).Sum(c => c.Messages));
+        extras.AddRange(main.Select(c => ($"  to {c.Actor}", "per task", c.Messages / (double)count)));
+        if (other > 0) extras.Add(("  to other actors", "per task", other / (double)count));
+        return m with { Extras = extras };
+
+        static async Task QuietAsync(CancellationToken ct)
+        {
+            // A benchmark-only settle: poll until no message arrived for two polls in a row (at most 5 s).
+            long last = -1;
+            for (int i = 0, still = 0; i < 50 && still < 2; i++)
+            {
+                var total = MessageCounter.Snapshot().Values.Sum();
+                still = total == last ? still + 1 : 0;
+                last = total;
+                await Task.Delay(100, ct);
+            }
+        }
     }
 
     private static async Task<Measured> RunSpawn(int count, CancellationToken ct)

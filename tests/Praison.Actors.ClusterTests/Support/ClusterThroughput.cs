@@ -9,13 +9,18 @@ namespace Praison.Actors.ClusterTests.Support;
 /// </summary>
 public static class ClusterThroughput
 {
-    public sealed record Result(int Nodes, int Tasks, TimeSpan Elapsed)
+    /// <summary>One submitted task: its index in the run, its id, and what waiting on it returned.</summary>
+    public sealed record Outcome(int Index, string TaskId, object? Result);
+
+    public sealed record Result(int Nodes, int Tasks, TimeSpan Elapsed, IReadOnlyList<Outcome> Outcomes)
     {
         public double TasksPerSecond => Tasks / Elapsed.TotalSeconds;
         public override string ToString() => $"{Nodes} node(s): {Tasks} tasks in {Elapsed.TotalSeconds:0.00} s = {TasksPerSecond:0} tasks/s";
     }
 
-    public static async Task<Result> MeasureAsync(IReadOnlyList<BackgroundRunner> runners, string recipe, int tasks, int inFlight = 64)
+    /// <param name="input">The recipe input of the task at each index (none when null).</param>
+    public static async Task<Result> MeasureAsync(IReadOnlyList<BackgroundRunner> runners, string recipe, int tasks, int inFlight = 64,
+        Func<int, object?>? input = null)
     {
         var gate = new SemaphoreSlim(inFlight);
         var sw = Stopwatch.StartNew();
@@ -25,15 +30,15 @@ public static class ClusterThroughput
             try
             {
                 var runner = runners[i % runners.Count];
-                var h = await runner.RunBackgroundAsync(recipe);
-                await h.WaitAsync(TimeSpan.FromMinutes(2));
+                var h = await runner.RunBackgroundAsync(recipe, input is null ? null : new RecipeRunOptions { Input = input(i) });
+                return new Outcome(i, h.TaskId, await h.WaitAsync(TimeSpan.FromMinutes(2)));
             }
             finally
             {
                 gate.Release();
             }
         }).ToList();
-        await Task.WhenAll(all);
-        return new Result(runners.Count, tasks, sw.Elapsed);
+        var outcomes = await Task.WhenAll(all);
+        return new Result(runners.Count, tasks, sw.Elapsed, outcomes);
     }
 }
