@@ -1,5 +1,3 @@
-using System.Runtime.ExceptionServices;
-
 namespace Praison.Actors.Handles;
 
 /// <summary>
@@ -31,10 +29,8 @@ internal static class HandleWaits
             throw new TimeoutException(
                 $"Waiting for {list.Count} tasks timed out after {timeout}: {unfinished.Count} still unfinished " +
                 $"({Ids(unfinished.Select(i => list[i]))}); they keep running and can be waited on again.");
-        foreach (var w in waits)
-            if (!w.IsCompletedSuccessfully)
-                ExceptionDispatchInfo.Throw(w.Exception?.InnerException ?? new OperationCanceledException("A wait was cancelled."));
-        return waits.Select(w => w.Result).ToArray();
+        // GetResult rethrows a failed wait's own exception, and a cancelled task's TaskCanceledException as itself.
+        return waits.Select(w => w.GetAwaiter().GetResult()).ToArray();
     }
 
     /// <summary>The handle of the first task to finish, whatever its outcome, like Task.WhenAny.</summary>

@@ -301,8 +301,14 @@ public sealed class BackgroundRunner : IBackgroundRunner
         var failures = new Dictionary<int, Exception>();
         for (var i = 0; i < answers.Length; i++)
         {
-            if (answers[i].IsCompletedSuccessfully) handles[i] = handle(answers[i].Result);
-            else failures[i] = answers[i].Exception?.InnerException ?? new OperationCanceledException("The submission was cancelled before it was answered.");
+            try
+            {
+                handles[i] = handle(answers[i].GetAwaiter().GetResult());
+            }
+            catch (Exception ex)
+            {
+                failures[i] = ex;
+            }
         }
         if (failures.Count > 0) throw new BatchSubmitException(handles, failures);
         return handles!;
