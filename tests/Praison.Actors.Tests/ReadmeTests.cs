@@ -1,21 +1,99 @@
-using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace Praison.Actors.Tests;
 
-/// <summary>The README's quick start is ReadmeSample.cs, word for word: compiled here, and run.</summary>
+/// <summary>
+/// Every ```csharp block of README.md compiles as shown (ReadmeSnippets), a block marked with a source file equals
+/// that compiled file word for word, and the marked samples run.
+/// </summary>
 public class ReadmeTests(ITestOutputHelper output) : RuntimeTestKit(output)
 {
-    [Fact]
-    public void The_readme_quick_start_is_the_compiled_sample()
+    private readonly ITestOutputHelper _log = output;
+
+    /// <summary>
+    /// The lead moves TaskStore from Praison.Actors.Persistence into Praison.Actors after merging (issue 16 item 8).
+    /// Until then a block that says <c>TaskStore.Sqlite(...)</c> with only <c>using Praison.Actors;</c> fails with
+    /// CS0103, exactly as it does for a newcomer today.
+    /// </summary>
+    private const string PendingTaskStoreMove =
+        "Known failure until TaskStore moves into the Praison.Actors namespace (issue 16 item 8, done by the lead after " +
+        "merging): with only `using Praison.Actors;` these blocks fail with CS0103. After the move, remove this Skip and " +
+        "the test Blocks_that_use_TaskStore_fail_only_because_it_is_not_in_Praison_Actors_yet.";
+
+    private static bool UsesTaskStore(ReadmeSnippets.Block b) => b.Code.Contains("TaskStore.", StringComparison.Ordinal);
+
+    public static TheoryData<int> Blocks()
     {
-        var root = RepoRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        var match = Regex.Match(readme, @"<!-- quick-start: tests/Praison.Actors.Tests/ReadmeSample.cs -->\s*```csharp\n(.*?)```", RegexOptions.Singleline);
-        Assert.True(match.Success, "README.md has no quick-start block marked with its source file");
-        var sample = File.ReadAllText(Path.Combine(root, "tests", "Praison.Actors.Tests", "ReadmeSample.cs"));
-        Assert.Equal(Normalize(sample), Normalize(match.Groups[1].Value));
+        var data = new TheoryData<int>();
+        foreach (var b in ReadmeSnippets.ReadAll().Where(b => !UsesTaskStore(b))) data.Add(b.Line);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Blocks))]
+    public void A_readme_csharp_block_compiles_as_shown(int line) => AssertCompiles(ReadmeSnippets.ReadAll().Single(b => b.Line == line));
+
+    [Fact(Skip = PendingTaskStoreMove)]
+    public void The_readme_blocks_that_use_TaskStore_compile_as_shown()
+    {
+        foreach (var block in ReadmeSnippets.ReadAll().Where(UsesTaskStore)) AssertCompiles(block);
+    }
+
+    [Fact]
+    public void Blocks_that_use_TaskStore_fail_only_because_it_is_not_in_Praison_Actors_yet()
+    {
+        var blocks = ReadmeSnippets.ReadAll().Where(UsesTaskStore).ToList();
+        Assert.NotEmpty(blocks);
+        foreach (var block in blocks)
+        {
+            var errors = ReadmeSnippets.Errors(block);
+            foreach (var e in errors) _log.WriteLine(e.ToString());
+            Assert.NotEmpty(errors);
+            Assert.All(errors, e =>
+            {
+                Assert.Equal("CS0103", e.Id);
+                Assert.Contains("'TaskStore'", e.GetMessage());
+            });
+        }
+    }
+
+    [Fact]
+    public void The_snippet_check_catches_a_block_that_does_not_compile()
+    {
+        var bad = new ReadmeSnippets.Block(1, """
+            using Praison.Actors;
+            var runner = new BackgroundRunner(actorSystem);
+            await runner.SubmitAsync(ctx => 42);
+            """, null);
+        Assert.Contains(ReadmeSnippets.Errors(bad), e => e.Id == "CS1662"); // an int is no Task: neither overload fits
+        var missingUsing = new ReadmeSnippets.Block(1, "var runner = new BackgroundRunner(actorSystem);", null);
+        Assert.Contains(ReadmeSnippets.Errors(missingUsing), e => e.Id == "CS0246");
+    }
+
+    [Fact]
+    public void Every_marked_block_is_its_compiled_file_word_for_word()
+    {
+        var marked = ReadmeSnippets.ReadAll().Where(b => b.Source is not null).ToList();
+        Assert.Contains(marked, b => b.Source == "tests/Praison.Actors.Tests/ReadmeSample.cs");
+        Assert.Contains(marked, b => b.Source == "tests/Praison.Actors.Tests/ReadmeApiSample.cs");
+        foreach (var block in marked)
+            Assert.Equal(ReadmeSnippets.Normalize(ReadmeSnippets.SourceOf(block.Source!)), ReadmeSnippets.Normalize(block.Code));
+    }
+
+    [Fact]
+    public void A_region_marker_takes_only_that_region_without_its_indent()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"readme-region-{Guid.NewGuid():N}.cs");
+        File.WriteAllText(path, "class A\n{\n    #region sample\n    var x = 1;\n        x++;\n    #endregion\n}\n");
+        try
+        {
+            Assert.Equal("var x = 1;\n    x++;", ReadmeSnippets.SourceOf(Path.GetRelativePath(RepoRoot(), path) + "#sample"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
@@ -25,8 +103,20 @@ public class ReadmeTests(ITestOutputHelper output) : RuntimeTestKit(output)
         Assert.Equal("Completed {\"answer\":\"You asked: What is AI?\"} False analysis done", summary);
     }
 
-    private static string Normalize(string code) =>
-        string.Join("\n", code.Replace("\r", "").Split('\n').Select(l => l.TrimEnd())).Trim();
+    [Fact]
+    public async Task More_of_the_api_runs()
+    {
+        var recipes = Recipes(("name: my-recipe\n", ctx => Task.FromResult<object?>($"You asked: {ctx.GetInputString("query")}")));
+        var summary = await MoreOfTheApi.RunAsync(CreateRunner(recipes: recipes)).WaitAsync(Long);
+        Assert.Equal("first: True; lengths: 5,6,7; answers: You asked: a|You asked: b", summary);
+    }
+
+    private void AssertCompiles(ReadmeSnippets.Block block)
+    {
+        var errors = ReadmeSnippets.Errors(block);
+        foreach (var e in errors) _log.WriteLine(e.ToString());
+        Assert.True(errors.Count == 0, $"{block} does not compile as shown:\n{string.Join("\n", errors)}");
+    }
 
     internal static string RepoRoot()
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
+using Praison.Actors.Handles;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
@@ -11,7 +12,7 @@ namespace Praison.Actors;
 /// Runs any async work and registered recipes in the background (praisonai's BackgroundRunner and
 /// <c>recipe.run_background</c>): bounded concurrency, FIFO start, per-task timeout, progress, cancel, cleanup.
 /// </summary>
-public sealed class BackgroundRunner : IRecipeRunner
+public sealed class BackgroundRunner : IBackgroundRunner
 {
     /// <summary>
     /// Creates the runner's supervisor actor in <paramref name="system"/>. Tasks already in a durable journal
@@ -77,54 +78,79 @@ public sealed class BackgroundRunner : IRecipeRunner
     internal static Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? SqlWriter(string? journalPluginId, TaskStore? store) =>
         journalPluginId is null && store?.Sql is { } sql ? sql.WriteEventsAsync : null;
 
-    /// <summary>Stores a task that runs <paramref name="work"/> and returns its handle once stored.</summary>
-    /// <exception cref="ArgumentException">A timeout that is not positive, or a negative cleanup delay.</exception>
-    /// <exception cref="TaskRejectedException">The queue is full; nothing was stored.</exception>
+    /// <inheritdoc />
     public async Task<ActorHandle<T>> SubmitAsync<T>(Func<TaskContext, Task<T>> work, TaskOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        options ??= new TaskOptions();
-        var timeout = options.Timeout ?? Options.DefaultTaskTimeout;
-        if (timeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), timeout, "TaskOptions.Timeout must be positive.");
-        var cleanup = options.CleanupDelay ?? Options.CleanupDelay;
-        if (cleanup < TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), cleanup, "TaskOptions.CleanupDelay must not be negative.");
-        if (options.Name is { } n && string.IsNullOrWhiteSpace(n))
-            throw new ArgumentException("TaskOptions.Name must not be blank.", nameof(options));
-
-        var spec = new TaskSpec(NewTaskId(), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
-            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
-        var info = await SubmitAsync(spec, async ctx => await work(ctx).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var info = await SubmitAsync(DelegateSpec(options), async ctx => await work(ctx).ConfigureAwait(false), cancellationToken)
+            .ConfigureAwait(false);
         return new ActorHandle<T>(info.TaskId, info.Name, info.SessionId, this);
+    }
+
+    /// <inheritdoc />
+    public async Task<ActorHandle> SubmitAsync(Func<TaskContext, Task> work, TaskOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var info = await SubmitAsync(DelegateSpec(options), NoResult(work), cancellationToken).ConfigureAwait(false);
+        return new ActorHandle(info.TaskId, info.Name, info.SessionId, this);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ActorHandle<T>>> SubmitManyAsync<TItem, T>(IEnumerable<TItem> items,
+        Func<TItem, TaskContext, Task<T>> work, Func<TItem, TaskOptions?>? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(work);
+        var batch = CheckEach(items, item => (DelegateSpec(options?.Invoke(item)),
+            (TaskWork?)(async ctx => await work(item, ctx).ConfigureAwait(false))));
+        return SubmitAllAsync(batch, info => new ActorHandle<T>(info.TaskId, info.Name, info.SessionId, this), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ActorHandle>> SubmitManyAsync<TItem>(IEnumerable<TItem> items, Func<TItem, TaskContext, Task> work,
+        Func<TItem, TaskOptions?>? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(work);
+        var batch = CheckEach(items, item => (DelegateSpec(options?.Invoke(item)), (TaskWork?)NoResult(ctx => work(item, ctx))));
+        return SubmitAllAsync(batch, info => new ActorHandle(info.TaskId, info.Name, info.SessionId, this), cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<BackgroundTaskHandle> RunBackgroundAsync(string recipeName, RecipeRunOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        var recipe = Recipes.Get(recipeName);
-        var template = recipe.Template;
-        if (!template.Background.Enabled)
-            throw new RecipeException(
-                $"Recipe '{recipeName}' cannot run in the background: its TEMPLATE.yaml sets runtime.background.enabled: false" +
-                (template.SourcePath is null ? "." : $" ({template.SourcePath})."), recipeName);
-        options ??= new RecipeRunOptions();
-        if (options.TimeoutSec is <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutSec,
-                $"TimeoutSec must be a positive number of seconds, got {options.TimeoutSec}.");
-
-        var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
-        var timeout = timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout;
-        var cleanup = template.Background.CleanupDelaySec is { } c ? TimeSpan.FromSeconds(c) : Options.CleanupDelay;
-        var spec = new TaskSpec(NewTaskId(), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
-            ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
-            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
-            template.Background.MaxConcurrent, template.Background.RerunOnRestart);
+        var spec = RecipeSpec(recipeName, RunnableTemplate(recipeName), options);
         var info = await SubmitAsync(spec, null, cancellationToken).ConfigureAwait(false);
         return new BackgroundTaskHandle(info.TaskId, recipeName, info.SessionId, this);
     }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<BackgroundTaskHandle>> RunBackgroundManyAsync(string recipeName, IEnumerable<RecipeRunOptions?> runs,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var template = RunnableTemplate(recipeName);
+        var batch = CheckEach(runs, run => (RecipeSpec(recipeName, template, run), (TaskWork?)null));
+        return SubmitAllAsync(batch, info => new BackgroundTaskHandle(info.TaskId, recipeName, info.SessionId, this), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<T>> WaitAllAsync<T>(IEnumerable<ActorHandle<T>> handles, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default) =>
+        HandleWaits.AllAsync(handles, (h, t, ct) => h.WaitAsync(t, ct), timeout, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<object?>> WaitAllAsync(IEnumerable<ActorHandle> handles, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default) =>
+        HandleWaits.AllAsync(handles, (h, t, ct) => h.WaitAsync(t, ct), timeout, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<THandle> WaitAnyAsync<THandle>(IEnumerable<THandle> handles, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default) where THandle : ActorHandle =>
+        HandleWaits.AnyAsync(handles, timeout, cancellationToken);
 
     /// <summary>Waits for a task's result as <typeparamref name="T"/>; throws as <see cref="ActorHandle.WaitAsync"/> says.</summary>
     public Task<T> WaitForTaskAsync<T>(string taskId, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -133,6 +159,7 @@ public sealed class BackgroundRunner : IRecipeRunner
     /// <summary>A handle to an existing task, from its id alone. Calls on it throw <see cref="TaskNotFoundException"/> for an unknown id.</summary>
     public ActorHandle GetHandle(string taskId) => new(CheckId(taskId), null, null, this);
 
+    /// <summary>The task's status, last progress, times and error; <see cref="TaskNotFoundException"/> for an unknown id.</summary>
     public Task<TaskStatusInfo> GetStatusAsync(string taskId, CancellationToken cancellationToken = default) =>
         GetHandle(taskId).StatusAsync(cancellationToken);
 
@@ -179,6 +206,112 @@ public sealed class BackgroundRunner : IRecipeRunner
             TaskRejected r => throw new TaskRejectedException(r.Reason),
             _ => throw new InvalidOperationException($"Unexpected reply to a submission: {reply.GetType().Name}."),
         };
+    }
+
+    /// <summary>Checks a delegate task's options and builds its spec; throws before anything is sent.</summary>
+    private TaskSpec DelegateSpec(TaskOptions? options)
+    {
+        options ??= new TaskOptions();
+        var timeout = options.Timeout ?? Options.DefaultTaskTimeout;
+        if (timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), timeout, "TaskOptions.Timeout must be positive.");
+        var cleanup = options.CleanupDelay ?? Options.CleanupDelay;
+        if (cleanup < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), cleanup, "TaskOptions.CleanupDelay must not be negative.");
+        if (options.Name is { } n && string.IsNullOrWhiteSpace(n))
+            throw new ArgumentException("TaskOptions.Name must not be blank.", nameof(options));
+        return new TaskSpec(NewTaskId(), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
+            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
+    }
+
+    /// <summary>Work without a value completes with a null result, which every wait reads as "no value".</summary>
+    private static TaskWork NoResult(Func<TaskContext, Task> work) => async ctx =>
+    {
+        await work(ctx).ConfigureAwait(false);
+        return null;
+    };
+
+    /// <summary>The template of a recipe that may run in the background; throws <see cref="RecipeException"/> otherwise.</summary>
+    private RecipeTemplate RunnableTemplate(string recipeName)
+    {
+        var template = Recipes.Get(recipeName).Template;
+        if (!template.Background.Enabled)
+            throw new RecipeException(
+                $"Recipe '{recipeName}' cannot run in the background: its TEMPLATE.yaml sets runtime.background.enabled: false" +
+                (template.SourcePath is null ? "." : $" ({template.SourcePath})."), recipeName);
+        return template;
+    }
+
+    /// <summary>Checks one run's options against its recipe and builds its spec; throws before anything is sent.</summary>
+    private TaskSpec RecipeSpec(string recipeName, RecipeTemplate template, RecipeRunOptions? options)
+    {
+        options ??= new RecipeRunOptions();
+        if (options.TimeoutSec is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutSec,
+                $"TimeoutSec must be a positive number of seconds, got {options.TimeoutSec}.");
+
+        var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
+        var timeout = timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout;
+        var cleanup = template.Background.CleanupDelaySec is { } c ? TimeSpan.FromSeconds(c) : Options.CleanupDelay;
+        return new TaskSpec(NewTaskId(), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
+            ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
+            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
+            template.Background.MaxConcurrent, template.Background.RerunOnRestart);
+    }
+
+    /// <summary>
+    /// Builds every item's spec before anything is sent, so a bad item stores nothing; its error names its index.
+    /// </summary>
+    private static List<(TaskSpec Spec, TaskWork? Work)> CheckEach<TItem>(IEnumerable<TItem> items, Func<TItem, (TaskSpec, TaskWork?)> build)
+    {
+        var batch = new List<(TaskSpec, TaskWork?)>();
+        foreach (var item in items)
+        {
+            try
+            {
+                batch.Add(build(item));
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"Item {batch.Count} of the batch: {ex.Message} Nothing was submitted.", ex.ParamName, ex);
+            }
+        }
+        return batch;
+    }
+
+    /// <summary>
+    /// Sends every submission before awaiting any answer (one round trip for the batch, queued in input order), then
+    /// answers the handles in input order, or <see cref="BatchSubmitException"/> naming the stored and the failed items.
+    /// </summary>
+    private async Task<IReadOnlyList<THandle>> SubmitAllAsync<THandle>(List<(TaskSpec Spec, TaskWork? Work)> batch,
+        Func<TaskStatusInfo, THandle> handle, CancellationToken cancellationToken) where THandle : ActorHandle
+    {
+        var answers = new Task<TaskStatusInfo>[batch.Count];
+        for (var i = 0; i < batch.Count; i++) answers[i] = SubmitAsync(batch[i].Spec, batch[i].Work, cancellationToken);
+        try
+        {
+            await Task.WhenAll(answers).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Each answer is read below, item by item: one failure must not hide what happened to the others.
+        }
+
+        var handles = new THandle?[batch.Count];
+        var failures = new Dictionary<int, Exception>();
+        for (var i = 0; i < answers.Length; i++)
+        {
+            try
+            {
+                handles[i] = handle(answers[i].GetAwaiter().GetResult());
+            }
+            catch (Exception ex)
+            {
+                failures[i] = ex;
+            }
+        }
+        if (failures.Count > 0) throw new BatchSubmitException(handles, failures);
+        return handles!;
     }
 
     private string? ToJson(object? value, string what)
