@@ -41,8 +41,10 @@ internal static class ApiErrors
         {
             var (status, message) = Classify(ex);
             var logger = http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger("Praison.Actors.Server");
-            if (status >= 500)
-                logger?.LogError(ex, "{Method} {Path} failed ({Status}, trace {TraceId})", http.Request.Method, http.Request.Path, status, http.TraceIdentifier);
+            if (status == StatusCodes.Status500InternalServerError)
+                logger?.LogError(ex, "{Method} {Path} failed (trace {TraceId})", http.Request.Method, http.Request.Path, http.TraceIdentifier);
+            else if (status >= 500)
+                logger?.LogWarning("{Method} {Path} answered {Status}: {Message}", http.Request.Method, http.Request.Path, status, message);
             if (http.Response.HasStarted)
                 return Results.Empty; // Mid-stream: the status line is gone; the connection just ends.
             if (status == StatusCodes.Status503ServiceUnavailable)
@@ -57,6 +59,7 @@ internal static class ApiErrors
     {
         TaskStoreException s => (StatusCodes.Status503ServiceUnavailable, $"The task store is unavailable: {s.Message}"),
         AskTimeoutException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, $"The task runtime did not answer in time: {ex.Message}"),
+        OperationCanceledException => (StatusCodes.Status503ServiceUnavailable, "The request was cancelled before it completed (is the server stopping?)."),
         BadHttpRequestException b => (b.StatusCode, b.Message),
         TaskNotFoundException => (StatusCodes.Status404NotFound, ex.Message),
         ArgumentException => (StatusCodes.Status400BadRequest, ex.Message),

@@ -79,7 +79,7 @@ internal static class JsonRequestBody
     /// <summary>application/json or any <c>+json</c> type, in UTF-8 (no charset means UTF-8, as RFC 8259 says).</summary>
     private static string? ContentTypeProblem(string? contentType)
     {
-        const string expected = "Send Content-Type: application/json";
+        const string expected = "send Content-Type: application/json";
         if (string.IsNullOrEmpty(contentType))
             return $"The request body must be JSON: {expected} (the request had no Content-Type).";
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
