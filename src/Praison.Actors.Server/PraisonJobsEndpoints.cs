@@ -31,40 +31,47 @@ public static class PraisonJobsEndpoints
         return services;
     }
 
-    /// <summary>Maps <c>/api/v1/runs</c> and <c>/health</c>.</summary>
+    /// <summary>
+    /// Maps <c>/api/v1/runs</c> and <c>/health</c>. Every error is a JSON <see cref="ApiError"/>: ids are checked
+    /// once for all the <c>{id}</c> routes, and one filter over every endpoint answers what an endpoint did not.
+    /// </summary>
     public static IEndpointRouteBuilder MapPraisonJobs(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", (BackgroundRunner runner) =>
+        var api = app.MapGroup("");
+        api.AddEndpointFilter(ApiErrors.CatchAsync);
+        api.MapGet("/health", (BackgroundRunner runner) =>
             Results.Ok(new { status = "ok", system = runner.System.Name }));
 
-        var runs = app.MapGroup(RunsPath);
+        var runs = api.MapGroup(RunsPath);
         runs.MapPost("", SubmitAsync);
         runs.MapGet("", ListAsync);
-        runs.MapGet("/{id}", GetAsync);
-        runs.MapGet("/{id}/result", ResultAsync);
-        runs.MapPost("/{id}/cancel", CancelAsync);
-        runs.MapDelete("/{id}", DeleteAsync);
-        runs.MapGet("/{id}/stream", StreamAsync);
+        var one = runs.MapGroup("/{id}");
+        one.AddEndpointFilter(ApiErrors.CheckTaskIdAsync);
+        one.MapGet("", GetAsync);
+        one.MapGet("/result", ResultAsync);
+        one.MapPost("/cancel", CancelAsync);
+        one.MapDelete("", DeleteAsync);
+        one.MapGet("/stream", StreamAsync);
         return app;
     }
 
-    private static IResult Error(int status, string message) => Results.Json(new ApiError(message), statusCode: status);
+    private static IResult Error(int status, string message) => ApiErrors.Result(status, message);
 
-    private static async Task<IResult> SubmitAsync(HttpRequest request, BackgroundRunner runner, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(HttpRequest request, BackgroundRunner runner, PraisonJobsOptions options, CancellationToken ct)
     {
+        var read = await JsonRequestBody.ReadAsync(request, options.MaxRequestBodyBytes, ct);
+        if (read.Problem is { } problem) return problem;
         SubmitRunRequest body;
-        try
+        using (var doc = read.Document!)
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            body = SubmitRunRequest.Parse(doc.RootElement);
-        }
-        catch (JsonException ex)
-        {
-            return Error(400, $"The request body is not valid JSON: {ex.Message}");
-        }
-        catch (ArgumentException ex)
-        {
-            return Error(400, ex.Message);
+            try
+            {
+                body = SubmitRunRequest.Parse(doc.RootElement);
+            }
+            catch (ArgumentException ex)
+            {
+                return Error(400, ex.Message);
+            }
         }
 
         BackgroundTaskHandle handle;
@@ -99,7 +106,8 @@ public static class PraisonJobsEndpoints
         return Results.Json(RunView.From(await handle.StatusAsync(ct)), PraisonJson.Options, statusCode: 202);
     }
 
-    private static async Task<IResult> ListAsync(BackgroundRunner runner, string? status, string? session_id, int? page, int? page_size,
+    // The query values arrive as text so that a bad one gets a message naming it, not an empty 400 from binding.
+    private static async Task<IResult> ListAsync(BackgroundRunner runner, string? status, string? session_id, string? page, string? page_size,
         CancellationToken ct)
     {
         BackgroundTaskStatus? filter = null;
@@ -108,14 +116,28 @@ public static class PraisonJobsEndpoints
             try { filter = BackgroundTaskStatusExtensions.ParseStatus(status); }
             catch (ArgumentException ex) { return Error(400, ex.Message); }
         }
-        var p = page ?? 1;
-        var size = page_size ?? DefaultPageSize;
-        if (p < 1) return Error(400, $"page must be 1 or more, got {p}.");
-        if (size is < 1 or > MaxPageSize) return Error(400, $"page_size must be between 1 and {MaxPageSize}, got {size}.");
+        if (TaskLimits.SessionIdProblem(session_id) is { } badSession) return Error(400, badSession);
+        if (!TryParsePaging(page, "page", 1, int.MaxValue, 1, out var p, out var badPage)) return Error(400, badPage);
+        if (!TryParsePaging(page_size, "page_size", 1, MaxPageSize, DefaultPageSize, out var size, out var badSize)) return Error(400, badSize);
 
         var all = await runner.ListAsync(new TaskQuery(filter, string.IsNullOrEmpty(session_id) ? null : session_id), ct);
-        var jobs = all.Skip((p - 1) * size).Take(size).Select(RunView.From).ToList();
+        // In long: (page - 1) * page_size overflows int for a page near int.MaxValue.
+        var skip = (long)(p - 1) * size;
+        var jobs = skip >= all.Count ? [] : all.Skip((int)skip).Take(size).Select(RunView.From).ToList();
         return Results.Ok(new RunListView(jobs, all.Count, p, size));
+    }
+
+    private static bool TryParsePaging(string? text, string name, int min, int max, int fallback, out int value, out string problem)
+    {
+        problem = "";
+        value = fallback;
+        if (string.IsNullOrEmpty(text)) return true;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)
+            && value >= min && value <= max)
+            return true;
+        var shown = text.Length <= 32 ? text : text[..32] + "…";
+        problem = $"{name} must be a whole number from {min} to {max}, got '{shown}'.";
+        return false;
     }
 
     private static async Task<IResult> GetAsync(string id, BackgroundRunner runner, CancellationToken ct)

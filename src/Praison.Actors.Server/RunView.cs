@@ -73,8 +73,14 @@ public sealed record ErrorView(string Kind, string Message, string? Type);
 /// <summary>A page of <c>GET /api/v1/runs</c>.</summary>
 public sealed record RunListView(IReadOnlyList<RunView> Jobs, int Total, int Page, int PageSize);
 
-/// <summary>An error answer of the jobs API: <c>{"error": "..."}</c>.</summary>
-public sealed record ApiError(string Error);
+/// <summary>
+/// An error answer of the jobs API: <c>{"error": "...", "detail": "..."}</c>, the same message under both names
+/// (<c>detail</c> is what praisonai's clients read).
+/// </summary>
+public sealed record ApiError(string Error)
+{
+    public string Detail => Error;
+}
 
 /// <summary>
 /// The body of <c>POST /api/v1/runs</c>: <c>recipe</c> (or praisonai's <c>recipe_name</c>), <c>input</c> (any JSON),
@@ -94,6 +100,7 @@ public sealed record SubmitRunRequest(string Recipe, JsonElement? Input, IReadOn
                 recipe = r.ValueKind == JsonValueKind.String ? r.GetString() : throw new ArgumentException($"'{key}' must be a string.");
         if (string.IsNullOrWhiteSpace(recipe))
             throw new ArgumentException("'recipe' is required: the name of the recipe to run.");
+        if (TaskLimits.NameProblem(recipe, "'recipe'") is { } badName) throw new ArgumentException(badName);
 
         JsonElement? input = body.TryGetProperty("input", out var i) && i.ValueKind != JsonValueKind.Null ? i.Clone() : null;
 
@@ -108,7 +115,10 @@ public sealed record SubmitRunRequest(string Recipe, JsonElement? Input, IReadOn
         string? session = null;
         foreach (var key in new[] { "session_id", "sessionId" })
             if (body.TryGetProperty(key, out var s) && s.ValueKind != JsonValueKind.Null)
+            {
                 session = s.ValueKind == JsonValueKind.String ? s.GetString() : throw new ArgumentException($"'{key}' must be a string.");
+                if (TaskLimits.SessionIdProblem(session, $"'{key}'") is { } badSession) throw new ArgumentException(badSession);
+            }
 
         int? timeout = null;
         foreach (var key in new[] { "timeout_sec", "timeoutSec", "timeout" })

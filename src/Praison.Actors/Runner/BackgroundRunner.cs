@@ -337,7 +337,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
     }
 
     private static string CheckId(string taskId) =>
-        string.IsNullOrWhiteSpace(taskId) ? throw new ArgumentException("A task id is required (it was empty).", nameof(taskId)) : taskId;
+        TaskIds.Problem(taskId) is { } problem ? throw new ArgumentException(problem, nameof(taskId)) : taskId;
 
     /// <summary>Time-ordered ids (UUIDv7), so ids sort by submission.</summary>
     internal static string NewTaskId() => Guid.CreateVersion7().ToString("N");

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Praison.Actors.Server.Tests;
+
+/// <summary>
+/// The jobs API on a real Kestrel at 127.0.0.1:0 over an ephemeral runtime, with an <c>echo</c> recipe, an
+/// HttpClient for it, and every log entry of Warning or above kept for the test to inspect.
+/// </summary>
+public sealed class JobsHost : IAsyncDisposable
+{
+    private JobsHost(PraisonRuntime runtime, WebApplication app, LogSink logs)
+    {
+        Runtime = runtime;
+        App = app;
+        Logs = logs;
+        Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public PraisonRuntime Runtime { get; }
+    public WebApplication App { get; }
+    public HttpClient Http { get; }
+    public LogSink Logs { get; }
+
+    /// <summary>Starts the host; <paramref name="map"/> may add endpoints of the test's own.</summary>
+    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null)
+    {
+        var recipes = new RecipeRegistry().Register("""
+            name: echo
+            """, ctx => Task.FromResult<object?>(new { echoed = true }));
+        var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+        {
+            Runner = new BackgroundRunnerOptions { Recipes = recipes },
+            SystemName = "server-tests",
+        });
+        try
+        {
+            var logs = new LogSink();
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddPraisonJobs(runtime.Runner, options);
+            var app = builder.Build();
+            app.MapPraisonJobs();
+            map?.Invoke(app);
+            await app.StartAsync();
+            return new JobsHost(runtime, app, logs);
+        }
+        catch
+        {
+            await runtime.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>POSTs raw bytes to the runs endpoint with the given Content-Type (none when null).</summary>
+    public Task<HttpResponseMessage> PostRawAsync(byte[] body, string? contentType = "application/json")
+    {
+        var content = new ByteArrayContent(body);
+        if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return Http.PostAsync(PraisonJobsEndpoints.RunsPath, content);
+    }
+
+    public Task<HttpResponseMessage> PostJsonTextAsync(string json) => PostRawAsync(Encoding.UTF8.GetBytes(json));
+
+    /// <summary>How many tasks the runtime holds, read through the C# API (not through the endpoint under test).</summary>
+    public async Task<int> StoredTaskCountAsync() => (await Runtime.Runner.ListAsync()).Count;
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await Runtime.DisposeAsync();
+    }
+}
+
+/// <summary>Asserts on an error answer: its status, a JSON content type, and a body naming the problem under both <c>error</c> and <c>detail</c>.</summary>
+public static class ErrorAnswer
+{
+    public static async Task<string> AssertAsync(HttpResponseMessage response, int status, params string[] mentions)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(text);
+        var error = doc.RootElement.GetProperty("error").GetString()!;
+        Assert.Equal(error, doc.RootElement.GetProperty("detail").GetString());
+        foreach (var m in mentions) Assert.Contains(m, error);
+        Assert.DoesNotContain("   at ", error); // no stack trace
+        return error;
+    }
+}
+
+/// <summary>Keeps the log entries of every logger.</summary>
+public sealed class LogSink : ILoggerProvider
+{
+    public ConcurrentQueue<(LogLevel Level, string Category, string Message, Exception? Exception)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(LogSink sink, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Entries.Enqueue((logLevel, category, formatter(state, exception), exception));
+    }
+}
