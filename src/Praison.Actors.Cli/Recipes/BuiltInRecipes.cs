@@ -49,7 +49,7 @@ public static class BuiltInRecipes
         if (fields.TryGetValue(property, out var value))
         {
             if (value.ValueKind != JsonValueKind.String || Path.IsPathRooted(value.GetString()!)) return input;
-            fields[property] = JsonSerializer.SerializeToElement(Path.GetFullPath(value.GetString()!, callerDir));
+            fields[property] = JsonSerializer.SerializeToElement(Path.Combine(callerDir, value.GetString()!)); // ".." kept: errors show what was asked
         }
         else if (recipe == "hash-files" && !fields.ContainsKey("text"))
             fields[property] = JsonSerializer.SerializeToElement(callerDir);
