@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -78,7 +79,8 @@ public static class BuiltInRecipes
         if (!PathGuard.IsRegularFile(real))
             throw new ArgumentException($"word-count: '{real}' is not a regular file (a device, FIFO or socket); only regular files are read.");
         if (new FileInfo(real).Length is var length and > MaxWordCountBytes)
-            throw new ArgumentException($"word-count: '{real}' is {length:N0} bytes, more than the limit of {MaxWordCountBytes:N0} bytes (64 MiB).");
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"word-count: '{real}' is {length:N0} bytes, more than the limit of {MaxWordCountBytes:N0} bytes (64 MiB)."));
     }
 
     private static RecipeTemplate Template(string name)
@@ -151,7 +153,8 @@ public static class BuiltInRecipes
                 chunks++;
                 // The file may have grown since it was checked: the limit holds for what is read, not only the size seen.
                 if (file is not null && file.Position > MaxWordCountBytes)
-                    throw new ArgumentException($"word-count: '{path}' grew past the limit of {MaxWordCountBytes:N0} bytes (64 MiB) while being read.");
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                        $"word-count: '{path}' grew past the limit of {MaxWordCountBytes:N0} bytes (64 MiB) while being read."));
                 // Characters over bytes is close enough for a progress bar (exact for ASCII).
                 ctx.ReportProgress(Math.Min(0.99, (double)chars / total), $"chunk {chunks}: {words:N0} words so far");
             }

@@ -110,7 +110,19 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
         }
         // A contained step keeps stdin open: it is the lifeline whose end tells the step's group that the host died.
         if (!contained) process.StandardInput.Close();
-        using var record = StepProcesses.Record(dataDir, context.TaskId, process, step.Name);
+        IDisposable? record;
+        try
+        {
+            record = StepProcesses.Record(dataDir, context.TaskId, process, step.Name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Unrecorded, a step could outlive a crash unnoticed: it does not run at all.
+            StepProcesses.Kill(process, contained);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new InvalidOperationException($"Step '{step.Name}': cannot record its process in {dataDir}: {ex.Message}", ex);
+        }
+        using var _ = record;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
