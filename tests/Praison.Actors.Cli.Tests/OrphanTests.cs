@@ -120,6 +120,32 @@ public sealed class OrphanTests : IDisposable
         Assert.Empty(Directory.GetFiles(StepsDir(), "*.json")); // a finished step leaves no record
     }
 
+    [Fact]
+    public async Task The_wrapper_does_not_hide_a_missing_command_or_change_the_exit_code()
+    {
+        _dir.Write("recipes/missing/TEMPLATE.yaml", """
+            name: missing
+            steps:
+              - name: nothing
+                command: no-such-command-here
+            """);
+        _dir.Write("recipes/exit/TEMPLATE.yaml", """
+            name: exit
+            steps:
+              - name: seven
+                command: sh
+                args: ["-c", "exit 7"]
+            """);
+
+        var missing = await CliProcess.RunAsync(_dir, "background", "run", "missing", "--json");
+        Assert.True(missing.ExitCode == 1, missing.ToString());
+        Assert.Contains("Step 'nothing': cannot start 'no-such-command-here'", missing.Json().GetProperty("error").GetProperty("message").GetString());
+
+        var exit = await CliProcess.RunAsync(_dir, "background", "run", "exit", "--json");
+        Assert.True(exit.ExitCode == 1, exit.ToString());
+        Assert.Contains("exited with code 7", exit.Json().GetProperty("error").GetProperty("message").GetString());
+    }
+
     /// <summary>Two attempts ran (the first cut short); once the second started, the first never wrote again.</summary>
     private static void AssertAttemptsNeverOverlap(string[] lines)
     {

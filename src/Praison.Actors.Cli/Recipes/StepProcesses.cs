@@ -204,7 +204,7 @@ public static class StepProcesses
         if (name.Contains('/'))
         {
             var full = Path.GetFullPath(name, workingDir);
-            return File.Exists(full) ? full : null;
+            return IsExecutable(full) ? full : null;
         }
         return FindOnPath(name, path);
     }
@@ -212,8 +212,11 @@ public static class StepProcesses
     private static string? FindOnPath(string name, string? path) =>
         (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(d => Path.Combine(d, name))
-            .FirstOrDefault(f => File.Exists(f) && (OperatingSystem.IsWindows() ||
-                (File.GetUnixFileMode(f) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0));
+            .FirstOrDefault(IsExecutable);
+
+    private static bool IsExecutable(string file) =>
+        File.Exists(file) && (OperatingSystem.IsWindows() ||
+            (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 
     private sealed class Removal(string file) : IDisposable
     {

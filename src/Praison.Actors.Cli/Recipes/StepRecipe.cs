@@ -91,7 +91,7 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
         };
         foreach (var (k, v) in step.Env) psi.Environment[k] = Expand(v, context);
         var executable = StepProcesses.Resolve(step.Command, workingDir, psi.Environment.TryGetValue("PATH", out var path) ? path : null)
-            ?? throw new InvalidOperationException($"Step '{step.Name}': cannot start '{step.Command}': no such executable (in {workingDir} or on PATH).");
+            ?? throw new InvalidOperationException($"Step '{step.Name}': cannot start '{step.Command}': no such executable file (relative to {workingDir}, or on PATH).");
         var contained = StepProcesses.Configure(psi, executable, args);
 
         var output = new OutputBuffer(MaxOutputChars);
