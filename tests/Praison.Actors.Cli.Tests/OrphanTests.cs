@@ -50,17 +50,18 @@ public sealed class OrphanTests : IDisposable
             File.Exists(Path.Combine(folder, "pids.txt")) && File.ReadAllLines(Path.Combine(folder, "pids.txt")).Length == 2),
             "the step to start its loop and its child");
 
-        var record = ReadRecord();
+        var record = await ReadRecordAsync();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Directory.GetFiles(StepsDir(), "*.json").Single()));
         var pids = File.ReadAllLines(Path.Combine(folder, "pids.txt")).Select(l => int.Parse(l.Split(' ')[1])).Append(record.Pgid).ToList();
-        var tree = GroupMembers(record.Pgid).Union(pids).ToList();
-        Assert.All(pids, pid => Assert.True(IsAlive(pid), $"{pid} should run before the host is killed"));
+        // Each process with its start time, so a pid the system reuses meanwhile is not mistaken for a survivor.
+        var tree = GroupMembers(record.Pgid).Union(pids).Select(pid => (Pid: pid, Start: StartTime(pid))).ToList();
+        Assert.All(tree, p => Assert.True(p.Start is not null, $"{p.Pid} should run before the host is killed"));
 
         await run.SignalAsync("KILL");
         await run.WaitForExitAsync();
 
-        await ServeTests.EventuallyAsync(() => Task.FromResult(!tree.Any(IsAlive) && !GroupMembers(record.Pgid).Any()),
-            $"every process of the step tree ({string.Join(", ", tree)}) to be gone");
+        await ServeTests.EventuallyAsync(() => Task.FromResult(!tree.Any(p => StartTime(p.Pid) == p.Start) && !GroupMembers(record.Pgid).Any()),
+            $"every process of the step tree ({string.Join(", ", tree.Select(p => p.Pid))}) to be gone");
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class OrphanTests : IDisposable
             id = await SubmitAsync(serve);
             await ServeTests.EventuallyAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("tick")),
                 "the first attempt to tick");
-            _groups.Add(ReadRecord().Pgid);
+            await ReadRecordAsync();
             await serve.Process.SignalAsync("KILL");
             await serve.Process.WaitForExitAsync();
         }
@@ -97,8 +98,7 @@ public sealed class OrphanTests : IDisposable
             id = await SubmitAsync(serve);
             await ServeTests.EventuallyAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("tick")),
                 "the first attempt to tick");
-            record = ReadRecord();
-            _groups.Add(record.Pgid);
+            record = await ReadRecordAsync();
 
             // Cut the lifeline first (the watcher is the wrapper's forked copy: same command line, another pid), so
             // that only the record can stop the step: this is the case a host start must clean up.
@@ -171,13 +171,30 @@ public sealed class OrphanTests : IDisposable
 
     private string StepsDir() => Path.Combine(_dir.DataDir, "steps");
 
-    private StepRecord ReadRecord()
+    /// <summary>The running step's record; the host writes it just after the step starts, so it may trail the step's first output.</summary>
+    private async Task<StepRecord> ReadRecordAsync()
     {
+        await ServeTests.EventuallyAsync(() => Task.FromResult(Directory.Exists(StepsDir()) && Directory.GetFiles(StepsDir(), "*.json").Length == 1),
+            "the step's record in <data-dir>/steps");
         var record = JsonSerializer.Deserialize<StepRecord>(File.ReadAllText(Directory.GetFiles(StepsDir(), "*.json").Single()))!;
         _groups.Add(record.Pgid);
-        Assert.True(File.ReadAllText($"/proc/{record.Pid}/stat").Split(") ")[1].Split(' ')[19] == record.StartTime.ToString(),
-            "the record should carry the step's kernel start time");
+        Assert.True(StartTime(record.Pid) == record.StartTime, "the record should carry the step's kernel start time");
         return record;
+    }
+
+    /// <summary>The kernel start time (field 22 of /proc/&lt;pid&gt;/stat) of a live, non-zombie process; null otherwise.</summary>
+    private static long? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] == "Z" ? null : long.Parse(fields[19]);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static string CommandLine(int pid)
