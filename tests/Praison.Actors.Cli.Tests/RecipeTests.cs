@@ -67,6 +67,7 @@ public sealed class RecipeTests : IDisposable
               - name: spawn a grandchild
                 command: sh
                 args: ["-c", "sleep 300 & echo $! > \"$0\"; wait", "{{input.pidFile}}"]
+                allow_outside: true   # the pid file lives in the test's folder, outside the recipe's
             """);
         using var run = CliProcess.Start(_dir, "background", "run", "tree", "-i", $$"""{"pidFile":"{{pidFile}}"}""", "--json");
         await run.WaitForLineAsync("step 1/1: spawn a grandchild");

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Praison.Actors.Cli.Client;
 using Praison.Actors.Cli.Hosting;
+using Praison.Actors.Cli.Recipes;
 using Praison.Actors.Persistence;
 using Praison.Actors.Server;
 using Spectre.Console;
@@ -53,6 +54,7 @@ public static class BackgroundCommands
         var config = ConfigOption();
         var session = SessionOption();
         var timeout = TimeoutOption("Stop the task after SEC seconds (default: the recipe's runtime.timeout_sec, else 300).");
+        var root = RecipeHost.RootOption();
         var command = new Command("run", """
             Run a recipe as a background task in this process, with a live progress bar, and print its result.
             Ctrl+C cancels the task and waits until the cancellation is stored. When a `serve` host owns the data
@@ -62,11 +64,12 @@ public static class BackgroundCommands
               praison-actors background run hash-files -i '{"path":"."}'
               praison-actors background run sleep -i '{"seconds":30}' --timeout 5
               praison-actors background run word-count -i '{"path":"README.md"}' --json | jq .result.words
-            """) { recipe, input, config, session, timeout };
+            """) { recipe, input, config, session, timeout, root };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var name = parse.GetValue(recipe)!;
-            var inputJson = Cli.ParseJson(parse.GetValue(input), "-i/--input");
+            // Relative paths mean the caller's directory, also when a host elsewhere runs the task.
+            var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseJson(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
             var options = RunOptions(inputJson, configJson, parse.GetValue(session), parse.GetValue(timeout));
 
@@ -75,9 +78,12 @@ public static class BackgroundCommands
             if (server is not null)
                 return await RunThroughServerAsync(cli, server, name, inputJson, configJson, options, stop, token);
 
-            var catalog = cli.LoadRecipes();
+            var recipeHost = RecipeHost.For(parse.GetValue(root), cli.DataDir);
+            var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost);
             catalog.Get(name); // an unknown or broken recipe fails here, before anything is stored
+            CheckInput(name, inputJson, recipeHost.Root);
             using var host = HostLock.TryAcquire(cli.DataDir, "run") ?? throw HostBusy(cli.DataDir);
+            await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token);
             await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, recoverStoredTasks: false);
             var handle = await runtime.Runner.RunBackgroundAsync(name, options, token);
             Cli.Note($"Task {handle.TaskId} submitted: {name} (store: {cli.DataDir})");
@@ -91,6 +97,18 @@ public static class BackgroundCommands
             return Finish(cli, final);
         }));
         return command;
+    }
+
+    private static void CheckInput(string recipe, JsonElement? input, string root)
+    {
+        try
+        {
+            BuiltInRecipes.CheckInput(recipe, input, root);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, ex.Message);
+        }
     }
 
     private static async Task<int> RunThroughServerAsync(Cli cli, JobsClient server, string name, JsonElement? input, JsonElement? config,
@@ -214,7 +232,7 @@ public static class BackgroundCommands
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var name = parse.GetValue(recipe)!;
-            var inputJson = Cli.ParseJson(parse.GetValue(input), "-i/--input");
+            var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseJson(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
             var options = RunOptions(inputJson, configJson, parse.GetValue(session), parse.GetValue(timeout));
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Praison.Actors.Cli.Hosting;
+using Praison.Actors.Cli.Recipes;
 using Praison.Actors.Cluster;
 using Praison.Actors.Persistence;
 using Praison.Actors.Server;
@@ -44,6 +45,7 @@ public static class ServeCommand
             if (r.GetValueOrDefault<double>() is var s && (s <= 0 || double.IsNaN(s) || s > 86_400))
                 r.AddError($"--sse-heartbeat must be a number of seconds above 0 and at most 86400, got {s}.");
         });
+        var root = RecipeHost.RootOption();
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
@@ -63,13 +65,14 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat };
+            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, root };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
                 ?? throw new CliException(ExitCodes.Unavailable,
                     $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
-            var catalog = cli.LoadRecipes();
+            var catalog = RecipeCatalog.Load(cli.RecipesDir, RecipeHost.For(parse.GetValue(root), cli.DataDir));
+            await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token); // before anything reruns
             foreach (var (folder, error) in catalog.Broken)
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
             IAsyncDisposable runtime;

@@ -1,19 +1,87 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
 namespace Praison.Actors.Cli.Recipes;
 
-/// <summary>The recipes that ship with the tool: code recipes, each with its embedded TEMPLATE.yaml.</summary>
+/// <summary>
+/// The recipes that ship with the tool: code recipes, each with its embedded TEMPLATE.yaml. The ones that read
+/// files (<c>word-count</c>, <c>hash-files</c>) read only under a root folder (the host's <c>--root</c>): a relative
+/// path is taken from the root, and <c>..</c> or a symlink that leads out of it is refused. word-count reads regular
+/// files of at most <see cref="MaxWordCountBytes"/>.
+/// </summary>
 public static class BuiltInRecipes
 {
-    public static IEnumerable<IRecipe> All() =>
-    [
-        new CodeRecipe(Template("hello"), Hello),
-        new CodeRecipe(Template("word-count"), WordCount),
-        new CodeRecipe(Template("hash-files"), HashFiles),
-        new CodeRecipe(Template("sleep"), Sleep),
-    ];
+    /// <summary>The largest file word-count reads: /dev/zero and friends are refused, a huge file is not read for minutes.</summary>
+    public const long MaxWordCountBytes = 64L * 1024 * 1024;
+
+    /// <summary>The built-ins reading under <paramref name="root"/>.</summary>
+    public static IEnumerable<IRecipe> All(string root)
+    {
+        root = Path.GetFullPath(root);
+        return
+        [
+            new CodeRecipe(Template("hello"), Hello),
+            new CodeRecipe(Template("word-count"), ctx => WordCount(ctx, root)),
+            new CodeRecipe(Template("hash-files"), ctx => HashFiles(ctx, root)),
+            new CodeRecipe(Template("sleep"), Sleep),
+        ];
+    }
+
+    /// <summary>The input properties of the built-ins that name paths.</summary>
+    private static readonly Dictionary<string, string> PathInputs = new(StringComparer.Ordinal)
+    {
+        ["word-count"] = "path",
+        ["hash-files"] = "path",
+    };
+
+    /// <summary>
+    /// The input with a relative path made absolute against <paramref name="callerDir"/>: a client handing a run to
+    /// a host elsewhere means its own directory, not the host's. hash-files' default (".") becomes the caller's directory.
+    /// </summary>
+    public static JsonElement? WithAbsolutePaths(string recipe, JsonElement? input, string callerDir)
+    {
+        if (!PathInputs.TryGetValue(recipe, out var property)) return input;
+        if (input is { ValueKind: not JsonValueKind.Object } || (input is null && recipe != "hash-files")) return input;
+        var fields = input is { } obj
+            ? obj.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
+            : new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (fields.TryGetValue(property, out var value))
+        {
+            if (value.ValueKind != JsonValueKind.String || Path.IsPathRooted(value.GetString()!)) return input;
+            fields[property] = JsonSerializer.SerializeToElement(Path.Combine(callerDir, value.GetString()!)); // ".." kept: errors show what was asked
+        }
+        else if (recipe == "hash-files" && !fields.ContainsKey("text"))
+            fields[property] = JsonSerializer.SerializeToElement(callerDir);
+        else
+            return input;
+        return JsonSerializer.SerializeToElement(fields);
+    }
+
+    /// <summary>
+    /// Refuses, before anything is stored, a path input the recipe would refuse anyway: one outside
+    /// <paramref name="root"/>, a non-regular file or one too large for word-count. A missing file is left to the run.
+    /// </summary>
+    public static void CheckInput(string recipe, JsonElement? input, string root)
+    {
+        if (!PathInputs.TryGetValue(recipe, out var property) || input is not { ValueKind: JsonValueKind.Object } obj ||
+            !obj.TryGetProperty(property, out var value) || value.ValueKind != JsonValueKind.String) return;
+        var real = InsideRoot(recipe, value.GetString()!, root);
+        if (recipe == "word-count" && File.Exists(real)) CheckReadable(real);
+    }
+
+    private static string InsideRoot(string recipe, string path, string root) =>
+        PathGuard.ResolveInside(path, root, root, $"{recipe}: path", " (the host's root; start it with --root to choose another)");
+
+    private static void CheckReadable(string real)
+    {
+        if (!PathGuard.IsRegularFile(real))
+            throw new ArgumentException($"word-count: '{real}' is not a regular file (a device, FIFO or socket); only regular files are read.");
+        if (new FileInfo(real).Length is var length and > MaxWordCountBytes)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"word-count: '{real}' is {length:N0} bytes, more than the limit of {MaxWordCountBytes:N0} bytes (64 MiB)."));
+    }
 
     private static RecipeTemplate Template(string name)
     {
@@ -41,7 +109,7 @@ public static class BuiltInRecipes
 
     private const int ChunkChars = 64 * 1024;
 
-    private static async Task<object?> WordCount(RecipeContext ctx)
+    private static async Task<object?> WordCount(RecipeContext ctx, string root)
     {
         var path = ctx.GetInputString("path");
         var text = ctx.GetInputString("text");
@@ -50,12 +118,15 @@ public static class BuiltInRecipes
 
         TextReader reader;
         long total;
+        Stream? file = null;
         if (path is not null)
         {
-            var full = Path.GetFullPath(path);
-            if (!File.Exists(full)) throw new FileNotFoundException($"word-count: no file at '{full}'.", full);
-            reader = new StreamReader(full, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            total = Math.Max(1, new FileInfo(full).Length);
+            var full = InsideRoot("word-count", path, root);
+            if (!File.Exists(full) && !Directory.Exists(full)) throw new FileNotFoundException($"word-count: no file at '{full}'.", full);
+            CheckReadable(full);
+            file = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            reader = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            total = Math.Max(1, file.Length);
         }
         else
         {
@@ -80,6 +151,10 @@ public static class BuiltInRecipes
                 }
                 chars += read;
                 chunks++;
+                // The file may have grown since it was checked: the limit holds for what is read, not only the size seen.
+                if (file is not null && file.Position > MaxWordCountBytes)
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                        $"word-count: '{path}' grew past the limit of {MaxWordCountBytes:N0} bytes (64 MiB) while being read."));
                 // Characters over bytes is close enough for a progress bar (exact for ASCII).
                 ctx.ReportProgress(Math.Min(0.99, (double)chars / total), $"chunk {chunks}: {words:N0} words so far");
             }
@@ -94,10 +169,11 @@ public static class BuiltInRecipes
     /// <summary>The most file entries listed in a hash-files result (the tree digest still covers every file).</summary>
     public const int MaxListedFiles = 2000;
 
-    private static async Task<object?> HashFiles(RecipeContext ctx)
+    private static async Task<object?> HashFiles(RecipeContext ctx, string allowedRoot)
     {
-        var root = Path.GetFullPath(ctx.GetInputString("path") ?? ".");
+        var root = InsideRoot("hash-files", ctx.GetInputString("path") ?? ".", allowedRoot);
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"hash-files: no directory at '{root}'.");
+        var realAllowedRoot = PathGuard.RealPath(allowedRoot);
 
         ctx.ReportProgress(0, "listing files");
         var files = ListFiles(root, ctx.CancellationToken);
@@ -111,6 +187,12 @@ public static class BuiltInRecipes
             ctx.ReportProgress((double)i / files.Count, rel);
             string hash;
             long length;
+            if (Refusal(files[i], realAllowedRoot) is { } refusal)
+            {
+                unreadable++;
+                if (entries.Count < MaxListedFiles) entries.Add(new { path = rel, error = refusal });
+                continue;
+            }
             try
             {
                 await using var stream = new FileStream(files[i], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
@@ -142,6 +224,14 @@ public static class BuiltInRecipes
             filesListed = entries.Count,
             files = entries,
         };
+    }
+
+    /// <summary>Why a listed file is not read: a symlink out of the root, or not a regular file (a FIFO would block).</summary>
+    private static string? Refusal(string file, string realRoot)
+    {
+        var real = new FileInfo(file).LinkTarget is null ? file : PathGuard.RealPath(file);
+        if (!PathGuard.IsUnder(real, realRoot)) return $"not read: a symlink to '{real}', outside {realRoot}";
+        return PathGuard.IsRegularFile(real) ? null : "not read: not a regular file";
     }
 
     private static List<string> ListFiles(string root, CancellationToken ct)

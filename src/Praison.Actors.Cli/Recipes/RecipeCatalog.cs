@@ -23,10 +23,15 @@ public sealed class RecipeCatalog
 
     public string RecipesDirectory { get; }
 
-    public static RecipeCatalog Load(string recipesDir)
+    /// <summary>
+    /// The built-ins and the folders under <paramref name="recipesDir"/>. <paramref name="host"/> (default: the
+    /// current directory, nothing recorded) is the root the built-ins read under and where steps are recorded.
+    /// </summary>
+    public static RecipeCatalog Load(string recipesDir, RecipeHost? host = null)
     {
+        host ??= RecipeHost.ForCurrentDirectory();
         var registry = new RecipeRegistry();
-        foreach (var recipe in BuiltInRecipes.All()) registry.Register(recipe);
+        foreach (var recipe in BuiltInRecipes.All(host.Root)) registry.Register(recipe);
 
         var broken = new Dictionary<string, RecipeException>(StringComparer.Ordinal);
         var full = Path.GetFullPath(recipesDir);
@@ -38,7 +43,7 @@ public sealed class RecipeCatalog
                 if (!File.Exists(file)) continue;
                 try
                 {
-                    registry.Register(LoadFolder(folder, file, registry));
+                    registry.Register(LoadFolder(folder, file, registry, host.DataDir));
                 }
                 catch (RecipeException ex)
                 {
@@ -49,7 +54,7 @@ public sealed class RecipeCatalog
         return new RecipeCatalog(registry, broken, full);
     }
 
-    private static IRecipe LoadFolder(string folder, string file, RecipeRegistry registry)
+    private static IRecipe LoadFolder(string folder, string file, RecipeRegistry registry, string? dataDir)
     {
         var template = RecipeTemplate.Load(file);
         if (registry.TryGet(template.Name, out var existing))
@@ -59,7 +64,7 @@ public sealed class RecipeCatalog
         var steps = StepDefinition.Parse(template)
             ?? throw new RecipeTemplateException(file, 1, 1, "steps",
                 "a folder recipe needs 'steps:' (commands to run); code recipes are registered in code");
-        return new StepRecipe(template, folder, steps);
+        return new StepRecipe(template, folder, steps, dataDir);
     }
 
     /// <summary>The recipe called <paramref name="name"/>; a broken folder of that name reports its own error.</summary>

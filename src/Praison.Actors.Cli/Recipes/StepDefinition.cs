@@ -14,6 +14,7 @@ namespace Praison.Actors.Cli.Recipes;
 ///     working_dir: .          # relative to the recipe folder (the default)
 ///     env: { LC_ALL: C }
 ///     timeout_sec: 60
+///     allow_outside: false    # true: working_dir and path args may leave the recipe folder
 /// </code>
 /// </summary>
 public sealed record StepDefinition(
@@ -22,9 +23,10 @@ public sealed record StepDefinition(
     IReadOnlyList<string> Args,
     string? WorkingDir,
     IReadOnlyDictionary<string, string> Env,
-    int? TimeoutSec)
+    int? TimeoutSec,
+    bool AllowOutside = false)
 {
-    private static readonly string[] Keys = ["name", "command", "args", "working_dir", "env", "timeout_sec"];
+    private static readonly string[] Keys = ["name", "command", "args", "working_dir", "env", "timeout_sec", "allow_outside"];
 
     /// <summary>
     /// Reads <c>steps</c> from a parsed template; null when the key is absent. Errors are
@@ -93,13 +95,18 @@ public sealed record StepDefinition(
                 timeout = v;
             }
 
+            var allowOutside = false;
+            if (Scalar(source, step, "allow_outside", path) is { } o && !bool.TryParse(o.Value, out allowOutside))
+                throw Error(source, o, $"{path}.allow_outside", $"expected true or false, got '{o.Value}'");
+
             steps.Add(new StepDefinition(
                 Scalar(source, step, "name", path)?.Value ?? $"step {i + 1}",
                 command.Value!,
                 args,
                 Scalar(source, step, "working_dir", path)?.Value,
                 env,
-                timeout));
+                timeout,
+                allowOutside));
         }
         return steps;
     }

@@ -11,9 +11,11 @@ namespace Praison.Actors.Cli.Recipes;
 /// (no shell), in order, with progress per step. A step that exits non-zero fails the run. Cancel, the run's
 /// timeout or the step's own timeout kills the step's whole process tree. Each step's output (stdout and
 /// stderr, interleaved) is captured into the result, keeping the last <see cref="MaxOutputChars"/> characters.
-/// <c>{{input.NAME}}</c> in args, working_dir and env values is replaced by that input property.
+/// <c>{{input.NAME}}</c> in args, working_dir and env values is replaced by that input property. The working
+/// directory and path arguments stay inside the recipe folder unless a step says <c>allow_outside: true</c>, and
+/// each step's process tree dies with the host (see <see cref="StepProcesses"/>).
 /// </summary>
-public sealed partial class StepRecipe(RecipeTemplate template, string folder, IReadOnlyList<StepDefinition> steps) : IRecipe
+public sealed partial class StepRecipe(RecipeTemplate template, string folder, IReadOnlyList<StepDefinition> steps, string? dataDir = null) : IRecipe
 {
     /// <summary>The most output kept per step, in characters (the tail is kept: errors come last).</summary>
     public const int MaxOutputChars = 64 * 1024;
@@ -24,6 +26,8 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
 
     public async Task<object?> RunAsync(RecipeContext context)
     {
+        // Every step's paths are checked before the first one runs, so a refused step changes nothing.
+        foreach (var step in Steps) Prepare(step, context);
         var results = new List<StepResult>();
         for (var i = 0; i < Steps.Count; i++)
         {
@@ -39,13 +43,45 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
         return new { recipe = Template.Name, outputLimitChars = MaxOutputChars, steps = results };
     }
 
-    private async Task<StepResult> RunStepAsync(StepDefinition step, RecipeContext context)
+    /// <summary>
+    /// The step's working directory and arguments with placeholders filled in. Unless the step says
+    /// <c>allow_outside: true</c>, the working directory and every argument that names a path (absolute, with a
+    /// <c>..</c> segment, or an existing entry such as a symlink; also the value of <c>--opt=value</c>) must resolve
+    /// inside the recipe folder.
+    /// </summary>
+    private (string WorkingDir, List<string> Args) Prepare(StepDefinition step, RecipeContext context)
     {
         var workingDir = Path.GetFullPath(Expand(step.WorkingDir ?? ".", context), Folder);
+        var args = step.Args.Select(a => Expand(a, context)).ToList();
+        if (step.AllowOutside) return (workingDir, args);
+
+        const string hint = " (a step that needs to may say allow_outside: true)";
+        var what = $"Step '{step.Name}': working_dir";
+        workingDir = PathGuard.ResolveInside(workingDir, Folder, Folder, what, hint);
+        foreach (var arg in args)
+        {
+            var value = arg.StartsWith('-') && arg.IndexOf('=') is > 0 and var eq ? arg[(eq + 1)..] : arg;
+            if (NamesPath(value, workingDir))
+                PathGuard.ResolveInside(value, workingDir, Folder, $"Step '{step.Name}': argument", hint);
+        }
+        return (workingDir, args);
+    }
+
+    private static bool NamesPath(string value, string workingDir)
+    {
+        if (value.Length == 0 || value.Contains('\0')) return false;
+        if (Path.IsPathRooted(value) || value.Split('/').Contains("..")) return true;
+        var full = Path.Combine(workingDir, value);
+        return Path.Exists(full) || new FileInfo(full).LinkTarget is not null;
+    }
+
+    private async Task<StepResult> RunStepAsync(StepDefinition step, RecipeContext context)
+    {
+        var (workingDir, args) = Prepare(step, context);
         if (!Directory.Exists(workingDir))
             throw new InvalidOperationException($"Step '{step.Name}': working_dir '{workingDir}' does not exist.");
 
-        var psi = new ProcessStartInfo(step.Command)
+        var psi = new ProcessStartInfo
         {
             WorkingDirectory = workingDir,
             UseShellExecute = false,
@@ -53,8 +89,10 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        foreach (var arg in step.Args) psi.ArgumentList.Add(Expand(arg, context));
         foreach (var (k, v) in step.Env) psi.Environment[k] = Expand(v, context);
+        var executable = StepProcesses.Resolve(step.Command, workingDir, psi.Environment.TryGetValue("PATH", out var path) ? path : null)
+            ?? throw new InvalidOperationException($"Step '{step.Name}': cannot start '{step.Command}': no such executable file (relative to {workingDir}, or on PATH).");
+        var contained = StepProcesses.Configure(psi, executable, args);
 
         var output = new OutputBuffer(MaxOutputChars);
         using var process = new Process { StartInfo = psi };
@@ -70,14 +108,28 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
         {
             throw new InvalidOperationException($"Step '{step.Name}': cannot start '{step.Command}': {ex.Message}", ex);
         }
-        process.StandardInput.Close();
+        // A contained step keeps stdin open: it is the lifeline whose end tells the step's group that the host died.
+        if (!contained) process.StandardInput.Close();
+        IDisposable? record;
+        try
+        {
+            record = StepProcesses.Record(dataDir, context.TaskId, process, step.Name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Unrecorded, a step could outlive a crash unnoticed: it does not run at all.
+            StepProcesses.Kill(process, contained);
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new InvalidOperationException($"Step '{step.Name}': cannot record its process in {dataDir}: {ex.Message}", ex);
+        }
+        using var _ = record;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         using var stepTimeout = step.TimeoutSec is { } sec ? new CancellationTokenSource(TimeSpan.FromSeconds(sec)) : new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stepTimeout.Token);
         // Killing inside the callback means the tree is gone by the time the cancel is acknowledged.
-        await using (stop.Token.Register(() => KillTree(process)))
+        await using (stop.Token.Register(() => StepProcesses.Kill(process, contained)))
         {
             try
             {
@@ -85,7 +137,7 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
             }
             catch (OperationCanceledException)
             {
-                KillTree(process);
+                StepProcesses.Kill(process, contained);
                 await process.WaitForExitAsync(CancellationToken.None);
                 context.CancellationToken.ThrowIfCancellationRequested();
                 throw new TimeoutException(
@@ -93,20 +145,8 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
             }
         }
         // WaitForExitAsync returns once the output streams are drained too.
-        return new StepResult(step.Name, step.Command, psi.ArgumentList.ToList(), workingDir, process.ExitCode,
+        return new StepResult(step.Name, step.Command, args, workingDir, process.ExitCode,
             (long)started.Elapsed.TotalMilliseconds, output.Text, output.Truncated);
-    }
-
-    private static void KillTree(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited in between.
-        }
     }
 
     private static string Expand(string text, RecipeContext context) =>
