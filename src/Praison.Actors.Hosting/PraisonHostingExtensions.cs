@@ -33,6 +33,7 @@ public static class PraisonHostingExtensions
         services.AddSingleton(sp => NodeComposer.RunnerFor(
             sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<IRequiredActor<PraisonTasks>>().ActorRef, options.Runner));
         services.AddSingleton<IRecipeRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
+        services.AddSingleton<IBackgroundRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
         return services;
     }
 

@@ -82,10 +82,11 @@ public sealed class PraisonHostingExtensionsTests(SqliteDir dir, ITestOutputHelp
     }
 
     [Fact]
-    public async Task The_DI_recipe_runner_is_the_same_runner_and_runs_recipes()
+    public async Task The_DI_recipe_runner_and_IBackgroundRunner_are_the_same_runner_and_run_recipes()
     {
         var recipes = Host.Services.GetRequiredService<IRecipeRunner>();
         Assert.Same(Runner, recipes);
+        Assert.Same(Runner, Host.Services.GetRequiredService<IBackgroundRunner>());
         var task = await recipes.RunBackgroundAsync("echo");
         Assert.Equal($"echo {task.TaskId}", (await task.WaitAsync(Long))?.ToString());
     }
