@@ -121,11 +121,11 @@ public static class PraisonCluster
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
-        var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, id => TaskActor.Props(id, settings),
+        var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, id => TaskEntity.Props(id, settings),
             ClusterShardingSettings.Create(system), new TaskMessageExtractor());
         var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
         system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
-        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
+        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal, HealthSource = supervisor }, store, region, supervisor);
     }
 
     /// <summary>Asks the journal probe and waits for its answer.</summary>

@@ -1,6 +1,6 @@
 namespace Praison.Actors.Messages;
 
-/// <summary>Events a TaskActor journals. A task stores few: submitted, started, one terminal event.</summary>
+/// <summary>Events a task journals. A task stores few: submitted, started, one terminal event.</summary>
 public interface ITaskEvent : IPraisonMessage
 {
     DateTimeOffset At { get; }
