@@ -6,7 +6,7 @@ namespace Praison.Actors.Tasks;
 /// What every TaskActor of one runner shares. Local objects: handed over in Props, never serialized.
 /// <paramref name="Executes"/> is false in a process that only stores and inspects tasks (e.g. a CLI next to a
 /// running host): its task actors never run, reconcile or clean up anything. <paramref name="Journal"/> is the
-/// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own.
+/// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own (a test may set it to a probe).
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,

@@ -34,7 +34,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         _settings = settings;
         _slots = new SlotQueue<TaskRecord>(settings.MaxConcurrent);
-        _journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
+        // A journal given in the settings (a test's probe) replaces the node's own.
+        _journal = settings.Tasks.Journal
+            ?? Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
         _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self };
     }
 
