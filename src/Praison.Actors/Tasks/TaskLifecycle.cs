@@ -3,7 +3,7 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Tasks;
 
 /// <summary>What should happen to a task: the pure input of <see cref="TaskLifecycle.Decide"/>.</summary>
-public abstract record TaskIntent
+internal abstract record TaskIntent
 {
     public sealed record Submit(TaskSpec Spec) : TaskIntent;
     public sealed record Start : TaskIntent;
@@ -19,7 +19,7 @@ public abstract record TaskIntent
 }
 
 /// <summary>The answer of <see cref="TaskLifecycle.Decide"/>: persist one event, or refuse with a reason.</summary>
-public abstract record TaskDecision
+internal abstract record TaskDecision
 {
     public sealed record Persist(ITaskEvent Event) : TaskDecision;
     /// <summary>Nothing changes; the requester is told how the task stands (e.g. a cancel of a finished task answers false).</summary>
@@ -33,7 +33,7 @@ public abstract record TaskDecision
 }
 
 /// <summary>The task lifecycle's command decisions: Pending → Running → Completed | Failed | Cancelled.</summary>
-public static class TaskLifecycle
+internal static class TaskLifecycle
 {
     public const string InterruptedDelegateMessage =
         "The process stopped while this task ran. Its work is in-process code (a delegate), which cannot be resumed after a restart.";

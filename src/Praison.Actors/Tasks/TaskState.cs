@@ -6,7 +6,7 @@ namespace Praison.Actors.Tasks;
 /// One task's lifecycle as a pure value: events in, new state out. The task actors persist events and
 /// applies them here; nothing in this type touches actors, clocks or I/O.
 /// </summary>
-public sealed record TaskState(
+internal sealed record TaskState(
     string TaskId,
     TaskSpec? Spec,
     BackgroundTaskStatus Status,
