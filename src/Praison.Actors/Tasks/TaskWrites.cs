@@ -15,7 +15,7 @@ internal sealed class TaskWrites(string taskId, long storedSequenceNr)
     public static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
 
-    private TimeSpan _nextRetry = FirstRetry;
+    private int _failures;                 // of the write in flight, in a row
 
     public string TaskId { get; } = taskId;
 
@@ -54,7 +54,7 @@ internal sealed class TaskWrites(string taskId, long storedSequenceNr)
             SequenceNr = w.SequenceNr;
             var recovered = StoreError is not null;
             StoreError = null;
-            _nextRetry = FirstRetry;
+            _failures = 0;
             return recovered ? WriteResult.StoredAfterRetry : WriteResult.Stored;
         }
         StoreError = w.Error.Message;
@@ -63,10 +63,13 @@ internal sealed class TaskWrites(string taskId, long storedSequenceNr)
             InFlight = null;
             return WriteResult.Refused;
         }
-        timers.StartSingleTimer(RetryTimer, new RetryWrite(TaskId), _nextRetry);
-        _nextRetry = _nextRetry * 2 > MaxRetry ? MaxRetry : _nextRetry * 2;
+        timers.StartSingleTimer(RetryTimer, new RetryWrite(TaskId), Backoff(++_failures));
         return WriteResult.Retrying;
     }
+
+    /// <summary>The wait before the retry after <paramref name="failures"/> failures in a row: 100 ms doubling, at most 30 s.</summary>
+    public static TimeSpan Backoff(int failures) =>
+        failures >= 10 ? MaxRetry : TimeSpan.FromTicks(Math.Min(FirstRetry.Ticks << (failures - 1), MaxRetry.Ticks));
 
     /// <summary>The backoff of a failed write has passed: send it again.</summary>
     public void Retry(IActorRef journal, IActorRef self)

@@ -64,7 +64,7 @@ public class TaskRunnerSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
-    public void The_deadline_fails_the_task_while_status_is_polled()
+    public async Task The_deadline_fails_the_task_while_status_is_polled()
     {
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var (runner, supervisor, journal) = Start(async ctx =>
@@ -91,7 +91,7 @@ public class TaskRunnerSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         Assert.Equal(TaskErrorKind.Timeout, Assert.IsType<TaskFailed>(failed.Event).Error.Kind);
         Stored(journal, failed);
         Assert.Equal(TaskErrorKind.Timeout, supervisor.ExpectMsg<TaskStateReport>().State.Error!.Kind);
-        Assert.True(cancelled.Task.Wait(TimeSpan.FromSeconds(10)), "the work's token was not cancelled");
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the work's token is cancelled
     }
 
     [Fact]
