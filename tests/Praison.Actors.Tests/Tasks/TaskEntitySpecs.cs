@@ -107,6 +107,46 @@ public class TaskEntitySpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         shard.ExpectNoMsg(TimeSpan.FromSeconds(1)); // well past its 200 ms idle time: its node's queue holds its place
     }
 
+    [Fact]
+    public void A_failed_start_is_retried_while_the_entity_answers_pending_with_the_error_and_its_supervisor_hears_of_it()
+    {
+        var (entity, supervisor, journal) = Start();
+        Replay(journal, new TaskSubmitted(Spec(), At0));
+        supervisor.ExpectMsg<TaskEnqueued>();
+        entity.Tell(new StartTask("e"));
+        var started = journal.ExpectMsg<WriteTaskEvent>();
+        journal.Reply(new TaskEventWritten("e", started.SequenceNr, started.Event, new InvalidOperationException("no disk")));
+
+        var failing = supervisor.ExpectMsg<TaskStoreState>();
+        Assert.Equal(("e", "no disk", true), (failing.TaskId, failing.Error, failing.Retried));
+        entity.Tell(new GetTaskStatus("e"));
+        var status = ExpectMsg<TaskStatusReply>().Task;
+        Assert.Equal((BackgroundTaskStatus.Pending, "no disk"), (status.Status, status.StoreError));
+
+        var retry = journal.ExpectMsg<WriteTaskEvent>(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, retry.SequenceNr);
+        Assert.Same(started.Event, retry.Event);
+        journal.Reply(new TaskEventWritten("e", retry.SequenceNr, retry.Event, null));
+        Assert.Null(supervisor.ExpectMsg<TaskStoreState>().Error);
+        Assert.Equal(BackgroundTaskStatus.Running, supervisor.ExpectMsg<TaskStatusChanged>().Task.Status);
+    }
+
+    [Fact]
+    public void A_failed_submission_is_refused_and_the_entity_asks_to_be_stopped()
+    {
+        var (entity, supervisor, journal) = Start(executes: false);
+        Replay(journal);
+        entity.Tell(new CreateTask(Spec()));
+        var submitted = journal.ExpectMsg<WriteTaskEvent>();
+        journal.Reply(new TaskEventWritten("e", submitted.SequenceNr, submitted.Event, new InvalidOperationException("no disk")));
+
+        Assert.Contains("no disk", ExpectMsg<TaskRejected>().Reason);
+        Assert.False(supervisor.ExpectMsg<TaskStoreState>().Retried);
+        supervisor.ExpectMsg<PassivateTask>();
+        entity.Tell(new GetTaskStatus("e"));
+        ExpectMsg<TaskNotFound>();
+    }
+
     /// <summary>Stands in for a shard: creates the entity, forwards it what the test sends, and hands the test what it sends up.</summary>
     private sealed class Parent : ReceiveActor
     {
