@@ -93,7 +93,8 @@ public static class ClusterHocon
                   remember-entities-store = eventsourced
                   journal-plugin-id = {{Q(ShardingJournalId)}}
                   snapshot-plugin-id = {{Q(ShardingSnapshotId)}}
-                  # Tasks decide when they are idle (finished and unwatched), never a timer.
+                  # Tasks decide when they are idle (finished and unwatched) on their own explicit timer, never ReceiveTimeout
+                  # (that is the deadline alone); a running or queued task must never be passivated by the shard.
                   passivate-idle-entity-after = off
                 }
               }

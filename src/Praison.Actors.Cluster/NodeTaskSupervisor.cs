@@ -17,6 +17,7 @@ internal sealed class NodeTaskSupervisor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SlotQueue<IActorRef> _slots;
     private readonly Dictionary<IActorRef, string> _watched = new();
+    private readonly StoreHealthTracker _health = new();
 
     public NodeTaskSupervisor(int maxConcurrent)
     {
@@ -36,10 +37,21 @@ internal sealed class NodeTaskSupervisor : UntypedActor
             case TaskStatusChanged { Task.IsTerminal: true } e:
                 Release(e.Task.TaskId, Sender);
                 break;
+            case TaskStoreState s:
+                if (s.Error is not null) _health.Failed(s.TaskId, s.Error, s.Retried, DateTimeOffset.UtcNow);
+                else if (_health.Succeeded(s.TaskId)) TryStartNext();
+                break;
+            case GetStoreHealth:
+                Sender.Tell(_health.Snapshot());
+                break;
             case TaskStatusChanged or TaskRemoved or PassivateTask:
                 break; // the listing reads the store; entities passivate through their shard
             case Terminated t:
-                if (_watched.Remove(t.ActorRef, out var id)) Release(id, t.ActorRef);
+                if (_watched.Remove(t.ActorRef, out var id))
+                {
+                    _health.Forget(id);
+                    Release(id, t.ActorRef);
+                }
                 break;
             case GetNodeLoad:
                 Sender.Tell(new NodeLoad(_slots.RunningCount, _slots.QueuedCount));
@@ -71,8 +83,10 @@ internal sealed class NodeTaskSupervisor : UntypedActor
         TryStartNext();
     }
 
+    /// <summary>Gives free slots to waiting entities, unless one's write is being retried: the store is failing then.</summary>
     private void TryStartNext()
     {
+        if (_health.AnyRetrying) return;
         foreach (var (id, entity) in _slots.StartNext()) entity.Tell(new StartTask(id));
         if (_slots.QueuedCount > 0 && _slots.RunningCount < _maxConcurrent)
             _log.Debug("{0} tasks wait for their recipe's own limit", _slots.QueuedCount);

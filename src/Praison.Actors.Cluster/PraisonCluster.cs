@@ -134,7 +134,7 @@ public static class PraisonCluster
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
-        return (id => TaskActor.Props(id, settings), supervisor);
+        return (id => TaskEntity.Props(id, settings), supervisor);
     }
 
     /// <summary>Around a started shard region: the router every handle asks, the store sweeper, and the runner.</summary>
@@ -143,7 +143,7 @@ public static class PraisonCluster
     {
         var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
         system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
-        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
+        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal, HealthSource = supervisor }, store, region, supervisor);
     }
 
     /// <summary>

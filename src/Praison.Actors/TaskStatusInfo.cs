@@ -3,7 +3,8 @@ namespace Praison.Actors;
 /// <summary>
 /// A snapshot of one task. It converts implicitly to <see cref="BackgroundTaskStatus"/>, so
 /// <c>BackgroundTaskStatus s = await handle.StatusAsync();</c> reads as the contract says while the
-/// snapshot still carries progress, times and error.
+/// snapshot still carries progress, times and error. <see cref="StoreError"/> is the last write error while a
+/// write of this task is being retried (the status is then the last one stored), null otherwise.
 /// </summary>
 public sealed record TaskStatusInfo(
     string TaskId,
@@ -17,7 +18,8 @@ public sealed record TaskStatusInfo(
     DateTimeOffset? FinishedAt,
     TaskProgress? Progress,
     TaskError? Error,
-    int Attempt = 0)
+    int Attempt = 0,
+    string? StoreError = null)
 {
     public bool IsTerminal => Status.IsTerminal();
 

@@ -3,39 +3,40 @@ using Akka.Actor;
 namespace Praison.Actors.Messages;
 
 /// <summary>Messages to the TaskSupervisor: admission, slots, the listing index.</summary>
-public interface ISupervisorMessage : IPraisonMessage;
+internal interface ISupervisorMessage : IPraisonMessage;
 
 /// <summary>A client submits a task; answered with <see cref="TaskAccepted"/> or <see cref="TaskRejected"/>.</summary>
-public sealed record SubmitTask(TaskSpec Spec, TaskWork? Work) : ISupervisorMessage, INoSerializationVerificationNeeded;
+internal sealed record SubmitTask(TaskSpec Spec, TaskWork? Work) : ISupervisorMessage, INoSerializationVerificationNeeded;
 
-public sealed record ListTasks(TaskQuery Query) : ISupervisorMessage;
+internal sealed record ListTasks(TaskQuery Query) : ISupervisorMessage;
 
 /// <summary>Removes finished tasks, or every task when <paramref name="IncludeActive"/> (active ones are cancelled first).</summary>
-public sealed record ClearTasks(bool IncludeActive) : ISupervisorMessage;
+internal sealed record ClearTasks(bool IncludeActive) : ISupervisorMessage;
 
 /// <summary>A task's Submitted event is stored: queue it for a slot. The sender is the task's actor.</summary>
-public sealed record TaskEnqueued(TaskStatusInfo Task, int? RecipeMaxConcurrent) : ISupervisorMessage;
+internal sealed record TaskEnqueued(TaskStatusInfo Task, int? RecipeMaxConcurrent) : ISupervisorMessage;
 
 /// <summary>A task changed status; terminal statuses free its slot.</summary>
-public sealed record TaskStatusChanged(TaskStatusInfo Task) : ISupervisorMessage;
+internal sealed record TaskStatusChanged(TaskStatusInfo Task) : ISupervisorMessage;
 
 /// <summary>A task deleted its events and stops; the id is gone.</summary>
-public sealed record TaskRemoved(string TaskId) : ISupervisorMessage;
+internal sealed record TaskRemoved(string TaskId) : ISupervisorMessage;
 
 /// <summary>
 /// A task actor has nothing to do (finished and idle, or asked about an id it does not hold) and asks to be
 /// stopped. The supervisor buffers messages for the id until it has stopped, and wakes it again on demand.
 /// </summary>
-public sealed record PassivateTask(string TaskId, DateTimeOffset? CleanupAt) : ISupervisorMessage;
+internal sealed record PassivateTask(string TaskId, DateTimeOffset? CleanupAt) : ISupervisorMessage;
 
 /// <summary>
-/// A task actor the supervisor handed a task to reports its stored state: Running once started; then its
+/// The TaskRunner the supervisor handed a task to reports its stored state: Running once started; then its
 /// terminal state, which the supervisor keeps (answering for the task from then on) before stopping the actor.
 /// <paramref name="Progress"/> is the last the work reported (kept, so a finished task still shows it).
-/// <paramref name="RemoveRequesters"/> is set when the task was cancelled to be removed: the supervisor deletes it.
+/// <paramref name="RemoveRequesters"/> is set when the task was cancelled to be removed. <paramref name="Effects"/>
+/// are those of the terminal event that the supervisor carries out (slot, cleanup or deletion).
 /// </summary>
 internal sealed record TaskStateReport(Tasks.TaskState State, long SequenceNr, TaskProgress? Progress,
-    IReadOnlyList<IActorRef>? RemoveRequesters)
+    IReadOnlyList<IActorRef>? RemoveRequesters, Tasks.TaskEffects? Effects)
     : ISupervisorMessage, INoSerializationVerificationNeeded;
 
 /// <summary>The supervisor's own timers and piped results.</summary>
@@ -45,3 +46,23 @@ internal sealed record CleanupTick : ISupervisorInternal
 {
     public static readonly CleanupTick Instance = new();
 }
+
+/// <summary>
+/// From a task's actor to its supervisor: a write of the task failed and is being retried (<paramref name="Error"/>
+/// set), or the retried write is stored (<paramref name="Error"/> null). Sent only around failures.
+/// </summary>
+internal sealed record TaskStoreState(string TaskId, string? Error, bool Retried = true)
+    : ISupervisorMessage, INoSerializationVerificationNeeded;
+
+/// <summary>Asks a supervisor how its store is doing; answered with <see cref="StoreHealth"/>. Never leaves the process.</summary>
+internal sealed record GetStoreHealth : ISupervisorMessage, INoSerializationVerificationNeeded
+{
+    public static readonly GetStoreHealth Instance = new();
+}
+
+/// <summary>
+/// The store as the supervisor's writes see it: unhealthy from the first failed write (<paramref name="Since"/>)
+/// until one succeeds, with the last error.
+/// </summary>
+internal sealed record StoreHealth(bool Healthy, string? LastError, DateTimeOffset? Since)
+    : ITaskReply, INoSerializationVerificationNeeded;

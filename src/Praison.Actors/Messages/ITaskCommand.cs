@@ -7,40 +7,40 @@ namespace Praison.Actors.Messages;
 /// (in a cluster) can route them. Those a client may send while the task runs do not influence its
 /// ReceiveTimeout, so polling never pushes the timeout back.
 /// </summary>
-public interface ITaskCommand : IPraisonMessage
+internal interface ITaskCommand : IPraisonMessage
 {
     string TaskId { get; }
 }
 
 /// <summary>Store a new recipe task (serializable: it can be sent to a shard region).</summary>
-public sealed record CreateTask(TaskSpec Spec) : ITaskCommand
+internal sealed record CreateTask(TaskSpec Spec) : ITaskCommand
 {
     public string TaskId => Spec.TaskId;
 }
 
 /// <summary>Store a new delegate task. The delegate lives only in this process, so the message never leaves it.</summary>
-public sealed record CreateLocalTask(TaskSpec Spec, TaskWork Work) : ITaskCommand, INoSerializationVerificationNeeded
+internal sealed record CreateLocalTask(TaskSpec Spec, TaskWork Work) : ITaskCommand, INoSerializationVerificationNeeded
 {
     public string TaskId => Spec.TaskId;
 }
 
-public sealed record GetTaskStatus(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record GetTaskStatus(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
 
 /// <summary>Answered with <see cref="TaskOutcome"/> once the task is terminal (at once if it already is).</summary>
-public sealed record WaitForTask(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record WaitForTask(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
 
-public sealed record CancelTask(string TaskId, string Reason = "cancelled by request") : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record CancelTask(string TaskId, string Reason = "cancelled by request") : ITaskCommand, INotInfluenceReceiveTimeout;
 
 /// <summary>The subscriber receives <see cref="TaskUpdateNotice"/>s: the current state at once, then every change.</summary>
-public sealed record SubscribeTask(string TaskId, IActorRef Subscriber) : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record SubscribeTask(string TaskId, IActorRef Subscriber) : ITaskCommand, INotInfluenceReceiveTimeout;
 
-public sealed record UnsubscribeTask(string TaskId, IActorRef Subscriber) : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record UnsubscribeTask(string TaskId, IActorRef Subscriber) : ITaskCommand, INotInfluenceReceiveTimeout;
 
 /// <summary>From the supervisor: a slot is free, run now.</summary>
-public sealed record StartTask(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record StartTask(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
 
 /// <summary>
 /// Delete the task's events and stop; answered with <see cref="TaskDeleted"/> once they are gone. An active
 /// task is cancelled first when <paramref name="CancelIfActive"/>, and refused (<see cref="TaskRejected"/>) otherwise.
 /// </summary>
-public sealed record RemoveTask(string TaskId, bool CancelIfActive) : ITaskCommand, INotInfluenceReceiveTimeout;
+internal sealed record RemoveTask(string TaskId, bool CancelIfActive) : ITaskCommand, INotInfluenceReceiveTimeout;

@@ -1,29 +1,29 @@
 namespace Praison.Actors.Messages;
 
 /// <summary>Answers from the runtime to a client. Failures travel as data, never as exceptions.</summary>
-public interface ITaskReply : IPraisonMessage;
+internal interface ITaskReply : IPraisonMessage;
 
 /// <summary>The submission is stored; the task is Pending.</summary>
-public sealed record TaskAccepted(TaskStatusInfo Task) : ITaskReply;
+internal sealed record TaskAccepted(TaskStatusInfo Task) : ITaskReply;
 
 /// <summary>The submission was refused and nothing was stored.</summary>
-public sealed record TaskRejected(string TaskId, string Reason) : ITaskReply;
+internal sealed record TaskRejected(string TaskId, string Reason) : ITaskReply;
 
-public sealed record TaskNotFound(string TaskId) : ITaskReply;
+internal sealed record TaskNotFound(string TaskId) : ITaskReply;
 
-public sealed record TaskStatusReply(TaskStatusInfo Task) : ITaskReply;
+internal sealed record TaskStatusReply(TaskStatusInfo Task) : ITaskReply;
 
 /// <summary>A terminal task: its result (JSON) when Completed, its error in <see cref="TaskStatusInfo.Error"/> otherwise.</summary>
-public sealed record TaskOutcome(TaskStatusInfo Task, string? ResultJson) : ITaskReply;
+internal sealed record TaskOutcome(TaskStatusInfo Task, string? ResultJson) : ITaskReply;
 
 /// <summary><paramref name="Cancelled"/> is false when the task had already finished.</summary>
-public sealed record CancelReply(string TaskId, bool Cancelled, BackgroundTaskStatus Status) : ITaskReply;
+internal sealed record CancelReply(string TaskId, bool Cancelled, BackgroundTaskStatus Status) : ITaskReply;
 
-public sealed record TaskUpdateNotice(TaskUpdate Update) : ITaskReply;
+internal sealed record TaskUpdateNotice(TaskUpdate Update) : ITaskReply;
 
-public sealed record TaskList(IReadOnlyList<TaskStatusInfo> Tasks) : ITaskReply;
+internal sealed record TaskList(IReadOnlyList<TaskStatusInfo> Tasks) : ITaskReply;
 
-public sealed record ClearReply(int Removed) : ITaskReply;
+internal sealed record ClearReply(int Removed) : ITaskReply;
 
 /// <summary>Answer to <see cref="RemoveTask"/>: the task's events are deleted; the id no longer exists.</summary>
-public sealed record TaskDeleted(string TaskId) : ITaskReply;
+internal sealed record TaskDeleted(string TaskId) : ITaskReply;

@@ -4,7 +4,7 @@ namespace Praison.Actors.Messages;
 /// Everything needed to (re)run a task, as stored in <see cref="TaskSubmitted"/>. Input and config stay as
 /// raw JSON text so the event never depends on the caller's CLR types.
 /// </summary>
-public sealed record TaskSpec(
+internal sealed record TaskSpec(
     string TaskId,
     TaskKind Kind,
     string Name,

@@ -108,7 +108,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                 Answer(r.Persistent, r.Cause);
                 break;
             case ReplayTaskEvents r:
-                _journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, TaskActor.PersistenceIdFor(r.TaskId), r.ReplyTo));
+                _journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, TaskEntity.PersistenceIdFor(r.TaskId), r.ReplyTo));
                 break;
             case DeleteTaskEvents d:
                 _deletes.Enqueue((d, Sender));
@@ -159,7 +159,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         for (var i = 0; i < count; i++)
         {
             var (write, replyTo) = _buffer[i];
-            var pid = TaskActor.PersistenceIdFor(write.TaskId);
+            var pid = TaskEntity.PersistenceIdFor(write.TaskId);
             _inFlight[(pid, write.SequenceNr)] = (write, replyTo);
             writes.Add(new AtomicWrite(new Persistent(write.Event, write.SequenceNr, pid, string.Empty, false,
                 ActorRefs.NoSender, _writerGuid, now)));
@@ -189,7 +189,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                     { IncludeManifest: true } => write.Event.GetType().TypeQualifiedName(),
                     _ => string.Empty,
                 };
-                rows.Add(new JournalRowWrite(TaskActor.PersistenceIdFor(write.TaskId), write.SequenceNr, serializer.ToBinary(write.Event),
+                rows.Add(new JournalRowWrite(TaskEntity.PersistenceIdFor(write.TaskId), write.SequenceNr, serializer.ToBinary(write.Event),
                     manifest, serializer.Identifier, now, _writerGuid));
                 batch.Add((write, replyTo));
             }
@@ -223,7 +223,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     {
         if (_deleting || !_deletes.TryPeek(out var next)) return;
         _deleting = true;
-        _journal.Tell(new DeleteMessagesTo(TaskActor.PersistenceIdFor(next.Delete.TaskId), next.Delete.ToSequenceNr, Self));
+        _journal.Tell(new DeleteMessagesTo(TaskEntity.PersistenceIdFor(next.Delete.TaskId), next.Delete.ToSequenceNr, Self));
     }
 
     private void SchedulePurge()

@@ -12,7 +12,7 @@ namespace Praison.Actors.Serialization;
 /// Manifests are short fixed names, never CLR type names, so journals written now stay readable after
 /// types move. A new shape of an event gets a new manifest; old manifests keep their old type.
 /// </summary>
-public sealed class PraisonJsonSerializer : SerializerWithStringManifest
+internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
 {
     /// <summary>Manifest ↔ type. Never change or reuse a manifest once released.</summary>
     private static readonly (string Manifest, Type Type)[] Types =

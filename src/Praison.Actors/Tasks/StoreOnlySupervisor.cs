@@ -7,7 +7,7 @@ namespace Praison.Actors.Tasks;
 
 /// <summary>
 /// The supervisor of a process that stores and inspects tasks but never runs them (e.g. a CLI submitting or
-/// cancelling next to a running host). Each command goes to the task's own actor, replayed from the journal
+/// cancelling next to a running host). Each command goes to the task's own <see cref="TaskEntity"/>, replayed from the journal
 /// on demand and stopped again when idle; nothing here queues, runs or cleans up tasks.
 /// </summary>
 internal sealed class StoreOnlySupervisor : UntypedActor
@@ -21,13 +21,14 @@ internal sealed class StoreOnlySupervisor : UntypedActor
     private readonly HashSet<string> _creating = new();                   // spawned, Submitted not yet stored
     private readonly HashSet<string> _removed = new();                    // events deleted, actor not yet stopped
     private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = new();
+    private readonly StoreHealthTracker _health = new();
 
     public StoreOnlySupervisor(SupervisorSettings settings) =>
         _settings = settings.Tasks with { Journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal") };
 
     public static Props Props(SupervisorSettings settings) => Akka.Actor.Props.Create(typeof(StoreOnlySupervisor), settings);
 
-    /// <summary>A task actor that throws is stopped, never restarted: its truth is in the journal.</summary>
+    /// <summary>A task entity that throws is stopped, never restarted: its truth is in the journal.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
         {
@@ -80,6 +81,13 @@ internal sealed class StoreOnlySupervisor : UntypedActor
                 }
                 Sender.Tell(new ClearReply(removed));
                 break;
+            case TaskStoreState s:
+                if (s.Error is null) _health.Succeeded(s.TaskId);
+                else _health.Failed(s.TaskId, s.Error, s.Retried, DateTimeOffset.UtcNow);
+                break;
+            case GetStoreHealth:
+                Sender.Tell(_health.Snapshot());
+                break;
             case TaskDeleted or TaskRejected:
                 break; // answers to the RemoveTask messages of ClearTasks: nothing more to do
             default:
@@ -102,7 +110,7 @@ internal sealed class StoreOnlySupervisor : UntypedActor
 
     private IActorRef Spawn(string id)
     {
-        var task = Context.ActorOf(TaskActor.Props(id, _settings), ChildPrefix + id);
+        var task = Context.ActorOf(TaskEntity.Props(id, _settings), ChildPrefix + id);
         Context.Watch(task);
         return task;
     }
@@ -129,6 +137,7 @@ internal sealed class StoreOnlySupervisor : UntypedActor
     private void OnTaskStopped(string id)
     {
         _creating.Remove(id);
+        _health.Forget(id);
         if (_removed.Remove(id)) return;
         // Messages that arrived while it stopped wake it again.
         if (_passivating.Remove(id, out var buffered) && buffered.Count > 0)

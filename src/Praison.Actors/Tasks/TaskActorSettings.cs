@@ -3,10 +3,10 @@ using Akka.Actor;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// What every TaskActor of one runner shares. Local objects: handed over in Props, never serialized.
+/// What every task actor of one runner shares (<see cref="TaskRunner"/>, <see cref="TaskEntity"/>). Local objects: handed over in Props, never serialized.
 /// <paramref name="Executes"/> is false in a process that only stores and inspects tasks (e.g. a CLI next to a
 /// running host): its task actors never run, reconcile or clean up anything. <paramref name="Journal"/> is the
-/// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own.
+/// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own (a test may set it to a probe).
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,
@@ -24,6 +24,6 @@ internal sealed record TaskActorSettings(
     /// </summary>
     public bool Sharded => ShardPassivateMessage is not null;
 
-    /// <summary>How long a finished (or, when not executing, any) task stays in memory after its last message.</summary>
+    /// <summary>How long a finished (or, when not executing, any) task entity stays in memory once idle (its own timer, never ReceiveTimeout).</summary>
     public TimeSpan IdleBeforePassivation => PassivateAfter ?? TimeSpan.FromSeconds(30);
 }

@@ -3,7 +3,7 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Tasks;
 
 /// <summary>What should happen to a task: the pure input of <see cref="TaskLifecycle.Decide"/>.</summary>
-public abstract record TaskIntent
+internal abstract record TaskIntent
 {
     public sealed record Submit(TaskSpec Spec) : TaskIntent;
     public sealed record Start : TaskIntent;
@@ -14,19 +14,26 @@ public abstract record TaskIntent
     public sealed record TimeOut : TaskIntent;
     /// <summary>The task was recovered after a restart of its process.</summary>
     public sealed record Recover : TaskIntent;
+    /// <summary>Delete the task's events; an active task is cancelled first only when <paramref name="CancelIfActive"/>.</summary>
+    public sealed record Remove(bool CancelIfActive) : TaskIntent;
 }
 
 /// <summary>The answer of <see cref="TaskLifecycle.Decide"/>: persist one event, or refuse with a reason.</summary>
-public abstract record TaskDecision
+internal abstract record TaskDecision
 {
     public sealed record Persist(ITaskEvent Event) : TaskDecision;
+    /// <summary>Nothing changes; the requester is told how the task stands (e.g. a cancel of a finished task answers false).</summary>
     public sealed record Refuse(string Reason) : TaskDecision;
+    /// <summary>Refused as an error: the requester gets <see cref="TaskRejected"/> with the reason.</summary>
+    public sealed record Reject(string Reason) : TaskDecision;
+    /// <summary>Delete the task's events now (a finished task being removed).</summary>
+    public sealed record Delete : TaskDecision;
     /// <summary>Nothing to do and nothing wrong (e.g. recovering a task that needs no change).</summary>
     public sealed record None : TaskDecision;
 }
 
 /// <summary>The task lifecycle's command decisions: Pending → Running → Completed | Failed | Cancelled.</summary>
-public static class TaskLifecycle
+internal static class TaskLifecycle
 {
     public const string InterruptedDelegateMessage =
         "The process stopped while this task ran. Its work is in-process code (a delegate), which cannot be resumed after a restart.";
@@ -37,7 +44,12 @@ public static class TaskLifecycle
     public const string InterruptedRecipeMessage =
         "The process stopped while this recipe ran, and its TEMPLATE.yaml does not declare runtime.background.on_restart: rerun.";
 
-    public static TaskDecision Decide(TaskState state, TaskIntent intent, DateTimeOffset now)
+    /// <summary>
+    /// Decides what <paramref name="intent"/> does to a task. <paramref name="executes"/> is false in a process that
+    /// only stores and reads tasks (a CLI next to a host): there a Running task belongs to the host that runs it, and
+    /// two writers on one task would corrupt it, so it is neither cancelled nor removed there.
+    /// </summary>
+    public static TaskDecision Decide(TaskState state, TaskIntent intent, DateTimeOffset now, bool executes = true)
     {
         if (intent is TaskIntent.Submit submit)
             return state.Exists
@@ -46,6 +58,10 @@ public static class TaskLifecycle
 
         if (!state.Exists)
             return new TaskDecision.Refuse($"Task {state.TaskId} does not exist.");
+        if (intent is TaskIntent.Remove remove)
+            return DecideRemove(state, remove, now, executes);
+        if (intent is TaskIntent.Cancel && !executes && state.Status == BackgroundTaskStatus.Running)
+            return new TaskDecision.Reject(RunningElsewhereCancelMessage(state.TaskId));
         if (state.IsTerminal)
             return intent is TaskIntent.Recover
                 ? new TaskDecision.None()
@@ -71,6 +87,24 @@ public static class TaskLifecycle
             _ => new TaskDecision.Refuse($"Task {state.TaskId} is {state.Status.ToWireName()}: cannot {IntentName(intent)}."),
         };
     }
+
+    public static string RunningElsewhereCancelMessage(string taskId) =>
+        $"Task {taskId} is running in a host process; cancel it through that host (its jobs API).";
+
+    /// <summary>A finished task is deleted now; an active one is refused, or cancelled first (then deleted once that is stored).</summary>
+    private static TaskDecision DecideRemove(TaskState state, TaskIntent.Remove remove, DateTimeOffset now, bool executes)
+    {
+        if (state.IsTerminal) return new TaskDecision.Delete();
+        if (!remove.CancelIfActive)
+            return new TaskDecision.Reject(
+                $"Task {state.TaskId} is {state.Status.ToWireName()}; cancel it first, or remove it with cancelIfActive.");
+        if (!executes && state.Status == BackgroundTaskStatus.Running)
+            return new TaskDecision.Reject($"Task {state.TaskId} is running in a host process; remove it through that host.");
+        return new TaskDecision.Persist(new TaskCancelled(RemovedReason, now));
+    }
+
+    /// <summary>The reason stored when a task is cancelled to be removed.</summary>
+    public const string RemovedReason = "removed";
 
     private static TaskDecision DecideRecoveredRunning(TaskState state, DateTimeOffset now)
     {

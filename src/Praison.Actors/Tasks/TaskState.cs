@@ -3,10 +3,10 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// One task's lifecycle as a pure value: events in, new state out. The TaskActor persists events and
+/// One task's lifecycle as a pure value: events in, new state out. The task actors persist events and
 /// applies them here; nothing in this type touches actors, clocks or I/O.
 /// </summary>
-public sealed record TaskState(
+internal sealed record TaskState(
     string TaskId,
     TaskSpec? Spec,
     BackgroundTaskStatus Status,
@@ -42,10 +42,10 @@ public sealed record TaskState(
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown task event."),
     };
 
-    public TaskStatusInfo ToInfo(TaskProgress? progress = null)
+    public TaskStatusInfo ToInfo(TaskProgress? progress = null, string? storeError = null)
     {
         var spec = Spec ?? throw new InvalidOperationException($"Task {TaskId} has not been submitted.");
         return new TaskStatusInfo(TaskId, spec.Kind, spec.Name, spec.RecipeName, spec.SessionId, Status,
-            SubmittedAt!.Value, FirstStartedAt, FinishedAt, progress, Error, Attempt);
+            SubmittedAt!.Value, FirstStartedAt, FinishedAt, progress, Error, Attempt, storeError);
     }
 }

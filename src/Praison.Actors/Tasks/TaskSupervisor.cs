@@ -8,7 +8,7 @@ namespace Praison.Actors.Tasks;
 /// <summary>
 /// A host's tasks: admission, concurrency, and every task that is not running. Pending and finished tasks are
 /// plain records here (a <see cref="TaskState"/> and its sequence number, no actor), written through the
-/// node's <see cref="TaskJournal"/>; when a slot frees, the next pending task is handed over to a new TaskActor,
+/// node's <see cref="TaskJournal"/>; when a slot frees, the next pending task is handed over to a new TaskRunner,
 /// which runs it and hands the finished state back. So a host holds at most MaxConcurrent task actors, a
 /// pending task costs a few hundred bytes, and a finished one answers status and wait without waking anything.
 /// After a restart it rebuilds all this from <see cref="StoredTask"/>s.
@@ -27,13 +27,16 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private readonly Dictionary<string, TaskRecord> _tasks = new();
     private readonly SlotQueue<TaskRecord> _slots;
     private readonly PriorityQueue<string, DateTimeOffset> _cleanups = new();
+    private readonly StoreHealthTracker _health = new();
     private int _submitting;                                              // Submitted being stored
 
     public TaskSupervisor(SupervisorSettings settings)
     {
         _settings = settings;
         _slots = new SlotQueue<TaskRecord>(settings.MaxConcurrent);
-        _journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
+        // A journal given in the settings (a test's probe) replaces the node's own.
+        _journal = settings.Tasks.Journal
+            ?? Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
         _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self };
     }
 
@@ -42,7 +45,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>
-    /// A TaskActor that throws is stopped, never restarted: its truth is in the journal, and a restart would
+    /// A TaskRunner that throws is stopped, never restarted: its truth is in the journal, and a restart would
     /// run its work a second time. Terminated then frees its slot.
     /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -103,8 +106,14 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             case TaskEventWritten w:
                 OnWritten(w);
                 break;
+            case RetryWrite r:
+                if (_tasks.TryGetValue(r.TaskId, out var retried)) retried.Writes.Retry(_journal, Self);
+                break;
             case TaskStateReport r:
                 OnReport(r, Sender);
+                break;
+            case TaskStoreState s:
+                OnStoreState(s);
                 break;
             case TaskEventsDeleted d:
                 OnDeleted(d);
@@ -121,6 +130,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 break;
             case CleanupTick:
                 OnCleanupTick();
+                break;
+            case GetStoreHealth:
+                Sender.Tell(_health.Snapshot());
                 break;
             case TaskDeleted or TaskRejected:
                 break; // answers to the RemoveTask messages of ClearTasks: nothing more to do
@@ -152,8 +164,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// Delivers a command: to the task's actor while it runs; otherwise it is answered here from the record.
-    /// While one of the record's writes is in flight, commands wait for it (in order).
+    /// Delivers a command: to the task's runner while it runs; otherwise it is answered here from the record.
+    /// Queries are answered from the stored state even while a write is in flight (or retried); commands that change
+    /// the task wait for the write (in order), as does everything while the task is being submitted or deleted.
     /// </summary>
     private void Route(ITaskCommand command, IActorRef sender)
     {
@@ -164,7 +177,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             replyTo.Tell(new TaskNotFound(id));
             return;
         }
-        if (record.Busy)
+        if (record.Deleting || (record.Writes.Busy && (!record.State.Exists || command is CancelTask or RemoveTask or StartTask)))
         {
             (record.Waiting ??= new List<(ITaskCommand, IActorRef)>()).Add((command, sender));
             return;
@@ -195,12 +208,36 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 Start(record);
                 break;
             case CancelTask c:
-                if (Decide(record, new TaskIntent.Cancel(c.Reason)) is TaskDecision.Refuse)
-                    replyTo.Tell(new CancelReply(id, false, state.Status));
-                else record.Requester = replyTo;
+                switch (Decide(record, new TaskIntent.Cancel(c.Reason)))
+                {
+                    case TaskDecision.Persist:
+                        record.Requester = replyTo;
+                        break;
+                    case TaskDecision.Reject j:
+                        replyTo.Tell(new TaskRejected(id, j.Reason));
+                        break;
+                    default:
+                        replyTo.Tell(new CancelReply(id, false, state.Status));
+                        break;
+                }
                 break;
             case RemoveTask r:
-                OnRemove(record, r, replyTo);
+                switch (Decide(record, new TaskIntent.Remove(r.CancelIfActive)))
+                {
+                    case TaskDecision.Delete:
+                        (record.RemoveRequesters ??= new List<IActorRef>()).Add(replyTo);
+                        Delete(record);
+                        break;
+                    case TaskDecision.Persist: // deleted once the cancellation is stored
+                        (record.RemoveRequesters ??= new List<IActorRef>()).Add(replyTo);
+                        break;
+                    case TaskDecision.Reject j:
+                        replyTo.Tell(new TaskRejected(id, j.Reason));
+                        break;
+                    case TaskDecision.Refuse f:
+                        replyTo.Tell(new TaskRejected(id, f.Reason));
+                        break;
+                }
                 break;
             case CreateTask or CreateLocalTask:
                 replyTo.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
@@ -211,86 +248,83 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         }
     }
 
-    private void OnRemove(TaskRecord record, RemoveTask r, IActorRef replyTo)
-    {
-        if (!record.State.IsTerminal && !r.CancelIfActive)
-        {
-            replyTo.Tell(new TaskRejected(record.State.TaskId,
-                $"Task {record.State.TaskId} is {record.State.Status.ToWireName()}; cancel it first, or remove it with cancelIfActive."));
-            return;
-        }
-        (record.RemoveRequesters ??= new List<IActorRef>()).Add(replyTo);
-        if (record.State.IsTerminal) Delete(record);
-        else Decide(record, new TaskIntent.Cancel("removed")); // deleted once the cancellation is stored
-    }
-
     /// <summary>Runs the pure decision for a record without an actor and, for an accepted one, writes its event.</summary>
     private TaskDecision Decide(TaskRecord record, TaskIntent intent)
     {
-        var decision = TaskLifecycle.Decide(record.State, intent, DateTimeOffset.UtcNow);
-        if (decision is TaskDecision.Persist p)
-        {
-            record.Writing = true;
-            _journal.Tell(new WriteTaskEvent(record.State.TaskId, ++record.SequenceNr, p.Event));
-        }
+        var decision = TaskLifecycle.Decide(record.State, intent, DateTimeOffset.UtcNow, _settings.Executes);
+        if (decision is TaskDecision.Persist p) record.Writes.Write(_journal, p.Event, Self);
         return decision;
     }
 
     private void OnWritten(TaskEventWritten w)
     {
         if (!_tasks.TryGetValue(w.TaskId, out var record)) return;
-        record.Writing = false;
-        if (w.Error is not null)
+        switch (record.Writes.OnWritten(w, Timers))
         {
-            OnWriteFailed(record, w);
-            return;
+            case WriteResult.Stale:
+                return;
+            case WriteResult.Refused:
+                OnSubmitFailed(record, w);
+                return;
+            case WriteResult.Retrying:
+                // The task keeps its last stored status (and shows the error); no task starts until the store works again.
+                _log.Warning(w.Error, "Task {0}: storing {1} failed; retrying", w.TaskId, w.Event.GetType().Name);
+                _health.Failed(w.TaskId, w.Error!.Message, retried: true, DateTimeOffset.UtcNow);
+                return;
         }
+        _health.Succeeded(w.TaskId);
         var before = record.State;
         record.State = before.Apply(w.Event);
-        switch (w.Event)
-        {
-            case TaskSubmitted:
-                _submitting--;
-                Enqueue(record);
-                record.Requester?.Tell(new TaskAccepted(record.Info));
-                record.Requester = null;
-                TryStartNext();
-                break;
-            case TaskRequeued:
-                Publish(record);
-                break;
-            default: // terminal: cancelled while pending, or failed on recovery
-                record.Requester?.Tell(new CancelReply(w.TaskId, w.Event is TaskCancelled, record.State.Status));
-                record.Requester = null;
-                OnFinished(record);
-                break;
-        }
+        if (w.Event is TaskSubmitted) _submitting--;
+        Apply(record, TaskEffects.Of(before, record.State, w.Event, record.RemoveRequesters is not null));
+        TryStartNext();
         Drain(record);
     }
 
-    /// <summary>A write that failed changes nothing: a submission is refused, anything else stays as it was.</summary>
-    private void OnWriteFailed(TaskRecord record, TaskEventWritten w)
+    /// <summary>A submission that could not be stored is refused: nothing exists, and what waited for it finds nothing.</summary>
+    private void OnSubmitFailed(TaskRecord record, TaskEventWritten w)
     {
-        record.SequenceNr--;
-        _log.Error(w.Error, "Task {0}: storing {1} failed", w.TaskId, w.Event.GetType().Name);
-        if (w.Event is TaskSubmitted)
+        _log.Error(w.Error, "Task {0}: storing its submission failed", w.TaskId);
+        _health.Failed(w.TaskId, w.Error!.Message, retried: false, DateTimeOffset.UtcNow);
+        _submitting--;
+        _tasks.Remove(w.TaskId);
+        record.Requester?.Tell(new TaskRejected(w.TaskId, $"The task could not be stored: {w.Error.Message}"));
+        foreach (var (command, sender) in record.Waiting ?? [])
+            (command is SubscribeTask s ? s.Subscriber : sender).Tell(new TaskNotFound(w.TaskId));
+    }
+
+    /// <summary>Carries out the effects of an event stored here (never Started: a runner stores that).</summary>
+    private void Apply(TaskRecord record, TaskEffects effects)
+    {
+        switch (effects.Reply)
         {
-            _submitting--;
-            _tasks.Remove(w.TaskId);
-            record.Requester?.Tell(new TaskRejected(w.TaskId, $"The task could not be stored: {w.Error!.Message}"));
-            foreach (var (command, sender) in record.Waiting ?? [])
-                (command is SubscribeTask s ? s.Subscriber : sender).Tell(new TaskNotFound(w.TaskId));
-            return;
-        }
-        if (w.Event is TaskCancelled)
-        {
-            record.Requester?.Tell(new CancelReply(w.TaskId, false, record.State.Status));
-            foreach (var r in record.RemoveRequesters ?? [])
-                r.Tell(new TaskRejected(w.TaskId, $"Task {w.TaskId} could not be cancelled: {w.Error!.Message}"));
-            record.RemoveRequesters = null;
+            case TaskReplyEffect.Accepted:
+                record.Requester?.Tell(new TaskAccepted(record.Info));
+                break;
+            case TaskReplyEffect.Cancelled:
+                record.Requester?.Tell(new CancelReply(record.State.TaskId, true, record.State.Status));
+                break;
         }
         record.Requester = null;
-        Drain(record);
+        if (effects.Enqueue) Enqueue(record);
+        if (effects.AnswerWaiters)
+        {
+            record.Work = null;
+            if (record.Waiters is { } waiters)
+                foreach (var w in waiters) w.Tell(record.Outcome);
+            record.Waiters = null;
+        }
+        if (effects.Publish) Publish(record);
+        if (effects.AnswerWaiters) record.Subscribers = null;
+        Finish(record, effects);
+    }
+
+    /// <summary>The slot, cleanup and deletion effects of a finished task, whether it finished here or in its runner.</summary>
+    private void Finish(TaskRecord record, TaskEffects effects)
+    {
+        if (effects.DeleteNow) Delete(record);
+        else if (effects.CleanupAt is not null) ScheduleCleanup(record);
+        if (effects.FreeSlot) _slots.Remove(record.State.TaskId);
     }
 
     /// <summary>Commands that arrived during a write, in their order; a command may start another write.</summary>
@@ -311,8 +345,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         _slots.Enqueue(record.State.TaskId, spec.RecipeName, spec.RecipeMaxConcurrent, record);
     }
 
+    /// <summary>Gives free slots to the next pending tasks, unless a write is being retried: then the store is failing.</summary>
     private void TryStartNext()
     {
+        if (_health.AnyRetrying) return;
         foreach (var (_, record) in _slots.StartNext())
         {
             if (record.Busy) (record.Waiting ??= new List<(ITaskCommand, IActorRef)>()).Add((new StartTask(record.State.TaskId), Self));
@@ -320,48 +356,50 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>Hands a pending task to a new TaskActor, with whoever waits for or watches it.</summary>
+    /// <summary>Hands a pending task to a new TaskRunner, with whoever waits for or watches it.</summary>
     private void Start(TaskRecord record)
     {
         var state = record.State;
         if (state.IsTerminal || record.Actor is not null) return; // cancelled while queued: its slot is already free
-        var handover = new TaskHandover(state, record.SequenceNr, record.Work,
+        var handover = new TaskHandover(state, record.Writes.SequenceNr, record.Work,
             (IReadOnlyList<IActorRef>?)record.Waiters ?? Array.Empty<IActorRef>(),
             (IReadOnlyCollection<IActorRef>?)record.Subscribers ?? Array.Empty<IActorRef>(), record.UpdateSeq);
         record.Work = null;
         record.Waiters = null;
         record.Subscribers = null;
-        record.Actor = Context.ActorOf(TaskActor.Props(state.TaskId, _taskSettings, handover), ChildPrefix + state.TaskId);
+        record.Actor = Context.ActorOf(TaskRunner.Props(_taskSettings, handover), ChildPrefix + state.TaskId);
         Context.Watch(record.Actor);
     }
 
-    /// <summary>The running task's actor reports: Running, then its terminal state, which this record keeps.</summary>
+    /// <summary>The running task's runner reports: Running, then its terminal state, which this record keeps.</summary>
     private void OnReport(TaskStateReport report, IActorRef actor)
     {
         if (!_tasks.TryGetValue(report.State.TaskId, out var record) || !actor.Equals(record.Actor)) return;
         record.State = report.State;
-        record.SequenceNr = report.SequenceNr;
+        record.Writes = new TaskWrites(report.State.TaskId, report.SequenceNr);
         if (!report.State.IsTerminal) return;
         record.Progress = report.Progress;
         record.Actor = null;
         Context.Unwatch(actor);
         actor.Tell(PoisonPill.Instance); // commands already sent to it are answered first, from the same state
+        if (_health.Forget(report.State.TaskId)) _log.Info("Task {0}: its write is stored after all", report.State.TaskId);
         if (report.RemoveRequesters is { } requesters) (record.RemoveRequesters ??= new List<IActorRef>()).AddRange(requesters);
-        OnFinished(record);
+        Finish(record, report.Effects ?? FreedOnly);
+        TryStartNext();
     }
 
-    /// <summary>A task reached its end here or in its actor: answer and forget its watchers, free its slot, plan its cleanup.</summary>
-    private void OnFinished(TaskRecord record)
+    private static readonly TaskEffects FreedOnly =
+        new(TaskReplyEffect.None, false, false, false, FreeSlot: true, false, false, null, false);
+
+    /// <summary>A runner's write failed and is retried, or is stored again: the store's health, and whether slots are given.</summary>
+    private void OnStoreState(TaskStoreState s)
     {
-        record.Work = null;
-        if (record.Waiters is { } waiters)
-            foreach (var w in waiters) w.Tell(record.Outcome);
-        record.Waiters = null;
-        Publish(record);
-        record.Subscribers = null;
-        if (record.RemoveRequesters is not null) Delete(record);
-        else ScheduleCleanup(record);
-        _slots.Remove(record.State.TaskId);
+        if (s.Error is not null)
+        {
+            _health.Failed(s.TaskId, s.Error, s.Retried, DateTimeOffset.UtcNow);
+            return;
+        }
+        _health.Succeeded(s.TaskId);
         TryStartNext();
     }
 
@@ -376,10 +414,12 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         var id = actor.Path.Name[ChildPrefix.Length..];
         if (!_tasks.TryGetValue(id, out var record) || !actor.Equals(record.Actor)) return;
-        // Stopped while running (a failed write, or a crash): what it held is unknown, so it is no longer tracked.
+        // A runner never stops by itself (a failed write is retried): only a bug that threw gets here, and then
+        // what it held is unknown, so the task is no longer tracked.
         _log.Warning("Task {0} stopped unexpectedly while {1}; it is no longer tracked", id, record.State.Status.ToWireName());
         _tasks.Remove(id);
         _slots.Remove(id);
+        _health.Forget(id);
         TryStartNext();
     }
 
@@ -424,7 +464,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         if (record.Deleting) return;
         record.Deleting = true;
-        _journal.Tell(new DeleteTaskEvents(record.State.TaskId, record.SequenceNr));
+        _journal.Tell(new DeleteTaskEvents(record.State.TaskId, record.Writes.SequenceNr));
     }
 
     /// <summary>The events are gone, so is the id: requesters hear so, and commands that waited find nothing.</summary>
@@ -435,11 +475,13 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (d.Error is not null)
         {
             _log.Warning(d.Error, "Task {0}: deleting its events failed; retrying in {1}", d.TaskId, DeleteRetry);
+            _health.Failed(d.TaskId, d.Error.Message, retried: false, DateTimeOffset.UtcNow);
             _cleanups.Enqueue(d.TaskId, DateTimeOffset.UtcNow + DeleteRetry);
             ScheduleCleanupTick();
             Drain(record); // the task still exists: what waited is answered from it
             return;
         }
+        _health.Succeeded(d.TaskId);
         _tasks.Remove(d.TaskId);
         foreach (var r in record.RemoveRequesters ?? []) r.Tell(new TaskDeleted(d.TaskId));
         foreach (var (command, sender) in record.Waiting ?? []) Route(command, sender);
@@ -452,9 +494,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private sealed class TaskRecord(TaskState state, long sequenceNr)
     {
         public TaskState State = state;
-        public long SequenceNr = sequenceNr;        // of the last event written or being written
+        public TaskWrites Writes = new(state.TaskId, sequenceNr);
         public TaskWork? Work;                      // a pending delegate's code
-        public IActorRef? Actor;                    // while running
+        public IActorRef? Actor;                    // the TaskRunner, while running
         public IActorRef? Requester;                // answered when the write in flight is stored (submit, cancel)
         public List<IActorRef>? Waiters;
         public HashSet<IActorRef>? Subscribers;
@@ -462,12 +504,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public List<(ITaskCommand Command, IActorRef Sender)>? Waiting;
         public TaskProgress? Progress;              // the last a finished task's work reported
         public long UpdateSeq;
-        public bool Writing;
         public bool Deleting;
 
-        public bool Busy => Writing || Deleting;
+        public bool Busy => Writes.Busy || Deleting;
 
-        public TaskStatusInfo Info => State.ToInfo(Progress);
+        public TaskStatusInfo Info => State.ToInfo(Progress, Writes.StoreError);
 
         public TaskOutcome Outcome => new(Info, State.ResultJson);
     }

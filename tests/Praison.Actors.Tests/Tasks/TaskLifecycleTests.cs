@@ -124,4 +124,32 @@ public class TaskLifecycleTests
         Assert.Equal(TaskErrorKind.Interrupted, s.Error!.Kind);
         Assert.Contains("before this task started", s.Error.Message);
     }
+
+    [Fact]
+    public void Remove_deletes_a_finished_task_refuses_an_active_one_and_cancels_it_first_when_asked()
+    {
+        var done = Run(Run(Pending(), new TaskIntent.Start(), T0), new TaskIntent.Complete("1"), T0);
+        Assert.IsType<TaskDecision.Delete>(TaskLifecycle.Decide(done, new TaskIntent.Remove(CancelIfActive: false), T0));
+
+        var reject = Assert.IsType<TaskDecision.Reject>(TaskLifecycle.Decide(Pending(), new TaskIntent.Remove(CancelIfActive: false), T0));
+        Assert.Contains("is pending; cancel it first", reject.Reason);
+
+        var cancelled = Run(Pending(), new TaskIntent.Remove(CancelIfActive: true), T0);
+        Assert.Equal(BackgroundTaskStatus.Cancelled, cancelled.Status);
+        Assert.IsType<TaskDecision.Refuse>(TaskLifecycle.Decide(TaskState.Empty("t1"), new TaskIntent.Remove(true), T0));
+    }
+
+    [Fact]
+    public void A_process_that_does_not_execute_never_cancels_or_removes_a_running_task_but_may_a_pending_one()
+    {
+        var running = Run(Pending(), new TaskIntent.Start(), T0);
+        var cancel = Assert.IsType<TaskDecision.Reject>(TaskLifecycle.Decide(running, new TaskIntent.Cancel("x"), T0, executes: false));
+        Assert.Equal(TaskLifecycle.RunningElsewhereCancelMessage("t1"), cancel.Reason);
+        var remove = Assert.IsType<TaskDecision.Reject>(TaskLifecycle.Decide(running, new TaskIntent.Remove(true), T0, executes: false));
+        Assert.Contains("running in a host process; remove it through that host", remove.Reason);
+
+        Assert.IsType<TaskDecision.Persist>(TaskLifecycle.Decide(running, new TaskIntent.Cancel("x"), T0, executes: true));
+        var p = Assert.IsType<TaskDecision.Persist>(TaskLifecycle.Decide(Pending(), new TaskIntent.Cancel("x"), T0, executes: false));
+        Assert.IsType<TaskCancelled>(p.Event);
+    }
 }

@@ -1,0 +1,63 @@
+using Praison.Actors.Messages;
+
+namespace Praison.Actors.Tasks;
+
+/// <summary>What the requester of the write is told once it is stored.</summary>
+internal enum TaskReplyEffect
+{
+    None,
+    /// <summary><see cref="TaskAccepted"/> to the submitter.</summary>
+    Accepted,
+    /// <summary><see cref="CancelReply"/> (cancelled) to whoever asked for the cancellation.</summary>
+    Cancelled,
+}
+
+/// <summary>
+/// The reactions to one stored event, decided in one pure place: the supervisor, the runner and the entity carry
+/// them out and none re-derives them.
+/// </summary>
+/// <param name="Reply">The answer to whoever asked for the write.</param>
+/// <param name="AnswerWaiters">The task is over: every waiter gets the outcome and is forgotten, as are subscribers.</param>
+/// <param name="Publish">Subscribers get the new state.</param>
+/// <param name="Enqueue">The task waits for a slot (submitted, or queued again after a restart).</param>
+/// <param name="FreeSlot">The task leaves its slot or its place in the queue.</param>
+/// <param name="StartWork">The work runs now and the deadline is armed.</param>
+/// <param name="StopWork">The work (if it still runs) is cancelled.</param>
+/// <param name="CleanupAt">When the finished task's events are deleted; null when not (or when deleted at once).</param>
+/// <param name="DeleteNow">The task was cancelled to be removed: delete its events now.</param>
+internal sealed record TaskEffects(
+    TaskReplyEffect Reply,
+    bool AnswerWaiters,
+    bool Publish,
+    bool Enqueue,
+    bool FreeSlot,
+    bool StartWork,
+    bool StopWork,
+    DateTimeOffset? CleanupAt,
+    bool DeleteNow)
+{
+    private static readonly TaskEffects Nothing = new(TaskReplyEffect.None, false, false, false, false, false, false, null, false);
+
+    /// <summary>
+    /// The effects of <paramref name="e"/>, stored, which took the task from <paramref name="before"/> to
+    /// <paramref name="after"/>. <paramref name="removing"/>: someone asked to remove the task (a cancellation on
+    /// the way to deletion).
+    /// </summary>
+    public static TaskEffects Of(TaskState before, TaskState after, ITaskEvent e, bool removing = false) => e switch
+    {
+        TaskSubmitted => Nothing with { Reply = TaskReplyEffect.Accepted, Enqueue = true },
+        TaskStarted => Nothing with { Publish = true, StartWork = true },
+        TaskRequeued => Nothing with { Publish = true, Enqueue = true },
+        _ when after.IsTerminal => new TaskEffects(
+            Reply: e is TaskCancelled ? TaskReplyEffect.Cancelled : TaskReplyEffect.None,
+            AnswerWaiters: true,
+            Publish: true,
+            Enqueue: false,
+            FreeSlot: true,
+            StartWork: false,
+            StopWork: before.Status == BackgroundTaskStatus.Running,
+            CleanupAt: removing ? null : after.CleanupAt,
+            DeleteNow: removing),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown task event."),
+    };
+}
