@@ -83,8 +83,9 @@ public sealed class Cli
     /// An option holding a number of seconds, fractions allowed (1.5). Anything else (abc, 0, -1, NaN, above
     /// <paramref name="max"/>) is a parse error: exit code 2 naming the option and the value, like any bad usage.
     /// </summary>
-    public static Option<double?> SecondsOption(string name, string description, double max = int.MaxValue)
+    public static Option<double?> SecondsOption(string name, string description, double max = int.MaxValue, string? rule = null)
     {
+        rule ??= $"{name} must be a positive number of seconds";
         var option = new Option<double?>(name) { Description = description, HelpName = "SEC" };
         option.CustomParser = result =>
         {
@@ -92,7 +93,7 @@ public sealed class Cli
             if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
                 || !double.IsFinite(seconds) || seconds <= 0 || seconds > max)
             {
-                result.AddError($"{name} must be a number of seconds above 0 and at most {max:0.##} (fractions such as 1.5 are fine), got '{text}'.");
+                result.AddError($"{rule}, got {text}. Fractions such as 1.5 are fine; the most is {max:0.##}.");
                 return null;
             }
             return seconds;

@@ -34,7 +34,8 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "Cluster remoting port (with --cluster; 0 picks a free one).", DefaultValueFactory = _ => 4053 };
         var seeds = new Option<string[]>("--seed") { Description = "Seed node address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (repeatable; none: form a new cluster).", AllowMultipleArgumentsPerToken = true };
         var hostname = new Option<string>("--hostname") { Description = "Address remoting binds to (with --cluster). Loopback unless you say otherwise; see the README on TLS.", DefaultValueFactory = _ => "127.0.0.1" };
-        var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds between keep-alive comments on a run's event stream (default 15; fractions allowed).", max: 86_400);
+        var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds between keep-alive comments on a run's event stream (default 15; fractions allowed).", max: 86_400,
+            rule: "--sse-heartbeat must be a number of seconds above 0 and at most 86400");
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string every node shares (with --cluster). Default: $PRAISON_POSTGRES." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
