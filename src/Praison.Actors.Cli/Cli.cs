@@ -246,8 +246,7 @@ public sealed class Cli
         Row("finished", run.FinishedAt?.ToLocalTime().ToString("u"));
         Row("error", run.Error is { } e ? $"{e.Kind}: {e.Message}" : null);
         AnsiConsole.Write(grid);
-        if (run.Result is { } result)
-            Console.Out.WriteLine(JsonSerializer.Serialize(result, Indented));
+        if (run.Result is { } result) ResultSummary.Write(result, Json);
     }
 
     /// <summary>The run as a view, with the stored result when it completed.</summary>

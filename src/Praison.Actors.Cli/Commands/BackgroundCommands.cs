@@ -156,8 +156,7 @@ public static class BackgroundCommands
             case "completed":
                 var took = run.FinishedAt - run.StartedAt;
                 Cli.Note($"Task {run.TaskId} completed" + (took is { } t ? $" in {t.TotalSeconds:0.0} s." : "."));
-                if (run.Result is { } result)
-                    Console.Out.WriteLine(JsonSerializer.Serialize(result, Cli.Indented));
+                if (run.Result is { } result) ResultSummary.Write(result, cli.Json);
                 break;
             case "cancelled":
                 Cli.Note($"Task {run.TaskId} was cancelled.");
