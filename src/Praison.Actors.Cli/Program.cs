@@ -52,7 +52,7 @@ if (parse.Action is ParseErrorAction)
     foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
     Console.Error.WriteLine($"See '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? ["praison-actors"] : ["praison-actors", .. CommandPath(parse)])} --help'.");
     if (parse.GetValue(Cli.JsonOption))
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { error = string.Join(" ", parse.Errors.Select(e => e.Message)), exitCode = ExitCodes.BadInput }));
+        Console.Out.WriteLine(JsonSerializer.Serialize(new { error = string.Join(" ", parse.Errors.Select(e => e.Message)), exitCode = ExitCodes.BadInput }, Cli.Indented));
     return ExitCodes.BadInput;
 }
 
