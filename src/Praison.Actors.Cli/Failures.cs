@@ -37,7 +37,7 @@ public static class Failures
                                                        (p.SqlState == PostgresErrorCodes.TooManyConnections ? " (it has no free connection slots; try again later or raise max_connections)" : "")),
         NpgsqlException n => (ExitCodes.Unavailable, $"The PostgreSQL server cannot be used: {OneLine(n.Message)}"),
         UnauthorizedAccessException => (ExitCodes.Unavailable, $"Permission denied: {OneLine(ex.Message)}"),
-        IOException => (ExitCodes.Unavailable, $"The store cannot be used: {OneLine(ex.Message)}"),
+        IOException => (ExitCodes.Unavailable, $"I/O error: {OneLine(ex.Message)}"), // .NET names the path in the message
         ArgumentException => (ExitCodes.BadInput, OneLine(ex.Message)),
         // Akka and the task library wrap store failures; the cause decides.
         AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerExceptions[0], dataDir),
