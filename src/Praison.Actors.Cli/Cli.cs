@@ -121,7 +121,8 @@ public sealed class Cli
 
     /// <summary>
     /// $PRAISON_DATA_DIR, else ~/.praison/actors. Without HOME the home directory comes from the user database, and
-    /// the note says so; when there is none, the CLI refuses rather than put the store under the current directory.
+    /// the note says so; when there is none (or it does not exist: .NET then answers ""), the CLI refuses rather
+    /// than put the store under the current directory or /.
     /// </summary>
     private static string DefaultDataDirectory()
     {
@@ -130,7 +131,7 @@ public sealed class Cli
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (home is not { Length: > 0 } || !Path.IsPathFullyQualified(home) || home == "/")
             throw new CliException(ExitCodes.BadInput,
-                "HOME is not set and this user has no home directory, so there is no default store: pass --data-dir DIR or set PRAISON_DATA_DIR.");
+                "HOME is not set and this user has no home directory that exists, so there is no default store: pass --data-dir DIR or set PRAISON_DATA_DIR.");
         var dir = Path.Combine(home, ".praison", "actors");
         Note($"note: HOME is not set; using the store in {dir} (the home directory of this user). Pass --data-dir or set PRAISON_DATA_DIR to choose.");
         return dir;

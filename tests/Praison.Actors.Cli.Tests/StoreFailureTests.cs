@@ -182,6 +182,20 @@ public sealed class StoreFailureTests : IDisposable
     }
 
     [RootFact]
+    public async Task Without_HOME_and_a_home_directory_that_does_not_exist_the_CLI_refuses_with_exit_2()
+    {
+        File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_111_111); // the current directory: writable, so landing there would show
+        var r = await CliProcess.RunAsync(_dir, psi =>
+        {
+            CliProcess.AsUser("nobody", "nogroup")(psi); // nobody's home in the user database is /nonexistent
+            psi.Environment.Remove("HOME");
+            psi.Environment.Remove("PRAISON_DATA_DIR");
+        }, "background", "list", "--json");
+        AssertOneLineError(r, 2, "pass --data-dir DIR or set PRAISON_DATA_DIR", json: true);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
+    }
+
+    [RootFact]
     public async Task Without_HOME_and_without_a_home_directory_the_CLI_refuses_with_exit_2()
     {
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_111_111); // the current directory: writable, so landing there would show
