@@ -79,6 +79,28 @@ public sealed class Cli
         Recursive = true,
     };
 
+    /// <summary>
+    /// An option holding a number of seconds, fractions allowed (1.5). Anything else (abc, 0, -1, NaN, above
+    /// <paramref name="max"/>) is a parse error: exit code 2 naming the option and the value, like any bad usage.
+    /// </summary>
+    public static Option<double?> SecondsOption(string name, string description, double max = int.MaxValue, string? rule = null)
+    {
+        rule ??= $"{name} must be a positive number of seconds";
+        var option = new Option<double?>(name) { Description = description, HelpName = "SEC" };
+        option.CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                || !double.IsFinite(seconds) || seconds <= 0 || seconds > max)
+            {
+                result.AddError($"{rule}, got {text}. Fractions such as 1.5 are fine; the most is {max:0.##}.");
+                return null;
+            }
+            return seconds;
+        };
+        return option;
+    }
+
     /// <summary>Indented, and without HTML escaping (a terminal is not a web page): quotes stay quotes.</summary>
     public static readonly JsonSerializerOptions Indented = new(PraisonJson.Options)
     {
@@ -88,7 +110,7 @@ public sealed class Cli
 
     private Cli(ParseResult parse)
     {
-        DataDir = Path.GetFullPath(parse.GetValue(DataDirOption) is { Length: > 0 } d ? d : TaskStore.DefaultDataDirectory);
+        DataDir = Path.GetFullPath(parse.GetValue(DataDirOption) is { Length: > 0 } d ? d : DefaultDataDirectory());
         RecipesDir = parse.GetValue(RecipesOption) is { Length: > 0 } r ? r : "recipes";
         ServerUrl = parse.GetValue(ServerOption) is { Length: > 0 } s ? s
             : Environment.GetEnvironmentVariable("PRAISON_SERVER") is { Length: > 0 } e ? e : null;
@@ -96,6 +118,33 @@ public sealed class Cli
     }
 
     public string DataDir { get; }
+
+    /// <summary>
+    /// $PRAISON_DATA_DIR, else ~/.praison/actors. Without HOME the home directory comes from the user database, and
+    /// the note says so; when there is none (or it does not exist: .NET then answers ""), the CLI refuses rather
+    /// than put the store under the current directory or /.
+    /// </summary>
+    private static string DefaultDataDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("PRAISON_DATA_DIR") is { Length: > 0 }) return TaskStore.DefaultDataDirectory;
+        if (Environment.GetEnvironmentVariable("HOME") is { Length: > 0 }) return TaskStore.DefaultDataDirectory;
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (home is not { Length: > 0 } || !Path.IsPathFullyQualified(home) || home == "/")
+            throw new CliException(ExitCodes.BadInput,
+                "HOME is not set and this user has no home directory that exists, so there is no default store: pass --data-dir DIR or set PRAISON_DATA_DIR.");
+        var dir = Path.Combine(home, ".praison", "actors");
+        Note($"note: HOME is not set; using the store in {dir} (the home directory of this user). Pass --data-dir or set PRAISON_DATA_DIR to choose.");
+        return dir;
+    }
+
+    /// <summary>
+    /// Whether the data directory holds a store to read. Missing: false (nothing was stored there yet). A file, or
+    /// a directory this user cannot read: exit code 8 naming the path, never an empty answer.
+    /// </summary>
+    public bool StoreExists() => DataDirectory.HasStore(DataDir);
+
+    /// <summary>The message for a missing store, used by list (a note) and by the commands that need a task (exit 6).</summary>
+    public string NoStore => $"there is no store at {DataDir} (nothing was ever submitted with this data directory)";
     public string RecipesDir { get; }
 
     /// <summary>The server given by <c>--server</c> or <c>PRAISON_SERVER</c>, if any.</summary>
@@ -153,37 +202,30 @@ public sealed class Cli
         return value;
     }
 
-    /// <summary>Runs a command body, turning every expected failure into a message and an exit code.</summary>
+    /// <summary>
+    /// Runs a command body, turning every failure into one line and an exit code (<see cref="Failures"/>): expected
+    /// ones by their kind, anything else as a last resort, so no command ends in a stack trace.
+    /// </summary>
     public static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<Cli, CancellationToken, Task<int>> body)
     {
         var json = parse.GetValue(JsonOption);
+        string? dataDir = null;
         try
         {
-            return await body(new Cli(parse), ct);
+            var cli = new Cli(parse);
+            dataDir = cli.DataDir;
+            return await body(cli, ct);
         }
-        catch (Exception ex) when (Classify(ex) is { } code)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            var message = ex is HttpRequestException ? $"The server did not answer: {ex.Message}" : ex.Message;
-            Console.Error.WriteLine($"error: {message}");
-            if (json)
-                Console.Out.WriteLine(JsonSerializer.Serialize(new { error = message, exitCode = code }, Indented));
-            return code;
+            Failures.Write(ExitCodes.Cancelled, "interrupted.", json);
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception ex)
+        {
+            return Failures.Report(ex, json, dataDir) ?? Failures.ReportUnexpected(ex, json);
         }
     }
-
-    private static int? Classify(Exception ex) => ex switch
-    {
-        CliException c => c.ExitCode,
-        TaskNotFoundException => ExitCodes.NotFound,
-        RecipeException { TaskId: null } => ExitCodes.BadInput, // unknown, disabled or invalid recipe: nothing ran
-        ArgumentException => ExitCodes.BadInput,
-        TaskStoreException or TaskRejectedException or HttpRequestException => ExitCodes.Unavailable,
-        JobsApiException { Status: HttpStatusCode.BadRequest } => ExitCodes.BadInput,
-        JobsApiException { Status: HttpStatusCode.NotFound } => ExitCodes.NotFound,
-        JobsApiException { Status: HttpStatusCode.Conflict } => ExitCodes.AlreadyFinished,
-        JobsApiException => ExitCodes.Unavailable,
-        _ => null,
-    };
 
     /// <summary>One task for people: id, recipe, status, progress, times, error, result.</summary>
     public void WriteRun(RunView run)
@@ -205,8 +247,7 @@ public sealed class Cli
         Row("finished", run.FinishedAt?.ToLocalTime().ToString("u"));
         Row("error", run.Error is { } e ? $"{e.Kind}: {e.Message}" : null);
         AnsiConsole.Write(grid);
-        if (run.Result is { } result)
-            Console.Out.WriteLine(JsonSerializer.Serialize(result, Indented));
+        if (run.Result is { } result) ResultSummary.Write(result, Json);
     }
 
     /// <summary>The run as a view, with the stored result when it completed.</summary>

@@ -26,19 +26,46 @@ root.Subcommands.Add(BackgroundCommands.Build());
 root.Subcommands.Add(RecipeCommands.Build());
 root.Subcommands.Add(ServeCommand.Build());
 
-var parse = root.Parse(args);
+// Last resort: an exception on another thread would end the process with a stack trace; say it in one line instead.
+var wantsJson = args.Contains("--json");
+AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+{
+    var code = e.ExceptionObject is Exception ex ? Failures.ReportUnexpected(ex, wantsJson) : ExitCodes.Failed;
+    Console.Out.Flush();
+    Console.Error.Flush();
+    Environment.Exit(code);
+};
+
+ParseResult parse;
+try
+{
+    parse = root.Parse(args);
+}
+catch (Exception ex)
+{
+    // Option parsers and validators report errors as parse errors; this catches any that throws instead.
+    return Failures.ReportUnexpected(ex, wantsJson);
+}
 if (parse.Action is ParseErrorAction)
 {
     // Bad usage is bad input: exit code 2, every problem named, and JSON too when asked for.
     foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
     Console.Error.WriteLine($"See '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? ["praison-actors"] : ["praison-actors", .. CommandPath(parse)])} --help'.");
     if (parse.GetValue(Cli.JsonOption))
-        Console.Out.WriteLine(JsonSerializer.Serialize(new { error = string.Join(" ", parse.Errors.Select(e => e.Message)), exitCode = ExitCodes.BadInput }));
+        Console.Out.WriteLine(JsonSerializer.Serialize(new { error = string.Join(" ", parse.Errors.Select(e => e.Message)), exitCode = ExitCodes.BadInput }, Cli.Indented));
     return ExitCodes.BadInput;
 }
 
 // The commands handle Ctrl+C themselves (run cancels its task and waits for the cancel to be stored).
-return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// Each command reports its own failures (Cli.RunAsync); the default handler would print a stack trace, so it is off.
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+}
+catch (Exception ex)
+{
+    return Failures.ReportUnexpected(ex, wantsJson);
+}
 
 static IEnumerable<string> CommandPath(ParseResult parse)
 {

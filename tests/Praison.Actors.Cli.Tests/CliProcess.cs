@@ -70,7 +70,12 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public sealed class CliProcess : IDisposable
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// A safety net, not the expected duration: tests wait for an event (an output line, the exit) and go on the
+    /// moment it happens. A loaded machine (2 cores, several test runs at once) can take far longer than usual to
+    /// start a process or stop an actor system, so the net is wide; it only decides how long a real hang takes to fail.
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(3);
 
     private readonly Process _process;
     private readonly List<string> _stdout = new();
@@ -85,7 +90,10 @@ public sealed class CliProcess : IDisposable
     public int Pid => _process.Id;
 
     /// <summary>Starts the CLI with <paramref name="args"/> on <paramref name="dir"/>'s data directory.</summary>
-    public static CliProcess Start(TempDir dir, params string[] args)
+    public static CliProcess Start(TempDir dir, params string[] args) => Start(dir, null, args);
+
+    /// <summary>Starts the CLI after <paramref name="configure"/> adjusts the process (environment, user).</summary>
+    public static CliProcess Start(TempDir dir, Action<ProcessStartInfo>? configure, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -100,6 +108,7 @@ public sealed class CliProcess : IDisposable
         psi.Environment["PRAISON_DATA_DIR"] = dir.DataDir;
         psi.Environment.Remove("PRAISON_SERVER");
         psi.Environment["NO_COLOR"] = "1";
+        configure?.Invoke(psi);
         var cli = new CliProcess(new Process { StartInfo = psi });
         cli._process.OutputDataReceived += (_, e) => cli.OnLine(e.Data, cli._stdout, cli._stdoutClosed);
         cli._process.ErrorDataReceived += (_, e) => cli.OnLine(e.Data, cli._stderr, cli._stderrClosed);
@@ -115,6 +124,36 @@ public sealed class CliProcess : IDisposable
     {
         using var cli = Start(dir, args);
         return await cli.WaitForExitAsync();
+    }
+
+    /// <summary>Runs the CLI to its end after <paramref name="configure"/> adjusts the process.</summary>
+    public static async Task<CliResult> RunAsync(TempDir dir, Action<ProcessStartInfo> configure, params string[] args)
+    {
+        using var cli = Start(dir, configure, args);
+        return await cli.WaitForExitAsync();
+    }
+
+    /// <summary>Runs the process as <paramref name="user"/> (via setpriv; the tests run as root, which ignores file modes).</summary>
+    public static Action<ProcessStartInfo> AsUser(string user, string group) => psi =>
+    {
+        var command = new[] { psi.FileName }.Concat(psi.ArgumentList).ToList();
+        psi.FileName = "setpriv";
+        psi.ArgumentList.Clear();
+        foreach (var a in (string[])[$"--reuid={user}", $"--regid={group}", "--clear-groups", .. command]) psi.ArgumentList.Add(a);
+        psi.Environment["HOME"] = "/nonexistent";
+        psi.Environment["DOTNET_CLI_HOME"] = "/tmp";
+    };
+
+    /// <summary>
+    /// Ctrl+C on a <c>background run</c> whose task is running: waits for each step the CLI reports (it starts the
+    /// cancel, the cancel is stored), then for the exit, so a slow machine only makes the test slower.
+    /// </summary>
+    public async Task<CliResult> InterruptAsync()
+    {
+        await SignalAsync("INT");
+        await WaitForLineAsync("Cancelling task ");
+        await WaitForLineAsync("the cancellation is stored");
+        return await WaitForExitAsync();
     }
 
     private void OnLine(string? line, List<string> into, TaskCompletionSource closed)

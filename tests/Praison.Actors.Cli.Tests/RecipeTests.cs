@@ -76,8 +76,7 @@ public sealed class RecipeTests : IDisposable
         var grandchild = int.Parse(File.ReadAllText(pidFile).Trim());
         Assert.True(IsAlive(grandchild), $"the grandchild {grandchild} should be running before the cancel");
 
-        await run.SignalAsync("INT");
-        var r = await run.WaitForExitAsync();
+        var r = await run.InterruptAsync();
 
         Assert.True(r.ExitCode == 3, r.ToString());
         await ServeTests.EventuallyAsync(() => Task.FromResult(!IsAlive(grandchild)), $"the grandchild {grandchild} to be killed");

@@ -57,8 +57,7 @@ public sealed class RunCommandTests : IDisposable
         var id = TaskId(await run.WaitForLineAsync(" submitted: sleep"));
         await run.WaitForLineAsync($"{id} running");
 
-        await run.SignalAsync("INT");
-        var r = await run.WaitForExitAsync();
+        var r = await run.InterruptAsync();
 
         Assert.True(r.ExitCode == 3, r.ToString());
         Assert.Equal("cancelled", r.Json().GetProperty("status").GetString());
@@ -88,8 +87,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.True(second.ExitCode == 8, second.ToString());
         Assert.Contains("is hosting the tasks in", second.Stderr);
 
-        await run.SignalAsync("INT");
-        Assert.Equal(3, (await run.WaitForExitAsync()).ExitCode);
+        Assert.Equal(3, (await run.InterruptAsync()).ExitCode);
     }
 
     [Fact]
@@ -117,8 +115,7 @@ public sealed class RunCommandTests : IDisposable
 
         Assert.True(wait.ExitCode == 5, wait.ToString());
         Assert.Equal("running", wait.Json().GetProperty("status").GetString());
-        await run.SignalAsync("INT");
-        Assert.Equal(3, (await run.WaitForExitAsync()).ExitCode);
+        Assert.Equal(3, (await run.InterruptAsync()).ExitCode);
     }
 
     /// <summary>"Task {id} submitted: ..." → id.</summary>

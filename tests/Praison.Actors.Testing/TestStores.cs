@@ -38,7 +38,7 @@ public sealed class PostgresTestStore : TestStore
     private PostgresTestStore(string admin)
     {
         _admin = admin;
-        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = _database }.ToString();
+        ConnectionString = TestSupport.PostgresDatabases.ForDatabase(admin, _database);
     }
 
     public string ConnectionString { get; }
@@ -52,7 +52,7 @@ public sealed class PostgresTestStore : TestStore
         var admin = Environment.GetEnvironmentVariable(Variable)
             ?? throw new InvalidOperationException($"{Variable} is not set");
         var store = new PostgresTestStore(admin);
-        await using var c = new NpgsqlConnection(admin);
+        await using var c = TestSupport.PostgresDatabases.Admin(admin);
         await c.OpenAsync();
         await using var cmd = new NpgsqlCommand($"CREATE DATABASE {store._database}", c);
         await cmd.ExecuteNonQueryAsync();

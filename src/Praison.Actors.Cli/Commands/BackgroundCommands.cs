@@ -32,15 +32,18 @@ public static class BackgroundCommands
     private static Option<string?> ConfigOption() => new("--config", "-c") { Description = "Per-run config, as a JSON object." };
     private static Option<string?> SessionOption() => new("--session", "-s") { Description = "A session id that groups tasks." };
 
-    private static Option<int?> TimeoutOption(string description)
+    private static Option<double?> TimeoutOption(string description) => Cli.SecondsOption("--timeout", description);
+
+    /// <summary>
+    /// A task's timeout is whole seconds (the recipe's <c>timeout_sec</c>, the jobs API's <c>timeout_sec</c>), so a
+    /// fraction rounds up, and the note says so: the task never gets less time than asked for.
+    /// </summary>
+    private static int? TaskTimeout(double? seconds)
     {
-        var option = new Option<int?>("--timeout") { Description = description, HelpName = "SEC" };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is <= 0 and var v)
-                r.AddError($"--timeout must be a positive number of seconds, got {v}.");
-        });
-        return option;
+        if (seconds is not { } s) return null;
+        var whole = (int)Math.Ceiling(s);
+        if (whole != s) Cli.Note($"note: a task's timeout is whole seconds; --timeout {s.ToString(System.Globalization.CultureInfo.InvariantCulture)} runs as {whole} s.");
+        return whole;
     }
 
     private static Argument<string> IdArgument() => new("id") { Description = "The task id (from submit, run or list)." };
@@ -53,7 +56,7 @@ public static class BackgroundCommands
         var input = InputOption();
         var config = ConfigOption();
         var session = SessionOption();
-        var timeout = TimeoutOption("Stop the task after SEC seconds (default: the recipe's runtime.timeout_sec, else 300).");
+        var timeout = TimeoutOption("Stop the task after SEC seconds (default: the recipe's runtime.timeout_sec, else 300). A fraction such as 1.5 rounds up to whole seconds.");
         var root = RecipeHost.RootOption();
         var command = new Command("run", """
             Run a recipe as a background task in this process, with a live progress bar, and print its result.
@@ -71,7 +74,7 @@ public static class BackgroundCommands
             // Relative paths mean the caller's directory, also when a host elsewhere runs the task.
             var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseJson(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
-            var options = RunOptions(inputJson, configJson, parse.GetValue(session), parse.GetValue(timeout));
+            var options = RunOptions(inputJson, configJson, parse.GetValue(session), TaskTimeout(parse.GetValue(timeout)));
 
             using var stop = new StopSignal();
             using var server = await cli.ConnectAsync(token);
@@ -171,8 +174,7 @@ public static class BackgroundCommands
             case "completed":
                 var took = run.FinishedAt - run.StartedAt;
                 Cli.Note($"Task {run.TaskId} completed" + (took is { } t ? $" in {t.TotalSeconds:0.0} s." : "."));
-                if (run.Result is { } result)
-                    Console.Out.WriteLine(JsonSerializer.Serialize(result, Cli.Indented));
+                if (run.Result is { } result) ResultSummary.Write(result, cli.Json);
                 break;
             case "cancelled":
                 Cli.Note($"Task {run.TaskId} was cancelled.");
@@ -219,7 +221,7 @@ public static class BackgroundCommands
         var input = InputOption();
         var config = ConfigOption();
         var session = SessionOption();
-        var timeout = TimeoutOption("Stop the task after SEC seconds once it runs (default: the recipe's, else 300).");
+        var timeout = TimeoutOption("Stop the task after SEC seconds once it runs (default: the recipe's, else 300). A fraction such as 1.5 rounds up to whole seconds.");
         var command = new Command("submit", """
             Store a task and print its id. A `serve` host runs it: through its jobs API when one is running
             (--server, $PRAISON_SERVER, or the host of the data directory), else the task stays pending in the store
@@ -234,7 +236,7 @@ public static class BackgroundCommands
             var name = parse.GetValue(recipe)!;
             var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseJson(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
-            var options = RunOptions(inputJson, configJson, parse.GetValue(session), parse.GetValue(timeout));
+            var options = RunOptions(inputJson, configJson, parse.GetValue(session), TaskTimeout(parse.GetValue(timeout)));
 
             using var server = await cli.ConnectAsync(token);
             RunView run;
@@ -247,6 +249,7 @@ public static class BackgroundCommands
             {
                 var catalog = cli.LoadRecipes();
                 catalog.Get(name);
+                DataDirectory.PrepareForWrite(cli.DataDir);
                 await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: false, token);
                 var handle = await runtime.Runner.RunBackgroundAsync(name, options, token);
                 run = RunView.From(await handle.StatusAsync(token));
@@ -284,6 +287,13 @@ public static class BackgroundCommands
             var wanted = parse.GetValue(status) is { } s ? BackgroundTaskStatusExtensions.ParseStatus(s) : (BackgroundTaskStatus?)null;
             var sessionId = parse.GetValue(session);
             using var server = await cli.ConnectAsync(token);
+            if (server is null && !cli.StoreExists())
+            {
+                // Not a silent "No tasks.": a mistyped --data-dir is told apart from an empty store.
+                Cli.Note($"No tasks: {cli.NoStore}.");
+                if (cli.Json) cli.WriteJson(Array.Empty<RunView>());
+                return ExitCodes.Ok;
+            }
             IReadOnlyList<RunView> runs = server is not null
                 ? await server.ListAsync(wanted?.ToWireName(), sessionId, token)
                 : (await StoreAccess.ReadTasksAsync(cli.DataDir, token))
@@ -333,6 +343,7 @@ public static class BackgroundCommands
             }
             else
             {
+                RequireStore(cli, taskId);
                 run = Cli.View(await StoreAccess.ReadTaskAsync(cli.DataDir, taskId, token) ?? throw new TaskNotFoundException(taskId));
             }
             cli.WriteRun(run);
@@ -341,12 +352,19 @@ public static class BackgroundCommands
         return command;
     }
 
+    /// <summary>A task needs a store: none there is "no such task" (exit 6) with the reason; a bad one is exit 8.</summary>
+    private static void RequireStore(Cli cli, string taskId)
+    {
+        if (!cli.StoreExists())
+            throw new CliException(ExitCodes.NotFound, $"No task with id '{taskId}': {cli.NoStore}.");
+    }
+
     // ---------------------------------------------------------------- wait
 
     private static Command Wait()
     {
         var id = IdArgument();
-        var timeout = TimeoutOption("Give up after SEC seconds (exit code 5); the task keeps running.");
+        var timeout = TimeoutOption("Give up after SEC seconds, fractions allowed (e.g. 1.5; exit code 5); the task keeps running.");
         var command = new Command("wait", """
             Wait until a task finishes and print its result; the exit code tells how it ended.
 
@@ -367,6 +385,7 @@ public static class BackgroundCommands
             }
             else
             {
+                RequireStore(cli, taskId);
                 final = await WaitInStoreAsync(cli, taskId, limit, token);
             }
             if (!final.IsTerminal)
@@ -422,6 +441,7 @@ public static class BackgroundCommands
             }
             else
             {
+                RequireStore(cli, taskId);
                 var stored = await StoreAccess.ReadTaskAsync(cli.DataDir, taskId, token) ?? throw new TaskNotFoundException(taskId);
                 if (stored.Info.IsTerminal)
                     throw new CliException(ExitCodes.AlreadyFinished, $"Task {taskId} has already finished; its status is {stored.Info.Status.ToWireName()}.");

@@ -35,16 +35,8 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "Cluster remoting port (with --cluster; 0 picks a free one).", DefaultValueFactory = _ => 4053 };
         var seeds = new Option<string[]>("--seed") { Description = "Seed node address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (repeatable; none: form a new cluster).", AllowMultipleArgumentsPerToken = true };
         var hostname = new Option<string>("--hostname") { Description = "Address remoting binds to (with --cluster). Loopback unless you say otherwise; see the README on TLS.", DefaultValueFactory = _ => "127.0.0.1" };
-        var heartbeat = new Option<double>("--sse-heartbeat")
-        {
-            Description = "Seconds between keep-alive comments on a run's event stream (default 15).",
-            DefaultValueFactory = _ => 15,
-        };
-        heartbeat.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double>() is var s && (s <= 0 || double.IsNaN(s) || s > 86_400))
-                r.AddError($"--sse-heartbeat must be a number of seconds above 0 and at most 86400, got {s}.");
-        });
+        var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds between keep-alive comments on a run's event stream (default 15; fractions allowed).", max: 86_400,
+            rule: "--sse-heartbeat must be a number of seconds above 0 and at most 86400");
         var root = RecipeHost.RootOption();
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
@@ -112,7 +104,7 @@ public static class ServeCommand
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
             builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-            builder.Services.AddPraisonJobs(runner, new PraisonJobsOptions { StreamHeartbeat = TimeSpan.FromSeconds(parse.GetValue(heartbeat)) });
+            builder.Services.AddPraisonJobs(runner, new PraisonJobsOptions { StreamHeartbeat = TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 15) });
             await using var app = builder.Build();
             app.MapPraisonJobs();
             try

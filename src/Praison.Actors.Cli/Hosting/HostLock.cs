@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Praison.Actors.Persistence;
 
 namespace Praison.Actors.Cli.Hosting;
 
@@ -25,14 +26,22 @@ public sealed class HostLock : IDisposable
         _infoPath = infoPath;
     }
 
-    /// <summary>Takes the lock, or returns null when another process holds it.</summary>
+    /// <summary>
+    /// Takes the lock, or returns null when another process holds it. The data directory is created or checked
+    /// first (exit code 8 naming it when it cannot hold a store) and kept private (0700, files 0600).
+    /// </summary>
     public static HostLock? TryAcquire(string dataDir, string command)
     {
-        Directory.CreateDirectory(dataDir);
+        DataDirectory.PrepareForWrite(dataDir);
+        var lockPath = Path.Combine(dataDir, LockFile);
         FileStream stream;
         try
         {
-            stream = new FileStream(Path.Combine(dataDir, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = new FileStream(lockPath, PrivateFiles.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.Unavailable, $"Cannot open {lockPath}: permission denied (it belongs to another user?).");
         }
         catch (IOException)
         {
@@ -44,9 +53,11 @@ public sealed class HostLock : IDisposable
     }
 
     /// <summary>Records the host's jobs API address for other commands.</summary>
-    public void Publish(string command, string? url) =>
-        File.WriteAllText(_infoPath, JsonSerializer.Serialize(
-            new HostInfo(Environment.ProcessId, command, url, DateTimeOffset.UtcNow), PraisonJson.Options));
+    public void Publish(string command, string? url)
+    {
+        using var file = new FileStream(_infoPath, PrivateFiles.Options(FileMode.Create, FileAccess.Write));
+        JsonSerializer.Serialize(file, new HostInfo(Environment.ProcessId, command, url, DateTimeOffset.UtcNow), PraisonJson.Options);
+    }
 
     /// <summary>The live host of <paramref name="dataDir"/>, or null when none holds the lock.</summary>
     public static HostInfo? FindHost(string dataDir)
@@ -55,8 +66,13 @@ public sealed class HostLock : IDisposable
         if (!File.Exists(lockPath)) return null;
         try
         {
-            // Taking the lock for an instant proves nobody holds it.
-            using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) return null;
+            // Taking the lock for an instant proves nobody holds it. Read access is enough for the lock, so a
+            // reader of a store it cannot write (list, status) can still ask.
+            using (new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.None)) return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null; // another user's host: its jobs API is not ours to find; reading the store says what we may see
         }
         catch (IOException)
         {
@@ -66,7 +82,7 @@ public sealed class HostLock : IDisposable
         {
             return JsonSerializer.Deserialize<HostInfo>(File.ReadAllText(Path.Combine(dataDir, InfoFile)), PraisonJson.Options);
         }
-        catch (Exception ex) when (ex is IOException or JsonException)
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
             return new HostInfo(0, "unknown", null, DateTimeOffset.MinValue); // it is still starting
         }

@@ -89,7 +89,7 @@ public abstract record TaskStore
         {
             try
             {
-                Directory.CreateDirectory(DataDirectory);
+                PrivateFiles.Secure(DataDirectory); // 0700 directory, 0600 databases
                 var probe = Path.Combine(DataDirectory, $".write-check-{Environment.ProcessId}");
                 await File.WriteAllTextAsync(probe, "ok", cancellationToken).ConfigureAwait(false);
                 File.Delete(probe);
