@@ -129,6 +129,13 @@ public interface IBackgroundRunner : IRecipeRunner
     /// <exception cref="TaskNotFoundException">No task has this id.</exception>
     Task<bool> CancelAsync(string taskId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The store's health as this runner's writes see it: failing from the first failed write until one succeeds again
+    /// (tasks whose writes fail stay visible with their last stored status and a <see cref="TaskStatusInfo.StoreError"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    Task<StoreHealthInfo> GetStoreHealthAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Lists tasks, oldest first, filtered by <paramref name="query"/> (status, session, name).</summary>
     /// <param name="query">The filters; null lists every task.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>

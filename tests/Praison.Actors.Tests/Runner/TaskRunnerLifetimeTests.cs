@@ -99,12 +99,13 @@ public class TaskRunnerLifetimeTests(ITestOutputHelper output) : RuntimeTestKit(
         }).ToList();
         var answers = await Task.WhenAll(queries).WaitAsync(Long);
 
-        // Asked before the work could end: Running. After: Running until the first Completed, then only Completed.
-        Assert.All(answers.Take(100), s => Assert.Equal(BackgroundTaskStatus.Running, s));
+        // Queries are sent in index order; the supervisor forwards them while the runner lives, and the work's end reaches
+        // the runner directly, so where the switch falls is a race. What must hold: Running until the first Completed,
+        // then only Completed (no answer goes back in time, none is lost).
         var firstCompleted = Array.IndexOf(answers, BackgroundTaskStatus.Completed);
-        var rest = firstCompleted < 0 ? [] : answers[firstCompleted..];
-        Assert.All(answers[100..(firstCompleted < 0 ? answers.Length : firstCompleted)], s => Assert.Equal(BackgroundTaskStatus.Running, s));
-        Assert.All(rest, s => Assert.Equal(BackgroundTaskStatus.Completed, s));
+        var end = firstCompleted < 0 ? answers.Length : firstCompleted;
+        Assert.All(answers[..end], s => Assert.Equal(BackgroundTaskStatus.Running, s));
+        Assert.All(answers[end..], s => Assert.Equal(BackgroundTaskStatus.Completed, s));
         Assert.Equal(5, await h.WaitAsync(Long));
         Assert.Equal(BackgroundTaskStatus.Completed, (await h.StatusAsync()).Status);
     }
