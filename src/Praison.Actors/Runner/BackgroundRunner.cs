@@ -232,10 +232,17 @@ public sealed class BackgroundRunner : IBackgroundRunner
         var cleanup = options.CleanupDelay ?? Options.CleanupDelay;
         if (cleanup < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), cleanup, "TaskOptions.CleanupDelay must not be negative.");
-        if (options.Name is { } n && string.IsNullOrWhiteSpace(n))
-            throw new ArgumentException("TaskOptions.Name must not be blank.", nameof(options));
+        if (options.Name is { } n && TaskLimits.NameProblem(n, "TaskOptions.Name") is { } nameProblem)
+            throw new ArgumentException(nameProblem, nameof(options));
+        CheckSessionId(options.SessionId, "TaskOptions.SessionId");
         return new TaskSpec(NewTaskId(), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
+    }
+
+    /// <summary>Session ids share one limit on every surface (<see cref="TaskLimits"/>), so none is stored oversized.</summary>
+    private static void CheckSessionId(string? sessionId, string what)
+    {
+        if (TaskLimits.SessionIdProblem(sessionId, what) is { } problem) throw new ArgumentException(problem, nameof(sessionId));
     }
 
     /// <summary>Work without a value completes with a null result, which every wait reads as "no value".</summary>
@@ -263,6 +270,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.TimeoutSec is <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutSec,
                 $"TimeoutSec must be a positive number of seconds, got {options.TimeoutSec}.");
+        CheckSessionId(options.SessionId, "RecipeRunOptions.SessionId");
 
         var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
         var timeout = timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout;

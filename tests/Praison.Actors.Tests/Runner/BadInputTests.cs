@@ -28,6 +28,26 @@ public class BadInputTests(ITestOutputHelper output) : RuntimeTestKit(output)
         Assert.Empty(await runner.ListAsync());
     }
 
+    [Fact]
+    public async Task A_session_id_or_name_over_its_limit_is_refused_by_the_CSharp_API_and_nothing_is_stored()
+    {
+        var runner = Runner();
+        var longSession = new string('s', TaskLimits.MaxSessionIdLength + 1);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() =>
+            runner.RunBackgroundAsync("hello", new RecipeRunOptions { SessionId = longSession }));
+        Assert.Contains($"limit of {TaskLimits.MaxSessionIdLength}", ex.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            runner.SubmitAsync(_ => Task.FromResult(1), new TaskOptions { SessionId = longSession }));
+        var nameEx = await Assert.ThrowsAsync<ArgumentException>(() =>
+            runner.SubmitAsync(_ => Task.FromResult(1), new TaskOptions { Name = new string('n', TaskLimits.MaxNameLength + 1) }));
+        Assert.Contains($"limit of {TaskLimits.MaxNameLength}", nameEx.Message);
+        Assert.Empty(await runner.ListAsync());
+
+        // At the limit is fine.
+        var ok = await runner.RunBackgroundAsync("hello", new RecipeRunOptions { SessionId = new string('s', TaskLimits.MaxSessionIdLength) });
+        Assert.Equal("hi", await ok.WaitAsync(Long));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]
