@@ -117,14 +117,16 @@ public static class PraisonCluster
             throw new ArgumentException("ExecuteTasks = false is for a process next to a local host; every cluster node executes tasks.", nameof(runner));
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
         var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
-            writeRows: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
+            sql: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
         var region = ClusterSharding.Get(system).Start(PraisonClusterOptions.ShardTypeName, id => TaskActor.Props(id, settings),
             ClusterShardingSettings.Create(system), new TaskMessageExtractor());
-        var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
-        system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
+        var router = system.ActorOf(ClusterTaskRouter.Props(region, store, hasTable: BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null),
+            runner.ActorName);
+        system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval,
+            hasTable: BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null), runner.ActorName + "-sweeper");
         return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
     }
 
