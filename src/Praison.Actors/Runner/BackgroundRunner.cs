@@ -159,6 +159,20 @@ public sealed class BackgroundRunner : IRecipeRunner
     }
 
     /// <summary>
+    /// One page of tasks, oldest first, and how many match in all (the jobs API's list): on a store with a task table
+    /// an indexed query, else a page of the supervisor's index.
+    /// </summary>
+    public async Task<TaskPage> ListPageAsync(TaskQuery query, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (TaskTable is not null) return await TaskTable.QueryTasksAsync(query, offset, limit, cancellationToken).ConfigureAwait(false);
+        var all = await ListAsync(query with { Offset = 0, Limit = null }, cancellationToken).ConfigureAwait(false);
+        return new TaskPage(all.Skip(offset).Take(limit).ToList(), all.Count, offset, limit);
+    }
+
+    /// <summary>
     /// Removes one task now: its events are deleted and its id is gone when this returns. A pending or running
     /// task is refused with <see cref="TaskRejectedException"/> unless <paramref name="cancelIfActive"/>.
     /// </summary>

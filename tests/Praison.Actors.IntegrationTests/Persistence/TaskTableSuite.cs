@@ -250,6 +250,33 @@ public abstract class TaskTableSuite
         }
     }
 
+    protected async Task The_runner_lists_and_pages_from_the_table()
+    {
+        await using var store = await CreateStoreAsync();
+        var recipes = new RecipeRegistry().Register("name: hello\n", _ => Task.FromResult<object?>("hi"));
+        await using var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+        {
+            Store = store.Store, Runner = new BackgroundRunnerOptions { Recipes = recipes },
+        });
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var h = await runtime.Runner.RunBackgroundAsync("hello", new RecipeRunOptions { SessionId = i % 2 == 0 ? "even" : "odd" });
+            await h.WaitAsync(Long);
+            ids.Add(h.TaskId);
+        }
+        Assert.Equal(ids, (await runtime.Runner.ListAsync()).Select(t => t.TaskId));
+        Assert.Equal(new[] { ids[0], ids[2], ids[4] }, (await runtime.Runner.ListAsync(new TaskQuery(SessionId: "even"))).Select(t => t.TaskId));
+        Assert.Equal(new[] { ids[2] }, (await runtime.Runner.ListAsync(new TaskQuery(SessionId: "even") { Offset = 1, Limit = 1 })).Select(t => t.TaskId));
+        var page = await runtime.Runner.ListPageAsync(new TaskQuery(BackgroundTaskStatus.Completed), 3, 10);
+        Assert.Equal(new[] { ids[3], ids[4] }, page.Tasks.Select(t => t.TaskId));
+        Assert.Equal(5, page.Total);
+
+        // The table answers, not the supervisor's memory: a row removed behind the runner's back is gone from its list.
+        await ExecuteAsync(store, $"DELETE FROM praison_tasks WHERE task_id = '{ids[1]}'");
+        Assert.DoesNotContain(ids[1], (await runtime.Runner.ListAsync()).Select(t => t.TaskId));
+    }
+
     protected static async Task ExecuteAsync(TestStore store, string sql)
     {
         await using DbConnection connection = store.Store switch
@@ -279,6 +306,7 @@ public class SqliteTaskTableTests : TaskTableSuite
     [Fact] public Task Progress_is_recorded_in_the_row_on_sqlite() => Progress_is_recorded_in_the_row();
     [Fact] public Task Deleting_a_tasks_events_deletes_its_row_on_sqlite() => Deleting_a_tasks_events_deletes_its_row();
     [Fact] public Task A_failed_read_is_an_error_never_an_empty_list_on_sqlite() => A_failed_read_is_an_error_never_an_empty_list();
+    [Fact] public Task The_runner_lists_and_pages_from_the_table_on_sqlite() => The_runner_lists_and_pages_from_the_table();
 
     [Fact]
     public async Task A_store_never_created_reads_as_empty_and_is_not_created()
@@ -323,6 +351,7 @@ public class PostgresTaskTableTests : TaskTableSuite
     [PostgresFact] public Task Progress_is_recorded_in_the_row_on_postgres() => Progress_is_recorded_in_the_row();
     [PostgresFact] public Task Deleting_a_tasks_events_deletes_its_row_on_postgres() => Deleting_a_tasks_events_deletes_its_row();
     [PostgresFact] public Task A_failed_read_is_an_error_never_an_empty_list_on_postgres() => A_failed_read_is_an_error_never_an_empty_list();
+    [PostgresFact] public Task The_runner_lists_and_pages_from_the_table_on_postgres() => The_runner_lists_and_pages_from_the_table();
 
     [PostgresFact]
     public async Task A_database_that_cannot_be_reached_is_an_error()
