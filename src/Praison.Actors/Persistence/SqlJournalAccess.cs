@@ -65,13 +65,26 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
         return await ReplayAsync(connection, null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<StoredTask>> ReplayAsync(DbConnection connection, DbTransaction? tx, CancellationToken cancellationToken)
+    /// <summary>
+    /// Only the pending and running tasks, replayed from the journal, oldest first: the task table selects them, so a
+    /// start-up that keeps finished tasks out of memory reads none of their events.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredTask>> ReadUnfinishedTasksAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ReplayAsync(connection, null, cancellationToken,
+            $"persistence_id IN (SELECT '{TaskPrefix}' || task_id FROM {TaskTable.Name} WHERE status IN ('pending', 'running'))").ConfigureAwait(false);
+    }
+
+    private async Task<List<StoredTask>> ReplayAsync(DbConnection connection, DbTransaction? tx, CancellationToken cancellationToken,
+        string? only = null)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
         command.CommandText =
             $"SELECT persistence_id, manifest, message, sequence_number FROM journal WHERE deleted = {False} AND persistence_id LIKE '{TaskPrefix}%' " +
-            "ORDER BY persistence_id, sequence_number";
+            (only is null ? "" : $"AND {only} ") + "ORDER BY persistence_id, sequence_number";
         var tasks = new List<StoredTask>();
         string? currentId = null;
         TaskState? state = null;

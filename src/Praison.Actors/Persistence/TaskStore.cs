@@ -79,6 +79,14 @@ public abstract record TaskStore
         (await ReadAsync(sql => sql.QueryTasksAsync(query, query.Offset, query.Limit ?? int.MaxValue, count: false, cancellationToken),
             (new List<TaskStatusInfo>(), (long?)0), "listing tasks", cancellationToken).ConfigureAwait(false)).Item1;
 
+    /// <summary>
+    /// Only the pending and running tasks, replayed from the journal (the task table selects them), oldest first: what a
+    /// start-up that does not keep finished tasks in memory needs. Throws <see cref="TaskStoreException"/> on failure.
+    /// </summary>
+    internal Task<IReadOnlyList<StoredTask>> ReadUnfinishedTasksAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadUnfinishedTasksAsync(cancellationToken), (IReadOnlyList<StoredTask>)Array.Empty<StoredTask>(),
+            "reading unfinished tasks", cancellationToken);
+
     /// <summary>Ids of finished tasks, or of every task (<paramref name="includeActive"/>), oldest first.</summary>
     internal Task<List<string>> ReadTaskIdsAsync(bool includeActive, CancellationToken cancellationToken = default) =>
         ReadAsync(sql => sql.ReadTaskIdsAsync(includeActive, cancellationToken), new List<string>(), "listing task ids", cancellationToken);

@@ -174,6 +174,14 @@ public abstract class TaskTableSuite
 
             var targets = await store.Store.ReadSweepTargetsAsync(At.AddHours(1.5));
             Assert.Equal(new[] { "due", "pending", "running" }, targets.Order());
+
+            // A start-up replays only what the table says is unfinished, with its full state.
+            var unfinished = await store.Store.ReadUnfinishedTasksAsync();
+            Assert.Equal(new[] { "pending", "running" }, unfinished.Select(t => t.Info.TaskId).Order());
+            var running = unfinished.Single(t => t.Info.TaskId == "running");
+            Assert.Equal(2, running.SequenceNr);
+            Assert.Equal(Spec("running"), running.State!.Spec);
+            Assert.Equal(BackgroundTaskStatus.Running, running.Info.Status);
         }
         finally
         {
