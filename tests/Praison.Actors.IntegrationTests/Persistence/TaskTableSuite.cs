@@ -225,6 +225,16 @@ public abstract class TaskTableSuite
             Assert.Null(await store.Store.GetTaskAsync("d1"));
             Assert.Equal(new[] { "d2" }, (await store.Store.QueryTasksAsync(TaskQuery.All, 0, 10)).Tasks.Select(t => t.TaskId));
             await AwaitAsync(async () => await store.Store.Sql!.CountRowsAsync("d1", CancellationToken.None) == 0, "the tombstone is purged");
+
+            // A row that cannot be deleted fails the delete (its owner retries); after the retry the row is gone (the
+            // retry deletes it, or the purge of the task's tombstone already did).
+            await ExecuteAsync(store, "ALTER TABLE praison_tasks RENAME TO praison_tasks_away");
+            var failed = await journal.Ask<TaskEventsDeleted>(new DeleteTaskEvents("d2", 1), Long);
+            Assert.NotNull(failed.Error);
+            await ExecuteAsync(store, "ALTER TABLE praison_tasks_away RENAME TO praison_tasks");
+            var retried = await journal.Ask<TaskEventsDeleted>(new DeleteTaskEvents("d2", 1), Long);
+            Assert.Null(retried.Error);
+            Assert.Null(await store.Store.GetTaskAsync("d2"));
         }
         finally
         {
