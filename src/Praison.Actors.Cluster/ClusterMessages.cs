@@ -21,11 +21,15 @@ internal sealed record RetryWake : IClusterInternal
 /// <summary>Removing tombstone rows after a sweep ended.</summary>
 internal sealed record SweepPurged(Exception? Error) : IClusterInternal;
 
-/// <summary>What the store held when the sweeper read it (or why it could not).</summary>
-internal sealed record SweepRead(IReadOnlyList<StoredTask>? Tasks, Exception? Error) : IClusterInternal;
+/// <summary>The ids of the tasks the sweeper should wake, as the store held them (or why it could not be read).</summary>
+internal sealed record SweepRead(IReadOnlyList<string>? TaskIds, Exception? Error) : IClusterInternal;
 
-/// <summary>The store read behind a listing or a clear, for the router to answer with.</summary>
-internal sealed record StoreRead(object Request, IActorRef ReplyTo, IReadOnlyList<StoredTask>? Tasks, Exception? Error) : IClusterInternal;
+/// <summary>
+/// The store read behind a listing (<paramref name="Tasks"/>) or a clear (<paramref name="TaskIds"/>), for the router
+/// to answer with; both null when the read failed.
+/// </summary>
+internal sealed record StoreRead(object Request, IActorRef ReplyTo, IReadOnlyList<TaskStatusInfo>? Tasks, IReadOnlyList<string>? TaskIds,
+    Exception? Error) : IClusterInternal;
 
 /// <summary>Asks a node's supervisor how many tasks run and wait there (diagnostics, tests).</summary>
 internal sealed record GetNodeLoad : IClusterInternal

@@ -7,7 +7,8 @@ namespace Praison.Actors.Cluster;
 /// <summary>
 /// The actor a clustered <see cref="BackgroundRunner"/> and its handles ask. Task commands go to the shard region
 /// unchanged (Forward: the entity answers the asker directly, on whichever node it lives); a submission becomes a
-/// CreateTask for the region; listing and clearing read the shared store, so they cover the whole cluster.
+/// CreateTask for the region; listing and clearing read the shared store, so they cover the whole cluster: indexed
+/// queries on the task table, or (another journal plugin, so no table) a replay of the journal.
 /// </summary>
 internal sealed class ClusterTaskRouter : UntypedActor
 {
@@ -17,14 +18,17 @@ internal sealed class ClusterTaskRouter : UntypedActor
 
     private readonly IActorRef _region;
     private readonly TaskStore _store;
+    private readonly bool _hasTable;
 
-    public ClusterTaskRouter(IActorRef region, TaskStore store)
+    public ClusterTaskRouter(IActorRef region, TaskStore store, bool hasTable)
     {
         _region = region;
         _store = store;
+        _hasTable = hasTable;
     }
 
-    public static Props Props(IActorRef region, TaskStore store) => Akka.Actor.Props.Create(typeof(ClusterTaskRouter), region, store);
+    public static Props Props(IActorRef region, TaskStore store, bool hasTable) =>
+        Akka.Actor.Props.Create(typeof(ClusterTaskRouter), region, store, hasTable);
 
     protected override void OnReceive(object message)
     {
@@ -54,32 +58,49 @@ internal sealed class ClusterTaskRouter : UntypedActor
     }
 
     private void ReadStore(object request, IActorRef replyTo) =>
-        _store.ReadTasksAsync().ContinueWith(
-                t => new StoreRead(request, replyTo, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException()),
+        Read(request).ContinueWith(
+                t => t.IsCompletedSuccessfully
+                    ? t.Result with { ReplyTo = replyTo }
+                    : new StoreRead(request, replyTo, null, null, t.Exception?.GetBaseException() ?? new TaskCanceledException()),
                 TaskContinuationOptions.ExecuteSynchronously)
             .PipeTo(Self);
 
+    private async Task<StoreRead> Read(object request)
+    {
+        if (_hasTable)
+            return request switch
+            {
+                ListTasks l => new StoreRead(request, ActorRefs.Nobody, await _store.ListTasksAsync(l.Query).ConfigureAwait(false), null, null),
+                ClearTasks c => new StoreRead(request, ActorRefs.Nobody, null, await _store.ReadTaskIdsAsync(c.IncludeActive).ConfigureAwait(false), null),
+                _ => throw new ArgumentOutOfRangeException(nameof(request)),
+            };
+        var tasks = await _store.ReadTasksAsync().ConfigureAwait(false);
+        return request switch
+        {
+            ListTasks l => new StoreRead(request, ActorRefs.Nobody,
+                tasks.Select(t => t.Info).Where(l.Query.Matches).Skip(l.Query.Offset).Take(l.Query.Limit ?? int.MaxValue).ToList(), null, null),
+            ClearTasks c => new StoreRead(request, ActorRefs.Nobody, null,
+                tasks.Where(t => t.Info.IsTerminal || c.IncludeActive).Select(t => t.Info.TaskId).ToList(), null),
+            _ => throw new ArgumentOutOfRangeException(nameof(request)),
+        };
+    }
+
     private void OnStoreRead(StoreRead r)
     {
-        if (r.Tasks is null)
+        if (r.Error is not null)
         {
-            r.ReplyTo.Tell(new Status.Failure(new TaskStoreException(_store.Describe(), $"reading the task list failed: {r.Error?.Message}", r.Error)));
+            r.ReplyTo.Tell(new Status.Failure(r.Error as TaskStoreException
+                ?? new TaskStoreException(_store.Describe(), $"reading the task list failed: {r.Error.Message}", r.Error)));
             return;
         }
         switch (r.Request)
         {
-            case ListTasks l:
-                r.ReplyTo.Tell(new TaskList(r.Tasks.Select(t => t.Info).Where(l.Query.Matches).ToList()));
+            case ListTasks:
+                r.ReplyTo.Tell(new TaskList(r.Tasks!));
                 break;
             case ClearTasks c:
-                var removed = 0;
-                foreach (var t in r.Tasks)
-                {
-                    if (!t.Info.IsTerminal && !c.IncludeActive) continue;
-                    _region.Tell(new RemoveTask(t.Info.TaskId, c.IncludeActive));
-                    removed++;
-                }
-                r.ReplyTo.Tell(new ClearReply(removed));
+                foreach (var id in r.TaskIds!) _region.Tell(new RemoveTask(id, c.IncludeActive));
+                r.ReplyTo.Tell(new ClearReply(r.TaskIds!.Count));
                 break;
         }
     }

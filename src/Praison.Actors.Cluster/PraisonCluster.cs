@@ -130,7 +130,7 @@ public static class PraisonCluster
     {
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
         var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
-            writeRows: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
+            sql: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
@@ -141,8 +141,9 @@ public static class PraisonCluster
     internal static PraisonClusterNode Complete(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner, PraisonClusterOptions cluster,
         IActorRef region, IActorRef supervisor)
     {
-        var router = system.ActorOf(ClusterTaskRouter.Props(region, store), runner.ActorName);
-        system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval), runner.ActorName + "-sweeper");
+        var hasTable = BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null;
+        var router = system.ActorOf(ClusterTaskRouter.Props(region, store, hasTable), runner.ActorName);
+        system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval, hasTable), runner.ActorName + "-sweeper");
         return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal, HealthSource = supervisor }, store, region, supervisor);
     }
 

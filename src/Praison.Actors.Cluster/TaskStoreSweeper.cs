@@ -10,8 +10,9 @@ namespace Praison.Actors.Cluster;
 /// Wakes tasks that should be alive. Remember-entities restarts a dead node's entities only once a message reaches
 /// their shard, so when a member is removed (and periodically, on the leader) this reads the store and asks every
 /// unfinished task for its status through the region, and every finished one whose cleanup is due (they recover,
-/// delete their events and passivate). A message can be lost while the dead node's shards are re-homed, so each is
-/// re-sent until the task itself answers. A status query never delays a task's timeout.
+/// delete their events and passivate). Which tasks those are is an indexed query on the task table (a replay of the
+/// journal only with another journal plugin, which has no table). A message can be lost while the dead node's shards
+/// are re-homed, so each is re-sent until the task itself answers. A status query never delays a task's timeout.
 /// </summary>
 internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
 {
@@ -23,6 +24,7 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
     private readonly IActorRef _region;
     private readonly TaskStore _store;
     private readonly TimeSpan _interval;
+    private readonly bool _hasTable;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly Dictionary<string, DateTimeOffset> _unacked = new();  // task id → first sent
@@ -30,15 +32,16 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
     private bool _readAgain;
     private bool _purgeAfterRead;
 
-    public TaskStoreSweeper(IActorRef region, TaskStore store, TimeSpan interval)
+    public TaskStoreSweeper(IActorRef region, TaskStore store, TimeSpan interval, bool hasTable)
     {
         _region = region;
         _store = store;
         _interval = interval;
+        _hasTable = hasTable;
     }
 
-    public static Props Props(IActorRef region, TaskStore store, TimeSpan interval) =>
-        Akka.Actor.Props.Create(typeof(TaskStoreSweeper), region, store, interval);
+    public static Props Props(IActorRef region, TaskStore store, TimeSpan interval, bool hasTable) =>
+        Akka.Actor.Props.Create(typeof(TaskStoreSweeper), region, store, interval, hasTable);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -100,27 +103,33 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
             return;
         }
         _reading = true;
-        _store.ReadTasksAsync().ContinueWith(
-                t => new SweepRead(t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException()),
+        ReadTargetsAsync(DateTimeOffset.UtcNow).ContinueWith(
+                t => new SweepRead(t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException() ?? new TaskCanceledException()),
                 TaskContinuationOptions.ExecuteSynchronously)
             .PipeTo(Self);
+    }
+
+    /// <summary>Unfinished tasks and finished ones whose cleanup is due.</summary>
+    private async Task<IReadOnlyList<string>> ReadTargetsAsync(DateTimeOffset now)
+    {
+        if (_hasTable) return await _store.ReadSweepTargetsAsync(now).ConfigureAwait(false);
+        return (await _store.ReadTasksAsync().ConfigureAwait(false))
+            .Where(t => !t.Info.IsTerminal || t.State?.CleanupAt <= now).Select(t => t.Info.TaskId).ToList();
     }
 
     private void OnRead(SweepRead r)
     {
         _reading = false;
-        if (r.Tasks is null)
+        if (r.TaskIds is null)
             _log.Warning(r.Error, "Reading the store to wake tasks failed; trying again at the next sweep");
         else
         {
             var now = DateTimeOffset.UtcNow;
             var woken = 0;
-            foreach (var t in r.Tasks)
+            foreach (var id in r.TaskIds)
             {
-                var due = !t.Info.IsTerminal || t.State?.CleanupAt <= now;
-                if (!due) continue;
-                _unacked.TryAdd(t.Info.TaskId, now);
-                _region.Tell(new GetTaskStatus(t.Info.TaskId));
+                _unacked.TryAdd(id, now);
+                _region.Tell(new GetTaskStatus(id));
                 woken++;
             }
             if (woken > 0)

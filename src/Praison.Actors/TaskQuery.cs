@@ -1,12 +1,24 @@
 namespace Praison.Actors;
 
-/// <summary>A filter for <see cref="BackgroundRunner.ListAsync"/>; null fields match everything.</summary>
+/// <summary>
+/// A filter for <see cref="BackgroundRunner.ListAsync"/> and <see cref="Persistence.TaskStore.QueryTasksAsync"/>; null
+/// fields match everything. <see cref="Offset"/> and <see cref="Limit"/> page the results (oldest first).
+/// </summary>
 public sealed record TaskQuery(BackgroundTaskStatus? Status = null, string? SessionId = null, string? Name = null)
 {
     public static readonly TaskQuery All = new();
+
+    /// <summary>How many matching tasks to skip, oldest first.</summary>
+    public int Offset { get; init; }
+
+    /// <summary>At most this many tasks; null for all.</summary>
+    public int? Limit { get; init; }
 
     public bool Matches(TaskStatusInfo t) =>
         (Status is null || t.Status == Status) &&
         (SessionId is null || t.SessionId == SessionId) &&
         (Name is null || t.Name == Name || t.RecipeName == Name);
 }
+
+/// <summary>One page of tasks, oldest first, and how many tasks match the query in all.</summary>
+public sealed record TaskPage(IReadOnlyList<TaskStatusInfo> Tasks, long Total, int Offset, int Limit);

@@ -296,9 +296,8 @@ public static class BackgroundCommands
             }
             IReadOnlyList<RunView> runs = server is not null
                 ? await server.ListAsync(wanted?.ToWireName(), sessionId, token)
-                : (await StoreAccess.ReadTasksAsync(cli.DataDir, token))
-                    .Where(t => new TaskQuery(wanted, sessionId).Matches(t.Info))
-                    .Select(t => RunView.From(t.Info)).ToList();
+                : (await StoreAccess.ListAsync(cli.DataDir, new TaskQuery(wanted, sessionId), token))
+                    .Select(RunView.From).ToList();
             if (cli.Json)
             {
                 cli.WriteJson(runs);
@@ -512,8 +511,7 @@ public static class BackgroundCommands
     {
         // Holding the host lock keeps a host from starting (and recovering these tasks) while they are removed.
         using var host = HostLock.TryAcquire(cli.DataDir, "clear") ?? throw HostBusy(cli.DataDir);
-        var targets = (await StoreAccess.ReadTasksAsync(cli.DataDir, ct))
-            .Where(t => everything || t.Info.IsTerminal).Select(t => t.Info.TaskId).ToHashSet();
+        var targets = (await StoreAccess.ReadTaskIdsAsync(cli.DataDir, everything, ct)).ToHashSet();
         if (targets.Count == 0) return 0;
         await using var runtime = await StoreAccess.StartAsync(cli.DataDir, cli.LoadRecipes().Registry, executeTasks: false, ct);
         // Each removal answers once the task's events are deleted.

@@ -20,12 +20,25 @@ public static class StoreAccess
 
     public static TaskStore Store(string dataDir) => TaskStore.Sqlite(dataDir);
 
-    /// <summary>Every retained task, oldest first; none (and no file created) when the data directory holds no store yet.</summary>
-    public static async Task<IReadOnlyList<StoredTask>> ReadTasksAsync(string dataDir, CancellationToken ct) =>
-        File.Exists(Path.Combine(dataDir, "journal.db")) ? await Store(dataDir).ReadTasksAsync(ct) : [];
+    // Reads are indexed queries on the store's task table; none of them creates a store that does not exist yet (the
+    // store then reads as empty), and a store that cannot be read throws TaskStoreException (exit 8), never "no tasks".
 
-    public static async Task<StoredTask?> ReadTaskAsync(string dataDir, string taskId, CancellationToken ct) =>
-        (await ReadTasksAsync(dataDir, ct)).FirstOrDefault(t => t.Info.TaskId == taskId);
+    /// <summary>The tasks matching <paramref name="query"/>, oldest first.</summary>
+    public static async Task<IReadOnlyList<TaskStatusInfo>> ListAsync(string dataDir, TaskQuery query, CancellationToken ct) =>
+        (await Store(dataDir).QueryTasksAsync(query, query.Offset, query.Limit ?? int.MaxValue, ct)).Tasks;
+
+    /// <summary>Ids of the finished tasks, or of every task (<paramref name="includeActive"/>), oldest first.</summary>
+    public static async Task<IReadOnlyList<string>> ReadTaskIdsAsync(string dataDir, bool includeActive, CancellationToken ct) =>
+        (await ListAsync(dataDir, TaskQuery.All, ct)).Where(t => includeActive || t.IsTerminal).Select(t => t.TaskId).ToList();
+
+    /// <summary>One task; its result (from the journal) only once it completed.</summary>
+    public static async Task<StoredTask?> ReadTaskAsync(string dataDir, string taskId, CancellationToken ct)
+    {
+        var store = Store(dataDir);
+        if (await store.GetTaskAsync(taskId, ct) is not { } info) return null;
+        var result = info.Status == BackgroundTaskStatus.Completed ? await store.ReadResultAsync(taskId, ct) : null;
+        return new StoredTask(info, result);
+    }
 
     /// <summary>
     /// Starts a runtime on the store. <paramref name="executeTasks"/>: run tasks here at all;

@@ -26,6 +26,24 @@ internal sealed record TaskEventsDeleted(string TaskId, Exception? Error) : ITas
 /// </summary>
 internal sealed record ReplayTaskEvents(string TaskId, IActorRef ReplyTo) : ITaskJournalMessage;
 
+/// <summary>
+/// The last progress a running task reported, for the task table only (progress is not journaled). The journal keeps
+/// the latest per task and writes them together about once a second; a failed write is dropped with a log line.
+/// Without a task table (ephemeral store, another journal plugin) it is ignored.
+/// </summary>
+internal sealed record RecordTaskProgress(string TaskId, double Fraction, string? Message, DateTimeOffset At) : ITaskJournalMessage;
+
+/// <summary>The journal's timer: write the progress recorded since the last write.</summary>
+internal sealed record ProgressTick : ITaskJournalMessage
+{
+    public static readonly ProgressTick Instance = new();
+}
+
+internal sealed record ProgressWritten(int Count, Exception? Error) : ITaskJournalMessage;
+
+/// <summary>The task's row is deleted after the plugin deleted its events (or, <paramref name="Error"/> set, it is not).</summary>
+internal sealed record TaskRowDeleted(string TaskId, Exception? Error) : ITaskJournalMessage;
+
 /// <summary>A batch the journal wrote itself is stored, or (<paramref name="Error"/> set) none of it is.</summary>
 internal sealed record TaskEventsStored(long BatchId, Exception? Error) : ITaskJournalMessage;
 

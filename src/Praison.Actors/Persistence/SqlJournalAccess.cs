@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
+using Praison.Actors.Messages;
 using Praison.Actors.Serialization;
 using Praison.Actors.Tasks;
 
@@ -10,24 +11,80 @@ namespace Praison.Actors.Persistence;
 /// Direct SQL on Akka.Persistence.Sql's tables (the "default" table mapping): reading every retained task at
 /// start-up without recovering one actor per task, writing a batch of task events the cheapest way the database
 /// offers, and removing the tombstone rows Akka.Persistence.Sql keeps after DeleteMessages, so cleaned-up tasks
-/// leave no rows behind.
+/// leave no rows behind. It also keeps the task table (<see cref="TaskTable"/>) in step with the events it writes and
+/// answers the indexed reads on it. A journal written through another plugin (BackgroundRunnerOptions.JournalPluginId)
+/// never comes here, so it has no task table: reads for it go through the supervisor or <see cref="ReadTasksAsync"/>.
 /// </summary>
-internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnection> openSnapshots, bool postgres)
+internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnection> openSnapshots, bool postgres)
 {
     private const string TaskPrefix = "task-";
+    private const long SchemaLockKey = 0x7072_6169_7461_626c; // "praitabl": nodes starting together create and backfill once
+    private readonly TaskTable _table = new(postgres);
     private string False => postgres ? "false" : "0";
     private string True => postgres ? "true" : "1";
 
+    /// <summary>
+    /// Creates the task table if missing and, once per store (recorded in <c>praison_schema</c>), backfills it from the
+    /// journal a store written before the table existed holds. One transaction, under an advisory lock on PostgreSQL and
+    /// the write lock on SQLite, so two processes starting together do it once.
+    /// </summary>
+    public async Task PrepareTableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (postgres) await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLockKey})", cancellationToken).ConfigureAwait(false);
+        foreach (var ddl in _table.CreateStatements())
+            await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
+        await using (var done = TaskTable.Command(connection, tx, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'"))
+            if (Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        if (await TableExistsAsync(connection, "journal", cancellationToken, tx).ConfigureAwait(false))
+        {
+            var tasks = await ReplayAsync(connection, tx, cancellationToken).ConfigureAwait(false);
+            await _table.WriteAsync(connection, tx, tasks.Select(TaskTable.FromState).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        await ExecuteAsync(connection, tx,
+            $"INSERT INTO {TaskTable.SchemaSteps} (step, done_at) VALUES ('{TaskTable.BackfillStep}', {DateTimeOffset.UtcNow.UtcTicks})",
+            cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every retained task replayed from the journal, oldest first: what a host recovers at start-up (pending and running
+    /// tasks need their spec) and what the backfill reads. Nothing else replays the whole journal.
+    /// </summary>
     public async Task<IReadOnlyList<StoredTask>> ReadTasksAsync(CancellationToken cancellationToken)
     {
         await using var connection = openJournal();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         if (!await TableExistsAsync(connection, "journal", cancellationToken).ConfigureAwait(false)) return Array.Empty<StoredTask>();
+        return await ReplayAsync(connection, null, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Only the pending and running tasks, replayed from the journal, oldest first: the task table selects them, so a
+    /// start-up that keeps finished tasks out of memory reads none of their events.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredTask>> ReadUnfinishedTasksAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ReplayAsync(connection, null, cancellationToken,
+            $"persistence_id IN (SELECT '{TaskPrefix}' || task_id FROM {TaskTable.Name} WHERE status IN ('pending', 'running'))").ConfigureAwait(false);
+    }
+
+    private async Task<List<StoredTask>> ReplayAsync(DbConnection connection, DbTransaction? tx, CancellationToken cancellationToken,
+        string? only = null)
+    {
         await using var command = connection.CreateCommand();
+        command.Transaction = tx;
         command.CommandText =
             $"SELECT persistence_id, manifest, message, sequence_number FROM journal WHERE deleted = {False} AND persistence_id LIKE '{TaskPrefix}%' " +
-            "ORDER BY persistence_id, sequence_number";
+            (only is null ? "" : $"AND {only} ") + "ORDER BY persistence_id, sequence_number";
         var tasks = new List<StoredTask>();
         string? currentId = null;
         TaskState? state = null;
@@ -67,33 +124,40 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
     /// own batch insert at 44 µs of machine CPU per event on PostgreSQL (mostly the server parsing a multi-row INSERT
     /// with inline values) against 9.5 µs for COPY, and 22.5 against 13.5 µs on SQLite. A duplicate
     /// (persistence id, sequence number) fails the whole batch, as it does in the plugin.
+    /// The task-table changes of the batch (<see cref="JournalRowWrite.Change"/>, one per task after coalescing) are
+    /// applied in the same transaction, so the rows and the events commit together or not at all.
     /// </summary>
-    public async Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken)
+    public virtual async Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken)
     {
         if (rows.Count == 0) return;
+        var changes = TaskRowChange.Coalesce(rows.Where(r => r.Change is not null).Select(r => r.Change!));
         await using var connection = openJournal();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (connection is NpgsqlConnection pg)
         {
-            await using var import = await pg.BeginBinaryImportAsync(
+            await using (var import = await pg.BeginBinaryImportAsync(
                 "COPY journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) FROM STDIN (FORMAT BINARY)",
-                cancellationToken).ConfigureAwait(false);
-            foreach (var row in rows)
+                cancellationToken).ConfigureAwait(false))
             {
-                await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.Created, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.PersistenceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.SequenceNr, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.Message, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.Manifest, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.SerializerId, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                await import.WriteAsync(row.WriterUuid, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                foreach (var row in rows)
+                {
+                    await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.Created, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.PersistenceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.SequenceNr, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.Message, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.Manifest, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.SerializerId, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(row.WriterUuid, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                }
+                await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
-            await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            await _table.WriteAsync(connection, tx, changes, cancellationToken).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
         command.CommandText =
@@ -117,8 +181,109 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
             parameters[6].Value = row.WriterUuid;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+        await _table.WriteAsync(connection, tx, changes, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Writes the last progress of each task to its row (one transaction; rows already deleted are skipped).</summary>
+    public async Task WriteProgressAsync(IReadOnlyList<RecordTaskProgress> progress, CancellationToken cancellationToken)
+    {
+        if (progress.Count == 0) return;
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await _table.WriteProgressAsync(connection, tx, progress, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a task's row, right after the journal plugin deleted its events (that delete is not ours to join).</summary>
+    public async Task DeleteTaskRowAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _table.Delete(connection, taskId);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<TaskStatusInfo?> GetTaskAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _table.SelectById(connection, taskId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? TaskTable.Read(reader) : null;
+    }
+
+    /// <summary>A page of matching tasks, oldest first, and (when <paramref name="count"/>) how many match in all.</summary>
+    public async Task<(List<TaskStatusInfo> Tasks, long? Total)> QueryTasksAsync(TaskQuery query, int offset, int limit, bool count,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var tasks = new List<TaskStatusInfo>();
+        await using (var command = _table.SelectPage(connection, query, offset, limit))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                tasks.Add(TaskTable.Read(reader));
+        if (!count) return (tasks, null);
+        // The page alone tells the total when it is short and starts inside the results.
+        if (tasks.Count < limit && (tasks.Count > 0 || offset == 0)) return (tasks, offset + tasks.Count);
+        await using var counter = _table.Count(connection, query);
+        return (tasks, Convert.ToInt64(await counter.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)));
+    }
+
+    /// <summary>The result JSON of a completed task, from its last event (read only when asked for).</summary>
+    public async Task<string?> ReadResultAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number DESC LIMIT 1";
+        var p = command.CreateParameter();
+        p.ParameterName = "@pid";
+        p.Value = TaskPrefix + taskId;
+        command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskCompleted c ? c.ResultJson : null;
+    }
+
+    /// <summary>Ids of unfinished tasks and of finished ones whose cleanup is due (the cluster's sweeper wakes them).</summary>
+    public Task<List<string>> ReadSweepTargetsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadIdsAsync(c => _table.SelectSweepTargets(c, now), cancellationToken);
+
+    /// <summary>Ids of finished tasks, or of all tasks, oldest first (what a clear removes).</summary>
+    public Task<List<string>> ReadTaskIdsAsync(bool includeActive, CancellationToken cancellationToken) =>
+        ReadIdsAsync(c => _table.SelectIds(c, includeActive), cancellationToken);
+
+    private async Task<List<string>> ReadIdsAsync(Func<DbConnection, DbCommand> select, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new List<string>();
+        await using var command = select(connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    /// <summary>
+    /// Why a read of the task table failed, as far as the schema tells: the store was never created (it reads as empty),
+    /// it was written before the task table existed (it is migrated, then read), or neither (the failure stands).
+    /// </summary>
+    public async Task<TableState> TableStateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (await TableExistsAsync(connection, TaskTable.Name, cancellationToken).ConfigureAwait(false)) return TableState.Present;
+        if (!await TableExistsAsync(connection, "journal", cancellationToken).ConfigureAwait(false)) return TableState.NeverCreated;
+        if (!await TableExistsAsync(connection, TaskTable.SchemaSteps, cancellationToken).ConfigureAwait(false)) return TableState.PredatesTable;
+        await using var done = TaskTable.Command(connection, null, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'");
+        return Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0 ? TableState.Missing : TableState.PredatesTable;
+    }
+
+    internal enum TableState { Present, NeverCreated, PredatesTable, Missing }
 
     /// <summary>Deletes the rows of fully deleted tasks (Akka.Persistence.Sql keeps the highest one, flagged deleted).</summary>
     public async Task<int> PurgeDeletedAsync(CancellationToken cancellationToken)
@@ -131,8 +296,16 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
             {
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 var pids = $"SELECT persistence_id FROM journal WHERE deleted = {True} AND persistence_id LIKE '{TaskPrefix}%'";
-                if (await TableExistsAsync(connection, "tags", cancellationToken).ConfigureAwait(false))
+                if (await TableExistsAsync(connection, "tags", cancellationToken, tx).ConfigureAwait(false))
                     await ExecuteAsync(connection, tx, $"DELETE FROM tags WHERE persistence_id IN ({pids})", cancellationToken).ConfigureAwait(false);
+                // The rows of tasks whose events are all deleted go with their tombstones (a row delete after the
+                // plugin's delete may have failed).
+                if (await TableExistsAsync(connection, TaskTable.Name, cancellationToken, tx).ConfigureAwait(false))
+                    await ExecuteAsync(connection, tx,
+                        $"DELETE FROM {TaskTable.Name} WHERE task_id IN (SELECT substr(persistence_id, {TaskPrefix.Length + 1}) FROM journal " +
+                        $"WHERE deleted = {True} AND persistence_id LIKE '{TaskPrefix}%' AND NOT EXISTS " +
+                        $"(SELECT 1 FROM journal j2 WHERE j2.persistence_id = journal.persistence_id AND j2.deleted = {False}))",
+                        cancellationToken).ConfigureAwait(false);
                 removed = await ExecuteAsync(connection, tx,
                     $"DELETE FROM journal WHERE deleted = {True} AND persistence_id LIKE '{TaskPrefix}%' AND NOT EXISTS " +
                     $"(SELECT 1 FROM journal j2 WHERE j2.persistence_id = journal.persistence_id AND j2.deleted = {False})",
@@ -200,9 +373,10 @@ internal sealed class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbCo
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<bool> TableExistsAsync(DbConnection connection, string table, CancellationToken cancellationToken)
+    private async Task<bool> TableExistsAsync(DbConnection connection, string table, CancellationToken cancellationToken, DbTransaction? tx = null)
     {
         await using var command = connection.CreateCommand();
+        command.Transaction = tx;
         command.CommandText = postgres
             ? $"SELECT to_regclass('public.{table}') IS NOT NULL"
             : $"SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '{table}'";

@@ -15,11 +15,16 @@ namespace Praison.Actors.Persistence;
 /// persistent actor per task would instead recover (two queries) before its first write and commit alone,
 /// which measured as the limit of durable throughput (~260 tasks/s on SQLite).
 /// Each task has at most one write in flight (its owner waits for the answer), so per-task order holds.
-/// On a SQL store whose journal is the default one (<c>writeRows</c> given) it writes the batch itself, in the
-/// journal plugin's table and row format (see <see cref="SqlJournalAccess.WriteEventsAsync"/>): the profile scenario
-/// measured the plugin's batch insert as the limit of durable throughput on PostgreSQL. Replays and deletes still go
-/// through the plugin, which reads these rows as its own; the first batch waits until the plugin has created its tables.
-/// After deletes it also removes the tombstone rows Akka.Persistence.Sql keeps, batched to one statement a second.
+/// On a SQL store whose journal is the default one (<c>sql</c> given) it writes the batch itself, in the
+/// journal plugin's table and row format, together with the task table's rows in the same transaction (see
+/// <see cref="SqlJournalAccess.WriteEventsAsync"/>): the profile scenario measured the plugin's batch insert as the
+/// limit of durable throughput on PostgreSQL. Replays and deletes still go through the plugin, which reads these rows
+/// as its own; the first batch waits until the plugin has created its tables. A task's row is deleted right after the
+/// plugin deleted its events, before the delete is answered. It also records tasks' progress in their rows (at most
+/// one write a second for all of them). After deletes it removes the tombstone rows Akka.Persistence.Sql keeps (and
+/// any row left behind), batched to one statement a second.
+/// With another journal plugin (<c>sql</c> null) events go through the generic WriteMessages path and there is no
+/// task table: reads then go through the supervisor, and progress is not recorded.
 /// Without a store (<c>storesEvents</c> false: the ephemeral store) it answers every write and delete at once.
 /// </summary>
 internal sealed class TaskJournal : UntypedActor, IWithTimers
@@ -29,7 +34,9 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     private const int MaxBatchesInFlight = 1;
     private const int MaxBatchSize = 2000;
     private const string PurgeTimer = "purge";
+    private const string ProgressTimer = "progress";
     private static readonly TimeSpan PurgeDebounce = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
     private readonly IActorRef _journal;
     private readonly string _writerGuid = Guid.NewGuid().ToString("N");
@@ -37,8 +44,10 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     private readonly Dictionary<(string PersistenceId, long SequenceNr), (WriteTaskEvent Write, IActorRef ReplyTo)> _inFlight = new();
     private readonly Queue<(DeleteTaskEvents Delete, IActorRef ReplyTo)> _deletes = new();
     private readonly Func<CancellationToken, Task<int>>? _purgeDeleted;
-    private readonly Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? _writeRows;
+    private readonly SqlJournalAccess? _sql;
     private readonly Dictionary<long, List<(WriteTaskEvent Write, IActorRef ReplyTo)>> _rowBatches = new();
+    private Dictionary<string, RecordTaskProgress> _progress = new();  // latest per task, not yet written
+    private bool _writingProgress;
     private readonly bool _storesEvents;
     private bool _ready;
     private long _nextBatchId;
@@ -46,19 +55,19 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     private bool _deleting;
     private bool _purging;
 
-    public TaskJournal(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted, bool storesEvents,
-        Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? writeRows)
+    public TaskJournal(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted, bool storesEvents, SqlJournalAccess? sql)
     {
         _journal = Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(journalPluginId);
         _purgeDeleted = purgeDeleted;
         _storesEvents = storesEvents;
-        _writeRows = writeRows;
-        _ready = writeRows is null;
+        _sql = sql;
+        _ready = sql is null;
     }
 
+    /// <summary><c>sql</c>: the SQL store whose default journal (and task table) this writes itself; null for another plugin.</summary>
     public static Props Props(string? journalPluginId, Func<CancellationToken, Task<int>>? purgeDeleted = null, bool storesEvents = true,
-        Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? writeRows = null) =>
-        Akka.Actor.Props.Create(typeof(TaskJournal), journalPluginId, purgeDeleted, storesEvents, writeRows);
+        SqlJournalAccess? sql = null) =>
+        Akka.Actor.Props.Create(typeof(TaskJournal), journalPluginId, purgeDeleted, storesEvents, sql);
 
     protected override void PreStart()
     {
@@ -115,18 +124,43 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                 NextDelete();
                 break;
             // Deletes go one at a time: the journal's answer does not name the persistence id.
+            case DeleteMessagesSuccess when _sql is not null:
+                var deletedId = _deletes.Peek().Delete.TaskId;
+                _progress.Remove(deletedId);
+                _sql.DeleteTaskRowAsync(deletedId, CancellationToken.None)
+                    .ContinueWith(t => new TaskRowDeleted(deletedId, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()),
+                        TaskContinuationOptions.ExecuteSynchronously)
+                    .PipeTo(Self);
+                break;
+            case TaskRowDeleted rd:
+                // A failed row delete fails the delete: its owner retries it (the plugin's delete is idempotent), and
+                // the purge removes such rows with the tombstones meanwhile.
+                DeleteDone(rd.Error);
+                break;
             case DeleteMessagesSuccess:
-                _deleting = false;
-                var (done, doneTo) = _deletes.Dequeue();
-                doneTo.Tell(new TaskEventsDeleted(done.TaskId, null));
-                NextDelete();
-                SchedulePurge();
+                DeleteDone(null);
                 break;
             case DeleteMessagesFailure f:
                 _deleting = false;
                 var (failed, failedTo) = _deletes.Dequeue();
                 failedTo.Tell(new TaskEventsDeleted(failed.TaskId, f.Cause));
                 NextDelete();
+                break;
+            case RecordTaskProgress p when _sql is not null:
+                _progress[p.TaskId] = p;
+                if (!_writingProgress && !Timers.IsTimerActive(ProgressTimer))
+                    Timers.StartSingleTimer(ProgressTimer, ProgressTick.Instance, ProgressInterval);
+                break;
+            case RecordTaskProgress:
+                break; // no task table
+            case ProgressTick:
+                WriteProgress();
+                break;
+            case ProgressWritten w:
+                _writingProgress = false;
+                if (w.Error is not null)
+                    Context.GetLogger().Warning(w.Error, "Recording the progress of {0} tasks failed; it is dropped", w.Count);
+                if (_progress.Count > 0) Timers.StartSingleTimer(ProgressTimer, ProgressTick.Instance, ProgressInterval);
                 break;
             case PurgeTick:
                 StartPurge();
@@ -145,10 +179,32 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         }
     }
 
+    private void DeleteDone(Exception? error)
+    {
+        _deleting = false;
+        var (done, doneTo) = _deletes.Dequeue();
+        doneTo.Tell(new TaskEventsDeleted(done.TaskId, error));
+        NextDelete();
+        SchedulePurge();
+    }
+
+    /// <summary>Writes the latest progress of every task recorded since the last write, in one transaction.</summary>
+    private void WriteProgress()
+    {
+        if (_progress.Count == 0 || _writingProgress) return;
+        var batch = _progress.Values.ToList();
+        _progress = new Dictionary<string, RecordTaskProgress>();
+        _writingProgress = true;
+        _sql!.WriteProgressAsync(batch, CancellationToken.None)
+            .ContinueWith(t => new ProgressWritten(batch.Count, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()),
+                TaskContinuationOptions.ExecuteSynchronously)
+            .PipeTo(Self);
+    }
+
     private void Flush()
     {
         if (_buffer.Count == 0 || _batchesInFlight >= MaxBatchesInFlight || !_ready) return;
-        if (_writeRows is not null)
+        if (_sql is not null)
         {
             WriteRows();
             return;
@@ -190,7 +246,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                     _ => string.Empty,
                 };
                 rows.Add(new JournalRowWrite(TaskEntity.PersistenceIdFor(write.TaskId), write.SequenceNr, serializer.ToBinary(write.Event),
-                    manifest, serializer.Identifier, now, _writerGuid));
+                    manifest, serializer.Identifier, now, _writerGuid, TaskRowChange.Of(write.TaskId, write.SequenceNr, write.Event)));
                 batch.Add((write, replyTo));
             }
             catch (Exception ex)
@@ -207,7 +263,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         var id = _nextBatchId++;
         _rowBatches[id] = batch;
         _batchesInFlight++;
-        _writeRows!(rows, CancellationToken.None)
+        _sql!.WriteEventsAsync(rows, CancellationToken.None)
             .ContinueWith(t => new TaskEventsStored(id, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()),
                 TaskContinuationOptions.ExecuteSynchronously)
             .PipeTo(Self);

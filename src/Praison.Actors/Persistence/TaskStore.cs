@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using Microsoft.Data.Sqlite;
@@ -41,14 +42,111 @@ public abstract record TaskStore
     public abstract Task PrepareAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Every retained task, read straight from the store without an actor system, oldest first. This is how a
-    /// host rebuilds its index at start-up, and how another process lists tasks while a host runs them.
+    /// Every retained task replayed from the journal, without an actor system, oldest first: how a host rebuilds its
+    /// index at start-up. It reads every event of every task; for status and lists use <see cref="GetTaskAsync"/> and
+    /// <see cref="QueryTasksAsync"/>, which are indexed queries on the task table.
     /// </summary>
     public virtual Task<IReadOnlyList<StoredTask>> ReadTasksAsync(CancellationToken cancellationToken = default) =>
         Sql?.ReadTasksAsync(cancellationToken) ?? Task.FromResult<IReadOnlyList<StoredTask>>(Array.Empty<StoredTask>());
 
+    /// <summary>
+    /// One task's status from the task table (progress as last recorded), or null when the store has no such task.
+    /// Throws <see cref="TaskStoreException"/> when the store cannot be read; a store never created reads as empty.
+    /// </summary>
+    public Task<TaskStatusInfo?> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.GetTaskAsync(taskId, cancellationToken), (TaskStatusInfo?)null, "reading a task", cancellationToken);
+
+    /// <summary>The result JSON of a completed task (from its Completed event, read only now); null otherwise.</summary>
+    public Task<string?> ReadResultAsync(string taskId, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadResultAsync(taskId, cancellationToken), (string?)null, "reading a task's result", cancellationToken);
+
+    /// <summary>
+    /// The tasks matching <paramref name="query"/> (status, session, name), oldest first, from
+    /// <paramref name="offset"/>, at most <paramref name="limit"/>, with the number that match in all.
+    /// Throws <see cref="TaskStoreException"/> when the store cannot be read: a failed read is never an empty page.
+    /// </summary>
+    public async Task<TaskPage> QueryTasksAsync(TaskQuery query, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var (tasks, total) = await ReadAsync(sql => sql.QueryTasksAsync(query, offset, limit, count: true, cancellationToken),
+            (new List<TaskStatusInfo>(), (long?)0), "listing tasks", cancellationToken).ConfigureAwait(false);
+        return new TaskPage(tasks, total ?? tasks.Count, offset, limit);
+    }
+
+    /// <summary>Every task matching <paramref name="query"/> (within its Offset/Limit), oldest first, without a count.</summary>
+    internal async Task<IReadOnlyList<TaskStatusInfo>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(sql => sql.QueryTasksAsync(query, query.Offset, query.Limit ?? int.MaxValue, count: false, cancellationToken),
+            (new List<TaskStatusInfo>(), (long?)0), "listing tasks", cancellationToken).ConfigureAwait(false)).Item1;
+
+    /// <summary>
+    /// Only the pending and running tasks, replayed from the journal (the task table selects them), oldest first: what a
+    /// start-up that does not keep finished tasks in memory needs. Throws <see cref="TaskStoreException"/> on failure.
+    /// </summary>
+    internal Task<IReadOnlyList<StoredTask>> ReadUnfinishedTasksAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadUnfinishedTasksAsync(cancellationToken), (IReadOnlyList<StoredTask>)Array.Empty<StoredTask>(),
+            "reading unfinished tasks", cancellationToken);
+
+    /// <summary>Ids of finished tasks, or of every task (<paramref name="includeActive"/>), oldest first.</summary>
+    internal Task<List<string>> ReadTaskIdsAsync(bool includeActive, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadTaskIdsAsync(includeActive, cancellationToken), new List<string>(), "listing task ids", cancellationToken);
+
+    /// <summary>Ids of unfinished tasks and of finished ones whose cleanup is due at <paramref name="now"/>.</summary>
+    internal Task<List<string>> ReadSweepTargetsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadSweepTargetsAsync(now, cancellationToken), new List<string>(), "listing tasks to wake", cancellationToken);
+
+    /// <summary>True when reads can use the task table (a SQL store); the ephemeral store has none.</summary>
+    internal bool HasTaskTable => Sql is not null;
+
     /// <summary>Direct SQL on the store's tables; null for the ephemeral store.</summary>
     internal virtual SqlJournalAccess? Sql => null;
+
+    /// <summary>False when nothing was ever stored here, without creating anything (a SQLite file is not created by a read).</summary>
+    private protected virtual bool MayExist => true;
+
+    /// <summary>
+    /// Runs one read on the task table. A store never created answers <paramref name="empty"/>; a store written before
+    /// the task table existed is migrated (the table created and backfilled once) and read; any other failure (a missing
+    /// table, a bad database, a lost connection) is a <see cref="TaskStoreException"/> naming the store.
+    /// </summary>
+    private async Task<T> ReadAsync<T>(Func<SqlJournalAccess, Task<T>> read, T empty, string what, CancellationToken cancellationToken)
+    {
+        if (Sql is not { } sql || !MayExist) return empty;
+        try
+        {
+            return await read(sql).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            var state = SqlJournalAccess.TableState.Missing;
+            try
+            {
+                state = await sql.TableStateAsync(cancellationToken).ConfigureAwait(false);
+                if (state == SqlJournalAccess.TableState.NeverCreated) return empty;
+                if (state == SqlJournalAccess.TableState.PredatesTable)
+                {
+                    await sql.PrepareTableAsync(cancellationToken).ConfigureAwait(false);
+                    return await read(sql).ConfigureAwait(false);
+                }
+            }
+            catch (Exception again) when (IsStoreFailure(again) && !cancellationToken.IsCancellationRequested)
+            {
+                throw Failure(what, again);
+            }
+            throw Failure(what, ex, state == SqlJournalAccess.TableState.Missing
+                ? $" (the task table {TaskTable.Name} is missing although this store was migrated to it)"
+                : "");
+        }
+    }
+
+    private static bool IsStoreFailure(Exception ex) =>
+        ex is DbException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException;
+
+    private TaskStoreException Failure(string what, Exception ex, string detail = "")
+    {
+        var reason = ex is PostgresException pg ? $"{pg.SqlState} {pg.MessageText}" : ex.Message;
+        return new TaskStoreException(Describe(), $"{what} failed: {reason}{detail}", ex);
+    }
 
     /// <summary>One of the embedded SQL HOCON files with its connection strings filled in, over Akka.Persistence.Sql's defaults.</summary>
     private static Config SqlConfig(string hoconFile, string journalConnectionString, string snapshotConnectionString) =>
@@ -82,6 +180,7 @@ public abstract record TaskStore
 
         public override string Describe() => $"SQLite store in {DataDirectory}";
         public override bool IsDurable => true;
+        private protected override bool MayExist => File.Exists(JournalPath);
 
         public override Config ToConfig() => SqlConfig("persistence-sqlite.conf", JournalConnectionString, SnapshotConnectionString);
 
@@ -119,6 +218,14 @@ public abstract record TaskStore
                 {
                     throw new TaskStoreException(Describe(), $"{path} cannot be used as a SQLite database: {ex.Message}", ex);
                 }
+            }
+            try
+            {
+                await Sql.PrepareTableAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException ex)
+            {
+                throw new TaskStoreException(Describe(), $"the task table in {JournalPath} cannot be created or backfilled: {ex.Message}", ex);
             }
         }
     }
@@ -168,6 +275,15 @@ public abstract record TaskStore
             {
                 var reason = ex is PostgresException pg ? $"{pg.SqlState} {pg.MessageText}" : ex.Message;
                 throw new TaskStoreException(Describe(), $"cannot connect: {reason}", ex);
+            }
+            try
+            {
+                await Sql.PrepareTableAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex)
+            {
+                var reason = ex is PostgresException pg ? $"{pg.SqlState} {pg.MessageText}" : ex.Message;
+                throw new TaskStoreException(Describe(), $"the task table cannot be created or backfilled: {reason}", ex);
             }
         }
     }

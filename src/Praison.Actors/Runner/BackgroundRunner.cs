@@ -31,6 +31,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         Options = options;
         System = system;
         Router = system.ActorOf(SupervisorProps(options, recovered, store), options.ActorName);
+        TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
     }
 
     /// <summary>Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting).</summary>
@@ -63,6 +64,9 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return new StoreHealthInfo(health.Healthy, health.LastError, health.Since);
     }
 
+    /// <summary>The store whose task table <see cref="ListAsync"/> reads; null when the supervisor answers (no table).</summary>
+    private TaskStore? TaskTable { get; }
+
     /// <summary>In a cluster: how often a handle's wait registers again (see PraisonClusterOptions.WaitRenewal); null locally.</summary>
     internal TimeSpan? WaitRenewal { get; init; }
 
@@ -86,11 +90,12 @@ public sealed class BackgroundRunner : IBackgroundRunner
     }
 
     /// <summary>
-    /// How a node's TaskJournal writes batches itself: only when the journal is the store's own (no other plugin id
-    /// configured), so the rows land in the table that plugin reads.
+    /// How a node's TaskJournal writes batches (and the task table) itself: only when the journal is the store's own
+    /// (no other plugin id configured), so the rows land in the table that plugin reads. With another plugin there is
+    /// no task table.
     /// </summary>
-    internal static Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? SqlWriter(string? journalPluginId, TaskStore? store) =>
-        journalPluginId is null && store?.Sql is { } sql ? sql.WriteEventsAsync : null;
+    internal static SqlJournalAccess? SqlWriter(string? journalPluginId, TaskStore? store) =>
+        journalPluginId is null && store?.Sql is { } sql ? sql : null;
 
     /// <inheritdoc />
     public async Task<ActorHandle<T>> SubmitAsync<T>(Func<TaskContext, Task<T>> work, TaskOptions? options = null,
@@ -181,9 +186,32 @@ public sealed class BackgroundRunner : IBackgroundRunner
     public Task<bool> CancelAsync(string taskId, CancellationToken cancellationToken = default) =>
         GetHandle(taskId).CancelAsync(cancellationToken);
 
-    /// <summary>Lists tasks from the supervisor's index (no task actor is woken), oldest first.</summary>
-    public async Task<IReadOnlyList<TaskStatusInfo>> ListAsync(TaskQuery? query = null, CancellationToken cancellationToken = default) =>
-        (await Router.Ask<TaskList>(new ListTasks(query ?? TaskQuery.All), Options.AskTimeout, cancellationToken).ConfigureAwait(false)).Tasks;
+    /// <summary>
+    /// Lists tasks, oldest first, within the query's Offset/Limit: an indexed query on the store's task table on a SQL store,
+    /// else the supervisor's index (no task actor is woken).
+    /// </summary>
+    public async Task<IReadOnlyList<TaskStatusInfo>> ListAsync(TaskQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= TaskQuery.All;
+        // On a store with a task table the list is an indexed query; a failed read throws TaskStoreException.
+        if (TaskTable is not null) return await TaskTable.ListTasksAsync(query, cancellationToken).ConfigureAwait(false);
+        var all = (await Router.Ask<TaskList>(new ListTasks(query), Options.AskTimeout, cancellationToken).ConfigureAwait(false)).Tasks;
+        return query is { Offset: 0, Limit: null } ? all : all.Skip(query.Offset).Take(query.Limit ?? int.MaxValue).ToList();
+    }
+
+    /// <summary>
+    /// One page of tasks, oldest first, and how many match in all (the jobs API's list): on a store with a task table
+    /// an indexed query, else a page of the supervisor's index.
+    /// </summary>
+    public async Task<TaskPage> ListPageAsync(TaskQuery query, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (TaskTable is not null) return await TaskTable.QueryTasksAsync(query, offset, limit, cancellationToken).ConfigureAwait(false);
+        var all = await ListAsync(query with { Offset = 0, Limit = null }, cancellationToken).ConfigureAwait(false);
+        return new TaskPage(all.Skip(offset).Take(limit).ToList(), all.Count, offset, limit);
+    }
 
     /// <summary>
     /// Removes one task now: its events are deleted and its id is gone when this returns. A pending or running

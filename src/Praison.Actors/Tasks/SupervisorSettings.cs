@@ -5,7 +5,7 @@ namespace Praison.Actors.Tasks;
 /// <summary>
 /// What a TaskSupervisor needs: limits, its tasks' settings, what the store held at start-up, how to purge
 /// deleted rows, whether events are written at all (not on the ephemeral store) and, on a SQL store with the
-/// default journal, how the TaskJournal writes its batches itself.
+/// default journal, the store whose journal and task table the TaskJournal writes itself (<see cref="WriteRows"/>).
 /// </summary>
 internal sealed record SupervisorSettings(
     int MaxConcurrent,
@@ -14,7 +14,7 @@ internal sealed record SupervisorSettings(
     IReadOnlyList<StoredTask>? Recovered = null,
     Func<CancellationToken, Task<int>>? PurgeDeleted = null,
     bool StoresEvents = true,
-    Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task>? WriteRows = null)
+    SqlJournalAccess? WriteRows = null)
 {
     public bool Executes => Tasks.Executes;
 }

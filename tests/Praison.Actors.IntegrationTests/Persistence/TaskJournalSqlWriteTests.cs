@@ -50,7 +50,7 @@ public abstract class TaskJournalSqlWriteSuite
         try
         {
             var viaPlugin = system.ActorOf(TaskJournal.Props(null), "via-plugin");
-            var direct = system.ActorOf(TaskJournal.Props(null, writeRows: store.Store.Sql!.WriteEventsAsync), "direct");
+            var direct = system.ActorOf(TaskJournal.Props(null, sql: store.Store.Sql!), "direct");
             await WriteAllAsync(viaPlugin, "plugin-task", EventsOf("same-id"));
             await WriteAllAsync(direct, "direct-task", EventsOf("same-id"));
 
@@ -87,7 +87,7 @@ public abstract class TaskJournalSqlWriteSuite
         try
         {
             var sql = store.Store.Sql!;
-            var direct = system.ActorOf(TaskJournal.Props(null, writeRows: sql.WriteEventsAsync), "direct");
+            var direct = system.ActorOf(TaskJournal.Props(null, sql: sql), "direct");
             var first = EventsOf("taken")[0];
             await WriteAllAsync(direct, "taken", [first]);
 

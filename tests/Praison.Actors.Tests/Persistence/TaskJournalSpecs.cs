@@ -21,12 +21,12 @@ public class TaskJournalSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         var batches = new ConcurrentQueue<IReadOnlyList<JournalRowWrite>>();
         var firstCall = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var journal = Sys.ActorOf(TaskJournal.Props(null, writeRows: async (rows, _) =>
+        var journal = Sys.ActorOf(TaskJournal.Props(null, sql: new FakeSql(async (rows, _) =>
         {
             batches.Enqueue(rows);
             firstCall.TrySetResult();
             await gate.Task;
-        }));
+        })));
 
         journal.Tell(Write("a"), TestActor);
         await firstCall.Task.WaitAsync(Long);
@@ -48,8 +48,8 @@ public class TaskJournalSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
     public void A_failed_batch_answers_each_of_its_writes_with_the_error_and_the_next_batch_still_goes()
     {
         var calls = 0;
-        var journal = Sys.ActorOf(TaskJournal.Props(null, writeRows: (_, _) =>
-            Interlocked.Increment(ref calls) == 1 ? Task.FromException(new IOException("disk full")) : Task.CompletedTask));
+        var journal = Sys.ActorOf(TaskJournal.Props(null, sql: new FakeSql((_, _) =>
+            Interlocked.Increment(ref calls) == 1 ? Task.FromException(new IOException("disk full")) : Task.CompletedTask)));
 
         journal.Tell(Write("a"), TestActor);
         var failed = ExpectMsg<TaskEventWritten>();
@@ -60,5 +60,12 @@ public class TaskJournalSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         var stored = ExpectMsg<TaskEventWritten>();
         Assert.Equal("b", stored.TaskId);
         Assert.Null(stored.Error);
+    }
+
+    /// <summary>Batch writes go to <paramref name="write"/>; no database is ever opened.</summary>
+    private sealed class FakeSql(Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task> write)
+        : SqlJournalAccess(() => throw new InvalidOperationException("no database"), () => throw new InvalidOperationException("no database"), postgres: false)
+    {
+        public override Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken) => write(rows, cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Akka.Actor;
 using Akka.Configuration;
 using Praison.Actors.Persistence;
@@ -26,7 +27,7 @@ public sealed class WriteFailureTests : IAsyncLifetime
         _store = TaskStore.Sqlite(_dir);
         await _store.PrepareAsync();
         _system = ActorSystem.Create("writefail", PraisonRuntime.BuildConfig(_store, ConfigurationFactory.ParseString("akka.loglevel = WARNING")));
-        _writer = new FaultyWriter(((TaskStore.SqliteStore)_store).Sql.WriteEventsAsync);
+        _writer = new FaultyWriter((TaskStore.SqliteStore)_store);
     }
 
     public async Task DisposeAsync()
@@ -40,7 +41,7 @@ public sealed class WriteFailureTests : IAsyncLifetime
     {
         var options = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, ActorName = "tasks" };
         var settings = new SupervisorSettings(maxConcurrent, options.MaxQueued,
-            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, null), WriteRows: _writer.WriteAsync);
+            new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, null), WriteRows: _writer);
         return new BackgroundRunner(_system, _system.ActorOf(TaskSupervisor.Props(settings), options.ActorName), options);
     }
 
@@ -141,7 +142,9 @@ public sealed class WriteFailureTests : IAsyncLifetime
     }
 
     /// <summary>The store's batch writer, failing every batch that holds an event of the given kinds until healed.</summary>
-    private sealed class FaultyWriter(Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task> inner)
+    /// <summary>The store's own SQL access, failing every batch that holds an event of the given manifests until healed.</summary>
+    private sealed class FaultyWriter(TaskStore.SqliteStore store) : SqlJournalAccess(
+        () => new SqliteConnection(store.JournalConnectionString), () => new SqliteConnection(store.SnapshotConnectionString), postgres: false)
     {
         // The serializer's manifests of the task events (frozen: they are stored in journals).
         public const string Submitted = "ts";
@@ -155,9 +158,9 @@ public sealed class WriteFailureTests : IAsyncLifetime
 
         public void Heal() => _failing = null;
 
-        public Task WriteAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken) =>
+        public override Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken) =>
             _failing is { } failing && rows.Any(r => failing.Contains(r.Manifest))
                 ? Task.FromException(new IOException(Error))
-                : inner(rows, cancellationToken);
+                : base.WriteEventsAsync(rows, cancellationToken);
     }
 }
