@@ -141,6 +141,13 @@ public interface IBackgroundRunner : IRecipeRunner
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     Task<IReadOnlyList<TaskStatusInfo>> ListAsync(TaskQuery? query = null, CancellationToken cancellationToken = default);
 
+    /// <summary>One page of tasks, oldest first, and how many match in all: an indexed query on a store with a task table.</summary>
+    /// <param name="query">The filters (status, session, name).</param>
+    /// <param name="offset">How many matching tasks to skip.</param>
+    /// <param name="limit">The most tasks to return.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    Task<TaskPage> ListPageAsync(TaskQuery query, int offset, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Removes one task now: its events are deleted and its id is gone when this returns. A pending or running
     /// task is refused with <see cref="TaskRejectedException"/> unless <paramref name="cancelIfActive"/>.
