@@ -19,16 +19,18 @@ internal sealed class ClusterTaskRouter : UntypedActor
     private readonly IActorRef _region;
     private readonly TaskStore _store;
     private readonly bool _hasTable;
+    private readonly IActorRef _nodeSupervisor;
 
-    public ClusterTaskRouter(IActorRef region, TaskStore store, bool hasTable)
+    public ClusterTaskRouter(IActorRef region, TaskStore store, bool hasTable, IActorRef nodeSupervisor)
     {
         _region = region;
         _store = store;
         _hasTable = hasTable;
+        _nodeSupervisor = nodeSupervisor;
     }
 
-    public static Props Props(IActorRef region, TaskStore store, bool hasTable) =>
-        Akka.Actor.Props.Create(typeof(ClusterTaskRouter), region, store, hasTable);
+    public static Props Props(IActorRef region, TaskStore store, bool hasTable, IActorRef nodeSupervisor) =>
+        Akka.Actor.Props.Create(typeof(ClusterTaskRouter), region, store, hasTable, nodeSupervisor);
 
     protected override void OnReceive(object message)
     {
@@ -42,6 +44,9 @@ internal sealed class ClusterTaskRouter : UntypedActor
                 break;
             case ITaskCommand c:
                 _region.Forward(c);
+                break;
+            case GetStoreHealth:
+                _nodeSupervisor.Forward(message); // this node's writes are what its health reports
                 break;
             case ListTasks or ClearTasks:
                 ReadStore(message, Sender);

@@ -142,9 +142,9 @@ public static class PraisonCluster
         IActorRef region, IActorRef supervisor)
     {
         var hasTable = BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null;
-        var router = system.ActorOf(ClusterTaskRouter.Props(region, store, hasTable), runner.ActorName);
+        var router = system.ActorOf(ClusterTaskRouter.Props(region, store, hasTable, supervisor), runner.ActorName);
         system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval, hasTable), runner.ActorName + "-sweeper");
-        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal, HealthSource = supervisor }, store, region, supervisor);
+        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
     }
 
     /// <summary>

@@ -50,16 +50,13 @@ public sealed class BackgroundRunner : IBackgroundRunner
 
     public BackgroundRunnerOptions Options { get; }
 
-    /// <summary>The actor that answers <see cref="GetStoreHealth"/>: the supervisor (the router) locally, the node's supervisor in a cluster.</summary>
-    internal IActorRef? HealthSource { get; init; }
-
     /// <summary>
     /// The store's health as this runner's writes see it: failing from the first failed write until one succeeds
     /// again (tasks whose writes fail stay visible with their last stored status and a <see cref="TaskStatusInfo.StoreError"/>).
     /// </summary>
     public async Task<StoreHealthInfo> GetStoreHealthAsync(CancellationToken cancellationToken = default)
     {
-        var health = await (HealthSource ?? Router).Ask<StoreHealth>(GetStoreHealth.Instance, Options.AskTimeout, cancellationToken)
+        var health = await Router.Ask<StoreHealth>(GetStoreHealth.Instance, Options.AskTimeout, cancellationToken)
             .ConfigureAwait(false);
         return new StoreHealthInfo(health.Healthy, health.LastError, health.Since);
     }

@@ -55,6 +55,10 @@ public sealed class AkkaHostingExtensionsTests(ITestOutputHelper output) : IAsyn
         Assert.Equal(Akka.Cluster.MemberStatus.Up, Akka.Cluster.Cluster.Get(system).SelfMember.Status);
         var listed = await host.Services.GetRequiredService<BackgroundRunner>().ListAsync();
         Assert.Contains(listed, t => t.TaskId == task.TaskId && t.Status == BackgroundTaskStatus.Completed);
+        // The router hands health asks to this node's supervisor, so the DI runner answers them as a local one does.
+        var health = await host.Services.GetRequiredService<IBackgroundRunner>().GetStoreHealthAsync();
+        Assert.True(health.Healthy);
+        Assert.Null(health.LastError);
         await host.StopAsync();
     }
 
