@@ -31,7 +31,7 @@ public static class PraisonHostingExtensions
         // The node's own settings (a cluster's wait renewal) come from its ActorSystem, so the runner here is the
         // one the start-up path would build.
         services.AddSingleton(sp => NodeComposer.RunnerFor(
-            sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<IRequiredActor<PraisonTasks>>().ActorRef, options.Runner));
+            sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<IRequiredActor<PraisonTasks>>().ActorRef, options.Runner, options.Store));
         services.AddSingleton<IRecipeRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
         services.AddSingleton<IBackgroundRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
         return services;

@@ -34,13 +34,17 @@ public sealed class BackgroundRunner : IBackgroundRunner
         TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
     }
 
-    /// <summary>Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting).</summary>
-    internal BackgroundRunner(ActorSystem system, IActorRef router, BackgroundRunnerOptions options)
+    /// <summary>
+    /// Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting, or a cluster's router); with
+    /// <paramref name="store"/>, lists read its task table as a runner that made its own supervisor does.
+    /// </summary>
+    internal BackgroundRunner(ActorSystem system, IActorRef router, BackgroundRunnerOptions options, TaskStore? store = null)
     {
         options.Validate();
         System = system;
         Router = router;
         Options = options;
+        TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
     }
 
     public ActorSystem System { get; }

@@ -37,8 +37,8 @@ internal static class NodeComposer
     }
 
     /// <summary>A runner over an actor started elsewhere (the registry's, a cluster's router), with the node's wait renewal.</summary>
-    public static BackgroundRunner RunnerFor(ActorSystem system, IActorRef router, BackgroundRunnerOptions runner) =>
-        new(system, router, runner)
+    public static BackgroundRunner RunnerFor(ActorSystem system, IActorRef router, BackgroundRunnerOptions runner, TaskStore? store = null) =>
+        new(system, router, runner, store)
         {
             WaitRenewal = system.Settings.Config.HasPath(WaitRenewalKey) ? system.Settings.Config.GetTimeSpan(WaitRenewalKey) : null,
         };
