@@ -39,8 +39,7 @@ public static class PraisonJobsEndpoints
     {
         var api = app.MapGroup("");
         api.AddEndpointFilter(ApiErrors.CatchAsync);
-        api.MapGet("/health", (BackgroundRunner runner) =>
-            Results.Ok(new { status = "ok", system = runner.System.Name }));
+        api.MapGet("/health", HealthAsync);
 
         var runs = api.MapGroup(RunsPath);
         runs.MapPost("", SubmitAsync);
@@ -56,6 +55,22 @@ public static class PraisonJobsEndpoints
     }
 
     private static IResult Error(int status, string message) => ApiErrors.Result(status, message);
+
+    /// <summary>
+    /// 200 <c>healthy</c> while the store takes writes; 503 <c>unhealthy</c> with the last write error from the first
+    /// failed write until writes succeed again (tasks stay visible meanwhile, their writes retried).
+    /// </summary>
+    private static async Task<IResult> HealthAsync(BackgroundRunner runner, CancellationToken ct)
+    {
+        var store = await runner.GetStoreHealthAsync(ct);
+        var body = new
+        {
+            status = store.Healthy ? "healthy" : "unhealthy",
+            system = runner.System.Name,
+            store = new { healthy = store.Healthy, last_error = store.LastError, since = store.Since },
+        };
+        return store.Healthy ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, BackgroundRunner runner, PraisonJobsOptions options, CancellationToken ct)
     {
