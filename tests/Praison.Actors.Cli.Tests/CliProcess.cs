@@ -95,7 +95,9 @@ public sealed class CliProcess : IDisposable
     /// <summary>Starts the CLI after <paramref name="configure"/> adjusts the process (environment, user).</summary>
     public static CliProcess Start(TempDir dir, Action<ProcessStartInfo>? configure, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // Through `env --default-signal=INT`: a test run started in the background (a non-interactive `cmd &`, as CI
+        // scripts may do) has SIGINT ignored, the CLI would inherit that and never see the tests' Ctrl+C.
+        var psi = new ProcessStartInfo("env")
         {
             WorkingDirectory = dir.Path,
             UseShellExecute = false,
@@ -103,6 +105,8 @@ public sealed class CliProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(CliBuild.Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["PRAISON_DATA_DIR"] = dir.DataDir;
