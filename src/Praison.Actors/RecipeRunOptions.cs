@@ -9,6 +9,7 @@ public sealed class RecipeRunOptions
     /// <summary>Per-run configuration, handed to the recipe as <see cref="RecipeContext.Config"/>.</summary>
     public IReadOnlyDictionary<string, object?>? Config { get; init; }
 
+    /// <summary>Groups the run with others for listing and filtering.</summary>
     public string? SessionId { get; init; }
 
     /// <summary>Seconds the run may take once started. Null takes the template's <c>runtime.timeout_sec</c>, else 300.</summary>

@@ -43,11 +43,13 @@ public sealed class BackgroundRunner : IBackgroundRunner
         Options = options;
     }
 
+    /// <summary>The actor system the runner's actors live in.</summary>
     public ActorSystem System { get; }
 
     /// <summary>The actor every handle asks: the supervisor locally, the shard region in a cluster.</summary>
     public IActorRef Router { get; }
 
+    /// <summary>The settings the runner was created with.</summary>
     public BackgroundRunnerOptions Options { get; }
 
     /// <summary>The actor that answers <see cref="GetStoreHealth"/>: the supervisor (the router) locally, the node's supervisor in a cluster.</summary>
@@ -70,6 +72,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
     /// <summary>In a cluster: how often a handle's wait registers again (see PraisonClusterOptions.WaitRenewal); null locally.</summary>
     internal TimeSpan? WaitRenewal { get; init; }
 
+    /// <summary>The recipes this runner can run (from <see cref="BackgroundRunnerOptions.Recipes"/>).</summary>
     public RecipeRegistry Recipes => Options.Recipes;
 
     /// <summary>

@@ -38,7 +38,7 @@ public class TaskEntitySpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         var replay = journal.ExpectMsg<ReplayTaskEvents>();
         Assert.Equal("e", replay.TaskId);
         for (var i = 0; i < events.Length; i++)
-            replay.ReplyTo.Tell(new ReplayedMessage(new Persistent(events[i], i + 1, TaskEntity.PersistenceIdFor("e"))));
+            replay.ReplyTo.Tell(new ReplayedMessage(new Persistent(events[i], i + 1, TaskPersistenceIds.For("e"))));
         replay.ReplyTo.Tell(new RecoverySuccess(events.Length));
     }
 
