@@ -72,7 +72,7 @@ public sealed class PraisonRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the runner and terminates the actor system.</summary>
+    /// <summary>Shuts the actor system down (coordinated shutdown), which stops the runner.</summary>
     public async ValueTask DisposeAsync() =>
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
 }
