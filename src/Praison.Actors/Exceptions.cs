@@ -1,7 +1,19 @@
 namespace Praison.Actors;
 
+/// <summary>
+/// Base of every exception Praison.Actors defines, so one <c>catch</c> takes all of them. Cancellation and a wait's
+/// own time limit stay the BCL's <see cref="TaskCanceledException"/> and <see cref="TimeoutException"/>, as documented.
+/// </summary>
+public abstract class PraisonActorsException : Exception
+{
+    /// <summary>Sets the message and the cause, if any.</summary>
+    protected PraisonActorsException(string message, Exception? inner = null) : base(message, inner)
+    {
+    }
+}
+
 /// <summary>Base of the errors a task reports through its handle.</summary>
-public abstract class BackgroundTaskException : Exception
+public abstract class BackgroundTaskException : PraisonActorsException
 {
     /// <summary>Sets the task id (null when the error is not about one task) and the message.</summary>
     protected BackgroundTaskException(string? taskId, string message, Exception? inner = null) : base(message, inner) =>

@@ -294,7 +294,7 @@ public abstract record TaskStore
 
 /// <summary>The configured task store cannot be used; the message names the store and the reason.</summary>
 public sealed class TaskStoreException(string store, string reason, Exception? inner = null)
-    : Exception($"{store}: {reason}", inner)
+    : PraisonActorsException($"{store}: {reason}", inner)
 {
     /// <summary>The store concerned (its path or server).</summary>
     public string Store { get; } = store;

@@ -301,10 +301,16 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.TimeoutSec is <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutSec,
                 $"TimeoutSec must be a positive number of seconds, got {options.TimeoutSec}.");
+        if (options.Timeout is { } given && options.TimeoutSec is not null)
+            throw new ArgumentException(
+                $"Set RecipeRunOptions.Timeout or TimeoutSec, not both (got {given} and {options.TimeoutSec} s).", nameof(options));
+        if (options.Timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Timeout,
+                $"Timeout must be positive, got {options.Timeout}.");
         CheckSessionId(options.SessionId, "RecipeRunOptions.SessionId");
 
         var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
-        var timeout = timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout;
+        var timeout = options.Timeout ?? (timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout);
         var cleanup = template.Background.CleanupDelaySec is { } c ? TimeSpan.FromSeconds(c) : Options.CleanupDelay;
         return new TaskSpec(NewTaskId(), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit;
 using Praison.Actors.Messages;
+using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
 using Xunit;
 using Xunit.Abstractions;
