@@ -13,16 +13,26 @@ namespace Praison.Actors.Cli;
 /// <summary>The process exit codes; <c>praison-actors --help</c> and the README list them.</summary>
 public static class ExitCodes
 {
+    /// <summary>The command (or the task it ran or waited for) succeeded.</summary>
     public const int Ok = 0;
+    /// <summary>The task failed.</summary>
     public const int Failed = 1;
+    /// <summary>Bad input: unknown recipe, invalid JSON or TEMPLATE.yaml, bad option value.</summary>
     public const int BadInput = 2;
+    /// <summary>The task was cancelled.</summary>
     public const int Cancelled = 3;
+    /// <summary>The task ran past its timeout.</summary>
     public const int TimedOut = 4;
+    /// <summary><c>wait --timeout</c> expired; the task is still pending or running.</summary>
     public const int StillRunning = 5;
+    /// <summary>No task with that id.</summary>
     public const int NotFound = 6;
+    /// <summary>The task had already finished (cancel).</summary>
     public const int AlreadyFinished = 7;
+    /// <summary>The store, server or host is unavailable.</summary>
     public const int Unavailable = 8;
 
+    /// <summary>The exit-code table printed by <c>--help</c>.</summary>
     public const string Help = """
         Exit codes:
           0  success (for run/wait: the task completed)
@@ -36,6 +46,7 @@ public static class ExitCodes
           8  store, server or host unavailable
         """;
 
+    /// <summary>The exit code that reports <paramref name="run"/>'s status.</summary>
     public static int For(RunView run) => run.Status switch
     {
         "completed" => Ok,
@@ -49,30 +60,35 @@ public static class ExitCodes
 /// <summary>An error that ends the command with <see cref="ExitCode"/> and a message for the user.</summary>
 public sealed class CliException(int exitCode, string message) : Exception(message)
 {
+    /// <summary>The exit code the process ends with.</summary>
     public int ExitCode { get; } = exitCode;
 }
 
 /// <summary>The global options, resolved once per command, plus output helpers.</summary>
 public sealed class Cli
 {
+    /// <summary><c>--data-dir</c>: where tasks are stored.</summary>
     public static readonly Option<string?> DataDirOption = new("--data-dir")
     {
         Description = "Where tasks are stored (SQLite). Default: $PRAISON_DATA_DIR, else ~/.praison/actors.",
         Recursive = true,
     };
 
+    /// <summary><c>--recipes</c>: the folder of recipe folders.</summary>
     public static readonly Option<string?> RecipesOption = new("--recipes")
     {
         Description = "Folder of recipe folders, each with a TEMPLATE.yaml. Default: ./recipes.",
         Recursive = true,
     };
 
+    /// <summary><c>--server</c>: the jobs API of a running <c>serve</c>.</summary>
     public static readonly Option<string?> ServerOption = new("--server")
     {
         Description = "Jobs API of a running `serve` (e.g. http://127.0.0.1:8005). Default: $PRAISON_SERVER, else the host found in the data directory.",
         Recursive = true,
     };
 
+    /// <summary><c>--json</c>: machine-readable output.</summary>
     public static readonly Option<bool> JsonOption = new("--json")
     {
         Description = "Print JSON for scripts (task objects carry taskId and status).",
@@ -117,6 +133,7 @@ public sealed class Cli
         Json = parse.GetValue(JsonOption);
     }
 
+    /// <summary>The resolved data directory (absolute).</summary>
     public string DataDir { get; }
 
     /// <summary>
@@ -145,13 +162,16 @@ public sealed class Cli
 
     /// <summary>The message for a missing store, used by list (a note) and by the commands that need a task (exit 6).</summary>
     public string NoStore => $"there is no store at {DataDir} (nothing was ever submitted with this data directory)";
+    /// <summary>The resolved recipes folder.</summary>
     public string RecipesDir { get; }
 
     /// <summary>The server given by <c>--server</c> or <c>PRAISON_SERVER</c>, if any.</summary>
     public string? ServerUrl { get; }
 
+    /// <summary>Whether <c>--json</c> was given.</summary>
     public bool Json { get; }
 
+    /// <summary>Loads the recipes under <see cref="RecipesDir"/>; broken ones are kept with their error, not thrown.</summary>
     public RecipeCatalog LoadRecipes() => RecipeCatalog.Load(RecipesDir);
 
     /// <summary>
@@ -178,6 +198,7 @@ public sealed class Cli
         return null;
     }
 
+    /// <summary>Writes <paramref name="value"/> to stdout as indented JSON.</summary>
     public void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
 
     /// <summary>A note for people: stderr, so stdout stays the command's result.</summary>

@@ -72,6 +72,7 @@ public sealed class StopSignal : IDisposable
     private readonly TaskCompletionSource _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly PosixSignalRegistration _term;
 
+    /// <summary>Starts listening for Ctrl+C and SIGTERM.</summary>
     public StopSignal()
     {
         Console.CancelKeyPress += OnCancelKeyPress;
@@ -81,10 +82,12 @@ public sealed class StopSignal : IDisposable
         });
     }
 
+    /// <summary>Completes on the first Ctrl+C or SIGTERM.</summary>
     public Task Requested => _requested.Task;
 
     private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => e.Cancel = _requested.TrySetResult();
 
+    /// <summary>Stops listening; later signals get the default behaviour.</summary>
     public void Dispose()
     {
         Console.CancelKeyPress -= OnCancelKeyPress;

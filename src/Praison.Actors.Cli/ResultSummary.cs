@@ -22,6 +22,7 @@ public static class ResultSummary
         else Console.Out.WriteLine(JsonSerializer.Serialize(result, Cli.Indented));
     }
 
+    /// <summary>A completed run's result as lines for people.</summary>
     public static IEnumerable<string> Lines(JsonElement result)
     {
         var cut = new Shortened();

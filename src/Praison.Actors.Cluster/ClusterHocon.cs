@@ -12,7 +12,9 @@ namespace Praison.Actors.Cluster;
 /// </summary>
 public static class ClusterHocon
 {
+    /// <summary>The journal plugin id of the sharding coordinator's own state (kept apart from the task journal).</summary>
     public const string ShardingJournalId = "akka.persistence.journal.praison-sharding";
+    /// <summary>The snapshot plugin id of the sharding coordinator's own state.</summary>
     public const string ShardingSnapshotId = "akka.persistence.snapshot-store.praison-sharding";
 
     /// <summary>Cluster, sharding and the sharding tables for <paramref name="store"/>, to put over <see cref="PraisonRuntime.BuildConfig"/>.</summary>

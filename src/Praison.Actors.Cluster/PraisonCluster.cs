@@ -13,8 +13,10 @@ public sealed class PraisonClusterNodeOptions
     /// <summary>The store every node shares: PostgreSQL, or one SQLite file for nodes on one machine.</summary>
     public required TaskStore Store { get; init; }
 
+    /// <summary>Concurrency, timeouts and recipes of this node's runner.</summary>
     public BackgroundRunnerOptions Runner { get; init; } = new();
 
+    /// <summary>How this node joins the cluster (seeds, roles, ports).</summary>
     public PraisonClusterOptions Cluster { get; init; } = new();
 
     /// <summary>The user's own HOCON; the cluster and store configuration are the fallback under it.</summary>
@@ -241,8 +243,11 @@ public sealed class PraisonClusterNode : IAsyncDisposable
         Supervisor = supervisor;
     }
 
+    /// <summary>The node's actor system.</summary>
     public ActorSystem System { get; }
+    /// <summary>The runner to submit and query tasks with; tasks are routed to their shard.</summary>
     public BackgroundRunner Runner { get; }
+    /// <summary>The store every node shares.</summary>
     public TaskStore Store { get; }
 
     /// <summary>The shard region of task entities.</summary>

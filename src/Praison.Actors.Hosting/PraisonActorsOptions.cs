@@ -8,6 +8,7 @@ public sealed class PraisonActorsOptions
     /// <summary>Where tasks are kept; hosts default to SQLite under <see cref="TaskStore.DefaultDataDirectory"/>.</summary>
     public TaskStore Store { get; init; } = TaskStore.Sqlite(TaskStore.DefaultDataDirectory);
 
+    /// <summary>Concurrency, timeouts and recipes of the runner the host creates.</summary>
     public BackgroundRunnerOptions Runner { get; init; } = new();
 
     /// <summary>How long the store may take to answer (and a cluster node to join) before the host's start fails.</summary>

@@ -12,7 +12,7 @@ namespace Praison.Actors.Hosting;
 /// (Praison.Actors.Cluster) creates the actor they talk to and registers it as <see cref="PraisonTasks"/>.
 /// </summary>
 /// <remarks>
-/// The store's journal is configured from <see cref="Persistence.TaskStore.ToConfig"/>, not with
+/// The store's journal is configured from <see cref="TaskStore.ToConfig"/>, not with
 /// Akka.Persistence.Sql.Hosting: that HOCON is the one definition the entry points without Akka.Hosting
 /// (<see cref="PraisonRuntime.StartAsync"/>, PraisonCluster.StartAsync) must use too, and a second one built through
 /// <c>WithSqlPersistence</c> could drift from it.
@@ -41,7 +41,7 @@ public static class PraisonHostingExtensions
     /// Local mode: the store's HOCON under the user's and the message serializer, then, once the ActorSystem runs,
     /// the same start-up steps as <see cref="PraisonRuntime.StartAsync"/> (store prepared and probed, stored tasks
     /// read, supervisor started) with the supervisor registered as <see cref="PraisonTasks"/>. A store that cannot be
-    /// used fails the host's start with a <see cref="Persistence.TaskStoreException"/>.
+    /// used fails the host's start with a <see cref="TaskStoreException"/>.
     /// </summary>
     public static AkkaConfigurationBuilder WithPraisonActors(this AkkaConfigurationBuilder builder, PraisonActorsOptions options)
     {

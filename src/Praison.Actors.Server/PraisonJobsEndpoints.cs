@@ -16,8 +16,11 @@ namespace Praison.Actors.Server;
 /// </summary>
 public static class PraisonJobsEndpoints
 {
+    /// <summary>The path the runs endpoints are mapped under.</summary>
     public const string RunsPath = "/api/v1/runs";
+    /// <summary>Page size of <c>GET runs</c> when <c>page_size</c> is not given.</summary>
     public const int DefaultPageSize = 20;
+    /// <summary>The largest <c>page_size</c> accepted; larger is a 400.</summary>
     public const int MaxPageSize = 100;
 
     /// <summary>Registers the runner the endpoints use, and the API's settings (defaults when null).</summary>

@@ -25,6 +25,7 @@ public sealed record RunView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Result { get; init; }
 
+    /// <summary>Completed, failed or cancelled: the run will not change again.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is "completed" or "failed" or "cancelled";
 
@@ -32,6 +33,7 @@ public sealed record RunView(
     [JsonIgnore]
     public bool TimedOut => Status == "failed" && Error?.Kind == "timeout";
 
+    /// <summary>The wire view of task snapshot <paramref name="t"/>.</summary>
     public static RunView From(TaskStatusInfo t) => new(
         t.TaskId,
         t.Status.ToWireName(),
@@ -79,6 +81,7 @@ public sealed record RunListView(IReadOnlyList<RunView> Jobs, int Total, int Pag
 /// </summary>
 public sealed record ApiError(string Error)
 {
+    /// <summary>The same message as <see cref="Error"/>, under the name praisonai's clients read.</summary>
     public string Detail => Error;
 }
 

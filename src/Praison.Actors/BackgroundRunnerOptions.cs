@@ -3,9 +3,13 @@ namespace Praison.Actors;
 /// <summary>Settings of one <see cref="BackgroundRunner"/>. Defaults follow praisonai's Background Tasks page.</summary>
 public sealed class BackgroundRunnerOptions
 {
+    /// <summary>Default of <see cref="MaxConcurrentTasks"/>.</summary>
     public const int DefaultMaxConcurrentTasks = 5;
+    /// <summary>Default of <see cref="MaxQueued"/>.</summary>
     public const int DefaultMaxQueued = 100_000;
+    /// <summary>Default of <see cref="DefaultTaskTimeout"/>: 300 s.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
+    /// <summary>Default of <see cref="CleanupDelay"/>: one hour.</summary>
     public static readonly TimeSpan DefaultCleanupDelay = TimeSpan.FromSeconds(3600);
 
     /// <summary>Tasks running at once on this node; the rest wait in FIFO order.</summary>
@@ -14,8 +18,10 @@ public sealed class BackgroundRunnerOptions
     /// <summary>Tasks waiting for a slot; a submission past this is rejected with <see cref="TaskRejectedException"/>.</summary>
     public int MaxQueued { get; init; } = DefaultMaxQueued;
 
+    /// <summary>Timeout of a task whose options and recipe name none; counted from its first start.</summary>
     public TimeSpan DefaultTaskTimeout { get; init; } = DefaultTimeout;
 
+    /// <summary>How long a finished task is kept (status, result) before it is removed.</summary>
     public TimeSpan CleanupDelay { get; init; } = DefaultCleanupDelay;
 
     /// <summary>The largest stored result or input, in UTF-8 bytes of JSON.</summary>

@@ -3,13 +3,19 @@ namespace Praison.Actors;
 /// <summary>Where a background task is in its lifecycle.</summary>
 public enum BackgroundTaskStatus
 {
+    /// <summary>Submitted, waiting for a slot.</summary>
     Pending,
+    /// <summary>Its work is running.</summary>
     Running,
+    /// <summary>Finished with a result.</summary>
     Completed,
+    /// <summary>Finished with an error (including a timeout).</summary>
     Failed,
+    /// <summary>Cancelled before it finished.</summary>
     Cancelled,
 }
 
+/// <summary>Helpers over <see cref="BackgroundTaskStatus"/>: terminal check and the wire names.</summary>
 public static class BackgroundTaskStatusExtensions
 {
     /// <summary>True for Completed, Failed and Cancelled: the task will not change again.</summary>

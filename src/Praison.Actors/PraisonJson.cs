@@ -5,6 +5,7 @@ namespace Praison.Actors;
 /// <summary>The JSON settings used for task inputs, config and results.</summary>
 public static class PraisonJson
 {
+    /// <summary>The JSON options of results and inputs: web defaults (camelCase, case-insensitive reads).</summary>
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
     /// <summary>Serializes a value by its runtime type; null stays null.</summary>

@@ -33,14 +33,19 @@ public class TaskContext
     {
     }
 
+    /// <summary>The task's id.</summary>
     public string TaskId { get; }
+    /// <summary>The task's name (the recipe name for recipe runs).</summary>
     public string Name { get; }
+    /// <summary>The session the task was submitted in, if any.</summary>
     public string? SessionId { get; }
 
     /// <summary>1 on the first run; higher when a recipe is run again after a restart.</summary>
     public int Attempt { get; }
 
+    /// <summary>Signalled when the task is cancelled or times out; pass it to the work's awaits.</summary>
     public CancellationToken CancellationToken { get; }
+    /// <summary>Log of the actor running the task.</summary>
     public ILoggingAdapter Log { get; }
 
     /// <summary>Reports progress: <paramref name="fraction"/> in [0, 1] (clamped) and an optional step message.</summary>

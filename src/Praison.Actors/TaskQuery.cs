@@ -1,11 +1,12 @@
 namespace Praison.Actors;
 
 /// <summary>
-/// A filter for <see cref="BackgroundRunner.ListAsync"/> and <see cref="Persistence.TaskStore.QueryTasksAsync"/>; null
+/// A filter for <see cref="BackgroundRunner.ListAsync"/> and <see cref="TaskStore.QueryTasksAsync"/>; null
 /// fields match everything. <see cref="Offset"/> and <see cref="Limit"/> page the results (oldest first).
 /// </summary>
 public sealed record TaskQuery(BackgroundTaskStatus? Status = null, string? SessionId = null, string? Name = null)
 {
+    /// <summary>Matches every task.</summary>
     public static readonly TaskQuery All = new();
 
     /// <summary>How many matching tasks to skip, oldest first.</summary>
@@ -14,6 +15,7 @@ public sealed record TaskQuery(BackgroundTaskStatus? Status = null, string? Sess
     /// <summary>At most this many tasks; null for all.</summary>
     public int? Limit { get; init; }
 
+    /// <summary>Whether <paramref name="t"/> passes the filter (status, session and name; not the page).</summary>
     public bool Matches(TaskStatusInfo t) =>
         (Status is null || t.Status == Status) &&
         (SessionId is null || t.SessionId == SessionId) &&

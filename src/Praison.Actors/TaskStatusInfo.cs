@@ -21,7 +21,9 @@ public sealed record TaskStatusInfo(
     int Attempt = 0,
     string? StoreError = null)
 {
+    /// <summary>Completed, Failed or Cancelled: the status will not change again.</summary>
     public bool IsTerminal => Status.IsTerminal();
 
+    /// <summary>The snapshot's status, so a snapshot reads as a <see cref="BackgroundTaskStatus"/>.</summary>
     public static implicit operator BackgroundTaskStatus(TaskStatusInfo info) => info.Status;
 }

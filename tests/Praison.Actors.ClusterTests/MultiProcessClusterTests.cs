@@ -139,7 +139,7 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
         return ids;
     }
 
-    private async Task AssertEachCompletedExactlyOnceAsync(PostgresTestStore db, List<string> ids, IReadOnlyList<Persistence.StoredTask> tasks,
+    private async Task AssertEachCompletedExactlyOnceAsync(PostgresTestStore db, List<string> ids, IReadOnlyList<StoredTask> tasks,
         ExecutionLog lines, string? killed, DateTimeOffset? killedAt)
     {
         Assert.Equal(ids.Order(), tasks.Select(t => t.Info.TaskId).Order());

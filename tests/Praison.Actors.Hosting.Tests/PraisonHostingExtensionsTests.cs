@@ -167,8 +167,8 @@ public sealed class HostRestartTests : IAsyncLifetime
         await File.WriteAllTextAsync(file, "not a directory");
         try
         {
-            using var host = TestHosts.Local(Persistence.TaskStore.Sqlite(file), new RecipeRegistry());
-            var error = await Assert.ThrowsAsync<Persistence.TaskStoreException>(() => host.StartAsync());
+            using var host = TestHosts.Local(TaskStore.Sqlite(file), new RecipeRegistry());
+            var error = await Assert.ThrowsAsync<TaskStoreException>(() => host.StartAsync());
             Assert.Contains(file, error.Message);
         }
         finally

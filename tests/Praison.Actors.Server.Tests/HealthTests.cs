@@ -21,7 +21,7 @@ public sealed class HealthTests : IAsyncLifetime
         var recipes = new RecipeRegistry().Register("name: echo\n", _ => Task.FromResult<object?>("ok"));
         _runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
-            Store = Persistence.TaskStore.Sqlite(_dir),
+            Store = TaskStore.Sqlite(_dir),
             Runner = new BackgroundRunnerOptions { Recipes = recipes },
             SystemName = "health-tests",
         });

@@ -11,16 +11,7 @@ public class ReadmeTests(ITestOutputHelper output) : RuntimeTestKit(output)
 {
     private readonly ITestOutputHelper _log = output;
 
-    /// <summary>
-    /// The lead moves TaskStore from Praison.Actors.Persistence into Praison.Actors after merging (issue 16 item 8).
-    /// Until then a block that says <c>TaskStore.Sqlite(...)</c> with only <c>using Praison.Actors;</c> fails with
-    /// CS0103, exactly as it does for a newcomer today.
-    /// </summary>
-    private const string PendingTaskStoreMove =
-        "Known failure until TaskStore moves into the Praison.Actors namespace (issue 16 item 8, done by the lead after " +
-        "merging): with only `using Praison.Actors;` these blocks fail with CS0103. After the move, remove this Skip and " +
-        "the test Blocks_that_use_TaskStore_fail_only_because_it_is_not_in_Praison_Actors_yet.";
-
+    /// <summary>Blocks that name TaskStore: they compile with only <c>using Praison.Actors;</c> (issue 16 item 8).</summary>
     private static bool UsesTaskStore(ReadmeSnippets.Block b) => b.Code.Contains("TaskStore.", StringComparison.Ordinal);
 
     public static TheoryData<int> Blocks()
@@ -34,28 +25,12 @@ public class ReadmeTests(ITestOutputHelper output) : RuntimeTestKit(output)
     [MemberData(nameof(Blocks))]
     public void A_readme_csharp_block_compiles_as_shown(int line) => AssertCompiles(ReadmeSnippets.ReadAll().Single(b => b.Line == line));
 
-    [Fact(Skip = PendingTaskStoreMove)]
-    public void The_readme_blocks_that_use_TaskStore_compile_as_shown()
-    {
-        foreach (var block in ReadmeSnippets.ReadAll().Where(UsesTaskStore)) AssertCompiles(block);
-    }
-
     [Fact]
-    public void Blocks_that_use_TaskStore_fail_only_because_it_is_not_in_Praison_Actors_yet()
+    public void The_readme_blocks_that_use_TaskStore_compile_as_shown()
     {
         var blocks = ReadmeSnippets.ReadAll().Where(UsesTaskStore).ToList();
         Assert.NotEmpty(blocks);
-        foreach (var block in blocks)
-        {
-            var errors = ReadmeSnippets.Errors(block);
-            foreach (var e in errors) _log.WriteLine(e.ToString());
-            Assert.NotEmpty(errors);
-            Assert.All(errors, e =>
-            {
-                Assert.Equal("CS0103", e.Id);
-                Assert.Contains("'TaskStore'", e.GetMessage());
-            });
-        }
+        foreach (var block in blocks) AssertCompiles(block);
     }
 
     [Fact]

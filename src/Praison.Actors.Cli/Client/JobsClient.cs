@@ -10,6 +10,7 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>The server's base address.</summary>
     public Uri BaseAddress { get; } = baseAddress;
 
     /// <summary>True when <c>/health</c> answers OK within a short time.</summary>
@@ -28,6 +29,7 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
         }
     }
 
+    /// <summary>Submits a run of <paramref name="recipe"/> (<c>POST runs</c>); the timeout is in seconds, as on the wire.</summary>
     public async Task<RunView> SubmitAsync(string recipe, JsonElement? input, JsonElement? config, string? sessionId, int? timeoutSec,
         CancellationToken ct)
     {
@@ -40,6 +42,7 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
         return await ReadAsync<RunView>(response, ct);
     }
 
+    /// <summary>Lists runs, optionally filtered by status and session.</summary>
     public async Task<IReadOnlyList<RunView>> ListAsync(string? status, string? sessionId, CancellationToken ct)
     {
         var all = new List<RunView>();
@@ -55,24 +58,28 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
         }
     }
 
+    /// <summary>One run's status (<c>GET runs/{id}</c>).</summary>
     public async Task<RunView> GetAsync(string id, CancellationToken ct)
     {
         using var response = await _http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}", ct);
         return await ReadAsync<RunView>(response, ct);
     }
 
+    /// <summary>One run with its result (<c>GET runs/{id}/result</c>).</summary>
     public async Task<RunView> ResultAsync(string id, CancellationToken ct)
     {
         using var response = await _http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/result", ct);
         return await ReadAsync<RunView>(response, ct);
     }
 
+    /// <summary>Cancels a run (<c>POST runs/{id}/cancel</c>).</summary>
     public async Task<RunView> CancelAsync(string id, CancellationToken ct)
     {
         using var response = await _http.PostAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/cancel", null, ct);
         return await ReadAsync<RunView>(response, ct);
     }
 
+    /// <summary>Deletes a run (<c>DELETE runs/{id}</c>).</summary>
     public async Task DeleteAsync(string id, CancellationToken ct)
     {
         using var response = await _http.DeleteAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}", ct);
@@ -111,11 +118,13 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
         throw new JobsApiException(response.StatusCode, message);
     }
 
+    /// <summary>Disposes the HTTP client.</summary>
     public void Dispose() => _http.Dispose();
 }
 
 /// <summary>The jobs API answered with an error status; the message is the server's.</summary>
 public sealed class JobsApiException(HttpStatusCode status, string message) : Exception(message)
 {
+    /// <summary>The HTTP status the server answered with.</summary>
     public HttpStatusCode Status { get; } = status;
 }

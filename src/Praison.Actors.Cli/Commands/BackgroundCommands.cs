@@ -15,6 +15,7 @@ public static class BackgroundCommands
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Builds the <c>background</c> command and its subcommands.</summary>
     public static Command Build()
     {
         var background = new Command("background", "Run recipes as background tasks and manage them.");

@@ -7,6 +7,7 @@ namespace Praison.Actors.Cli.Commands;
 /// <summary><c>praison-actors recipes list|show</c>.</summary>
 public static class RecipeCommands
 {
+    /// <summary>Builds the <c>recipes</c> command and its subcommands.</summary>
     public static Command Build()
     {
         var recipes = new Command("recipes", "The recipes this tool can run: built-ins and folders under --recipes (default ./recipes).");
@@ -78,6 +79,15 @@ public static class RecipeCommands
 
     private static string Quote(string arg) => arg.Length > 0 && !arg.Any(char.IsWhiteSpace) && !arg.Contains('\'') ? arg : $"'{arg.Replace("'", "'\\''")}'";
 
+    /// <summary>What <c>recipes show</c> prints about one recipe.</summary>
+    /// <param name="Name">The recipe's name.</param>
+    /// <param name="Kind"><c>built-in</c> or <c>steps</c>.</param>
+    /// <param name="Description">Its description, if any.</param>
+    /// <param name="Version">Its version, if any.</param>
+    /// <param name="TimeoutSec">Its default timeout in seconds (<c>runtime.timeout_sec</c>), if any.</param>
+    /// <param name="Background">Its background settings.</param>
+    /// <param name="Source">The TEMPLATE.yaml it was read from, if any.</param>
+    /// <param name="Steps">Its steps, for a steps recipe.</param>
     public sealed record RecipeInfo(string Name, string Kind, string? Description, string? Version, int? TimeoutSec,
         RecipeBackgroundSettings Background, string? Source, IReadOnlyList<StepDefinition>? Steps);
 

@@ -15,8 +15,10 @@ namespace Praison.Actors.Cli.Commands;
 /// <summary><c>praison-actors serve</c>: the long-running host, the actor system plus the jobs API.</summary>
 public static class ServeCommand
 {
+    /// <summary>Where <c>serve</c> listens when no URL is given: loopback only.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8005";
 
+    /// <summary>Builds the <c>serve</c> command.</summary>
     public static Command Build()
     {
         var urls = new Option<string>("--urls")

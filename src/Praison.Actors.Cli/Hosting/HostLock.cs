@@ -88,6 +88,7 @@ public sealed class HostLock : IDisposable
         }
     }
 
+    /// <summary>Releases the lock and removes the host file.</summary>
     public void Dispose()
     {
         try { File.Delete(_infoPath); } catch (IOException) { }

@@ -18,6 +18,7 @@ public static class StoreAccess
         akka.log-dead-letters-during-shutdown = off
         """);
 
+    /// <summary>The SQLite store in <paramref name="dataDir"/>.</summary>
     public static TaskStore Store(string dataDir) => TaskStore.Sqlite(dataDir);
 
     // Reads are indexed queries on the store's task table; none of them creates a store that does not exist yet (the

@@ -7,6 +7,7 @@ namespace Praison.Actors.Cli.Recipes;
 /// </summary>
 public sealed class RecipeCatalog
 {
+    /// <summary>The file that makes a folder a recipe.</summary>
     public const string TemplateFile = "TEMPLATE.yaml";
 
     private RecipeCatalog(RecipeRegistry registry, IReadOnlyDictionary<string, RecipeException> broken, string recipesDir)
@@ -16,11 +17,13 @@ public sealed class RecipeCatalog
         RecipesDirectory = recipesDir;
     }
 
+    /// <summary>The recipes that loaded.</summary>
     public RecipeRegistry Registry { get; }
 
     /// <summary>Folder name → why its recipe could not be loaded.</summary>
     public IReadOnlyDictionary<string, RecipeException> Broken { get; }
 
+    /// <summary>The folder the recipes were read from.</summary>
     public string RecipesDirectory { get; }
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed record RecipeHost(string Root, string? DataDir = null)
     /// <summary>Reading recipes without running them (<c>recipes list</c>): the current directory, no records.</summary>
     public static RecipeHost ForCurrentDirectory() => new(Environment.CurrentDirectory);
 
+    /// <summary>The directory built-in recipes may read under (absolute); paths outside it are refused.</summary>
     public string Root { get; } = Path.GetFullPath(Root);
 
     /// <summary><c>--root</c> of <c>serve</c> and <c>background run</c>.</summary>

@@ -20,10 +20,14 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
     /// <summary>The most output kept per step, in characters (the tail is kept: errors come last).</summary>
     public const int MaxOutputChars = 64 * 1024;
 
+    /// <summary>The recipe's TEMPLATE.yaml.</summary>
     public RecipeTemplate Template { get; } = template;
+    /// <summary>The recipe's folder: steps run there unless they name a <c>working_dir</c>.</summary>
     public string Folder { get; } = folder;
+    /// <summary>The steps, run in order.</summary>
     public IReadOnlyList<StepDefinition> Steps { get; } = steps;
 
+    /// <summary>Runs the steps in order, reporting progress as each starts.</summary>
     public async Task<object?> RunAsync(RecipeContext context)
     {
         // Every step's paths are checked before the first one runs, so a refused step changes nothing.

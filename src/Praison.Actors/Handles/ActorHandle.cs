@@ -31,11 +31,13 @@ public class ActorHandle
         _waitRenewal = runner.WaitRenewal;
     }
 
+    /// <summary>The task's id.</summary>
     public string TaskId { get; }
 
     /// <summary>The task's name; null on a handle rebuilt from an id alone.</summary>
     public string? Name { get; }
 
+    /// <summary>The session the task was submitted in, if any.</summary>
     public string? SessionId { get; }
 
     /// <summary>The task's status, progress, times and error. Converts implicitly to <see cref="BackgroundTaskStatus"/>.</summary>
@@ -195,5 +197,6 @@ public sealed class BackgroundTaskHandle : ActorHandle
     internal BackgroundTaskHandle(string taskId, string recipeName, string? sessionId, BackgroundRunner runner)
         : base(taskId, recipeName, sessionId, runner) => RecipeName = recipeName;
 
+    /// <summary>The recipe this run executes.</summary>
     public string RecipeName { get; }
 }

@@ -28,17 +28,6 @@ internal sealed record TaskRemoved(string TaskId) : ISupervisorMessage;
 /// </summary>
 internal sealed record PassivateTask(string TaskId, DateTimeOffset? CleanupAt) : ISupervisorMessage;
 
-/// <summary>
-/// The TaskRunner the supervisor handed a task to reports its stored state: Running once started; then its
-/// terminal state, which the supervisor keeps (answering for the task from then on) before stopping the actor.
-/// <paramref name="Progress"/> is the last the work reported (kept, so a finished task still shows it).
-/// <paramref name="RemoveRequesters"/> is set when the task was cancelled to be removed. <paramref name="Effects"/>
-/// are those of the terminal event that the supervisor carries out (slot, cleanup or deletion).
-/// </summary>
-internal sealed record TaskStateReport(Tasks.TaskState State, long SequenceNr, TaskProgress? Progress,
-    IReadOnlyList<IActorRef>? RemoveRequesters, Tasks.TaskEffects? Effects)
-    : ISupervisorMessage, INoSerializationVerificationNeeded;
-
 /// <summary>The supervisor's own timers and piped results.</summary>
 internal interface ISupervisorInternal : INoSerializationVerificationNeeded;
 

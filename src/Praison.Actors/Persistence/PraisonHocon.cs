@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace Praison.Actors.Persistence;
 
 /// <summary>The reference HOCON in <c>hocon/</c>, shipped as embedded resources.</summary>
-public static class PraisonHocon
+internal static class PraisonHocon
 {
     /// <summary>Reads one embedded file, e.g. "serialization.conf".</summary>
     public static string Read(string fileName)

@@ -5,7 +5,7 @@ namespace Praison.Actors.Persistence;
 /// results are stored there, so nobody else on the machine should read them. New files are created private; files
 /// left wider by an older version or a loose umask are narrowed. No-op on Windows (ACLs, not modes).
 /// </summary>
-public static class PrivateFiles
+internal static class PrivateFiles
 {
     public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;

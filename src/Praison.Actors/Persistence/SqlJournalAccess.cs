@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Praison.Actors.Messages;
 using Praison.Actors.Serialization;
-using Praison.Actors.Tasks;
+using Praison.Actors.Lifecycle;
 
 namespace Praison.Actors.Persistence;
 

@@ -4,7 +4,6 @@ using Akka.Persistence;
 using Akka.Serialization;
 using Akka.Util;
 using Praison.Actors.Messages;
-using Praison.Actors.Tasks;
 
 namespace Praison.Actors.Persistence;
 
@@ -117,7 +116,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                 Answer(r.Persistent, r.Cause);
                 break;
             case ReplayTaskEvents r:
-                _journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, TaskEntity.PersistenceIdFor(r.TaskId), r.ReplyTo));
+                _journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, TaskPersistenceIds.For(r.TaskId), r.ReplyTo));
                 break;
             case DeleteTaskEvents d:
                 _deletes.Enqueue((d, Sender));
@@ -215,7 +214,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         for (var i = 0; i < count; i++)
         {
             var (write, replyTo) = _buffer[i];
-            var pid = TaskEntity.PersistenceIdFor(write.TaskId);
+            var pid = TaskPersistenceIds.For(write.TaskId);
             _inFlight[(pid, write.SequenceNr)] = (write, replyTo);
             writes.Add(new AtomicWrite(new Persistent(write.Event, write.SequenceNr, pid, string.Empty, false,
                 ActorRefs.NoSender, _writerGuid, now)));
@@ -245,7 +244,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                     { IncludeManifest: true } => write.Event.GetType().TypeQualifiedName(),
                     _ => string.Empty,
                 };
-                rows.Add(new JournalRowWrite(TaskEntity.PersistenceIdFor(write.TaskId), write.SequenceNr, serializer.ToBinary(write.Event),
+                rows.Add(new JournalRowWrite(TaskPersistenceIds.For(write.TaskId), write.SequenceNr, serializer.ToBinary(write.Event),
                     manifest, serializer.Identifier, now, _writerGuid, TaskRowChange.Of(write.TaskId, write.SequenceNr, write.Event)));
                 batch.Add((write, replyTo));
             }
@@ -279,7 +278,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
     {
         if (_deleting || !_deletes.TryPeek(out var next)) return;
         _deleting = true;
-        _journal.Tell(new DeleteMessagesTo(TaskEntity.PersistenceIdFor(next.Delete.TaskId), next.Delete.ToSequenceNr, Self));
+        _journal.Tell(new DeleteMessagesTo(TaskPersistenceIds.For(next.Delete.TaskId), next.Delete.ToSequenceNr, Self));
     }
 
     private void SchedulePurge()

@@ -3,8 +3,9 @@ using Akka.Configuration;
 using Akka.Persistence.Sql;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Praison.Actors.Persistence;
 
-namespace Praison.Actors.Persistence;
+namespace Praison.Actors;
 
 /// <summary>
 /// Where task events are kept, chosen by configuration alone: <see cref="Ephemeral"/> (in memory),
@@ -13,11 +14,13 @@ namespace Praison.Actors.Persistence;
 /// </summary>
 public abstract record TaskStore
 {
+    /// <summary>In memory only: tasks are lost when the process ends.</summary>
     public static TaskStore Ephemeral { get; } = new EphemeralStore();
 
     /// <summary>SQLite files <c>journal.db</c> and <c>snapshots.db</c> in <paramref name="dataDirectory"/>, created if missing.</summary>
     public static TaskStore Sqlite(string dataDirectory) => new SqliteStore(Path.GetFullPath(dataDirectory));
 
+    /// <summary>A PostgreSQL database given by <paramref name="connectionString"/> (Npgsql syntax).</summary>
     public static TaskStore PostgreSql(string connectionString) => new PostgreSqlStore(connectionString);
 
     /// <summary>The default data directory: <c>$PRAISON_DATA_DIR</c>, else <c>~/.praison/actors</c>.</summary>
@@ -291,8 +294,10 @@ public abstract record TaskStore
 
 /// <summary>The configured task store cannot be used; the message names the store and the reason.</summary>
 public sealed class TaskStoreException(string store, string reason, Exception? inner = null)
-    : Exception($"{store}: {reason}", inner)
+    : PraisonActorsException($"{store}: {reason}", inner)
 {
+    /// <summary>The store concerned (its path or server).</summary>
     public string Store { get; } = store;
+    /// <summary>Why the store cannot be used.</summary>
     public string Reason { get; } = reason;
 }

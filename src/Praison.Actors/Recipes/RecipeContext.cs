@@ -13,11 +13,13 @@ public sealed class RecipeContext : TaskContext
         Config = config;
     }
 
+    /// <summary>The template of the recipe being run.</summary>
     public RecipeTemplate Template { get; }
 
     /// <summary>The run's input as JSON (<see cref="JsonValueKind.Undefined"/> when none was given).</summary>
     public JsonElement Input { get; }
 
+    /// <summary>The run's config values by key, as JSON.</summary>
     public IReadOnlyDictionary<string, JsonElement> Config { get; }
 
     /// <summary>Reads the input as <typeparamref name="T"/> (web defaults: case-insensitive names).</summary>
@@ -30,6 +32,7 @@ public sealed class RecipeContext : TaskContext
             ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()
             : null;
 
+    /// <summary>Reads config <paramref name="key"/> as <typeparamref name="T"/>, or <paramref name="fallback"/> when absent.</summary>
     public T? GetConfig<T>(string key, T? fallback = default) =>
         Config.TryGetValue(key, out var v) ? v.Deserialize<T>(PraisonJson.Options) : fallback;
 }

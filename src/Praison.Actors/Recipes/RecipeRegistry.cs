@@ -7,6 +7,7 @@ public sealed class RecipeRegistry
 {
     private readonly ConcurrentDictionary<string, IRecipe> _recipes = new(StringComparer.Ordinal);
 
+    /// <summary>Adds <paramref name="recipe"/>; a second recipe with the same name is an <see cref="ArgumentException"/>.</summary>
     public RecipeRegistry Register(IRecipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);
@@ -19,6 +20,7 @@ public sealed class RecipeRegistry
     public RecipeRegistry Register(string templateYaml, Func<RecipeContext, Task<object?>> run, string source = "TEMPLATE.yaml") =>
         Register(new DelegateRecipe(RecipeTemplate.Parse(templateYaml, source), run));
 
+    /// <summary>Finds the recipe named <paramref name="name"/> without throwing.</summary>
     public bool TryGet(string name, out IRecipe recipe) => _recipes.TryGetValue(name, out recipe!);
 
     /// <summary>The recipe named <paramref name="name"/>, or a <see cref="RecipeException"/> listing the known names.</summary>
@@ -33,6 +35,7 @@ public sealed class RecipeRegistry
             name);
     }
 
+    /// <summary>The registered recipes' templates, by name.</summary>
     public IReadOnlyList<RecipeTemplate> List() =>
         _recipes.Values.Select(r => r.Template).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
 }

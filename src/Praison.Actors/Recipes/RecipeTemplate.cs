@@ -23,13 +23,17 @@ public sealed record RecipeBackgroundSettings
 /// <summary>A recipe's TEMPLATE.yaml: name, description, version, runtime settings.</summary>
 public sealed record RecipeTemplate
 {
+    /// <summary><c>name</c>: how the recipe is run and listed.</summary>
     public required string Name { get; init; }
+    /// <summary><c>description</c>, shown by listings.</summary>
     public string? Description { get; init; }
+    /// <summary><c>version</c>, informational.</summary>
     public string? Version { get; init; }
 
     /// <summary><c>runtime.timeout_sec</c>: the default timeout of a run.</summary>
     public int? TimeoutSec { get; init; }
 
+    /// <summary><c>runtime.background</c>: concurrency and other background settings.</summary>
     public RecipeBackgroundSettings Background { get; init; } = new();
 
     /// <summary>The file it was read from, when it came from one.</summary>
@@ -38,6 +42,7 @@ public sealed record RecipeTemplate
     /// <summary>The parsed document, for extensions that read more keys (e.g. <c>steps</c>).</summary>
     public YamlMappingNode? Document { get; init; }
 
+    /// <summary>Reads and parses the TEMPLATE.yaml at <paramref name="path"/>; a <see cref="RecipeTemplateException"/> names a bad key and line.</summary>
     public static RecipeTemplate Load(string path)
     {
         string text;
@@ -184,9 +189,14 @@ public sealed record RecipeTemplate
 public sealed class RecipeTemplateException(string source, int line, int column, string key, string problem)
     : RecipeException(key.Length == 0 ? $"{source}:{line}:{column}: {problem}" : $"{source}:{line}:{column}: {key}: {problem}")
 {
+    /// <summary>The file (or source name) that holds the problem.</summary>
     public string File { get; } = source;
+    /// <summary>1-based line of the problem.</summary>
     public int Line { get; } = line;
+    /// <summary>1-based column of the problem.</summary>
     public int Column { get; } = column;
+    /// <summary>The key at fault, or empty when the problem is not one key's.</summary>
     public string Key { get; } = key;
+    /// <summary>What is wrong.</summary>
     public string Problem { get; } = problem;
 }

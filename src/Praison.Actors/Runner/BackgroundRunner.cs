@@ -47,11 +47,13 @@ public sealed class BackgroundRunner : IBackgroundRunner
         TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
     }
 
+    /// <summary>The actor system the runner's actors live in.</summary>
     public ActorSystem System { get; }
 
     /// <summary>The actor every handle asks: the supervisor locally, the shard region in a cluster.</summary>
     public IActorRef Router { get; }
 
+    /// <summary>The settings the runner was created with.</summary>
     public BackgroundRunnerOptions Options { get; }
 
     /// <summary>
@@ -71,6 +73,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
     /// <summary>In a cluster: how often a handle's wait registers again (see PraisonClusterOptions.WaitRenewal); null locally.</summary>
     internal TimeSpan? WaitRenewal { get; init; }
 
+    /// <summary>The recipes this runner can run (from <see cref="BackgroundRunnerOptions.Recipes"/>).</summary>
     public RecipeRegistry Recipes => Options.Recipes;
 
     /// <summary>
@@ -299,10 +302,16 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.TimeoutSec is <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutSec,
                 $"TimeoutSec must be a positive number of seconds, got {options.TimeoutSec}.");
+        if (options.Timeout is { } given && options.TimeoutSec is not null)
+            throw new ArgumentException(
+                $"Set RecipeRunOptions.Timeout or TimeoutSec, not both (got {given} and {options.TimeoutSec} s).", nameof(options));
+        if (options.Timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Timeout,
+                $"Timeout must be positive, got {options.Timeout}.");
         CheckSessionId(options.SessionId, "RecipeRunOptions.SessionId");
 
         var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
-        var timeout = timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout;
+        var timeout = options.Timeout ?? (timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout);
         var cleanup = template.Background.CleanupDelaySec is { } c ? TimeSpan.FromSeconds(c) : Options.CleanupDelay;
         return new TaskSpec(NewTaskId(), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),

@@ -10,11 +10,13 @@ public sealed class PraisonRuntimeOptions
     /// <summary>Where tasks are kept. Hosts and the CLI default to <see cref="TaskStore.Sqlite"/>; this type defaults to ephemeral.</summary>
     public TaskStore Store { get; init; } = TaskStore.Ephemeral;
 
+    /// <summary>Concurrency, timeouts and recipes of the runner.</summary>
     public BackgroundRunnerOptions Runner { get; init; } = new();
 
     /// <summary>The user's own HOCON; Praison.Actors' reference config is the fallback under it.</summary>
     public Config? Config { get; init; }
 
+    /// <summary>The actor system's name.</summary>
     public string SystemName { get; init; } = "praison-actors";
 
     /// <summary>How long the journal may take to answer at start-up before the start fails.</summary>
@@ -34,8 +36,11 @@ public sealed class PraisonRuntime : IAsyncDisposable
         Store = store;
     }
 
+    /// <summary>The actor system the runtime started.</summary>
     public ActorSystem System { get; }
+    /// <summary>The runner to submit and query tasks with.</summary>
     public BackgroundRunner Runner { get; }
+    /// <summary>Where task state is kept.</summary>
     public TaskStore Store { get; }
 
     /// <summary>The full configuration: the user's config over the store's and the serializer's.</summary>
@@ -67,6 +72,7 @@ public sealed class PraisonRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>Shuts the actor system down (coordinated shutdown), which stops the runner.</summary>
     public async ValueTask DisposeAsync() =>
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
 }

@@ -13,7 +13,7 @@ namespace Praison.Actors.Tasks;
 /// costs nothing per submission (the old single queue rescanned every blocked task on each StartNext).
 /// </remarks>
 /// <typeparam name="T">What the owner keeps per task (e.g. the entity to send StartTask to).</typeparam>
-public sealed class SlotQueue<T>
+internal sealed class SlotQueue<T>
 {
     private sealed record Entry(string TaskId, string RecipeKey, int? RecipeCap, T Holder, long Seq);
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 
 namespace Praison.Actors.Tasks;
@@ -48,8 +49,6 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
     public static Props Props(string taskId, TaskActorSettings settings) =>
         Akka.Actor.Props.Create(typeof(TaskEntity), taskId, settings).WithMailbox(Mailbox);
-
-    public static string PersistenceIdFor(string taskId) => "task-" + taskId;
 
     public ITimerScheduler Timers { get; set; } = null!;
 

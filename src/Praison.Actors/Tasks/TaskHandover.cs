@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 
 namespace Praison.Actors.Tasks;

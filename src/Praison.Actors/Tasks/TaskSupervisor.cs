@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
 

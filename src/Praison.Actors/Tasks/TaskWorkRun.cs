@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 
 namespace Praison.Actors.Tasks;

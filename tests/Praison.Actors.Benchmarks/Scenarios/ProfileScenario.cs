@@ -255,8 +255,8 @@ public sealed class ProfileScenario : Scenario
         }
         await using DbConnection connection = store.Store switch
         {
-            Praison.Actors.Persistence.TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
-            Praison.Actors.Persistence.TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
+            Praison.Actors.TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
+            Praison.Actors.TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
             _ => throw new InvalidOperationException("raw writes need a SQL store"),
         };
         await connection.OpenAsync(ct);

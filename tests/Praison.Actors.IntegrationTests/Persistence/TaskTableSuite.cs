@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Praison.Actors.IntegrationTests.Support;
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;

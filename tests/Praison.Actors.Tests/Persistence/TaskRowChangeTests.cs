@@ -1,6 +1,6 @@
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
-using Praison.Actors.Tasks;
 using Xunit;
 
 namespace Praison.Actors.Tests.Persistence;

@@ -63,6 +63,34 @@ public class BadInputTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task A_run_takes_Timeout_or_TimeoutSec_but_not_both()
+    {
+        var runner = Runner();
+        var both = await Assert.ThrowsAsync<ArgumentException>(() => runner.RunBackgroundAsync("hello",
+            new RecipeRunOptions { Timeout = TimeSpan.FromSeconds(5), TimeoutSec = 5 }));
+        Assert.Contains("not both", both.Message);
+        var negative = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => runner.RunBackgroundAsync("hello",
+            new RecipeRunOptions { Timeout = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("Timeout must be positive", negative.Message);
+        Assert.Empty(await runner.ListAsync());
+    }
+
+    [Fact]
+    public async Task A_run_times_out_after_its_TimeSpan_Timeout()
+    {
+        var runner = CreateRunner(recipes: Recipes(("name: hang\n", async ctx =>
+        {
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return null;
+        })));
+        var run = await runner.RunBackgroundAsync("hang", new RecipeRunOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+        await Assert.ThrowsAnyAsync<PraisonActorsException>(() => run.WaitAsync(Long));
+        var status = await run.StatusAsync();
+        Assert.Equal(BackgroundTaskStatus.Failed, status.Status);
+        Assert.Equal(TaskErrorKind.Timeout, status.Error?.Kind);
+    }
+
+    [Fact]
     public async Task Oversized_or_unserializable_input_is_refused()
     {
         var runner = CreateRunner(recipes: Recipes(("name: hello\n", _ => Task.FromResult<object?>("hi"))));

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit;
 using Praison.Actors.Messages;
+using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
 using Xunit;
 using Xunit.Abstractions;
@@ -38,7 +39,7 @@ public class TaskEntitySpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         var replay = journal.ExpectMsg<ReplayTaskEvents>();
         Assert.Equal("e", replay.TaskId);
         for (var i = 0; i < events.Length; i++)
-            replay.ReplyTo.Tell(new ReplayedMessage(new Persistent(events[i], i + 1, TaskEntity.PersistenceIdFor("e"))));
+            replay.ReplyTo.Tell(new ReplayedMessage(new Persistent(events[i], i + 1, TaskPersistenceIds.For("e"))));
         replay.ReplyTo.Tell(new RecoverySuccess(events.Length));
     }
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit;
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 using Praison.Actors.Tasks;
 using Xunit;

@@ -1,6 +1,6 @@
 using Praison.Actors.Messages;
 
-namespace Praison.Actors.Tasks;
+namespace Praison.Actors.Lifecycle;
 
 /// <summary>
 /// One task's lifecycle as a pure value: events in, new state out. The task actors persist events and

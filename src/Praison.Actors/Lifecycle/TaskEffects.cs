@@ -1,6 +1,6 @@
 using Praison.Actors.Messages;
 
-namespace Praison.Actors.Tasks;
+namespace Praison.Actors.Lifecycle;
 
 /// <summary>What the requester of the write is told once it is stored.</summary>
 internal enum TaskReplyEffect

@@ -1,8 +1,8 @@
+using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
-using Praison.Actors.Tasks;
 using Xunit;
 
-namespace Praison.Actors.Tests.Tasks;
+namespace Praison.Actors.Tests.Lifecycle;
 
 /// <summary>The reactions to each stored event, from the one pure function every actor uses.</summary>
 public class TaskEffectsTests

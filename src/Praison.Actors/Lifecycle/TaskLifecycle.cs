@@ -1,6 +1,6 @@
 using Praison.Actors.Messages;
 
-namespace Praison.Actors.Tasks;
+namespace Praison.Actors.Lifecycle;
 
 /// <summary>What should happen to a task: the pure input of <see cref="TaskLifecycle.Decide"/>.</summary>
 internal abstract record TaskIntent
