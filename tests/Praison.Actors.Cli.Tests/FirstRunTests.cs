@@ -37,7 +37,7 @@ public sealed class FirstRunTests : IDisposable
     {
         for (var i = 0; i < 12; i++) _dir.Write($"tree/file{i:00}.txt", $"content {i}");
 
-        var (exit, screen) = await RunOnTerminalAsync("background", "run", "hash-files", "-i", $$"""{"path":"{{Path.Combine(_dir.Path, "tree")}}"}""");
+        var (exit, screen) = await RunOnTerminalAsync("background", "run", "hash-files", "--root", _dir.Path, "-i", $$"""{"path":"{{Path.Combine(_dir.Path, "tree")}}"}""");
 
         Assert.True(exit == 0, screen);
         Assert.Contains("fileCount: 12", screen);
@@ -49,7 +49,7 @@ public sealed class FirstRunTests : IDisposable
         Assert.DoesNotContain("\"sha256\"", screen); // not the JSON
 
         // The same command with --json on the terminal: the whole result.
-        var (jsonExit, json) = await RunOnTerminalAsync("background", "run", "hash-files", "-i", $$"""{"path":"{{Path.Combine(_dir.Path, "tree")}}"}""", "--json");
+        var (jsonExit, json) = await RunOnTerminalAsync("background", "run", "hash-files", "--root", _dir.Path, "-i", $$"""{"path":"{{Path.Combine(_dir.Path, "tree")}}"}""", "--json");
         Assert.True(jsonExit == 0, json);
         Assert.Contains("file11.txt", json);
         Assert.Contains("\"sha256\"", json);

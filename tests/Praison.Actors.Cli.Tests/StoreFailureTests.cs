@@ -141,7 +141,9 @@ public sealed class StoreFailureTests : IDisposable
         foreach (var args in new[] { new[] { "background", "list" }, ["background", "status", id], ["background", "cancel", id] })
         {
             var r = await CliProcess.RunAsync(_dir, nobody, [.. args, "--json"]);
-            AssertOneLineError(r, 8, $"The SQLite store in {_dir.DataDir} cannot be used", json: true);
+            // The store's reads name the store and the cause (a TaskStoreException from the task table's query).
+            AssertOneLineError(r, 8, $"SQLite store in {_dir.DataDir}", json: true);
+            Assert.Contains("readonly database", r.Stdout);
         }
     }
 
