@@ -140,6 +140,7 @@ public class FinishedTaskEvictionTests
             ctx.ReportProgress(0.25, "a quarter");
             ctx.ReportProgress(0.5, "half way");
             await gate.Task.WaitAsync(ctx.CancellationToken);
+            ctx.ReportProgress(1, "done");
             return 1;
         });
 
@@ -150,6 +151,13 @@ public class FinishedTaskEvictionTests
         Assert.Equal("half way", seen.Progress!.Message);
         gate.SetResult();
         Assert.Equal(1, await h.WaitAsync(Long));
+
+        // The last progress is in the row before the task is answered as finished, so the evicted task still shows it.
+        await AwaitAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
+        var finished = await rt.Runner.GetStatusAsync(h.TaskId);
+        Assert.Equal(BackgroundTaskStatus.Completed, finished.Status);
+        Assert.Equal(1, finished.Progress!.Fraction);
+        Assert.Equal("done", finished.Progress.Message);
     }
 
     private static async Task ExecuteAsync(SqliteTestStore store, string sql)
