@@ -1,5 +1,7 @@
 using Akka.Actor;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
@@ -12,14 +14,15 @@ namespace Praison.Actors.IntegrationTests.Persistence;
 /// cancel, remove), start-up reads only unfinished tasks, cleanup is swept from the table, and a failed read of the
 /// table is an error to the client, never "not found". Running progress reaches the table for other processes.
 /// </summary>
-[Collection("durable")]
-public class FinishedTaskEvictionTests
+public abstract class FinishedTaskEvictionSuite
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
     private static RecipeRegistry Recipes() => new RecipeRegistry()
         .Register("name: answer\n", ctx => Task.FromResult<object?>($"answer-{ctx.GetInputString("n")}"))
         .Register("name: brief\nruntime:\n  background:\n    cleanup_delay_sec: 2\n", _ => Task.FromResult<object?>("brief"));
+
+    protected abstract Task<TestStore> CreateStoreAsync();
 
     private static Task<PraisonRuntime> StartAsync(TestStore store) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
@@ -41,10 +44,9 @@ public class FinishedTaskEvictionTests
         }
     }
 
-    [Fact]
-    public async Task A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove()
+    protected async Task A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove()
     {
-        await using var store = new SqliteTestStore();
+        await using var store = await CreateStoreAsync();
         await using var rt = await StartAsync(store);
         var r = rt.Runner;
         var first = await r.RunBackgroundAsync("answer", new RecipeRunOptions { Input = new { n = "1" } });
@@ -74,10 +76,9 @@ public class FinishedTaskEvictionTests
         await AwaitAsync(async () => (await r.ListAsync()).Count == 0, "the cleared task's deletion is stored"); // a clear answers once the deletes are asked for
     }
 
-    [Fact]
-    public async Task A_restart_does_not_load_finished_tasks()
+    protected async Task A_restart_does_not_load_finished_tasks()
     {
-        await using var store = new SqliteTestStore();
+        await using var store = await CreateStoreAsync();
         var ids = new List<string>();
         await using (var rt = await StartAsync(store))
         {
@@ -94,10 +95,9 @@ public class FinishedTaskEvictionTests
         Assert.Equal(0, await HeldAsync(restarted));
     }
 
-    [Fact]
-    public async Task An_evicted_task_is_cleaned_up_at_its_cleanup_time()
+    protected async Task An_evicted_task_is_cleaned_up_at_its_cleanup_time()
     {
-        await using var store = new SqliteTestStore();
+        await using var store = await CreateStoreAsync();
         await using var rt = await StartAsync(store);
         var brief = await rt.Runner.RunBackgroundAsync("brief");
         Assert.Equal("brief", await brief.WaitAsync(Long));
@@ -110,10 +110,9 @@ public class FinishedTaskEvictionTests
         await Assert.ThrowsAsync<TaskNotFoundException>(() => rt.Runner.GetStatusAsync(brief.TaskId));
     }
 
-    [Fact]
-    public async Task A_failed_read_of_an_evicted_task_is_an_error_not_not_found()
+    protected async Task A_failed_read_of_an_evicted_task_is_an_error_not_not_found()
     {
-        await using var store = new SqliteTestStore();
+        await using var store = await CreateStoreAsync();
         await using var rt = await StartAsync(store);
         var h = await rt.Runner.RunBackgroundAsync("answer", new RecipeRunOptions { Input = new { n = "x" } });
         await h.WaitAsync(Long);
@@ -129,10 +128,9 @@ public class FinishedTaskEvictionTests
         Assert.Equal(BackgroundTaskStatus.Completed, (await rt.Runner.GetStatusAsync(h.TaskId)).Status);
     }
 
-    [Fact]
-    public async Task Progress_of_a_running_task_reaches_the_table()
+    protected async Task Progress_of_a_running_task_reaches_the_table()
     {
-        await using var store = new SqliteTestStore();
+        await using var store = await CreateStoreAsync();
         await using var rt = await StartAsync(store);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var h = await rt.Runner.SubmitAsync(async ctx =>
@@ -144,7 +142,7 @@ public class FinishedTaskEvictionTests
             return 1;
         });
 
-        var reader = TaskStore.Sqlite(store.Directory); // another instance, as another process would have
+        var reader = store.Store; // another instance, as another process would have
         TaskStatusInfo? seen = null;
         await AwaitAsync(async () => (seen = await reader.GetTaskAsync(h.TaskId))?.Progress?.Fraction == 0.5, "the progress is in the table");
         Assert.Equal(BackgroundTaskStatus.Running, seen!.Status);
@@ -160,12 +158,41 @@ public class FinishedTaskEvictionTests
         Assert.Equal("done", finished.Progress.Message);
     }
 
-    private static async Task ExecuteAsync(SqliteTestStore store, string sql)
+    private static async Task ExecuteAsync(TestStore store, string sql)
     {
-        await using var c = new SqliteConnection(((TaskStore.SqliteStore)store.Store).JournalConnectionString);
-        await c.OpenAsync();
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        await cmd.ExecuteNonQueryAsync();
+        await using DbConnection connection = store.Store switch
+        {
+            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
+            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
+            _ => throw new InvalidOperationException("not a SQL store"),
+        };
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
+}
+
+[Collection("durable")]
+public class SqliteFinishedTaskEvictionTests : FinishedTaskEvictionSuite
+{
+    protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+
+    [Fact] public Task A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove_on_sqlite() => A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove();
+    [Fact] public Task A_restart_does_not_load_finished_tasks_on_sqlite() => A_restart_does_not_load_finished_tasks();
+    [Fact] public Task An_evicted_task_is_cleaned_up_at_its_cleanup_time_on_sqlite() => An_evicted_task_is_cleaned_up_at_its_cleanup_time();
+    [Fact] public Task A_failed_read_of_an_evicted_task_is_an_error_not_not_found_on_sqlite() => A_failed_read_of_an_evicted_task_is_an_error_not_not_found();
+    [Fact] public Task Progress_of_a_running_task_reaches_the_table_on_sqlite() => Progress_of_a_running_task_reaches_the_table();
+}
+
+[Collection("durable")]
+public class PostgresFinishedTaskEvictionTests : FinishedTaskEvictionSuite
+{
+    protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
+
+    [PostgresFact] public Task A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove_on_postgres() => A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove();
+    [PostgresFact] public Task A_restart_does_not_load_finished_tasks_on_postgres() => A_restart_does_not_load_finished_tasks();
+    [PostgresFact] public Task An_evicted_task_is_cleaned_up_at_its_cleanup_time_on_postgres() => An_evicted_task_is_cleaned_up_at_its_cleanup_time();
+    [PostgresFact] public Task A_failed_read_of_an_evicted_task_is_an_error_not_not_found_on_postgres() => A_failed_read_of_an_evicted_task_is_an_error_not_not_found();
+    [PostgresFact] public Task Progress_of_a_running_task_reaches_the_table_on_postgres() => Progress_of_a_running_task_reaches_the_table();
 }
