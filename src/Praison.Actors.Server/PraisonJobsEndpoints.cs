@@ -138,11 +138,15 @@ public static class PraisonJobsEndpoints
         if (!TryParsePaging(page, "page", 1, int.MaxValue, 1, out var p, out var badPage)) return Error(400, badPage);
         if (!TryParsePaging(page_size, "page_size", 1, MaxPageSize, DefaultPageSize, out var size, out var badSize)) return Error(400, badSize);
 
-        var all = await runner.ListAsync(new TaskQuery(filter, string.IsNullOrEmpty(session_id) ? null : session_id), ct);
-        // In long: (page - 1) * page_size overflows int for a page near int.MaxValue.
+        var query = new TaskQuery(filter, string.IsNullOrEmpty(session_id) ? null : session_id);
+        // In long: (page - 1) * page_size overflows int for a page near int.MaxValue; a page past int.MaxValue is past
+        // every task, so only the total is read.
         var skip = (long)(p - 1) * size;
-        var jobs = skip >= all.Count ? [] : all.Skip((int)skip).Take(size).Select(RunView.From).ToList();
-        return Results.Ok(new RunListView(jobs, all.Count, p, size));
+        var result = skip > int.MaxValue
+            ? await runner.ListPageAsync(query, 0, 0, ct)
+            : await runner.ListPageAsync(query, (int)skip, size, ct);
+        var jobs = skip > int.MaxValue ? [] : result.Tasks.Select(RunView.From).ToList();
+        return Results.Ok(new RunListView(jobs, (int)Math.Min(result.Total, int.MaxValue), p, size));
     }
 
     private static bool TryParsePaging(string? text, string name, int min, int max, int fallback, out int value, out string problem)

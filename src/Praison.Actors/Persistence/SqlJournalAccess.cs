@@ -257,6 +257,36 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     public Task<List<string>> ReadTaskIdsAsync(bool includeActive, CancellationToken cancellationToken) =>
         ReadIdsAsync(c => _table.SelectIds(c, includeActive), cancellationToken);
 
+    /// <summary>Finished tasks whose cleanup is due, with their last sequence numbers, soonest first, at most <paramref name="limit"/>.</summary>
+    public Task<List<(string TaskId, long SequenceNr)>> ReadDueCleanupsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        ReadSequenceNrsAsync(c => _table.SelectDueCleanups(c, now, limit), cancellationToken);
+
+    /// <summary>Every finished task with its last sequence number, oldest first.</summary>
+    public Task<List<(string TaskId, long SequenceNr)>> ReadFinishedSequenceNrsAsync(CancellationToken cancellationToken) =>
+        ReadSequenceNrsAsync(c => _table.SelectFinishedSequenceNrs(c), cancellationToken);
+
+    /// <summary>Which of <paramref name="taskIds"/> have a row, with their last sequence numbers (by primary key, 500 ids a query).</summary>
+    public async Task<Dictionary<string, long>> ReadSequenceNrsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, long>();
+        foreach (var chunk in taskIds.Chunk(500))
+            foreach (var (id, seq) in await ReadSequenceNrsAsync(c => _table.SelectSequenceNrs(c, chunk), cancellationToken).ConfigureAwait(false))
+                found[id] = seq;
+        return found;
+    }
+
+    private async Task<List<(string TaskId, long SequenceNr)>> ReadSequenceNrsAsync(Func<DbConnection, DbCommand> select,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<(string, long)>();
+        await using var command = select(connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) rows.Add((reader.GetString(0), Convert.ToInt64(reader.GetValue(1))));
+        return rows;
+    }
+
     private async Task<List<string>> ReadIdsAsync(Func<DbConnection, DbCommand> select, CancellationToken cancellationToken)
     {
         await using var connection = openJournal();

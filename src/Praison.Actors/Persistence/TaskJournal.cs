@@ -262,10 +262,24 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         var id = _nextBatchId++;
         _rowBatches[id] = batch;
         _batchesInFlight++;
-        _sql!.WriteEventsAsync(rows, CancellationToken.None)
+        // A finished task's last progress goes into its row before the terminal write is answered: its record may then
+        // leave the supervisor's memory, and the row is what answers for it.
+        var finals = new List<RecordTaskProgress>();
+        foreach (var (write, _) in batch)
+            if (write.Event is TaskCompleted or TaskFailed or TaskCancelled && _progress.Remove(write.TaskId, out var last)) finals.Add(last);
+        var sql = _sql!;
+        StoreAsync()
             .ContinueWith(t => new TaskEventsStored(id, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()),
                 TaskContinuationOptions.ExecuteSynchronously)
             .PipeTo(Self);
+
+        async Task StoreAsync()
+        {
+            await sql.WriteEventsAsync(rows, CancellationToken.None).ConfigureAwait(false);
+            // Progress is best effort (the events are stored): a failed write leaves the row's earlier progress.
+            if (finals.Count > 0)
+                await sql.WriteProgressAsync(finals, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
     }
 
     private void Answer(IPersistentRepresentation persistent, Exception? error)

@@ -98,6 +98,18 @@ public abstract record TaskStore
     internal Task<List<string>> ReadSweepTargetsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
         ReadAsync(sql => sql.ReadSweepTargetsAsync(now, cancellationToken), new List<string>(), "listing tasks to wake", cancellationToken);
 
+    /// <summary>Finished tasks whose cleanup is due at <paramref name="now"/>, with their last sequence numbers (the cleanup index).</summary>
+    internal Task<List<(string TaskId, long SequenceNr)>> ReadDueCleanupsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadDueCleanupsAsync(now, limit, cancellationToken), new List<(string, long)>(), "listing due cleanups", cancellationToken);
+
+    /// <summary>Every finished task with its last sequence number, oldest first.</summary>
+    internal Task<List<(string TaskId, long SequenceNr)>> ReadFinishedSequenceNrsAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadFinishedSequenceNrsAsync(cancellationToken), new List<(string, long)>(), "listing finished tasks", cancellationToken);
+
+    /// <summary>Which of <paramref name="taskIds"/> are stored, with their last sequence numbers.</summary>
+    internal Task<Dictionary<string, long>> ReadSequenceNrsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadSequenceNrsAsync(taskIds, cancellationToken), new Dictionary<string, long>(), "reading task ids", cancellationToken);
+
     /// <summary>True when reads can use the task table (a SQL store); the ephemeral store has none.</summary>
     internal bool HasTaskTable => Sql is not null;
 

@@ -230,6 +230,34 @@ internal sealed class TaskTable(bool postgres)
         return command;
     }
 
+    /// <summary>Id and last sequence number of finished tasks whose cleanup is due at <paramref name="now"/>, soonest first (the cleanup index).</summary>
+    public DbCommand SelectDueCleanups(DbConnection connection, DateTimeOffset now, int limit)
+    {
+        var command = Command(connection, null,
+            $"SELECT task_id, sequence_nr FROM {Name} WHERE cleanup_at <= {P("now")} ORDER BY cleanup_at LIMIT {Math.Max(1, limit)}");
+        Set(command, P("now"), now.UtcTicks);
+        return command;
+    }
+
+    /// <summary>Id and last sequence number of every finished task (what a clear removes), oldest first.</summary>
+    public DbCommand SelectFinishedSequenceNrs(DbConnection connection) =>
+        Command(connection, null,
+            $"SELECT task_id, sequence_nr FROM {Name} WHERE status IN ('completed', 'failed', 'cancelled') ORDER BY submitted_at, task_id");
+
+    /// <summary>Id and last sequence number of those of <paramref name="taskIds"/> that have a row (by primary key).</summary>
+    public DbCommand SelectSequenceNrs(DbConnection connection, IReadOnlyList<string> taskIds)
+    {
+        var command = Command(connection, null, "");
+        var names = new List<string>(taskIds.Count);
+        for (var i = 0; i < taskIds.Count; i++)
+        {
+            names.Add(P("id" + i));
+            Set(command, P("id" + i), taskIds[i]);
+        }
+        command.CommandText = $"SELECT task_id, sequence_nr FROM {Name} WHERE task_id IN ({string.Join(", ", names)})";
+        return command;
+    }
+
     /// <summary>Ids of finished tasks (or of every task), oldest first.</summary>
     public DbCommand SelectIds(DbConnection connection, bool includeActive) =>
         Command(connection, null,

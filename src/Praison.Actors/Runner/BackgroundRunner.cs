@@ -89,7 +89,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
                 options.PassivateFinishedAfter),
             recovered, store?.Sql is { } sql ? sql.PurgeDeletedAsync : null,
             StoresEvents: store is null || store.IsDurable || !options.ExecuteTasks,
-            WriteRows: SqlWriter(options.JournalPluginId, store));
+            WriteRows: SqlWriter(options.JournalPluginId, store),
+            Table: SqlWriter(options.JournalPluginId, store) is not null ? store : null);
         return options.ExecuteTasks ? TaskSupervisor.Props(settings) : StoreOnlySupervisor.Props(settings);
     }
 

@@ -30,9 +30,11 @@ internal static class NodeComposer
         runner.Validate();
         await ProbeJournalAsync(system, store, startupTimeout, cancellationToken).ConfigureAwait(false);
         // Read what the store holds in one query rather than recovering an actor per task.
-        var recovered = runner is { ExecuteTasks: true, RecoverStoredTasks: true }
-            ? await store.ReadTasksAsync(cancellationToken).ConfigureAwait(false)
-            : null;
+        // With a task table finished tasks stay out of memory (answered from the table), so only unfinished ones are read.
+        var recovered = runner is not { ExecuteTasks: true, RecoverStoredTasks: true } ? null
+            : BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null
+                ? await store.ReadUnfinishedTasksAsync(cancellationToken).ConfigureAwait(false)
+                : await store.ReadTasksAsync(cancellationToken).ConfigureAwait(false);
         return new BackgroundRunner(system, runner, recovered, store);
     }
 

@@ -14,7 +14,14 @@ internal sealed record SupervisorSettings(
     IReadOnlyList<StoredTask>? Recovered = null,
     Func<CancellationToken, Task<int>>? PurgeDeleted = null,
     bool StoresEvents = true,
-    SqlJournalAccess? WriteRows = null)
+    SqlJournalAccess? WriteRows = null,
+    TaskStore? Table = null)
 {
+    /// <summary>
+    /// With a task table (<see cref="Table"/>, set when the journal writes the store's rows itself) finished tasks leave
+    /// memory: commands for them are answered from the table, and their cleanup is swept from it.
+    /// </summary>
+    public bool EvictsFinished => Table is not null && WriteRows is not null;
+
     public bool Executes => Tasks.Executes;
 }

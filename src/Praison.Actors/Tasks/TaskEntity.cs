@@ -167,6 +167,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
             case ProgressReported p:
                 if (!_run.IsCurrent(p.RunId) || _state.Status != BackgroundTaskStatus.Running) break;
                 _run.Report(p);
+                Journal.Tell(new RecordTaskProgress(_taskId, p.Fraction, p.Message, p.At)); // the table's copy, coalesced by the journal
                 Publish();
                 break;
             case IdleDue:

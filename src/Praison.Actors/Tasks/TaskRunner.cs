@@ -88,6 +88,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             case ProgressReported p:
                 if (!_run.IsCurrent(p.RunId) || _state.Status != BackgroundTaskStatus.Running) break;
                 _run.Report(p);
+                Journal.Tell(new RecordTaskProgress(TaskId, p.Fraction, p.Message, p.At)); // the table's copy, coalesced by the journal
                 Publish();
                 break;
             case StartTask:

@@ -18,7 +18,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 {
     private const string ChildPrefix = "task-";
     private const string CleanupTimer = "cleanup";
+    private const string SweepTimer = "sweep";
+    private const int SweepBatch = 500;
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
 
     private readonly SupervisorSettings _settings;
     private readonly TaskActorSettings _taskSettings;
@@ -31,6 +34,13 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private readonly StoreHealthTracker _health = new();
     private int _submitting;                                              // Submitted being stored
 
+    // With a task table (_table not null) finished tasks leave memory; commands for them are answered from the table.
+    private readonly TaskStore? _table;
+    private readonly Dictionary<string, List<(ITaskCommand Command, IActorRef Sender)>> _reading = new(); // ids read from the table, commands waiting
+    private readonly Dictionary<string, StoredRemoval> _removing = new();                               // evicted tasks being deleted
+    private bool _sweeping;
+    private DateTimeOffset? _nextSweep;
+
     public TaskSupervisor(SupervisorSettings settings)
     {
         _settings = settings;
@@ -39,6 +49,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         _journal = settings.Tasks.Journal
             ?? Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
         _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self };
+        _table = settings.EvictsFinished ? settings.Table : null;
     }
 
     public static Props Props(SupervisorSettings settings) => Akka.Actor.Props.Create(typeof(TaskSupervisor), settings);
@@ -59,6 +70,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         if (_settings.Recovered is { Count: > 0 } recovered) Recover(recovered);
+        if (_table is not null) SweepAt(DateTimeOffset.UtcNow); // cleanups that came due while the host was down
     }
 
     /// <summary>
@@ -71,7 +83,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var running = 0;
         foreach (var task in recovered)
         {
-            if (task.State is not { } state) continue;
+            if (task.State is not { } state || (_table is not null && state.IsTerminal)) continue; // finished ones stay in the table
             var record = new TaskRecord(state, task.SequenceNr);
             _tasks[state.TaskId] = record;
             if (state.IsTerminal) ScheduleCleanup(record);
@@ -122,6 +134,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             case Terminated t:
                 OnTaskStopped(t.ActorRef);
                 break;
+            case ListTasks l when _table is not null:
+                _table.ListTasksAsync(l.Query).PipeTo(Sender, success: tasks => new TaskList(tasks), failure: ex => new Status.Failure(ex));
+                break;
             case ListTasks l:
                 Sender.Tell(new TaskList(_tasks.Values.Where(r => r.State.Exists).Select(r => r.Info).Where(l.Query.Matches)
                     .OrderBy(t => t.SubmittedAt).ThenBy(t => t.TaskId, StringComparer.Ordinal).ToList()));
@@ -131,6 +146,21 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 break;
             case CleanupTick:
                 OnCleanupTick();
+                break;
+            case SweepTick:
+                Sweep();
+                break;
+            case CountHeld:
+                Sender.Tell(_tasks.Count);
+                break;
+            case DueCleanups d:
+                OnDueCleanups(d);
+                break;
+            case StoredRead r:
+                OnStoredRead(r);
+                break;
+            case ClearTargets t:
+                OnClearTargets(t);
                 break;
             case GetStoreHealth:
                 Sender.Tell(_health.Snapshot());
@@ -161,6 +191,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var record = new TaskRecord(TaskState.Empty(id), 0) { Work = s.Work, Requester = Sender };
         _tasks[id] = record;
         _submitting++;
+        // With a task table a finished task may be in the table only, but ids are fresh UUIDv7s made by the runner,
+        // so an id already stored is never submitted again: no read of the table per submission.
         Decide(record, new TaskIntent.Submit(s.Spec));
     }
 
@@ -175,7 +207,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var replyTo = command is SubscribeTask s ? s.Subscriber : sender;
         if (!_tasks.TryGetValue(id, out var record))
         {
-            replyTo.Tell(new TaskNotFound(id));
+            if (_table is not null) RouteStored(command, sender);
+            else replyTo.Tell(new TaskNotFound(id));
             return;
         }
         if (record.Deleting || (record.Writes.Busy && (!record.State.Exists || command is CancelTask or RemoveTask or StartTask)))
@@ -338,6 +371,18 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             Route(command, sender);
         }
         if (record.Waiting is { Count: 0 }) record.Waiting = null;
+        TryEvict(record);
+    }
+
+    /// <summary>
+    /// With a task table, a finished task leaves memory once nothing waits on its record (no write or delete in
+    /// flight, no queued command, no runner, no remove asked for): from then on the table answers for it.
+    /// </summary>
+    private void TryEvict(TaskRecord record)
+    {
+        if (_table is null || !record.State.IsTerminal || record.Actor is not null || record.Busy
+            || record.Waiting is { Count: > 0 } || record.RemoveRequesters is not null || record.Requester is not null) return;
+        if (_tasks.TryGetValue(record.State.TaskId, out var held) && ReferenceEquals(held, record)) _tasks.Remove(record.State.TaskId);
     }
 
     private void Enqueue(TaskRecord record)
@@ -387,6 +432,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (report.RemoveRequesters is { } requesters) (record.RemoveRequesters ??= new List<IActorRef>()).AddRange(requesters);
         Finish(record, report.Effects ?? FreedOnly);
         TryStartNext();
+        TryEvict(record);
     }
 
     private static readonly TaskEffects FreedOnly =
@@ -426,6 +472,37 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 
     private void OnClear(ClearTasks c)
     {
+        if (_table is not null)
+        {
+            // Finished tasks are mostly in the table only: their ids (and sequence numbers) come from its index.
+            var replyTo = Sender;
+            _table.ReadFinishedSequenceNrsAsync()
+                .PipeTo(Self, success: stored => new ClearTargets(c, replyTo, stored, null), failure: ex => new ClearTargets(c, replyTo, null, ex));
+            return;
+        }
+        Sender.Tell(new ClearReply(ClearHeld(c)));
+    }
+
+    private void OnClearTargets(ClearTargets t)
+    {
+        if (t.Error is not null)
+        {
+            t.ReplyTo.Tell(new Status.Failure(StoreFailure(t.Error)));
+            return;
+        }
+        var removed = ClearHeld(t.Clear);
+        foreach (var (id, sequenceNr) in t.Stored!)
+        {
+            if (_tasks.ContainsKey(id) || _removing.ContainsKey(id)) continue; // held: cleared above (or being deleted)
+            StartRemoval(id, sequenceNr, null);
+            removed++;
+        }
+        t.ReplyTo.Tell(new ClearReply(removed));
+    }
+
+    /// <summary>Removes the tasks held in memory that the clear covers; how many.</summary>
+    private int ClearHeld(ClearTasks c)
+    {
         var removed = 0;
         foreach (var record in _tasks.Values.ToList())
         {
@@ -433,12 +510,17 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             Route(new RemoveTask(record.State.TaskId, c.IncludeActive), Self);
             removed++;
         }
-        Sender.Tell(new ClearReply(removed));
+        return removed;
     }
 
     private void ScheduleCleanup(TaskRecord record)
     {
         if (record.State.CleanupAt is not { } at) return;
+        if (_table is not null)
+        {
+            SweepAt(at); // the table holds the cleanup time; only the next sweep is remembered
+            return;
+        }
         _cleanups.Enqueue(record.State.TaskId, at);
         if (_cleanups.TryPeek(out var first, out _) && first == record.State.TaskId) ScheduleCleanupTick();
     }
@@ -471,6 +553,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     /// <summary>The events are gone, so is the id: requesters hear so, and commands that waited find nothing.</summary>
     private void OnDeleted(TaskEventsDeleted d)
     {
+        if (_removing.Remove(d.TaskId, out var removal))
+        {
+            OnStoredDeleted(d, removal);
+            return;
+        }
         if (!_tasks.TryGetValue(d.TaskId, out var record)) return;
         record.Deleting = false;
         if (d.Error is not null)
@@ -487,6 +574,220 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         foreach (var r in record.RemoveRequesters ?? []) r.Tell(new TaskDeleted(d.TaskId));
         foreach (var (command, sender) in record.Waiting ?? []) Route(command, sender);
     }
+
+    // ---- Finished tasks that are in the table only (a store with a task table) ----
+
+    /// <summary>A command for a task not in memory: read the task's row off the mailbox; commands for it meanwhile queue behind.</summary>
+    private void RouteStored(ITaskCommand command, IActorRef sender)
+    {
+        var id = command.TaskId;
+        if (command is UnsubscribeTask or StartTask) return; // a finished task has no subscribers and never starts
+        if (_removing.TryGetValue(id, out var removal))
+        {
+            (removal.Waiting ??= new List<(ITaskCommand, IActorRef)>()).Add((command, sender));
+            return;
+        }
+        if (_reading.TryGetValue(id, out var queue))
+        {
+            queue.Add((command, sender));
+            return;
+        }
+        _reading[id] = new List<(ITaskCommand, IActorRef)> { (command, sender) };
+        ReadStored(id);
+    }
+
+    /// <summary>Reads the row, plus the result when a wait is queued and the last sequence number when a remove is.</summary>
+    private void ReadStored(string id)
+    {
+        var queue = _reading[id];
+        var withResult = queue.Exists(c => c.Command is WaitForTask);
+        var withSequenceNr = queue.Exists(c => c.Command is RemoveTask);
+        var table = _table!;
+        ReadAsync().PipeTo(Self, failure: ex => new StoredRead(id, null, null, null, withResult, withSequenceNr, ex));
+
+        async Task<StoredRead> ReadAsync()
+        {
+            var info = await table.GetTaskAsync(id).ConfigureAwait(false);
+            var result = withResult && info is { Status: BackgroundTaskStatus.Completed }
+                ? await table.ReadResultAsync(id).ConfigureAwait(false)
+                : null;
+            long? sequenceNr = withSequenceNr && info is not null
+                && (await table.ReadSequenceNrsAsync([id]).ConfigureAwait(false)).TryGetValue(id, out var seq) ? seq : null;
+            return new StoredRead(id, info, result, sequenceNr, withResult, withSequenceNr, null);
+        }
+    }
+
+    /// <summary>Answers the queued commands in order from what was read; one that needs more (a result, a sequence number) reads again.</summary>
+    private void OnStoredRead(StoredRead r)
+    {
+        if (!_reading.TryGetValue(r.TaskId, out var queue)) return;
+        if (r.Error is not null)
+        {
+            // A failed read is an error to the client, never "not found".
+            _log.Warning(r.Error, "Task {0}: reading it from the task table failed", r.TaskId);
+            _reading.Remove(r.TaskId);
+            var failure = new Status.Failure(StoreFailure(r.Error));
+            foreach (var (command, sender) in queue) (command is SubscribeTask s ? s.Subscriber : sender).Tell(failure);
+            return;
+        }
+        while (queue.Count > 0)
+        {
+            var (command, sender) = queue[0];
+            if (_tasks.ContainsKey(r.TaskId) || _removing.ContainsKey(r.TaskId))
+            {
+                // Held again (submitted) or being deleted: the rest goes where a new command would.
+                _reading.Remove(r.TaskId);
+                foreach (var (c, s) in queue) Route(c, s);
+                return;
+            }
+            if (r.Info is not null && ((command is WaitForTask && r.Info.Status == BackgroundTaskStatus.Completed && !r.WithResult)
+                || (command is RemoveTask && !r.WithSequenceNr)))
+            {
+                ReadStored(r.TaskId);
+                return;
+            }
+            queue.RemoveAt(0);
+            AnswerStored(command, sender, r);
+        }
+        _reading.Remove(r.TaskId);
+    }
+
+    /// <summary>Answers one command from a task's row as the record would have (a task not finished here is not this host's).</summary>
+    private void AnswerStored(ITaskCommand command, IActorRef sender, StoredRead r)
+    {
+        var id = r.TaskId;
+        var replyTo = command is SubscribeTask s ? s.Subscriber : sender;
+        if (r.Info is not { } info || (!info.Status.IsTerminal() && command is not GetTaskStatus))
+        {
+            replyTo.Tell(new TaskNotFound(id));
+            return;
+        }
+        switch (command)
+        {
+            case GetTaskStatus:
+                replyTo.Tell(new TaskStatusReply(info));
+                break;
+            case WaitForTask:
+                replyTo.Tell(new TaskOutcome(info, r.ResultJson));
+                break;
+            case SubscribeTask:
+                replyTo.Tell(new TaskUpdateNotice(new TaskUpdate(info, 1))); // finished: one update, then nothing more
+                break;
+            case CancelTask:
+                replyTo.Tell(new CancelReply(id, false, info.Status));
+                break;
+            case RemoveTask when r.SequenceNr is { } sequenceNr:
+                StartRemoval(id, sequenceNr, replyTo);
+                break;
+            case RemoveTask:
+                replyTo.Tell(new TaskNotFound(id)); // the row went between the two reads
+                break;
+            case CreateTask or CreateLocalTask:
+                replyTo.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
+                break;
+            default:
+                Unhandled(command);
+                break;
+        }
+    }
+
+    /// <summary>Deletes a task held only in the table, through the journal as any delete; commands for it wait for the outcome.</summary>
+    private void StartRemoval(string id, long sequenceNr, IActorRef? requester)
+    {
+        if (!_removing.TryGetValue(id, out var removal))
+        {
+            _removing[id] = removal = new StoredRemoval();
+            _journal.Tell(new DeleteTaskEvents(id, sequenceNr));
+        }
+        if (requester is not null) removal.Requesters.Add(requester);
+    }
+
+    private void OnStoredDeleted(TaskEventsDeleted d, StoredRemoval removal)
+    {
+        if (d.Error is not null)
+        {
+            // The task stays in the table; a due cleanup is retried by the sweep, a remove by the client.
+            _log.Warning(d.Error, "Task {0}: deleting its events failed", d.TaskId);
+            _health.Failed(d.TaskId, d.Error.Message, retried: false, DateTimeOffset.UtcNow);
+            var failure = new Status.Failure(StoreFailure(d.Error));
+            foreach (var r in removal.Requesters) r.Tell(failure);
+        }
+        else
+        {
+            _health.Succeeded(d.TaskId);
+            foreach (var r in removal.Requesters) r.Tell(new TaskDeleted(d.TaskId));
+        }
+        foreach (var (command, sender) in removal.Waiting ?? []) Route(command, sender);
+    }
+
+    private TaskStoreException StoreFailure(Exception error) =>
+        error.GetBaseException() as TaskStoreException ?? error as TaskStoreException
+        ?? new TaskStoreException(_table?.Describe() ?? "task store", error.GetBaseException().Message, error);
+
+    /// <summary>The next sweep of due cleanups runs at <paramref name="at"/> at the latest.</summary>
+    private void SweepAt(DateTimeOffset at)
+    {
+        if (_nextSweep is { } next && next <= at) return;
+        _nextSweep = at;
+        var due = at - DateTimeOffset.UtcNow;
+        Timers.StartSingleTimer(SweepTimer, SweepTick.Instance, due > TimeSpan.FromMilliseconds(10) ? due : TimeSpan.FromMilliseconds(10));
+    }
+
+    /// <summary>Reads the finished tasks whose cleanup is due from the table's cleanup index (one read at a time).</summary>
+    private void Sweep()
+    {
+        _nextSweep = null;
+        if (_sweeping) return; // the answer schedules the next
+        _sweeping = true;
+        _table!.ReadDueCleanupsAsync(DateTimeOffset.UtcNow, SweepBatch)
+            .PipeTo(Self, success: due => new DueCleanups(due, null), failure: ex => new DueCleanups(null, ex));
+    }
+
+    private void OnDueCleanups(DueCleanups d)
+    {
+        _sweeping = false;
+        if (d.Error is not null)
+        {
+            _log.Warning(d.Error, "Reading due cleanups from the task table failed; retrying in {0}", SweepInterval);
+            SweepAt(DateTimeOffset.UtcNow + SweepInterval);
+            return;
+        }
+        foreach (var (id, sequenceNr) in d.Due!)
+        {
+            if (_tasks.TryGetValue(id, out var record))
+            {
+                if (record.State.IsTerminal) Delete(record);
+            }
+            else StartRemoval(id, sequenceNr, null);
+        }
+        SweepAt(DateTimeOffset.UtcNow + (d.Due.Count >= SweepBatch ? TimeSpan.Zero : SweepInterval));
+    }
+
+    /// <summary>An evicted task being deleted: who asked, and the commands that wait for the outcome.</summary>
+    private sealed class StoredRemoval
+    {
+        public readonly List<IActorRef> Requesters = new();
+        public List<(ITaskCommand Command, IActorRef Sender)>? Waiting;
+    }
+
+    /// <summary>Tests: how many task records this supervisor holds in memory (answered with an int).</summary>
+    internal sealed record CountHeld : ISupervisorInternal
+    {
+        public static readonly CountHeld Instance = new();
+    }
+
+    private sealed record SweepTick : ISupervisorInternal
+    {
+        public static readonly SweepTick Instance = new();
+    }
+
+    private sealed record DueCleanups(List<(string TaskId, long SequenceNr)>? Due, Exception? Error) : ISupervisorInternal;
+
+    private sealed record StoredRead(string TaskId, TaskStatusInfo? Info, string? ResultJson, long? SequenceNr,
+        bool WithResult, bool WithSequenceNr, Exception? Error) : ISupervisorInternal;
+
+    private sealed record ClearTargets(ClearTasks Clear, IActorRef ReplyTo, List<(string TaskId, long SequenceNr)>? Stored, Exception? Error)
+        : ISupervisorInternal;
 
     /// <summary>
     /// One task as the supervisor holds it while no actor runs it. Mutable on purpose: it lives only inside this
