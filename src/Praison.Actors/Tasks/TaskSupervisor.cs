@@ -7,12 +7,13 @@ using Praison.Actors.Persistence;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// A host's tasks: admission, concurrency, and every task that is not running. Pending and finished tasks are
-/// plain records here (a <see cref="TaskState"/> and its sequence number, no actor), written through the
-/// node's <see cref="TaskJournal"/>; when a slot frees, the next pending task is handed over to a new TaskRunner,
-/// which runs it and hands the finished state back. So a host holds at most MaxConcurrent task actors, a
-/// pending task costs a few hundred bytes, and a finished one answers status and wait without waking anything.
-/// After a restart it rebuilds all this from <see cref="StoredTask"/>s.
+/// A host's tasks: admission, concurrency, and every task that is not running. Pending tasks are plain records here
+/// (a <see cref="TaskState"/> and its sequence number, no actor), written through the node's <see cref="TaskJournal"/>;
+/// when a slot frees, the next pending task is handed over to a new TaskRunner, which runs it and hands the finished
+/// state back. So a host holds at most MaxConcurrent task actors and a pending task costs a few hundred bytes. On a
+/// store with a task table a finished record is dropped once nothing waits on it, and commands for it are answered from
+/// the table; otherwise finished records stay until their cleanup. After a restart it rebuilds the unfinished tasks
+/// from <see cref="StoredTask"/>s.
 /// </summary>
 internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 {

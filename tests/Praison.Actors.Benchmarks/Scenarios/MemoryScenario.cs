@@ -23,7 +23,7 @@ public sealed class MemoryScenario : Scenario
                           $"heap from GC.GetTotalMemory(true) after a compacting full GC; RSS from /proc/self/status VmRSS. {o.Runs} runs. " +
                           "Baselines: raw = N Task.Run closures waiting on one SemaphoreSlim, retained = their completed Task<int>s; " +
                           "Hangfire.InMemory with 1 worker blocked, retained = succeeded jobs before expiry.";
-        result.Notes.Add("Both stores keep the same records in memory; the ephemeral store writes no events, SQLite writes them to disk.");
+        result.Notes.Add("Pending tasks are records in memory on both stores; finished ones stay in memory on the ephemeral store (no table to read them from) and leave it on SQLite, where the task table answers for them.");
         result.Notes.Add("RSS deltas are only indicative: the GC grows and returns heap segments in steps of megabytes, " +
                          "so with a few thousand tasks (SQLite) they are noise; the heap figures are the measurement.");
 
