@@ -5,6 +5,12 @@ namespace Praison.Actors.Lifecycle;
 /// <summary>What should happen to a task: the pure input of <see cref="TaskLifecycle.Decide"/>.</summary>
 internal abstract record TaskIntent
 {
+    /// <summary>How the end of a run becomes an intent: the runner and the entity read a run's ending the same way.</summary>
+    public static TaskIntent FromWork(WorkFinished w) =>
+        w.Error is not null ? new Fail(w.Error)
+        : w.Cancelled ? new Cancel("the work observed cancellation")
+        : new Complete(w.ResultJson);
+
     public sealed record Submit(TaskSpec Spec) : TaskIntent;
     public sealed record Start : TaskIntent;
     public sealed record Complete(string? ResultJson) : TaskIntent;

@@ -110,9 +110,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             case WorkFinished w:
                 // A result of an earlier run, or of a run already cancelled or timed out, changes nothing.
                 if (!_run.IsCurrent(w.RunId) || _state.Status != BackgroundTaskStatus.Running) break;
-                if (w.Error is not null) Decide(new TaskIntent.Fail(w.Error));
-                else if (w.Cancelled) Decide(new TaskIntent.Cancel("the work observed cancellation"));
-                else Decide(new TaskIntent.Complete(w.ResultJson));
+                Decide(TaskIntent.FromWork(w));
                 break;
             case ReceiveTimeout:
                 OnDeadline();

@@ -152,4 +152,13 @@ public class TaskLifecycleTests
         var p = Assert.IsType<TaskDecision.Persist>(TaskLifecycle.Decide(Pending(), new TaskIntent.Cancel("x"), T0, executes: false));
         Assert.IsType<TaskCancelled>(p.Event);
     }
+
+    [Fact]
+    public void A_runs_ending_becomes_fail_cancel_or_complete()
+    {
+        var error = new TaskError(TaskErrorKind.Exception, "boom");
+        Assert.Equal(new TaskIntent.Fail(error), TaskIntent.FromWork(new WorkFinished(1, null, error, false)));
+        Assert.IsType<TaskIntent.Cancel>(TaskIntent.FromWork(new WorkFinished(1, null, null, true)));
+        Assert.Equal(new TaskIntent.Complete("42"), TaskIntent.FromWork(new WorkFinished(1, "42", null, false)));
+    }
 }
