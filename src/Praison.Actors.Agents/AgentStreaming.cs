@@ -66,7 +66,7 @@ internal static class AgentStreaming
             UsageDetails? usage = null;
             string? model = null;
             ChatFinishReason? finish = null;
-            var lastReport = TimeSpan.MinValue;
+            TimeSpan? lastReport = null;
             var received = false;
             try
             {
@@ -86,7 +86,7 @@ internal static class AgentStreaming
                     var current = UsageOf(usage, inputEstimate, chunks);
                     if (s.Price is { } price) s.Budget.Check(price.CostOf(current));
                     var now = clock.Elapsed;
-                    if (now - lastReport >= s.ProgressInterval)
+                    if (lastReport is null || now - lastReport >= s.ProgressInterval)
                     {
                         lastReport = now;
                         Report(s, current.OutputTokens, text);
