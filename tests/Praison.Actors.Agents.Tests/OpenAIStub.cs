@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -42,11 +41,12 @@ public sealed class OpenAIStub : IAsyncDisposable
     /// <summary>Released by a test to let the <c>gated</c> model finish.</summary>
     public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static async Task<OpenAIStub> StartAsync()
+    /// <summary>Starts the stub on <paramref name="url"/> (default: a free loopback port).</summary>
+    public static async Task<OpenAIStub> StartAsync(string url = "http://127.0.0.1:0")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         var app = builder.Build();
         var stub = new OpenAIStub(app);
         app.MapPost("/v1/chat/completions", stub.HandleAsync);
