@@ -1,6 +1,5 @@
 using Akka.Event;
 using System.ClientModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -40,7 +39,20 @@ internal sealed record AgentCallSettings(
     string Label = "",
     double FractionStart = 0,
     double FractionEnd = 0,
-    int? MaxOutputTokens = null);
+    int? MaxOutputTokens = null,
+    TimeProvider? Clock = null,
+    Action<double, string>? Report = null)
+{
+    /// <summary>The clock of the progress throttle and the duration (tests give a fake one).</summary>
+    public TimeProvider Time => Clock ?? TimeProvider.System;
+
+    /// <summary>Where progress goes: the task's <see cref="TaskContext.ReportProgress"/> unless a test counts it.</summary>
+    public void Progress(double fraction, string message)
+    {
+        if (Report is not null) Report(fraction, message);
+        else Context.ReportProgress(fraction, message);
+    }
+}
 
 /// <summary>
 /// The streaming loop shared by every agent run: reads updates as they come, keeps the text, usage, model and finish
@@ -57,7 +69,8 @@ internal static class AgentStreaming
         Func<CancellationToken, IAsyncEnumerable<StreamPiece>> call, IReadOnlyList<ChatMessage> sent, AgentCallSettings s)
     {
         var ct = s.Context.CancellationToken;
-        var clock = Stopwatch.StartNew();
+        var clock = s.Time;
+        var startedAt = clock.GetTimestamp();
         var inputEstimate = sent.Sum(m => (long)(m.Text?.Length ?? 0)) / 4 + 1;
         for (var attempt = 0; ; attempt++)
         {
@@ -85,7 +98,7 @@ internal static class AgentStreaming
 
                     var current = UsageOf(usage, inputEstimate, chunks);
                     if (s.Price is { } price) s.Budget.Check(price.CostOf(current));
-                    var now = clock.Elapsed;
+                    var now = clock.GetElapsedTime(startedAt);
                     if (lastReport is null || now - lastReport >= s.ProgressInterval)
                     {
                         lastReport = now;
@@ -112,7 +125,7 @@ internal static class AgentStreaming
             var answer = text.ToString();
             var messages = sent.Select(m => new AgentMessage(m.Role.Value, m.Text ?? ""))
                 .Append(new AgentMessage(ChatRole.Assistant.Value, answer)).ToList();
-            return new AgentRunResult(answer, messages, final, cost, model ?? s.ConfiguredModel, finish?.Value, clock.Elapsed);
+            return new AgentRunResult(answer, messages, final, cost, model ?? s.ConfiguredModel, finish?.Value, clock.GetElapsedTime(startedAt));
         }
     }
 
@@ -127,7 +140,7 @@ internal static class AgentStreaming
         if (done) fraction = s.FractionEnd;
         else if (s.MaxOutputTokens is > 0 and var max && s.FractionEnd > s.FractionStart)
             fraction = s.FractionStart + (s.FractionEnd - s.FractionStart) * Math.Min(1, (double)tokens / max);
-        s.Context.ReportProgress(fraction, $"{s.Label}{tokens} tokens{(done ? ", done" : "")}: {Preview(text)}");
+        s.Progress(fraction, $"{s.Label}{tokens} tokens{(done ? ", done" : "")}: {Preview(text)}");
     }
 
     private static string Preview(StringBuilder text)
@@ -175,9 +188,9 @@ internal static class AgentStreaming
         return StatusOf(ex) switch
         {
             { } status => new AgentEndpointException(endpoint, status,
-                $"Model endpoint {endpoint} answered HTTP {status} ({Reason(status)}): {FirstLine(ex.Message)}", ex),
+                $"Model endpoint {endpoint} answered HTTP {status} ({Reason(status)}): {OneLine(ex.Message)}", ex),
             null when ex is HttpRequestException or ClientResultException or IOException =>
-                new AgentEndpointException(endpoint, null, $"Model endpoint {endpoint} is unreachable or broke off: {FirstLine(ex.Message)}", ex),
+                new AgentEndpointException(endpoint, null, $"Model endpoint {endpoint} is unreachable or broke off: {OneLine(ex.Message)}", ex),
             null when ex is OperationCanceledException =>
                 new AgentEndpointException(endpoint, null, $"Model endpoint {endpoint} did not answer in time (the client's network timeout).", ex),
             _ => null,
@@ -194,9 +207,10 @@ internal static class AgentStreaming
         _ => ((HttpStatusCode)status).ToString(),
     };
 
-    private static string FirstLine(string message)
+    /// <summary>The message on one line (the SDK puts the server's own error message after a blank line), at most 300 characters.</summary>
+    private static string OneLine(string message)
     {
-        var line = message.Split('\n', 2)[0].Trim();
+        var line = string.Join(' ', message.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return line.Length > 300 ? line[..300] + "…" : line;
     }
 }

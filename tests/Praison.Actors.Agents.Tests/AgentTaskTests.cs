@@ -72,7 +72,7 @@ public sealed class AgentTaskTests : IAsyncLifetime
                 break;
             }
         }
-        Assert.Empty(_stub.For("gated").Where(r => r.Completed.Task.IsCompleted));
+        Assert.DoesNotContain(_stub.For("gated"), r => r.Completed.Task.IsCompleted);
         _stub.Gate.TrySetResult();
 
         var result = await handle.WaitAsync(Wait);
@@ -137,6 +137,7 @@ public sealed class AgentTaskTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<BackgroundTaskFailedException>(() => handle.WaitAsync(Wait));
         Assert.Contains(_stub.BaseUrl, ex.Error.Message);
         Assert.Contains("HTTP 401", ex.Error.Message);
+        Assert.Contains("Incorrect API key provided.", ex.Error.Message); // the server's own message, on the same line
         Assert.Equal(typeof(AgentEndpointException).FullName, ex.Error.ErrorType);
         Assert.Single(_stub.For("fail-401")); // never retried
     }
