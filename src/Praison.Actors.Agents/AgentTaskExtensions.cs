@@ -73,11 +73,7 @@ public static class AgentTaskExtensions
         var sent = new List<ChatMessage> { new(ChatRole.User, prompt) };
         return runner.SubmitAsync(ctx => AgentStreaming.RunAsync(
                 ct => FromAgent(agent, prompt, ct), sent, Settings(ctx, endpoint, options.Price, options, model, null)),
-            options.ToTaskOptions() is var t && options.Name is null ? new TaskOptions
-            {
-                TaskId = t.TaskId, Name = agent.Name ?? "agent", SessionId = t.SessionId, Timeout = t.Timeout, CleanupDelay = t.CleanupDelay,
-            } : t,
-            cancellationToken);
+            options.ToTaskOptions(defaultName: agent.Name), cancellationToken);
     }
 
     private static AgentCallSettings Settings(TaskContext ctx, string endpoint, ModelPrice? price, AgentTaskOptions options,

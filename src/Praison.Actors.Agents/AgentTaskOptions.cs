@@ -41,10 +41,11 @@ public sealed class AgentTaskOptions
     /// <summary>How often a refused request (429 or 5xx before any output) is retried, with backoff honouring Retry-After (default 3).</summary>
     public int MaxRetries { get; init; } = 3;
 
-    internal TaskOptions ToTaskOptions() => new()
+    /// <summary>The task's options; the name defaults to <paramref name="defaultName"/> (an AIAgent's name), else "agent".</summary>
+    internal TaskOptions ToTaskOptions(string? defaultName = null) => new()
     {
         TaskId = TaskId,
-        Name = Name ?? "agent",
+        Name = Name ?? (string.IsNullOrWhiteSpace(defaultName) ? "agent" : defaultName),
         SessionId = SessionId,
         Timeout = Timeout,
         CleanupDelay = CleanupDelay,
