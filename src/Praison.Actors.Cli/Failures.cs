@@ -22,6 +22,7 @@ public static class Failures
         CliException c => (c.ExitCode, c.Message),
         TaskNotFoundException => (ExitCodes.NotFound, ex.Message),
         RecipeException { TaskId: null } => (ExitCodes.BadInput, ex.Message), // unknown, disabled or invalid recipe: nothing ran
+        AgentConfigurationException => (ExitCodes.BadInput, ex.Message), // no model endpoint configured: nothing ran
         TaskStoreException => (ExitCodes.Unavailable, ex.Message), // names the store and the reason
         TaskRejectedException => (ExitCodes.Unavailable, ex.Message),
         HttpRequestException => (ExitCodes.Unavailable, $"The server did not answer: {ex.Message}"),

@@ -84,7 +84,8 @@ public static class BackgroundCommands
 
             var recipeHost = RecipeHost.For(parse.GetValue(root), cli.DataDir);
             var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost);
-            catalog.Get(name); // an unknown or broken recipe fails here, before anything is stored
+            // An unknown or broken recipe, or an agents recipe without a model endpoint, fails here, before anything is stored.
+            AgentRecipes.EnsureRunnable(catalog.Get(name));
             CheckInput(name, inputJson, recipeHost.Root);
             using var host = HostLock.TryAcquire(cli.DataDir, "run") ?? throw HostBusy(cli.DataDir);
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token);
