@@ -111,6 +111,7 @@ public sealed class CliProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["PRAISON_DATA_DIR"] = dir.DataDir;
         psi.Environment.Remove("PRAISON_SERVER");
+        foreach (var v in (string[])["PRAISON_API_URL", "PRAISON_JOBS_API_KEY", "PRAISONAI_JOBS_API_KEY"]) psi.Environment.Remove(v);
         psi.Environment["NO_COLOR"] = "1";
         configure?.Invoke(psi);
         var cli = new CliProcess(new Process { StartInfo = psi });
