@@ -224,6 +224,43 @@ public sealed class Cli
     }
 
     /// <summary>
+    /// Reads an <c>-i</c> value as <c>praisonai background</c> does: JSON when it is JSON, any other text as
+    /// <c>{"input": TEXT}</c>. <c>@FILE</c> reads the file and <c>-</c> reads stdin, then the same rule applies. Text that
+    /// starts like a JSON object or list but does not parse is refused (exit 2): it was meant as JSON.
+    /// </summary>
+    public static JsonElement? ParseInput(string? text, string option)
+    {
+        if (text is null) return null;
+        if (text == "-")
+        {
+            text = Console.In.ReadToEnd();
+        }
+        else if (text.StartsWith('@'))
+        {
+            var path = text[1..];
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new CliException(ExitCodes.BadInput, $"{option} @{path}: cannot read the file: {ex.Message}");
+            }
+        }
+        var trimmed = text.Trim();
+        if (trimmed.StartsWith('{') || trimmed.StartsWith('[')) return ParseJson(trimmed, option);
+        try
+        {
+            using var doc = JsonDocument.Parse(trimmed);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["input"] = text.TrimEnd('\r', '\n') });
+        }
+    }
+
+    /// <summary>
     /// Runs a command body, turning every failure into one line and an exit code (<see cref="Failures"/>): expected
     /// ones by their kind, anything else as a last resort, so no command ends in a stack trace.
     /// </summary>
