@@ -41,7 +41,8 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
 ParseResult parse;
 try
 {
-    parse = root.Parse(args);
+    // No response files: "-i @file" is the recipe input read from a file (as praisonai has it), not more arguments.
+    parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 }
 catch (Exception ex)
 {
