@@ -88,7 +88,7 @@ public static class BackgroundCommands
 
             var recipeHost = RecipeHost.For(parse.GetValue(root), cli.DataDir);
             var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost);
-            catalog.Get(name); // an unknown or broken recipe fails here, before anything is stored
+            WarnAbout(catalog.Get(name)); // an unknown or broken recipe fails here, before anything is stored
             CheckInput(name, inputJson, recipeHost.Root);
             using var host = HostLock.TryAcquire(cli.DataDir, "run") ?? throw HostBusy(cli.DataDir);
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token);
@@ -105,6 +105,12 @@ public static class BackgroundCommands
             return Finish(cli, final);
         }));
         return command;
+    }
+
+    /// <summary>The keys of the recipe's TEMPLATE.yaml that were ignored, each with its line, on stderr.</summary>
+    private static void WarnAbout(IRecipe recipe)
+    {
+        foreach (var w in recipe.Template.Warnings) Cli.Note($"warning: {w}");
     }
 
     private static void CheckInput(string recipe, JsonElement? input, string root)
@@ -253,7 +259,7 @@ public static class BackgroundCommands
             else
             {
                 var catalog = cli.LoadRecipes();
-                catalog.Get(name);
+                WarnAbout(catalog.Get(name));
                 DataDirectory.PrepareForWrite(cli.DataDir);
                 await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: false, token);
                 var handle = await runtime.Runner.RunBackgroundAsync(name, options, token);

@@ -172,7 +172,7 @@ public sealed partial record RecipeTemplate
 
         // Keys PraisonAI's own templates carry that this runtime does not use (agents, workflow, metadata): accepted
         // quietly, so a PraisonAI template loads without a warning per key. Anything else at the top is a warning.
-        reader.WarnUnknownKeys(root, "", [.. OwnTopLevelKeys, .. PraisonAITopLevelKeys]);
+        reader.WarnUnknownKeys(root, "", [.. OwnTopLevelKeys, .. PraisonAITopLevelKeys], shown: OwnTopLevelKeys);
 
         int? timeout = null;
         var background = new RecipeBackgroundSettings();
@@ -322,14 +322,17 @@ public sealed partial record RecipeTemplate
         public IReadOnlyList<RecipeTemplateWarning> Warnings => _warnings.ToArray();
 
         /// <summary>Every key of <paramref name="map"/> not in <paramref name="known"/> becomes a warning naming its line; nothing is refused.</summary>
-        public void WarnUnknownKeys(YamlMappingNode map, string path, params string[] known)
+        public void WarnUnknownKeys(YamlMappingNode map, string path, params string[] known) => WarnUnknownKeys(map, path, known, known);
+
+        /// <summary>As above; the warning names <paramref name="shown"/> as the keys read here.</summary>
+        public void WarnUnknownKeys(YamlMappingNode map, string path, string[] known, string[] shown)
         {
             foreach (var key in map.Children.Keys)
             {
                 var k = (key as YamlScalarNode)?.Value ?? key.ToString();
                 if (key is YamlScalarNode && known.Contains(k)) continue;
                 _warnings.Add(new RecipeTemplateWarning(source, Line(key), Col(key), path.Length == 0 ? k : $"{path}.{k}",
-                    $"unknown key, ignored; known here: {string.Join(", ", known)}"));
+                    $"unknown key, ignored; known here: {string.Join(", ", shown)}"));
             }
         }
 

@@ -179,6 +179,7 @@ public class RecipeTemplateTests
             [("flavour", 2), ("runtime.gpu", 5), ("runtime.background.max_concurent", 7), ("runtime.job.retries", 9), ("runtime.schedule.jitter", 11)],
             t.Warnings.Select(w => (w.Key, w.Line)).ToArray());
         Assert.All(t.Warnings, w => Assert.Contains("unknown key, ignored", w.Problem));
+        Assert.EndsWith("known here: name, description, version, runtime, steps", t.Warnings[0].Problem);
         Assert.Equal("w/TEMPLATE.yaml:7:5: runtime.background.max_concurent: unknown key, ignored; known here: enabled, max_concurrent, cleanup_delay_sec, on_restart",
             t.Warnings[2].ToString());
     }
