@@ -23,7 +23,7 @@ public static class ExitCodes
     public const int Cancelled = 3;
     /// <summary>The task ran past its timeout.</summary>
     public const int TimedOut = 4;
-    /// <summary><c>wait --timeout</c> expired; the task is still pending or running.</summary>
+    /// <summary><c>wait --timeout</c> expired, or <c>run result</c> asked too early; the task is still pending or running.</summary>
     public const int StillRunning = 5;
     /// <summary>No task with that id.</summary>
     public const int NotFound = 6;
@@ -40,7 +40,7 @@ public static class ExitCodes
           2  bad input (unknown recipe, invalid JSON, invalid TEMPLATE.yaml, bad option value)
           3  the task was cancelled
           4  the task ran past its timeout
-          5  wait --timeout expired; the task is still pending or running
+          5  wait --timeout expired (or run result too early); the task is still pending or running
           6  no task with that id
           7  the task had already finished (cancel)
           8  store, server or host unavailable
