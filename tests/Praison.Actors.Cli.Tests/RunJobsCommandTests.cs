@@ -118,6 +118,21 @@ public sealed class RunJobsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ctrl_C_while_waiting_stops_following_leaves_the_job_running_and_exits_5()
+    {
+        using var wait = CliProcess.Start(_dir, "run", "submit", "hang", "--wait", "--poll-interval", "0.05", "--api-url", _server.Url);
+        var id = (await wait.WaitForLineAsync("Job submitted: ")).Split(' ')[^1];
+        await wait.WaitForLineAsync($"{id} running"); // "hang" stays running: the client polls until interrupted
+
+        await wait.SignalAsync("INT");
+        var r = await wait.WaitForExitAsync();
+
+        Assert.True(r.ExitCode == 5, r.ToString());
+        Assert.Contains($"stopped following job {id}; it keeps running on the server", r.Stderr);
+        Assert.DoesNotContain(_server.Requests, q => q.Path.EndsWith("/cancel", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Status_prints_the_status_object_as_the_server_sent_it()
     {
         var id = await SubmitAsync("hang", "--session-id", "s9");

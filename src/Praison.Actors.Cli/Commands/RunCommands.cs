@@ -147,8 +147,8 @@ public static partial class RunCommands
             Cli.Note($"Job submitted: {jobId}");
             if (Text(submitted, "poll_url") is { } pollUrl) Cli.Note($"Status URL: {pollUrl}");
 
-            if (parse.GetValue(stream)) return await FollowStreamAsync(cli, client, jobId, token);
-            if (parse.GetValue(wait)) return await FollowPollingAsync(cli, client, jobId, parse.GetValue(poll), token);
+            if (parse.GetValue(stream)) return await UntilInterruptedAsync(cli, jobId, token, t => FollowStreamAsync(cli, client, jobId, t));
+            if (parse.GetValue(wait)) return await UntilInterruptedAsync(cli, jobId, token, t => FollowPollingAsync(cli, client, jobId, parse.GetValue(poll), t));
             if (cli.Json) cli.WriteJson(submitted);
             else Console.Out.WriteLine(jobId);
             return ExitCodes.Ok;
@@ -292,12 +292,36 @@ public static partial class RunCommands
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             using var client = Connect(parse);
-            return await FollowStreamAsync(cli, client, parse.GetValue(id)!, token);
+            var jobId = parse.GetValue(id)!;
+            return await UntilInterruptedAsync(cli, jobId, token, t => FollowStreamAsync(cli, client, jobId, t));
         }));
         return command;
     }
 
     // ---------------------------------------------------------------- following
+
+    /// <summary>
+    /// Follows a job until Ctrl+C (or SIGTERM), which stops the following only: the job keeps running on the server, as
+    /// with <c>praisonai run</c>, and the exit code is 5 (still running).
+    /// </summary>
+    private static async Task<int> UntilInterruptedAsync(Cli cli, string jobId, CancellationToken ct, Func<CancellationToken, Task<int>> follow)
+    {
+        using var stop = new StopSignal();
+        using var following = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var followed = follow(following.Token);
+        if (await Task.WhenAny(followed, stop.Requested) == followed) return await followed;
+        await following.CancelAsync();
+        try
+        {
+            await followed;
+        }
+        catch (Exception) when (following.IsCancellationRequested)
+        {
+            // Stopped by the cancel above, as asked.
+        }
+        Failures.Write(ExitCodes.StillRunning, $"interrupted: stopped following job {jobId}; it keeps running on the server (`run cancel {jobId}` stops it).", cli.Json);
+        return ExitCodes.StillRunning;
+    }
 
     /// <summary>Polls the status until the job ends (live progress on stderr), then prints the result and returns its exit code.</summary>
     private static async Task<int> FollowPollingAsync(Cli cli, RunsClient client, string jobId, double? pollSeconds, CancellationToken ct)
