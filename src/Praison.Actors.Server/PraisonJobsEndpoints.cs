@@ -150,18 +150,38 @@ public static class PraisonJobsEndpoints
         }
         catch (TaskRejectedException ex)
         {
+            // A keyed id already in the store but no longer in memory (a finished, evicted task; another process) can
+            // fail its Submitted write on the store's key instead of coming back as a duplicate: nothing was stored,
+            // so the job that holds the id is the answer.
+            if (keyedId is not null && await ExistingAsync(runner, keyedId, ct) is { } existing)
+                return Submitted(request, existing, created: false);
             request.HttpContext.Response.Headers.RetryAfter = "5";
             return Error(503, ex.Message);
         }
+        return Submitted(request, await handle.StatusAsync(ct), handle.Created);
+    }
 
+    private static async Task<TaskStatusInfo?> ExistingAsync(BackgroundRunner runner, string id, CancellationToken ct)
+    {
+        try
+        {
+            return await runner.GetStatusAsync(id, ct);
+        }
+        catch (TaskNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult Submitted(HttpRequest request, TaskStatusInfo info, bool created)
+    {
         // praisonai's answer: absolute URLs, Location, Retry-After: 2. A repeat of a keyed submission answers 200 with
         // the first job (the work runs once).
-        var info = await handle.StatusAsync(ct);
-        var jobUrl = BaseUrl(request) + RunsPath + "/" + handle.TaskId;
+        var jobUrl = BaseUrl(request) + RunsPath + "/" + info.TaskId;
         request.HttpContext.Response.Headers.Location = jobUrl;
         request.HttpContext.Response.Headers.RetryAfter = "2";
         var view = new JobSubmittedView(info.TaskId, JobStatusNames.Of(info.Status), info.SubmittedAt, jobUrl, jobUrl + "/stream");
-        return Json(view, handle.Created ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
+        return Json(view, created ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
     }
 
     /// <summary>422 in FastAPI's shape (<c>detail</c> is the list of problems), with the messages in <c>error</c> too.</summary>
