@@ -25,7 +25,7 @@ public static class Failures
         TaskStoreException => (ExitCodes.Unavailable, ex.Message), // names the store and the reason
         TaskRejectedException => (ExitCodes.Unavailable, ex.Message),
         HttpRequestException => (ExitCodes.Unavailable, $"The server did not answer: {ex.Message}"),
-        JobsApiException { Status: HttpStatusCode.BadRequest } => (ExitCodes.BadInput, ex.Message),
+        JobsApiException { Status: HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity } => (ExitCodes.BadInput, ex.Message),
         JobsApiException { Status: HttpStatusCode.NotFound } => (ExitCodes.NotFound, ex.Message),
         JobsApiException { Status: HttpStatusCode.Conflict } => (ExitCodes.AlreadyFinished, ex.Message),
         JobsApiException => (ExitCodes.Unavailable, ex.Message),
