@@ -141,6 +141,26 @@ public sealed class ServeTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_with_an_api_key_answers_401_without_it_and_the_cli_sends_it_from_the_environment()
+    {
+        const string key = "cli-test-key-0123456789";
+        using var serve = await Serve.StartAsync(_dir, psi => psi.Environment["PRAISON_JOBS_API_KEY"] = key);
+        Assert.Equal(HttpStatusCode.OK, (await serve.Http.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await serve.Http.GetAsync("/api/v1/runs")).StatusCode);
+        var withBearer = new HttpRequestMessage(HttpMethod.Get, "/api/v1/runs");
+        withBearer.Headers.Authorization = new("Bearer", key);
+        Assert.Equal(HttpStatusCode.OK, (await serve.Http.SendAsync(withBearer)).StatusCode);
+
+        var refused = await CliProcess.RunAsync(_dir, psi => psi.Environment.Remove("PRAISON_JOBS_API_KEY"),
+            "background", "submit", "-r", "hello", "--server", serve.Url.ToString());
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("Unauthorized", refused.Stderr);
+        var submit = await CliProcess.RunAsync(_dir, psi => psi.Environment["PRAISONAI_JOBS_API_KEY"] = key,
+            "background", "submit", "-r", "hello", "-i", """{"name":"key"}""", "--server", serve.Url.ToString(), "--json");
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+    }
+
+    [Fact]
     public async Task Two_stream_subscribers_on_one_run_each_get_status_progress_and_the_result()
     {
         // Waits for a release file, so both subscribers are connected before any progress happens.

@@ -154,6 +154,14 @@ public sealed class ContractTests : IAsyncLifetime
             var r = await host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { prompt = """{"gate": "queue"}""", recipe_name = "gated" });
             ids.Add((await JsonAsync(r)).GetProperty("job_id").GetString()!);
         }
+        // The slots fill as the runner starts the jobs: wait until every slot runs one, then exactly one is queued.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}?status=running")).GetProperty("total").GetInt32()
+               < host.Runtime.Runner.Options.MaxConcurrentTasks)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the slots never filled");
+            await Task.Delay(20); // a poll interval: the loop ends on the observed count
+        }
         var queued = await host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}?status=queued");
         Assert.Equal(1, queued.GetProperty("total").GetInt32());
         var job = queued.GetProperty("jobs")[0];
