@@ -112,6 +112,30 @@ public sealed class StreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_finished_job_on_a_durable_store_streams_its_status_and_result_then_ends()
+    {
+        var dir = Directory.CreateTempSubdirectory("praison-stream-").FullName;
+        try
+        {
+            await using var host = await JobsHost.StartAsync(store: TaskStore.Sqlite(dir));
+            var response = await host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { prompt = "x", recipe_name = "echo" });
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+            await host.Runtime.Runner.GetHandle(id).WaitAsync(TimeSpan.FromSeconds(30));
+            await using var stream = await SseStream.OpenAsync(host.Http, $"{PraisonJobsEndpoints.RunsPath}/{id}/stream");
+            await stream.EndAsync();
+            Assert.Equal(["status", "progress", "result"], stream.Seen.Select(e => e.Name).Where(n => n != "heartbeat"));
+            Assert.Equal("succeeded", stream.Seen[0].Data.GetProperty("status").GetString());
+            Assert.Equal("""{"echoed":true}""", stream.Seen.Single(e => e.Name == "result").Data.GetProperty("result").GetString());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { /* a file may still be held for a moment; the temp dir is left behind */ }
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_job_is_a_404_with_detail()
     {
         var response = await _host.Http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/run_000000000000/stream");
