@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace Praison.Actors.Server;
 
 /// <summary>
-/// One task on the wire: the jobs API, the CLI's <c>--json</c> output and the CLI's HTTP client all use this
-/// shape (camelCase; <c>taskId</c> and lower-case <c>status</c>, as in praisonai's <c>jq -r '.taskId'</c>).
+/// One task as the CLI shows it: its <c>--json</c> output (camelCase; <c>taskId</c> and our lower-case <c>status</c>
+/// vocabulary). The jobs API speaks PraisonAI's shapes instead (<see cref="JobView"/>); the CLI's HTTP client turns
+/// those back into this one (<see cref="JobView.ToRunView"/>).
 /// </summary>
 public sealed record RunView(
     string TaskId,
@@ -72,8 +73,6 @@ public sealed record ProgressView(double Fraction, int Percent, string? Message,
 /// <summary>Why a task failed: <c>kind</c> is exception, timeout, interrupted or invalid-result.</summary>
 public sealed record ErrorView(string Kind, string Message, string? Type);
 
-/// <summary>A page of <c>GET /api/v1/runs</c>.</summary>
-public sealed record RunListView(IReadOnlyList<RunView> Jobs, int Total, int Page, int PageSize);
 
 /// <summary>
 /// An error answer of the jobs API: <c>{"error": "...", "detail": "..."}</c>, the same message under both names
