@@ -279,7 +279,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
             throw new ArgumentException(nameProblem, nameof(options));
         CheckSessionId(options.SessionId, "TaskOptions.SessionId");
         return new TaskSpec(TaskIdOf(options.TaskId, "TaskOptions.TaskId"), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
-            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
+            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds, TraceParent: PraisonTelemetry.CurrentTraceParent());
     }
 
     /// <summary>Session ids share one limit on every surface (<see cref="TaskLimits"/>), so none is stored oversized.</summary>
@@ -327,7 +327,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return new TaskSpec(TaskIdOf(options.TaskId, "RecipeRunOptions.TaskId"), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
-            template.Background.MaxConcurrent, template.Background.RerunOnRestart);
+            template.Background.MaxConcurrent, template.Background.RerunOnRestart, PraisonTelemetry.CurrentTraceParent());
     }
 
     /// <summary>
