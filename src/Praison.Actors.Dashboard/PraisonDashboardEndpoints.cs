@@ -32,9 +32,10 @@ public static class PraisonDashboardEndpoints
         var api = new DashboardApi(runner, options, auth, activity);
 
         var root = app.MapGroup(options.Path);
-        // The page's relative links (assets/, api/) need the trailing slash.
-        root.MapGet("", (HttpContext http) => Results.Redirect(http.Request.PathBase + options.Path + "/"));
-        root.MapGet("/", () => DashboardAssets.Page());
+        // One route matches both /dashboard and /dashboard/; the page's relative links (assets/, api/) need the slash.
+        root.MapGet("", (HttpContext http) => http.Request.Path.Value?.EndsWith('/') == true
+            ? DashboardAssets.Page()
+            : Results.Redirect(http.Request.PathBase + options.Path + "/"));
         root.MapGet("/assets/{file}", (string file) => DashboardAssets.Asset(file));
         root.MapPost("/login", (Delegate)api.LoginAsync);
         root.MapPost("/logout", api.Logout);
@@ -108,7 +109,7 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
         }
         if (!auth.KeyMatches(key)) return Error(401, "That API key is not valid.");
         auth.SignIn(http);
-        return Ok(Session(http));
+        return Ok(Session(http) with { SignedIn = true }); // the cookie arrives with the next request
     }
 
     public IResult Logout(HttpContext http)

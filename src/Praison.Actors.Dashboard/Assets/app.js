@@ -13,7 +13,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === 'text') el.textContent = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 const svg = (tag, attrs = {}) => {
@@ -50,6 +50,11 @@ function progressCell(t) {
   return cell;
 }
 
+// Replaces the page's content; children may be nested arrays, and null/false/'' are skipped.
+function show(...children) {
+  main.replaceChildren(...children.flat(Infinity).filter(c => c !== null && c !== undefined && c !== false && c !== ''));
+}
+
 function setStatus(text, isError = false) {
   statusLine.textContent = text;
   statusLine.className = isError ? 'error' : '';
@@ -81,7 +86,7 @@ function renderLogin(message) {
     else err.textContent = (await res.json().catch(() => ({}))).error || 'Sign-in failed.';
   } }, h('h1', {}, 'Sign in'), h('span', { class: 'muted' }, 'Enter the API key of this server once; the browser keeps it in an HttpOnly cookie.'),
     key, h('button', { class: 'primary', type: 'submit', 'data-testid': 'login' }, 'Sign in'), err);
-  main.replaceChildren(form);
+  show(form);
   key.focus();
 }
 
@@ -137,7 +142,7 @@ async function overview() {
     const card = (label, n, id) => h('div', { class: 'card', 'data-testid': id }, h('div', { class: 'n' }, n), h('div', { class: 'l' }, label));
     const finished = o.lastHour.minutes.reduce((s, m) => s + m.completed + m.failed, 0);
     const failed = o.lastHour.minutes.reduce((s, m) => s + m.failed, 0);
-    main.replaceChildren(
+    show(
       h('h1', {}, 'Overview'),
       h('div', { class: 'cards' },
         card('Running now', o.running, 'count-running'), card('Queue depth', o.queueDepth, 'count-pending'),
@@ -206,7 +211,7 @@ async function tasks(params) {
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'filter-apply' }, 'Filter'));
   const reload = () => route();
   const table = taskTable(data.tasks, reload);
-  main.replaceChildren(h('h1', {}, 'Tasks'), form,
+  show(h('h1', {}, 'Tasks'), form,
     data.tasks.length === 0 ? h('p', { class: 'muted', 'data-testid': 'empty' }, 'No tasks match.') : table,
     h('div', { class: 'pager' },
       h('button', { disabled: page <= 1, onclick: () => go(page - 1), 'data-testid': 'prev' }, '‹ Prev'),
@@ -221,7 +226,7 @@ async function task(id) {
   const d = await api('tasks/' + encodeURIComponent(id));
   const render = d => {
     const t = d.task;
-    main.replaceChildren(
+    show(
       h('h1', {}, 'Task ', h('code', { 'data-testid': 'task-id' }, t.taskId)),
       h('div', { class: 'actions' }, actionButtons(t, gone => gone ? (location.hash = '#/tasks') : route())),
       h('dl', { class: 'kv', 'data-testid': 'detail' },
@@ -250,13 +255,13 @@ async function task(id) {
 
 // ---- run a recipe ----
 async function run() {
-  if (session.readOnly) { main.replaceChildren(h('p', { class: 'placeholder' }, 'This dashboard is read-only.')); return; }
+  if (session.readOnly) { show(h('p', { class: 'placeholder' }, 'This dashboard is read-only.')); return; }
   const recipes = await api('recipes');
   const sel = h('select', { name: 'recipe', 'data-testid': 'run-recipe' }, recipes.map(r => h('option', { value: r.name }, r.name)));
   const input = h('textarea', { name: 'input', 'data-testid': 'run-input' }, '{}');
   const sessionIn = h('input', { name: 'session', placeholder: 'optional', 'data-testid': 'run-session' });
   const err = h('p', { class: 'error', 'data-testid': 'run-error' });
-  main.replaceChildren(h('h1', {}, 'Run a recipe'), h('form', { onsubmit: async e => {
+  show(h('h1', {}, 'Run a recipe'), h('form', { onsubmit: async e => {
     e.preventDefault();
     let parsed;
     try { parsed = input.value.trim() ? JSON.parse(input.value) : null; } catch (x) { err.textContent = 'Input is not valid JSON: ' + x.message; return; }
@@ -271,7 +276,7 @@ async function run() {
 // ---- recipes ----
 async function recipes() {
   const list = await api('recipes');
-  main.replaceChildren(h('h1', {}, 'Recipes'), list.length === 0 ? h('p', { class: 'muted' }, 'No recipes are registered.') : '',
+  show(h('h1', {}, 'Recipes'), list.length === 0 ? h('p', { class: 'muted' }, 'No recipes are registered.') : '',
     list.map(r => h('section', { class: 'recipe', 'data-testid': 'recipe' },
       h('h2', {}, r.name, r.version ? h('span', { class: 'muted' }, ' v' + r.version) : ''),
       r.description ? h('p', {}, r.description) : '',
@@ -283,7 +288,7 @@ async function recipes() {
 }
 
 function placeholder(title, text) {
-  main.replaceChildren(h('h1', {}, title), h('p', { class: 'placeholder', 'data-testid': 'placeholder' }, text));
+  show(h('h1', {}, title), h('p', { class: 'placeholder', 'data-testid': 'placeholder' }, text));
 }
 
 async function route() {
@@ -304,7 +309,7 @@ async function route() {
     else if (page === 'cluster') placeholder('Cluster', 'Cluster members are not shown yet: this dashboard reads tasks through the runner only.');
     else placeholder('Not found', 'No page ' + path);
   } catch (e) {
-    if (e.status !== 401) { main.replaceChildren(h('p', { class: 'error', 'data-testid': 'page-error' }, e.message)); setStatus(e.message, true); }
+    if (e.status !== 401) { show(h('p', { class: 'error', 'data-testid': 'page-error' }, e.message)); setStatus(e.message, true); }
   }
 }
 
