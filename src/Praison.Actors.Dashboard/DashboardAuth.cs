@@ -21,9 +21,15 @@ internal sealed class DashboardAuth(PraisonDashboardOptions options)
     public bool KeyMatches(string? key) =>
         _proof is null || (!string.IsNullOrEmpty(key) && CryptographicOperations.FixedTimeEquals(Proof(key), _proof));
 
+    /// <summary>
+    /// Without a key the dashboard answers only loopback clients: off loopback nothing is served without authentication.
+    /// </summary>
+    public bool AllowedWithoutKey(HttpContext http) =>
+        _proof is not null || http.Connection.RemoteIpAddress is not { } ip || System.Net.IPAddress.IsLoopback(ip);
+
     public bool IsSignedIn(HttpContext http)
     {
-        if (_proof is null) return true;
+        if (_proof is null) return AllowedWithoutKey(http);
         if (!http.Request.Cookies.TryGetValue(CookieName, out var cookie) || string.IsNullOrEmpty(cookie)) return false;
         byte[] given;
         try { given = Convert.FromBase64String(cookie); }

@@ -68,6 +68,7 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
     public async ValueTask<object?> GuardAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (!auth.AllowedWithoutKey(http)) return Error(403, "This dashboard has no API key, so it answers only on loopback; set PraisonDashboardOptions.ApiKey.");
         var isSession = http.Request.Path.Value?.EndsWith("/api/session", StringComparison.Ordinal) == true;
         if (!isSession && !auth.IsSignedIn(http)) return Error(401, "Sign in with the API key first.");
         if (!HttpMethods.IsGet(http.Request.Method))

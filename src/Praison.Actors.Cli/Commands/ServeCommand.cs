@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Praison.Actors.Cli.Hosting;
 using Praison.Actors.Cli.Recipes;
 using Praison.Actors.Cluster;
+using Praison.Actors.Dashboard;
 using Praison.Actors.Persistence;
 using Praison.Actors.Server;
 
@@ -107,8 +108,10 @@ public static class ServeCommand
             builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddPraisonJobs(runner, new PraisonJobsOptions { StreamHeartbeat = TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 15) });
+            builder.Services.AddPraisonObservability();
             await using var app = builder.Build();
             app.MapPraisonJobs();
+            app.MapPraisonDashboard().MapPraisonObservability(); // /dashboard, /metrics, /health/live, /health/ready
             try
             {
                 await app.StartAsync(token);
