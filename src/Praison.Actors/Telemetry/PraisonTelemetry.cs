@@ -44,7 +44,9 @@ public static class PraisonTelemetry
     /// <summary>Records a stored event of one task: the counters, the gauges' transitions and the histograms.</summary>
     internal static void Stored(TaskState before, TaskState after, ITaskEvent e)
     {
-        var kind = new KeyValuePair<string, object?>("task.kind", after.Spec?.Kind == TaskKind.Recipe ? "recipe" : "delegate");
+        // Recipe names are a registered, bounded set, so they are a safe tag; a delegate's free-form name is not.
+        var kind = new TagList { { "task.kind", after.Spec?.Kind == TaskKind.Recipe ? "recipe" : "delegate" } };
+        if (after.Spec?.RecipeName is { } recipe) kind.Add("praison.recipe", recipe);
         switch (e)
         {
             case TaskSubmitted:
@@ -58,7 +60,9 @@ public static class PraisonTelemetry
                 Completed.Add(1, kind);
                 break;
             case TaskFailed f:
-                Failed.Add(1, kind, new("error.kind", f.Error.Kind.ToString()));
+                var failedTags = kind;
+                failedTags.Add("error.kind", f.Error.Kind.ToString());
+                Failed.Add(1, failedTags);
                 if (f.Error.Kind == TaskErrorKind.Timeout) TimedOut.Add(1, kind);
                 break;
             case TaskCancelled:
@@ -66,22 +70,29 @@ public static class PraisonTelemetry
                 break;
         }
         if (before.Exists && before.Status == after.Status) return;
-        if (before.Exists) Move(before.Status, -1);
-        Move(after.Status, +1);
+        if (before.Exists) Move(before.Status, -1, kind);
+        Move(after.Status, +1, kind);
         if (after.IsTerminal && before.Status == BackgroundTaskStatus.Running && after.FirstStartedAt is { } first)
-            RunDuration.Record(Math.Max(0, (e.At - first).TotalSeconds), kind, new("task.status", after.Status.ToString()));
+        {
+            var durationTags = kind;
+            durationTags.Add("task.status", after.Status.ToString());
+            RunDuration.Record(Math.Max(0, (e.At - first).TotalSeconds), durationTags);
+        }
     }
 
     /// <summary>A task a supervisor holds again after a restart, before any decision on it.</summary>
     internal static void Recovered(TaskState state)
     {
-        if (state.Exists) Move(state.Status, +1);
+        if (!state.Exists) return;
+        var tags = new TagList { { "task.kind", state.Spec!.Kind == TaskKind.Recipe ? "recipe" : "delegate" } };
+        if (state.Spec.RecipeName is { } recipe) tags.Add("praison.recipe", recipe);
+        Move(state.Status, +1, tags);
     }
 
-    private static void Move(BackgroundTaskStatus status, int delta)
+    private static void Move(BackgroundTaskStatus status, int delta, in TagList tags)
     {
-        if (status == BackgroundTaskStatus.Pending) Queued.Add(delta);
-        else if (status == BackgroundTaskStatus.Running) Running.Add(delta);
+        if (status == BackgroundTaskStatus.Pending) Queued.Add(delta, tags);
+        else if (status == BackgroundTaskStatus.Running) Running.Add(delta, tags);
     }
 
     /// <summary>Times one journal batch write of <paramref name="events"/> events.</summary>
