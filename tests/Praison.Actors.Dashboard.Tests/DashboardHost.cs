@@ -35,7 +35,7 @@ public sealed class DashboardHost : IAsyncDisposable
 
     public void Release(string key) => Gate(key).TrySetResult();
 
-    public static async Task<DashboardHost> StartAsync(PraisonDashboardOptions? options = null)
+    public static async Task<DashboardHost> StartAsync(PraisonDashboardOptions? options = null, TaskStore? store = null)
     {
         DashboardHost? host = null;
         var recipes = new RecipeRegistry()
@@ -65,6 +65,7 @@ public sealed class DashboardHost : IAsyncDisposable
         {
             Runner = new BackgroundRunnerOptions { Recipes = recipes, MaxConcurrentTasks = 20 },
             SystemName = "dashboard-tests",
+            Store = store ?? TaskStore.Ephemeral,
         });
         try
         {
@@ -72,8 +73,10 @@ public sealed class DashboardHost : IAsyncDisposable
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(runtime.Runner);
+            builder.Services.AddPraisonObservability();
             var app = builder.Build();
             app.MapPraisonDashboard(options);
+            app.MapPraisonObservability();
             await app.StartAsync();
             host = new DashboardHost(runtime, app);
             return host;
