@@ -28,9 +28,10 @@ internal sealed record TaskPageView(IReadOnlyList<TaskRow> Tasks, long Total, in
 
 internal sealed record TimelineEntry(DateTimeOffset At, string What);
 
+/// <summary><see cref="InputStored"/> is false when the runner cannot read what a task was submitted with (no SQL store).</summary>
 internal sealed record TaskDetailView(
     TaskRow Task, JsonElement? Result, string? ErrorType, string? StackTrace, IReadOnlyList<TimelineEntry> Timeline,
-    DateTimeOffset? ProgressAt);
+    DateTimeOffset? ProgressAt, bool InputStored, JsonElement? Input, JsonElement? Config);
 
 internal sealed record OverviewView(
     IReadOnlyDictionary<string, long> Counts, long Total, long Running, long QueueDepth,

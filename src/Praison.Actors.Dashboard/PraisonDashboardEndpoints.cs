@@ -181,7 +181,16 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
             timeline.Add(new(progress.At, $"Progress {progress.Fraction:P0}{(progress.Message is null ? "" : ": " + progress.Message)}"));
         if (info.FinishedAt is { } finished)
             timeline.Add(new(finished, info.Error is { } e ? $"{info.Status} ({e.Kind}): {e.Message}" : info.Status.ToString()));
-        return new TaskDetailView(TaskRow.From(info), result, info.Error?.ErrorType, info.Error?.StackTrace, timeline, info.Progress?.At);
+        var input = await runner.GetInputAsync(info.TaskId, ct);
+        return new TaskDetailView(TaskRow.From(info), result, info.Error?.ErrorType, info.Error?.StackTrace, timeline, info.Progress?.At,
+            input is not null, Parse(input?.InputJson), Parse(input?.ConfigJson));
+    }
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (json is null) return null;
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
     }
 
     public async Task<IResult> CancelAsync(string id, CancellationToken ct)

@@ -105,6 +105,33 @@ public sealed class DashboardBrowserTests(BrowserFixture browser) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_detail_page_shows_the_stored_input_and_config_on_a_sql_store()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "praison-dashboard-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await using var host = await DashboardHost.StartAsync(store: TaskStore.Sqlite(dir));
+            await using var page = await WatchedPage.OpenAsync(browser);
+            var task = await host.Runner.RunBackgroundAsync("echo", new RecipeRunOptions
+            {
+                Input = new { word = "stored-input" },
+                Config = new Dictionary<string, object?> { ["maxTokens"] = 1234 },
+            });
+            await host.UntilAsync(task.TaskId, i => i.IsTerminal, "finished");
+
+            await page.Page.GotoAsync(host.DashboardUrl + "#/tasks/" + task.TaskId);
+            await Expect(page.Page.GetByTestId("input")).ToContainTextAsync("stored-input");
+            await Expect(page.Page.GetByTestId("config")).ToContainTextAsync("1234");
+            await Expect(page.Page.GetByTestId("result")).ToContainTextAsync("stored-input");
+            page.AssertNoErrors();
+        }
+        finally
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task A_running_task_detail_follows_progress_and_its_ending()
     {
         await using var host = await DashboardHost.StartAsync();

@@ -49,7 +49,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(TaskContext), typeof(TaskStatusInfo), typeof(TaskProgress), typeof(TaskError), typeof(TaskUpdate),
             typeof(BackgroundTaskStatus), typeof(TaskStore), typeof(TaskStoreException), typeof(StoredTask),
             typeof(PraisonRuntime), typeof(PraisonRuntimeOptions), typeof(StoreHealthInfo), typeof(TaskLimits),
-            typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException), typeof(PraisonTelemetry),
+            typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException), typeof(PraisonTelemetry), typeof(TaskInput),
         ];
         Assert.All(client, t =>
         {

@@ -242,6 +242,10 @@ async function task(id) {
         t.storeError ? [h('dt', {}, 'Store error'), h('dd', { class: 'error' }, t.storeError)] : []),
       t.errorKind ? [h('h2', {}, 'Error'), h('p', { class: 'error', 'data-testid': 'error' }, `${t.errorKind}: ${t.errorMessage}`),
         d.errorType ? h('p', { class: 'muted' }, d.errorType) : '', d.stackTrace ? h('pre', {}, d.stackTrace) : ''] : [],
+      h('h2', {}, 'Input'),
+      d.inputStored ? h('pre', { 'data-testid': 'input' }, d.input === null ? '(none)' : JSON.stringify(d.input, null, 2))
+        : h('p', { class: 'muted', 'data-testid': 'input' }, 'Not available: this runner keeps no readable event store (ephemeral store).'),
+      d.inputStored && d.config !== null ? [h('h2', {}, 'Config'), h('pre', { 'data-testid': 'config' }, JSON.stringify(d.config, null, 2))] : [],
       t.status === 'Completed' ? [h('h2', {}, 'Result'), h('pre', { 'data-testid': 'result' }, JSON.stringify(d.result, null, 2))] : [],
       h('h2', {}, 'Timeline'),
       h('ol', { class: 'timeline', 'data-testid': 'timeline' }, d.timeline.map(e => h('li', {}, h('span', { class: 'muted' }, fmtTime(e.at)), ' ', e.what))));
