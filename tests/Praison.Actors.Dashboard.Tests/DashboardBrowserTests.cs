@@ -175,7 +175,7 @@ public sealed class DashboardBrowserTests(BrowserFixture browser) : IClassFixtur
         var running = await host.RunGatedAsync("overview");
         var done = await host.Runner.RunBackgroundAsync("echo", new RecipeRunOptions { Input = 1 });
         var failed = await host.Runner.RunBackgroundAsync("boom");
-        await host.UntilAsync(running.TaskId, t => t.Status == BackgroundTaskStatus.Running, "running");
+        await host.UntilAsync(running.TaskId, t => t.Progress is not null, "running with progress");
         await host.UntilAsync(done.TaskId, t => t.IsTerminal, "finished");
         await host.UntilAsync(failed.TaskId, t => t.IsTerminal, "finished");
 
@@ -184,6 +184,7 @@ public sealed class DashboardBrowserTests(BrowserFixture browser) : IClassFixtur
         await Expect(page.Page.GetByTestId("count-completed").Locator(".n")).ToHaveTextAsync("1");
         await Expect(page.Page.GetByTestId("count-failed").Locator(".n")).ToHaveTextAsync("1");
         await Expect(page.Page.GetByTestId("chart-throughput").Locator("rect")).Not.ToHaveCountAsync(0);
+        await Expect(Row(page.Page, running.TaskId).GetByTestId("progress")).ToHaveAttributeAsync("value", "0.5"); // live, from the stream
         await page.ScreenshotAsync("overview");
 
         await page.Page.GotoAsync(host.DashboardUrl + "#/recipes");

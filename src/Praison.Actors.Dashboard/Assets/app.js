@@ -69,9 +69,11 @@ function stopLive() {
 function follow(ids, onUpdate) {
   if (stream) { stream.close(); stream = null; }
   if (ids.length === 0) return;
-  stream = new EventSource('api/events?ids=' + encodeURIComponent(ids.join(',')));
-  stream.addEventListener('task', e => onUpdate(JSON.parse(e.data)));
-  stream.addEventListener('done', () => { if (stream) { stream.close(); stream = null; } });
+  const source = new EventSource('api/events?ids=' + encodeURIComponent(ids.join(',')));
+  source.onUpdate = onUpdate; // replaceable: the overview redraws its table and points the stream at the new one
+  source.addEventListener('task', e => source.onUpdate(JSON.parse(e.data)));
+  stream = source;
+  source.addEventListener('done', () => { source.close(); if (stream === source) stream = null; });
   stream.onerror = () => { /* the browser reconnects on its own while the page stays */ };
 }
 
@@ -137,8 +139,10 @@ function barChart(title, minutes, series, testid) {
 }
 
 async function overview() {
+  let followed = null;
   const load = async () => {
     const o = await api('overview');
+    const running = taskTable(o.runningNow, () => route());
     const card = (label, n, id) => h('div', { class: 'card', 'data-testid': id }, h('div', { class: 'n' }, n), h('div', { class: 'l' }, label));
     const finished = o.lastHour.minutes.reduce((s, m) => s + m.completed + m.failed, 0);
     const failed = o.lastHour.minutes.reduce((s, m) => s + m.failed, 0);
@@ -155,7 +159,11 @@ async function overview() {
         barChart('Throughput per minute', o.lastHour.minutes, [['completed', 'bar-ok'], ['failed', 'bar-bad']], 'chart-throughput'),
         barChart('Submitted per minute', o.lastHour.minutes, [['submitted', 'bar-sub']], 'chart-submitted')),
       h('h2', {}, 'Running now'),
-      o.runningNow.length === 0 ? h('p', { class: 'muted' }, 'Nothing is running.') : taskTable(o.runningNow, () => {}));
+      o.runningNow.length === 0 ? h('p', { class: 'muted' }, 'Nothing is running.') : running);
+    // Their progress moves live; the stream is reopened only when the set of running tasks changes.
+    const ids = o.runningNow.map(t => t.taskId);
+    if (ids.join(',') !== followed) { followed = ids.join(','); follow(ids, t => running.update(t)); }
+    else if (stream) stream.onUpdate = t => running.update(t);
     setStatus(`System ${o.system} · updated ${new Date().toLocaleTimeString()}`);
   };
   await load();
