@@ -100,7 +100,6 @@ public sealed class DashboardHost : IAsyncDisposable
             var info = await Runner.GetStatusAsync(taskId);
             if (condition(info)) return info;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Task {taskId} never became {what}; last: {info}");
-            await Task.Yield();
             await Task.Delay(20); // polling an observable condition with a deadline
         }
     }

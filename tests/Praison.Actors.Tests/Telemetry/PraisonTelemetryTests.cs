@@ -58,10 +58,12 @@ public class PraisonTelemetryTests
         public void Dispose() => _provider.Dispose();
     }
 
-    private static async Task Until(Func<bool> condition, string what)
+    private static Task Until(Func<bool> condition, string what) => Until(() => Task.FromResult(condition()), what);
+
+    private static async Task Until(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + Long;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("Never saw: " + what);
             await Task.Delay(20); // polling an observable condition with a deadline
@@ -90,7 +92,7 @@ public class PraisonTelemetryTests
         var waiting = await rt.Runner.RunBackgroundManyAsync(recipe, [Run("wait"), Run("wait")]);
         foreach (var h in ok) await h.WaitAsync(Long);
         await Assert.ThrowsAnyAsync<Exception>(() => failed.WaitAsync(Long));
-        foreach (var h in waiting) await Until(() => h.StatusAsync().Result.Status == BackgroundTaskStatus.Running, "running");
+        foreach (var h in waiting) await Until(async () => (await h.StatusAsync()).Status == BackgroundTaskStatus.Running, "running");
 
         // The two waiting ones are running now; nothing is queued.
         Assert.Equal(2, metrics.Sum("praison.tasks.running", recipe));
