@@ -51,6 +51,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(BackgroundTaskStatus), typeof(TaskStore), typeof(TaskStoreException), typeof(StoredTask),
             typeof(PraisonRuntime), typeof(PraisonRuntimeOptions), typeof(StoreHealthInfo), typeof(TaskLimits),
             typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException), typeof(BudgetExceededException),
+            typeof(PraisonTelemetry), typeof(TaskInput),
         ];
         Assert.All(client, t =>
         {

@@ -68,13 +68,14 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
     }
 
     /// <summary>One page of runs (<c>GET runs?page=&amp;page_size=</c>), with how many match in all.</summary>
-    public async Task<RunListView> ListPageAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct)
+    public async Task<(IReadOnlyList<RunView> Jobs, long Total)> ListPageAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct)
     {
         var query = $"?page={page}&page_size={pageSize}" +
                     (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
                     (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
         using var response = await _http.GetAsync(PraisonJobsEndpoints.RunsPath + query, ct);
-        return await ReadAsync<RunListView>(response, ct);
+        var list = await ReadAsync<JobListView>(response, ct);
+        return (list.Jobs.Select(j => j.ToRunView()).ToList(), list.Total);
     }
 
     /// <summary>One run's status (<c>GET runs/{id}</c>).</summary>

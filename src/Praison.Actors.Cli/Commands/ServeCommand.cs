@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Praison.Actors.Cli.Hosting;
 using Praison.Actors.Cli.Recipes;
 using Praison.Actors.Cluster;
+using Praison.Actors.Dashboard;
 using Praison.Actors.Persistence;
 using Praison.Actors.Server;
 
@@ -114,8 +115,12 @@ public static class ServeCommand
             builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddPraisonJobs(runner, jobsOptions);
+            builder.Services.AddPraisonObservability();
             await using var app = builder.Build();
             app.MapPraisonJobs();
+            // The dashboard asks for the same key as the API (entered once, kept as an HttpOnly cookie).
+            app.MapPraisonDashboard(new PraisonDashboardOptions { ApiKey = jobsOptions.EffectiveApiKey() })
+                .MapPraisonObservability(); // /dashboard, /metrics, /health/live, /health/ready
             try
             {
                 await app.StartAsync(token);
