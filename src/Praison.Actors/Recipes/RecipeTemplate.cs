@@ -20,6 +20,38 @@ public sealed record RecipeBackgroundSettings
     public bool RerunOnRestart { get; init; }
 }
 
+/// <summary>
+/// What a recipe's <c>runtime.job</c> section says (PraisonAI's async-jobs settings): the webhook of every run, its
+/// events, a timeout and the idempotency scope of runs submitted through the jobs API.
+/// </summary>
+public sealed partial record RecipeJobSettings
+{
+    /// <summary>
+    /// <c>runtime.job.webhook_url</c> as written; <c>${NAME}</c> is replaced by environment variable NAME when a run is
+    /// submitted (an unset variable is an <see cref="ArgumentException"/> then). Run options override it.
+    /// </summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary><c>runtime.job.events</c>: the outcomes that send the webhook (succeeded/completed, failed, timeout, cancelled); null: all.</summary>
+    public IReadOnlyList<string>? Events { get; init; }
+
+    /// <summary><c>runtime.job.timeout_sec</c>: the run's timeout when <c>runtime.timeout_sec</c> is not set.</summary>
+    public int? TimeoutSec { get; init; }
+
+    /// <summary><c>runtime.job.idempotency_scope</c>: <c>none</c>, <c>session</c> or <c>global</c> (used by the jobs API).</summary>
+    public string? IdempotencyScope { get; init; }
+
+    /// <summary><see cref="WebhookUrl"/> with <c>${NAME}</c> replaced from the environment.</summary>
+    internal string? ExpandWebhookUrl() => WebhookUrl is null ? null : EnvVar().Replace(WebhookUrl, m =>
+        Environment.GetEnvironmentVariable(m.Groups[1].Value) is { Length: > 0 } value
+            ? value
+            : throw new ArgumentException(
+                $"runtime.job.webhook_url uses ${{{m.Groups[1].Value}}}, but the environment variable {m.Groups[1].Value} is not set."));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial System.Text.RegularExpressions.Regex EnvVar();
+}
+
 /// <summary>A recipe's TEMPLATE.yaml: name, description, version, runtime settings.</summary>
 public sealed record RecipeTemplate
 {
@@ -35,6 +67,9 @@ public sealed record RecipeTemplate
 
     /// <summary><c>runtime.background</c>: concurrency and other background settings.</summary>
     public RecipeBackgroundSettings Background { get; init; } = new();
+
+    /// <summary><c>runtime.job</c>: webhook, events, timeout and idempotency scope of runs.</summary>
+    public RecipeJobSettings Job { get; init; } = new();
 
     /// <summary>The file it was read from, when it came from one.</summary>
     public string? SourcePath { get; init; }
@@ -86,8 +121,10 @@ public sealed record RecipeTemplate
 
         int? timeout = null;
         var background = new RecipeBackgroundSettings();
+        var job = new RecipeJobSettings();
         if (reader.Mapping(root, "runtime", "runtime") is { } runtime)
         {
+            if (reader.Mapping(runtime, "job", "runtime.job") is { } j) job = reader.Job(j);
             timeout = reader.Int(runtime, "timeout_sec", "runtime.timeout_sec", min: 1);
             if (reader.Mapping(runtime, "background", "runtime.background") is { } bg)
             {
@@ -109,6 +146,7 @@ public sealed record RecipeTemplate
             Version = reader.Scalar(root, "version", "version")?.Value,
             TimeoutSec = timeout,
             Background = background,
+            Job = job,
             SourcePath = source,
             Document = root,
         };
@@ -172,6 +210,47 @@ public sealed record RecipeTemplate
                 "rerun" => true,
                 "fail" => false,
                 _ => throw Error(s, "runtime.background.on_restart", $"expected 'rerun' or 'fail', got '{s.Value}'"),
+            };
+        }
+
+        /// <summary>
+        /// <c>runtime.job</c>'s webhook keys (the URL must be http(s) once <c>${ENV}</c> is expanded; its address is
+        /// checked at submission), events, timeout and idempotency scope. Other keys are left to the template's own check.
+        /// </summary>
+        public RecipeJobSettings Job(YamlMappingNode job)
+        {
+            var url = Scalar(job, "webhook_url", "runtime.job.webhook_url");
+            if (url?.Value is { } u && !u.Contains("${", StringComparison.Ordinal)
+                && (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+                throw Error(url, "runtime.job.webhook_url", $"expected an absolute http or https URL, got '{u}'");
+            List<string>? events = null;
+            switch (Get(job, "events"))
+            {
+                case null:
+                case YamlScalarNode { Value: null or "" or "~" or "null", Style: ScalarStyle.Plain }:
+                    break;
+                case YamlSequenceNode list:
+                    events = [];
+                    foreach (var item in list)
+                    {
+                        if (item is not YamlScalarNode { Value: { } name } || Webhooks.WebhookMessage.Canonical(name) is null)
+                            throw Error(item, "runtime.job.events",
+                                $"'{(item as YamlScalarNode)?.Value}' is not a webhook event; expected {Webhooks.WebhookMessage.KnownEvents}");
+                        events.Add(name);
+                    }
+                    break;
+                case var other:
+                    throw Error(other, "runtime.job.events", "expected a list of events, e.g. [succeeded, failed]");
+            }
+            var scope = Scalar(job, "idempotency_scope", "runtime.job.idempotency_scope");
+            if (scope?.Value is { } sc && sc.ToLowerInvariant() is not ("none" or "session" or "global"))
+                throw Error(scope, "runtime.job.idempotency_scope", $"expected none, session or global, got '{sc}'");
+            return new RecipeJobSettings
+            {
+                WebhookUrl = url?.Value,
+                Events = events,
+                TimeoutSec = Int(job, "timeout_sec", "runtime.job.timeout_sec", min: 1),
+                IdempotencyScope = scope?.Value?.ToLowerInvariant(),
             };
         }
 
