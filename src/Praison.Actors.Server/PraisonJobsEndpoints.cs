@@ -101,11 +101,16 @@ public static class PraisonJobsEndpoints
                 Config = body.Config,
                 SessionId = body.SessionId,
                 TimeoutSec = body.TimeoutSec,
+                WebhookUrl = body.WebhookUrl,
             }, ct);
         }
         catch (RecipeException ex)
         {
             return Error(400, ex.Message);
+        }
+        catch (ArgumentException ex) when (ex.ParamName == WebhookView.RefusedParamName)
+        {
+            return Error(422, ex.Message); // a webhook URL refused (not http(s), or the SSRF guard)
         }
         catch (ArgumentException ex)
         {
@@ -166,7 +171,7 @@ public static class PraisonJobsEndpoints
     {
         try
         {
-            return Results.Ok(RunView.From(await runner.GetStatusAsync(id, ct)));
+            return Results.Ok(await WebhookView.WithWebhookAsync(runner, RunView.From(await runner.GetStatusAsync(id, ct)), ct));
         }
         catch (TaskNotFoundException ex)
         {
@@ -181,7 +186,7 @@ public static class PraisonJobsEndpoints
             var info = await runner.GetStatusAsync(id, ct);
             if (!info.IsTerminal)
                 return Error(409, $"Task {id} is not finished yet; its status is {info.Status.ToWireName()}.");
-            return Results.Ok(await WithResultAsync(runner, info, ct));
+            return Results.Ok(await WebhookView.WithWebhookAsync(runner, await WithResultAsync(runner, info, ct), ct));
         }
         catch (TaskNotFoundException ex)
         {

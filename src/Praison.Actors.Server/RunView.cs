@@ -25,6 +25,10 @@ public sealed record RunView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Result { get; init; }
 
+    /// <summary>The run's webhook delivery (state and attempts); present only for a run with a webhook, where asked for.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WebhookView? Webhook { get; init; }
+
     /// <summary>Completed, failed or cancelled: the run will not change again.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is "completed" or "failed" or "cancelled";
@@ -91,6 +95,9 @@ public sealed record ApiError(string Error)
 /// </summary>
 public sealed record SubmitRunRequest(string Recipe, JsonElement? Input, IReadOnlyDictionary<string, object?>? Config, string? SessionId, int? TimeoutSec)
 {
+    /// <summary><c>webhook_url</c>: where the run's terminal outcome is POSTed, signed.</summary>
+    public string? WebhookUrl { get; init; }
+
     /// <summary>Reads a request body, naming the first thing wrong with it.</summary>
     public static SubmitRunRequest Parse(JsonElement body)
     {
@@ -132,6 +139,6 @@ public sealed record SubmitRunRequest(string Recipe, JsonElement? Input, IReadOn
             if (v <= 0) throw new ArgumentException($"'{key}' must be a positive number of seconds, got {v}.");
             timeout = v;
         }
-        return new SubmitRunRequest(recipe, input, config, session, timeout);
+        return new SubmitRunRequest(recipe, input, config, session, timeout) { WebhookUrl = WebhookView.ParseUrl(body) };
     }
 }

@@ -40,6 +40,14 @@ public static class ServeCommand
         var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds between keep-alive comments on a run's event stream (default 15; fractions allowed).", max: 86_400,
             rule: "--sse-heartbeat must be a number of seconds above 0 and at most 86400");
         var root = RecipeHost.RootOption();
+        var webhookSecret = new Option<string?>("--webhook-secret")
+        {
+            Description = "Secret that signs webhooks (Standard Webhooks: whsec_ + base64; default: $PRAISON_WEBHOOK_SECRET; none: unsigned).",
+        };
+        var webhookAllowPrivate = new Option<bool>("--webhook-allow-private")
+        {
+            Description = "Allow webhook URLs that resolve to loopback or private addresses (refused by default: SSRF guard).",
+        };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
@@ -59,7 +67,7 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, root };
+            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, root, webhookSecret, webhookAllowPrivate };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
@@ -69,6 +77,7 @@ public static class ServeCommand
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token); // before anything reruns
             foreach (var (folder, error) in catalog.Broken)
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
+            var webhooks = Webhooks(parse.GetValue(webhookSecret), parse.GetValue(webhookAllowPrivate));
             IAsyncDisposable runtime;
             BackgroundRunner runner;
             var storeText = cli.DataDir;
@@ -79,7 +88,7 @@ public static class ServeCommand
                 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
                 {
                     Store = TaskStore.PostgreSql(connection),
-                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry },
+                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks },
                     Cluster = new PraisonClusterOptions
                     {
                         Hostname = parse.GetValue(hostname)!,
@@ -95,7 +104,7 @@ public static class ServeCommand
             {
                 // A standalone host on PostgreSQL when asked for; the data directory still holds the host lock.
                 var store = parse.GetValue(postgres) is { } cs ? TaskStore.PostgreSql(cs) : null;
-                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store);
+                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store, webhooks: webhooks);
                 if (store is not null) storeText = store.Describe();
                 runtime = local;
                 runner = local.Runner;
@@ -126,6 +135,22 @@ public static class ServeCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The webhook settings of <c>serve</c>: the secret from the flag or $PRAISON_WEBHOOK_SECRET, checked before anything starts.</summary>
+    private static WebhookOptions Webhooks(string? secret, bool allowPrivate)
+    {
+        secret ??= Environment.GetEnvironmentVariable("PRAISON_WEBHOOK_SECRET") is { Length: > 0 } s ? s : null;
+        var options = new WebhookOptions { Secret = secret, AllowPrivateNetworks = allowPrivate };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, ex.Message.Replace("Webhooks.Secret", "--webhook-secret (or $PRAISON_WEBHOOK_SECRET)").Split(" (Parameter")[0]);
+        }
+        return options;
     }
 
     private static string Describe(HostInfo? host) => host is null ? "unknown" : $"pid {host.Pid}, `{host.Command}`";

@@ -333,6 +333,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
     {
         if (string.IsNullOrWhiteSpace(url)) return (null, null);
         url = WebhookUrlGuard.Check(url.Trim(), Options.Webhooks.AllowPrivateNetworks, $"{what}.WebhookUrl").ToString();
+        // ToString() of an unchanged absolute URL keeps it as given, apart from normalization (e.g. a trailing '/').
         if (events is null) return (url, null);
         var canonical = new List<string>();
         foreach (var e in events)

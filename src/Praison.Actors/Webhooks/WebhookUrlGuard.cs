@@ -14,9 +14,9 @@ internal static class WebhookUrlGuard
     public static Uri Check(string url, bool allowPrivate, string what = "webhook URL")
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            throw new ArgumentException($"The {what} '{url}' is not an absolute http or https URL.");
+            throw Refuse($"The {what} '{url}' is not an absolute http or https URL.");
         if (!string.IsNullOrEmpty(uri.UserInfo))
-            throw new ArgumentException($"The {what} '{url}' must not carry credentials.");
+            throw Refuse($"The {what} '{url}' must not carry credentials.");
         if (allowPrivate) return uri;
         IPAddress[] addresses;
         if (IPAddress.TryParse(uri.IdnHost, out var literal)) addresses = [literal];
@@ -30,15 +30,20 @@ internal static class WebhookUrlGuard
             }
             catch (SocketException ex)
             {
-                throw new ArgumentException($"The {what} '{url}' cannot be checked: its host does not resolve ({ex.Message}).");
+                throw Refuse($"The {what} '{url}' cannot be checked: its host does not resolve ({ex.Message}).");
             }
         }
         if (addresses.FirstOrDefault(a => !IsPublic(a)) is { } bad)
-            throw new ArgumentException(
+            throw Refuse(
                 $"The {what} '{url}' resolves to {bad}, a loopback, private or otherwise non-public address; webhooks to such " +
                 "addresses are refused (SSRF guard) unless WebhookOptions.AllowPrivateNetworks is set (serve: --webhook-allow-private).");
         return uri;
     }
+
+    /// <summary>The parameter name of every refusal, so a surface can tell a refused webhook URL from other bad input.</summary>
+    public const string ParamName = "WebhookUrl";
+
+    private static ArgumentException Refuse(string message) => new(message, ParamName);
 
     /// <summary>False for loopback, private, link-local, shared (CGNAT), unspecified, multicast and reserved addresses.</summary>
     public static bool IsPublic(IPAddress address)
