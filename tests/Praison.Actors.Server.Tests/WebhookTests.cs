@@ -1,0 +1,231 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Praison.Actors.Server.Tests;
+
+/// <summary>
+/// Webhooks end to end (issue 12 item 4): a real receiver verifies every signature with the StandardWebhooks package;
+/// every terminal outcome sends one; a failing receiver gets retries with the same webhook-id; a host restarted
+/// mid-delivery resumes it from the store; URLs to private addresses are refused unless allowed.
+/// </summary>
+public sealed class WebhookTests : IAsyncLifetime
+{
+    private WebhookReceiver _receiver = null!;
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "praison-webhooks-" + Guid.NewGuid().ToString("N"));
+
+    public async Task InitializeAsync() => _receiver = await WebhookReceiver.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _receiver.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static RecipeRegistry Recipes() => new RecipeRegistry()
+        .Register("name: ok", _ => Task.FromResult<object?>(new { answer = 42 }))
+        .Register("name: boom", _ => throw new InvalidOperationException("the recipe broke"))
+        .Register("name: hang", async ctx =>
+        {
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return null;
+        });
+
+    private Task<PraisonRuntime> StartAsync(bool durable, WebhookOptions? webhooks = null, string name = "webhooks") =>
+        PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+        {
+            Store = durable ? TaskStore.Sqlite(_dataDir) : TaskStore.Ephemeral,
+            SystemName = name,
+            Runner = new BackgroundRunnerOptions
+            {
+                Recipes = Recipes(),
+                Webhooks = webhooks ?? new WebhookOptions
+                {
+                    Secret = WebhookReceiver.Secret, AllowPrivateNetworks = true,
+                    FirstRetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(100),
+                },
+            },
+        });
+
+    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds, failing after 30 s with the last value.</summary>
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        T value;
+        while (!done(value = await read()))
+        {
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}; last: {JsonSerializer.Serialize(value)}");
+            await Task.Yield();
+            await Task.Delay(10); // polling interval of an observable condition, not a stand-in for synchronisation
+        }
+        return value;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_terminal_outcome_sends_one_signed_webhook(bool durable)
+    {
+        await using var runtime = await StartAsync(durable);
+        var runner = runtime.Runner;
+        var ok = await runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url, SessionId = "s1" });
+        var failed = await runner.RunBackgroundAsync("boom", new RecipeRunOptions { WebhookUrl = _receiver.Url });
+        var timedOut = await runner.RunBackgroundAsync("hang", new RecipeRunOptions { WebhookUrl = _receiver.Url, TimeoutSec = 1 });
+        var cancelled = await runner.RunBackgroundAsync("hang", new RecipeRunOptions { WebhookUrl = _receiver.Url });
+        await EventuallyAsync(() => cancelled.StatusAsync(), s => s.Status == BackgroundTaskStatus.Running, "the hanging run to start");
+        Assert.True(await cancelled.CancelAsync());
+
+        var bodies = new Dictionary<string, JsonElement>();
+        for (var i = 0; i < 4; i++)
+        {
+            var r = await _receiver.NextAsync();
+            Assert.True(r.Verified, $"signature rejected by StandardWebhooks: {r.VerifyError}");
+            Assert.StartsWith("v1,", r.Signature);
+            var body = r.Json;
+            var id = body.GetProperty("job_id").GetString()!;
+            Assert.Equal("msg_" + id, r.Id);
+            Assert.False(bodies.ContainsKey(id), $"a second webhook for {id}");
+            bodies[id] = body;
+        }
+
+        var s = bodies[ok.TaskId];
+        Assert.Equal("succeeded", s.GetProperty("status").GetString());
+        Assert.Equal(42, s.GetProperty("result").GetProperty("answer").GetInt32());
+        Assert.Equal(JsonValueKind.Null, s.GetProperty("error").ValueKind);
+        Assert.True(DateTimeOffset.TryParse(s.GetProperty("completed_at").GetString(), out _));
+        Assert.Equal(JsonValueKind.Number, s.GetProperty("duration_seconds").ValueKind);
+        Assert.Equal("completed", s.GetProperty("task_status").GetString());
+        Assert.Equal("ok", s.GetProperty("recipe").GetString());
+        Assert.Equal("s1", s.GetProperty("session_id").GetString());
+
+        var f = bodies[failed.TaskId];
+        Assert.Equal("failed", f.GetProperty("status").GetString());
+        Assert.Equal("the recipe broke", f.GetProperty("error").GetString());
+        Assert.Equal("exception", f.GetProperty("error_kind").GetString());
+        Assert.Equal(JsonValueKind.Null, f.GetProperty("result").ValueKind);
+
+        var t = bodies[timedOut.TaskId];
+        Assert.Equal("failed", t.GetProperty("status").GetString());
+        Assert.Equal("timeout", t.GetProperty("event").GetString());
+        Assert.Equal("timeout", t.GetProperty("error_kind").GetString());
+
+        var c = bodies[cancelled.TaskId];
+        Assert.Equal("cancelled", c.GetProperty("status").GetString());
+        Assert.Equal("cancelled", c.GetProperty("task_status").GetString());
+
+        foreach (var id in bodies.Keys)
+        {
+            var d = await EventuallyAsync(() => runner.GetWebhookDeliveryAsync(id), d => d?.State == WebhookDeliveryState.Delivered, $"{id} delivered");
+            var attempt = Assert.Single(d!.Attempts);
+            Assert.Equal(200, attempt.StatusCode);
+            Assert.True(attempt.Delivered);
+        }
+        Assert.Equal(0, _receiver.Pending); // one webhook per outcome, no more
+    }
+
+    [Fact]
+    public async Task A_failing_receiver_gets_retries_with_the_same_id_until_it_answers_2xx()
+    {
+        _receiver.FailFirst = 3;
+        await using var runtime = await StartAsync(durable: true);
+        var run = await runtime.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url });
+
+        var received = new List<WebhookReceiver.Received>();
+        for (var i = 0; i < 4; i++) received.Add(await _receiver.NextAsync());
+        Assert.All(received, r => Assert.True(r.Verified, r.VerifyError));
+        Assert.Single(received.Select(r => r.Id).Distinct());
+        Assert.Equal([500, 500, 500, 200], received.Select(r => r.AnsweredWith));
+
+        var d = await EventuallyAsync(() => runtime.Runner.GetWebhookDeliveryAsync(run.TaskId),
+            d => d?.State == WebhookDeliveryState.Delivered, "delivered");
+        Assert.Equal([1, 2, 3, 4], d!.Attempts.Select(a => a.Attempt));
+        Assert.Equal([500, 500, 500, 200], d.Attempts.Select(a => a.StatusCode ?? 0));
+        Assert.All(d.Attempts.Take(3), a => Assert.Contains("500", a.Error));
+        Assert.Null(d.NextAttemptAt);
+    }
+
+    [Fact]
+    public async Task A_delivery_is_given_up_after_its_max_retry_time()
+    {
+        _receiver.FailAll = true;
+        await using var runtime = await StartAsync(durable: false, new WebhookOptions
+        {
+            AllowPrivateNetworks = true, FirstRetryDelay = TimeSpan.FromMilliseconds(10), MaxRetryDelay = TimeSpan.FromMilliseconds(20),
+            MaxRetryTime = TimeSpan.FromMilliseconds(100),
+        });
+        var run = await runtime.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url });
+        var d = await EventuallyAsync(() => runtime.Runner.GetWebhookDeliveryAsync(run.TaskId),
+            d => d?.State == WebhookDeliveryState.Failed, "given up");
+        Assert.True(d!.Attempts.Count >= 2, $"expected retries before giving up, got {d.Attempts.Count}");
+        Assert.All(d.Attempts, a => Assert.False(a.Delivered));
+        var unsigned = await _receiver.NextAsync();
+        Assert.Null(unsigned.Signature); // no secret configured: sent unsigned
+    }
+
+    [Fact]
+    public async Task A_restart_mid_delivery_resumes_it_from_the_store()
+    {
+        _receiver.FailAll = true;
+        string taskId;
+        string? firstId;
+        await using (var first = await StartAsync(durable: true, name: "webhooks-1"))
+        {
+            var run = await first.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url });
+            taskId = run.TaskId;
+            firstId = (await _receiver.NextAsync()).Id;
+            // The failed attempt is stored before the host stops.
+            await EventuallyAsync(() => first.Runner.GetWebhookDeliveryAsync(taskId), d => d is { Attempts.Count: > 0 }, "an attempt stored");
+        }
+        while (_receiver.Pending > 0) await _receiver.NextAsync(); // attempts of the first host, all refused
+
+        _receiver.FailAll = false;
+        await using var second = await StartAsync(durable: true, name: "webhooks-2");
+        var d = await EventuallyAsync(() => second.Runner.GetWebhookDeliveryAsync(taskId),
+            d => d?.State == WebhookDeliveryState.Delivered, "delivered by the second host");
+        Assert.True(d!.Attempts.Count >= 2);
+        Assert.Contains(d.Attempts, a => a.StatusCode == 500);
+        Assert.Equal(200, d.Attempts[^1].StatusCode);
+
+        WebhookReceiver.Received last;
+        do last = await _receiver.NextAsync(); while (last.AnsweredWith != 200);
+        Assert.True(last.Verified, last.VerifyError);
+        Assert.Equal(firstId, last.Id);
+        Assert.Equal(taskId, last.Json.GetProperty("job_id").GetString());
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9/hook")]
+    [InlineData("http://localhost/hook")]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://192.168.0.10/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[::1]/hook")]
+    [InlineData("ftp://example.com/hook")]
+    public async Task A_webhook_url_to_a_private_address_is_refused_at_submission(string url)
+    {
+        await using var runtime = await StartAsync(durable: false, new WebhookOptions());
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() =>
+            runtime.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = url }));
+        Assert.Contains(url, ex.Message);
+        Assert.Empty(await runtime.Runner.ListAsync()); // nothing stored
+    }
+
+    [Fact]
+    public async Task The_jobs_api_answers_422_naming_a_refused_webhook_url_and_shows_the_delivery_on_the_run()
+    {
+        await using var host = await JobsHost.StartAsync();
+        var refused = await host.PostJsonTextAsync("""{"recipe": "echo", "webhook_url": "http://127.0.0.1:8080/hook"}""");
+        await ErrorAnswer.AssertAsync(refused, 422, "http://127.0.0.1:8080/hook", "SSRF");
+        Assert.Equal(0, await host.StoredTaskCountAsync());
+
+        // Allowed on a runtime that permits private networks: the run's view carries its delivery.
+        await using var runtime = await StartAsync(durable: false);
+        var run = await runtime.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url });
+        await _receiver.NextAsync();
+        var d = await EventuallyAsync(() => runtime.Runner.GetWebhookDeliveryAsync(run.TaskId), d => d?.Delivered == true, "delivered");
+        var view = WebhookView.From(d!);
+        Assert.Equal("delivered", view.State);
+        Assert.Equal(200, Assert.Single(view.Attempts).StatusCode);
+        Assert.Null(await runtime.Runner.GetWebhookDeliveryAsync(
+            (await runtime.Runner.RunBackgroundAsync("ok")).TaskId)); // no webhook, no delivery
+    }
+}
