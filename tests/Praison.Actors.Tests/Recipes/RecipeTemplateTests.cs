@@ -88,4 +88,45 @@ public class RecipeTemplateTests
         var ex = Assert.Throws<RecipeTemplateException>(() => RecipeTemplate.Load(path));
         Assert.Contains(path, ex.Message);
     }
+
+    [Fact]
+    public void Runtime_job_is_read_and_its_webhook_url_expands_the_environment()
+    {
+        Environment.SetEnvironmentVariable("PRAISON_TEST_HOOK_HOST", "hooks.example.com");
+        var t = RecipeTemplate.Parse("""
+            name: jobbed
+            runtime:
+              job:
+                webhook_url: "https://${PRAISON_TEST_HOOK_HOST}/done"
+                events: [completed, failed]
+                timeout_sec: 90
+                idempotency_scope: Session
+            """);
+        Assert.Equal("https://${PRAISON_TEST_HOOK_HOST}/done", t.Job.WebhookUrl);
+        Assert.Equal("https://hooks.example.com/done", t.Job.ExpandWebhookUrl());
+        Assert.Equal(["completed", "failed"], t.Job.Events!);
+        Assert.Equal(90, t.Job.TimeoutSec);
+        Assert.Equal("session", t.Job.IdempotencyScope);
+    }
+
+    [Fact]
+    public void An_unset_variable_in_the_webhook_url_is_named_when_a_run_is_submitted()
+    {
+        var t = RecipeTemplate.Parse("name: x\nruntime:\n  job:\n    webhook_url: https://${PRAISON_TEST_UNSET_VAR_42}/h\n");
+        var ex = Assert.Throws<ArgumentException>(() => t.Job.ExpandWebhookUrl());
+        Assert.Contains("PRAISON_TEST_UNSET_VAR_42", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("    events: [finished]\n", 5, "runtime.job.events")]
+    [InlineData("    events: done\n", 5, "runtime.job.events")]
+    [InlineData("    webhook_url: not-a-url\n", 5, "runtime.job.webhook_url")]
+    [InlineData("    idempotency_scope: forever\n", 5, "runtime.job.idempotency_scope")]
+    [InlineData("    timeout_sec: 0\n", 5, "runtime.job.timeout_sec")]
+    public void A_bad_runtime_job_value_names_its_key_and_line(string line, int lineNumber, string key)
+    {
+        var ex = Assert.Throws<RecipeTemplateException>(() => RecipeTemplate.Parse("name: x\nruntime:\n  job:\n    other: 1\n" + line));
+        Assert.Equal(key, ex.Key);
+        Assert.Equal(lineNumber, ex.Line);
+    }
 }
