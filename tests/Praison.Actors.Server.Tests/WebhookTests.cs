@@ -205,6 +205,31 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(taskId, last.Json.GetProperty("job_id").GetString());
     }
 
+    [Fact]
+    public async Task An_outcome_stored_by_a_process_without_a_dispatcher_is_delivered_by_the_next_host()
+    {
+        // A store-only process (the CLI's cancel with no host serving) cancels a pending run: nothing there delivers
+        // webhooks, so its delivery stays "waiting" beside a terminal task until a host starts and reconciles it.
+        string taskId;
+        await using (var storeOnly = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+        {
+            Store = TaskStore.Sqlite(_dataDir), SystemName = "store-only",
+            Runner = new BackgroundRunnerOptions { Recipes = Recipes(), ExecuteTasks = false, Webhooks = new WebhookOptions { AllowPrivateNetworks = true } },
+        }))
+        {
+            taskId = (await storeOnly.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url })).TaskId;
+            Assert.True(await storeOnly.Runner.CancelAsync(taskId));
+        }
+        Assert.Equal(0, _receiver.Pending);
+
+        await using var host = await StartAsync(durable: true, name: "webhooks-host");
+        var r = await _receiver.NextAsync();
+        Assert.True(r.Verified, r.VerifyError);
+        Assert.Equal(taskId, r.Json.GetProperty("job_id").GetString());
+        Assert.Equal("cancelled", r.Json.GetProperty("status").GetString());
+        await EventuallyAsync(() => host.Runner.GetWebhookDeliveryAsync(taskId), d => d?.Delivered == true, "delivered");
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:9/hook")]
     [InlineData("http://localhost/hook")]
