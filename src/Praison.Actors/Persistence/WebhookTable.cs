@@ -62,15 +62,30 @@ internal sealed class WebhookTable(SqlJournalAccess sql)
     internal static IReadOnlyList<string>? ParseEvents(string? text) => text is null ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
-    /// Moves a task's delivery from <c>waiting</c> to its claimed state (pending or skipped) with its body; inserts the row when there
-    /// is none. False when another claim got there first (the outcome is already being or was delivered), so a
-    /// notice and the start-up reconciliation never deliver one outcome twice.
+    /// Stores a batch of claims and saves in one transaction on one connection (a node's deliveries write through one
+    /// batch at a time, so a burst of outcomes takes one connection, not one each). A claim moves a task's delivery from
+    /// <c>waiting</c> to its claimed state (pending or skipped) with its body, inserting the row when there is none; it
+    /// is won (true in the answer) unless another claim got there first, so a notice and the start-up reconciliation
+    /// never deliver one outcome twice. A save stores a delivery's state after an attempt (attempts, first attempt, next
+    /// attempt's time); its answer is always true.
     /// </summary>
-    public async Task<bool> ClaimAsync(StoredWebhook delivery, CancellationToken ct)
+    public async Task<bool[]> WriteAsync(IReadOnlyList<(bool Claim, StoredWebhook Delivery)> ops, CancellationToken ct)
     {
+        var won = new bool[ops.Count];
         await using var connection = sql.OpenJournal();
         await connection.OpenAsync(ct).ConfigureAwait(false);
-        await using (var update = TaskTable.Command(connection, null,
+        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        for (var i = 0; i < ops.Count; i++)
+            won[i] = ops[i].Claim
+                ? await ClaimAsync(connection, tx, ops[i].Delivery, ct).ConfigureAwait(false)
+                : await SaveAsync(connection, tx, ops[i].Delivery, ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return won;
+    }
+
+    private static async Task<bool> ClaimAsync(DbConnection connection, DbTransaction tx, StoredWebhook delivery, CancellationToken ct)
+    {
+        await using (var update = TaskTable.Command(connection, tx,
             $"UPDATE {Name} SET state = {P(connection, "state")}, body = {P(connection, "body")}, next_attempt_at = {P(connection, "next")} " +
             $"WHERE task_id = {P(connection, "id")} AND state = '{Waiting}'"))
         {
@@ -80,7 +95,7 @@ internal sealed class WebhookTable(SqlJournalAccess sql)
             Set(connection, update, "id", delivery.TaskId);
             if (await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1) return true;
         }
-        await using var insert = TaskTable.Command(connection, null,
+        await using var insert = TaskTable.Command(connection, tx,
             $"INSERT INTO {Name} ({Columns}) VALUES ({P(connection, "id")}, {P(connection, "url")}, {P(connection, "events")}, " +
             $"{P(connection, "state")}, {P(connection, "msg")}, {P(connection, "body")}, NULL, NULL, {P(connection, "next")}) " +
             "ON CONFLICT (task_id) DO NOTHING");
@@ -94,12 +109,9 @@ internal sealed class WebhookTable(SqlJournalAccess sql)
         return await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
     }
 
-    /// <summary>Stores a delivery's state after an attempt: its attempts, first attempt and next attempt's time.</summary>
-    public async Task SaveAsync(StoredWebhook delivery, CancellationToken ct)
+    private static async Task<bool> SaveAsync(DbConnection connection, DbTransaction tx, StoredWebhook delivery, CancellationToken ct)
     {
-        await using var connection = sql.OpenJournal();
-        await connection.OpenAsync(ct).ConfigureAwait(false);
-        await using var update = TaskTable.Command(connection, null,
+        await using var update = TaskTable.Command(connection, tx,
             $"UPDATE {Name} SET state = {P(connection, "state")}, attempts = {P(connection, "attempts")}, " +
             $"first_attempt_at = {P(connection, "first")}, next_attempt_at = {P(connection, "next")} WHERE task_id = {P(connection, "id")}");
         Set(connection, update, "state", delivery.State);
@@ -108,6 +120,7 @@ internal sealed class WebhookTable(SqlJournalAccess sql)
         Set(connection, update, "next", delivery.NextAttemptAt?.UtcTicks);
         Set(connection, update, "id", delivery.TaskId);
         await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>One task's delivery, or null when it has no row.</summary>

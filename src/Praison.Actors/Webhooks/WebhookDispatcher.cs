@@ -32,6 +32,8 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
     private readonly Dictionary<string, StoredWebhook> _finished = new();    // memory-only stores: finished deliveries, for queries
     private readonly Queue<string> _ready = new();                           // due, waiting for a free delivery slot
     private int _inFlight;
+    private List<(bool Claim, StoredWebhook Delivery)> _writes = [];   // claims and saves waiting for the batch in flight
+    private bool _writing;
     private HttpClient _http = null!;
 
     public WebhookDispatcher(WebhookOptions options, SqlJournalAccess? sql)
@@ -75,23 +77,20 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
             case LoadFailed f:
                 _log.Error(f.Cause, "Reading the unfinished webhook deliveries failed; they are resumed at the next start");
                 break;
-            case Rebuilt r:
-                OnDue(r.Task, r.ResultJson, r.Row.Url, r.Row.Events);
+            case RebuiltAll all:
+                foreach (var r in all.Results)
+                    if (r is Rebuilt b) OnDue(b.Task, b.ResultJson, b.Row.Url, b.Row.Events);
+                    else if (r is RebuildFailed f)
+                        _log.Warning("Webhook of task {0}: its task could not be read ({1}); it is retried at the next start", f.TaskId, f.Cause.Message);
                 break;
-            case RebuildFailed f:
-                _log.Warning("Webhook of task {0}: its task could not be read ({1}); it is retried at the next start", f.TaskId, f.Cause.Message);
-                break;
-            case Claimed c:
-                OnClaimed(c);
+            case Written w:
+                OnWritten(w);
                 break;
             case RetryDue r:
                 Due(r.TaskId);
                 break;
             case AttemptEnded a:
                 OnAttemptEnded(a);
-                break;
-            case Saved s:
-                OnSaved(s);
                 break;
             case GetWebhookDelivery g:
                 OnGet(g.TaskId);
@@ -111,13 +110,8 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
         var delivery = new StoredWebhook(task.TaskId, url, events, wanted ? WebhookTable.Pending : Skipped, WebhookTable.MessageId(task.TaskId),
             WebhookMessage.Body(task, resultJson), [], null, wanted ? now : null);
         _active[task.TaskId] = delivery;
-        if (_table is null)
-        {
-            Self.Tell(new Claimed(delivery, true, null));
-            return;
-        }
-        _table.ClaimAsync(delivery, CancellationToken.None)
-            .PipeTo(Self, success: ok => new Claimed(delivery, ok, null), failure: ex => new Claimed(delivery, false, ex));
+        if (_table is null) OnClaimed(new Claimed(delivery, true, null));
+        else Write(claim: true, delivery);
     }
 
     private void OnClaimed(Claimed c)
@@ -141,7 +135,7 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
     /// <summary>Deliveries left unfinished by a previous process: claimed ones resume at their stored next attempt; unclaimed ones are built from the task.</summary>
     private void OnLoaded(List<StoredWebhook> rows)
     {
-        var resumed = 0;
+        var unclaimed = new List<StoredWebhook>();
         foreach (var row in rows)
         {
             if (_active.ContainsKey(row.TaskId)) continue;
@@ -151,25 +145,39 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
                 var delay = (row.NextAttemptAt ?? DateTimeOffset.UtcNow) - DateTimeOffset.UtcNow;
                 if (delay > TimeSpan.Zero) Timers.StartSingleTimer(TimerKey(row.TaskId), new RetryDue(row.TaskId), delay);
                 else Due(row.TaskId);
-                resumed++;
             }
-            else if (_sql is { } sql)
-            {
-                RebuildAsync(sql, row).PipeTo(Self, failure: ex => new RebuildFailed(row.TaskId, ex));
-                resumed++;
-            }
+            else unclaimed.Add(row);
         }
-        if (resumed > 0) _log.Info("Resuming {0} webhook deliveries", resumed);
+        if (unclaimed.Count > 0 && _sql is { } sql)
+            RebuildAsync(sql, unclaimed).PipeTo(Self, success: rebuilt => new RebuiltAll(rebuilt), failure: ex => new LoadFailed(ex));
+        if (rows.Count > 0) _log.Info("Resuming {0} webhook deliveries ({1} of tasks that finished before their delivery was claimed)", rows.Count, unclaimed.Count);
     }
 
-    private static async Task<object> RebuildAsync(SqlJournalAccess sql, StoredWebhook row)
+    /// <summary>The body of each unclaimed delivery, from its task's row and result, read one after another (one connection at a time).</summary>
+    private static async Task<List<object>> RebuildAsync(SqlJournalAccess sql, List<StoredWebhook> rows)
     {
-        var task = await sql.GetTaskAsync(row.TaskId, CancellationToken.None).ConfigureAwait(false);
-        if (task is null) return new RebuildFailed(row.TaskId, new InvalidOperationException("the task is gone"));
-        var result = task.Status == BackgroundTaskStatus.Completed
-            ? await sql.ReadResultAsync(row.TaskId, CancellationToken.None).ConfigureAwait(false)
-            : null;
-        return new Rebuilt(row, task, result);
+        var rebuilt = new List<object>(rows.Count);
+        foreach (var row in rows)
+        {
+            try
+            {
+                var task = await sql.GetTaskAsync(row.TaskId, CancellationToken.None).ConfigureAwait(false);
+                if (task is null)
+                {
+                    rebuilt.Add(new RebuildFailed(row.TaskId, new InvalidOperationException("the task is gone")));
+                    continue;
+                }
+                var result = task.Status == BackgroundTaskStatus.Completed
+                    ? await sql.ReadResultAsync(row.TaskId, CancellationToken.None).ConfigureAwait(false)
+                    : null;
+                rebuilt.Add(new Rebuilt(row, task, result));
+            }
+            catch (Exception ex)
+            {
+                rebuilt.Add(new RebuildFailed(row.TaskId, ex));
+            }
+        }
+        return rebuilt;
     }
 
     private void Due(string taskId)
@@ -230,13 +238,37 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
 
     private void Save(StoredWebhook delivery)
     {
-        if (_table is null)
+        if (_table is null) OnSaved(new Saved(delivery, null));
+        else Write(claim: false, delivery);
+    }
+
+    /// <summary>Claims and saves go to the store in batches, one batch at a time: one connection however many deliveries.</summary>
+    private void Write(bool claim, StoredWebhook delivery)
+    {
+        _writes.Add((claim, delivery));
+        FlushWrites();
+    }
+
+    private void FlushWrites()
+    {
+        if (_writing || _writes.Count == 0 || _table is null) return;
+        var batch = _writes;
+        _writes = [];
+        _writing = true;
+        _table.WriteAsync(batch, CancellationToken.None)
+            .PipeTo(Self, success: won => new Written(batch, won, null), failure: ex => new Written(batch, null, ex));
+    }
+
+    private void OnWritten(Written w)
+    {
+        _writing = false;
+        for (var i = 0; i < w.Batch.Count; i++)
         {
-            Self.Tell(new Saved(delivery, null));
-            return;
+            var (claim, delivery) = w.Batch[i];
+            if (claim) OnClaimed(new Claimed(delivery, w.Won?[i] ?? false, w.Error));
+            else OnSaved(new Saved(delivery, w.Error));
         }
-        _table.SaveAsync(delivery, CancellationToken.None)
-            .PipeTo(Self, success: () => new Saved(delivery, null), failure: ex => new Saved(delivery, ex));
+        FlushWrites();
     }
 
     private void OnSaved(Saved s)
@@ -331,10 +363,12 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
 
     private sealed record Loaded(List<StoredWebhook> Rows) : IWebhookMessage;
     private sealed record LoadFailed(Exception Cause) : IWebhookMessage;
-    private sealed record Rebuilt(StoredWebhook Row, TaskStatusInfo Task, string? ResultJson) : IWebhookMessage;
-    private sealed record RebuildFailed(string TaskId, Exception Cause) : IWebhookMessage;
-    private sealed record Claimed(StoredWebhook Delivery, bool Won, Exception? Error) : IWebhookMessage;
+    private sealed record Rebuilt(StoredWebhook Row, TaskStatusInfo Task, string? ResultJson);
+    private sealed record RebuildFailed(string TaskId, Exception Cause);
+    private sealed record RebuiltAll(List<object> Results) : IWebhookMessage;
+    private sealed record Claimed(StoredWebhook Delivery, bool Won, Exception? Error);
+    private sealed record Written(List<(bool Claim, StoredWebhook Delivery)> Batch, bool[]? Won, Exception? Error) : IWebhookMessage;
     private sealed record RetryDue(string TaskId) : IWebhookMessage;
     private sealed record AttemptEnded(string TaskId, WebhookAttempt Attempt, bool Permanent) : IWebhookMessage;
-    private sealed record Saved(StoredWebhook Delivery, Exception? Error) : IWebhookMessage;
+    private sealed record Saved(StoredWebhook Delivery, Exception? Error);
 }
