@@ -342,11 +342,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return (url, canonical.Distinct().ToList());
     }
 
-    /// <summary>
-    /// A task's webhook delivery: its URL, state (pending, delivered, failed, skipped) and every attempt (time, HTTP
-    /// status, error); null when the task has no webhook. Read from the store's webhook table, or from the node's
-    /// dispatcher on a store without one.
-    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>Read from the store's webhook table, or from the node's dispatcher on a store without one.</remarks>
     public async Task<WebhookDelivery?> GetWebhookDeliveryAsync(string taskId, CancellationToken cancellationToken = default)
     {
         CheckId(taskId);
