@@ -70,6 +70,7 @@ public static class ServeCommand
             """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, root, webhookSecret, webhookAllowPrivate };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
+            var webhooks = Webhooks(parse.GetValue(webhookSecret), parse.GetValue(webhookAllowPrivate)); // bad input: before anything starts
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
                 ?? throw new CliException(ExitCodes.Unavailable,
                     $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
@@ -77,7 +78,6 @@ public static class ServeCommand
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token); // before anything reruns
             foreach (var (folder, error) in catalog.Broken)
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
-            var webhooks = Webhooks(parse.GetValue(webhookSecret), parse.GetValue(webhookAllowPrivate));
             IAsyncDisposable runtime;
             BackgroundRunner runner;
             var storeText = cli.DataDir;
