@@ -124,6 +124,30 @@ public sealed class WebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delegate_task_with_a_webhook_sends_one_for_its_events_only()
+    {
+        await using var runtime = await StartAsync(durable: false);
+        var skipped = await runtime.Runner.SubmitAsync(_ => Task.FromResult(1),
+            new TaskOptions { Name = "quiet", WebhookUrl = _receiver.Url, WebhookEvents = ["failed"] });
+        var sent = await runtime.Runner.SubmitAsync(_ => Task.FromResult("done"),
+            new TaskOptions { Name = "loud", WebhookUrl = _receiver.Url, WebhookEvents = ["completed"] });
+
+        var r = await _receiver.NextAsync();
+        Assert.True(r.Verified, r.VerifyError);
+        Assert.Equal(sent.TaskId, r.Json.GetProperty("job_id").GetString());
+        Assert.Equal("done", r.Json.GetProperty("result").GetString());
+        Assert.Equal("loud", r.Json.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, r.Json.GetProperty("recipe").ValueKind);
+        var d = await EventuallyAsync(() => runtime.Runner.GetWebhookDeliveryAsync(skipped.TaskId),
+            d => d?.State == WebhookDeliveryState.Skipped, "the unwanted outcome skipped");
+        Assert.Empty(d!.Attempts);
+        await EventuallyAsync(() => runtime.Runner.GetWebhookDeliveryAsync(sent.TaskId), d => d?.Delivered == true, "delivered");
+        Assert.Equal(0, _receiver.Pending);
+        await Assert.ThrowsAsync<ArgumentException>(() => runtime.Runner.SubmitAsync(_ => Task.FromResult(1),
+            new TaskOptions { WebhookUrl = _receiver.Url, WebhookEvents = ["finished"] }));
+    }
+
+    [Fact]
     public async Task A_failing_receiver_gets_retries_with_the_same_id_until_it_answers_2xx()
     {
         _receiver.FailFirst = 3;
