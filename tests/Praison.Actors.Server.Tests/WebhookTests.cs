@@ -279,15 +279,34 @@ public sealed class WebhookTests : IAsyncLifetime
         await ErrorAnswer.AssertAsync(refused, 422, "http://127.0.0.1:8080/hook", "SSRF");
         Assert.Equal(0, await host.StoredTaskCountAsync());
 
-        // Allowed on a runtime that permits private networks: the run's view carries its delivery.
+        // Allowed by a runtime that permits private networks: submitted over HTTP, the run's view carries its delivery.
         await using var runtime = await StartAsync(durable: false);
-        var run = await runtime.Runner.RunBackgroundAsync("ok", new RecipeRunOptions { WebhookUrl = _receiver.Url });
-        await _receiver.NextAsync();
-        var d = await EventuallyAsync(() => runtime.Runner.GetWebhookDeliveryAsync(run.TaskId), d => d?.Delivered == true, "delivered");
-        var view = WebhookView.From(d!);
-        Assert.Equal("delivered", view.State);
-        Assert.Equal(200, Assert.Single(view.Attempts).StatusCode);
-        Assert.Null(await runtime.Runner.GetWebhookDeliveryAsync(
-            (await runtime.Runner.RunBackgroundAsync("ok")).TaskId)); // no webhook, no delivery
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        Microsoft.AspNetCore.Hosting.HostingAbstractionsWebHostBuilderExtensions.UseUrls(builder.WebHost, "http://127.0.0.1:0");
+        builder.Services.AddPraisonJobs(runtime.Runner);
+        await using var app = builder.Build();
+        app.MapPraisonJobs();
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        var submitted = await http.PostAsync(PraisonJobsEndpoints.RunsPath,
+            new StringContent($$"""{"recipe": "ok", "webhook_url": "{{_receiver.Url}}"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var id = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync()).RootElement.GetProperty("taskId").GetString()!;
+        Assert.Equal(id, (await _receiver.NextAsync()).Json.GetProperty("job_id").GetString());
+
+        var webhook = await EventuallyAsync(async () =>
+        {
+            var run = JsonDocument.Parse(await http.GetStringAsync($"{PraisonJobsEndpoints.RunsPath}/{id}")).RootElement;
+            return run.TryGetProperty("webhook", out var w) ? w.Clone() : default;
+        }, w => w.ValueKind == JsonValueKind.Object && w.GetProperty("state").GetString() == "delivered", "the run's webhook delivered");
+        Assert.True(webhook.GetProperty("delivered").GetBoolean());
+        Assert.Equal(_receiver.Url, webhook.GetProperty("url").GetString());
+        Assert.Equal(200, webhook.GetProperty("attempts")[0].GetProperty("statusCode").GetInt32());
+
+        var plain = JsonDocument.Parse(await (await http.PostAsync(PraisonJobsEndpoints.RunsPath,
+            new StringContent("""{"recipe": "ok"}""", System.Text.Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()).RootElement;
+        var plainView = JsonDocument.Parse(await http.GetStringAsync($"{PraisonJobsEndpoints.RunsPath}/{plain.GetProperty("taskId").GetString()}")).RootElement;
+        Assert.False(plainView.TryGetProperty("webhook", out _)); // no webhook, no field
+        await app.StopAsync();
     }
 }
