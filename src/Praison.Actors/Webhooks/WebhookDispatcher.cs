@@ -32,6 +32,7 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
     private readonly Dictionary<string, StoredWebhook> _finished = new();    // memory-only stores: finished deliveries, for queries
     private readonly Queue<string> _ready = new();                           // due, waiting for a free delivery slot
     private int _inFlight;
+    private HashSet<string>? _settledBeforeLoad = [];                    // finished here before the start-up read answered
     private List<(bool Claim, StoredWebhook Delivery)> _writes = [];   // claims and saves waiting for the batch in flight
     private bool _writing;
     private HttpClient _http = null!;
@@ -75,6 +76,7 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
                 OnLoaded(l.Rows);
                 break;
             case LoadFailed f:
+                _settledBeforeLoad = null;
                 _log.Error(f.Cause, "Reading the unfinished webhook deliveries failed; they are resumed at the next start");
                 break;
             case RebuiltAll all:
@@ -136,9 +138,11 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
     private void OnLoaded(List<StoredWebhook> rows)
     {
         var unclaimed = new List<StoredWebhook>();
+        var settled = _settledBeforeLoad ?? [];
+        _settledBeforeLoad = null;
         foreach (var row in rows)
         {
-            if (_active.ContainsKey(row.TaskId)) continue;
+            if (_active.ContainsKey(row.TaskId) || settled.Contains(row.TaskId)) continue;
             if (row.State == WebhookTable.Pending && row.Body is not null)
             {
                 _active[row.TaskId] = row;
@@ -279,6 +283,8 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
         if (s.Delivery.State == WebhookTable.Pending || !_active.TryGetValue(id, out var current) || !ReferenceEquals(current, s.Delivery)) return;
         _active.Remove(id);
         if (_table is null) _finished[id] = s.Delivery;
+        // The start-up read may have seen this delivery before it finished: it must not resume it.
+        else _settledBeforeLoad?.Add(id);
     }
 
     private void OnGet(string taskId)
