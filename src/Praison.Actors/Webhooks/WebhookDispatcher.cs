@@ -37,16 +37,24 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
     private bool _writing;
     private HttpClient _http = null!;
 
-    public WebhookDispatcher(WebhookOptions options, SqlJournalAccess? sql)
+    private readonly bool _resume;
+
+    /// <summary>
+    /// <paramref name="resume"/>: read and resume the unfinished deliveries at start (a local host). A cluster node does
+    /// not: with no owner recorded per delivery, two nodes could both resume one.
+    /// </summary>
+    public WebhookDispatcher(WebhookOptions options, SqlJournalAccess? sql, bool resume = true)
     {
+        _resume = resume;
+        if (!resume) _settledBeforeLoad = null;
         _options = options;
         _sql = sql;
         _table = sql?.Webhooks;
         if (options.Secret is { } secret && WebhookSecret.TryParse(secret, out var key)) _key = key;
     }
 
-    public static Props Props(WebhookOptions options, SqlJournalAccess? sql) =>
-        Akka.Actor.Props.Create(() => new WebhookDispatcher(options, sql));
+    public static Props Props(WebhookOptions options, SqlJournalAccess? sql, bool resume = true) =>
+        Akka.Actor.Props.Create(() => new WebhookDispatcher(options, sql, resume));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -59,7 +67,8 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
         };
         if (!_options.AllowPrivateNetworks) handler.ConnectCallback = ConnectPublicOnlyAsync;
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _table?.ReadUnfinishedAsync(CancellationToken.None)
+        if (_resume)
+            _table?.ReadUnfinishedAsync(CancellationToken.None)
             .PipeTo(Self, success: rows => new Loaded(rows), failure: ex => new LoadFailed(ex));
     }
 
