@@ -30,6 +30,8 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, StoredWebhook> _active = new();      // claimed or being claimed, not finished and saved
     private readonly Dictionary<string, StoredWebhook> _finished = new();    // memory-only stores: finished deliveries, for queries
+    private readonly Queue<string> _finishedOrder = new();                   // oldest first, so memory stays bounded
+    internal const int MaxFinishedInMemory = 100_000;
     private readonly Queue<string> _ready = new();                           // due, waiting for a free delivery slot
     private int _inFlight;
     private HashSet<string>? _settledBeforeLoad = [];                    // finished here before the start-up read answered
@@ -291,7 +293,13 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
             _log.Warning("Webhook of task {0}: storing its delivery state failed ({1})", id, s.Error.Message);
         if (s.Delivery.State == WebhookTable.Pending || !_active.TryGetValue(id, out var current) || !ReferenceEquals(current, s.Delivery)) return;
         _active.Remove(id);
-        if (_table is null) _finished[id] = s.Delivery;
+        if (_table is null)
+        {
+            _finished[id] = s.Delivery;
+            _finishedOrder.Enqueue(id);
+            // Without a table a finished delivery is kept for queries only; the oldest go first past the bound.
+            while (_finishedOrder.Count > MaxFinishedInMemory) _finished.Remove(_finishedOrder.Dequeue());
+        }
         // The start-up read may have seen this delivery before it finished: it must not resume it.
         else _settledBeforeLoad?.Add(id);
     }
