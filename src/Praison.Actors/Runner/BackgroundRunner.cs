@@ -332,8 +332,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
     private (string? Url, IReadOnlyList<string>? Events) Webhook(string? url, IReadOnlyList<string>? events, string what)
     {
         if (string.IsNullOrWhiteSpace(url)) return (null, null);
-        url = WebhookUrlGuard.Check(url.Trim(), Options.Webhooks.AllowPrivateNetworks, $"{what}.WebhookUrl").ToString();
-        // ToString() of an unchanged absolute URL keeps it as given, apart from normalization (e.g. a trailing '/').
+        url = url.Trim();
+        WebhookUrlGuard.Check(url, Options.Webhooks.AllowPrivateNetworks, $"{what}.WebhookUrl"); // stored as given: escapes stay as they were
         if (events is null) return (url, null);
         var canonical = new List<string>();
         foreach (var e in events)
