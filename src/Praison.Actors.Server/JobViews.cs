@@ -43,6 +43,8 @@ public sealed record JobView
     public int Attempt { get; init; }
     /// <summary>The structured error: kind (exception, timeout, interrupted, invalid-result), message and type.</summary>
     public ErrorView? ErrorDetail { get; init; }
+    /// <summary>The webhook delivery of a job submitted with <c>webhook_url</c>: state and every attempt; null without one.</summary>
+    public WebhookView? Webhook { get; init; }
 
     /// <summary>The jobs API view of task snapshot <paramref name="t"/>.</summary>
     public static JobView From(TaskStatusInfo t)
@@ -142,6 +144,8 @@ public sealed record JobResultView
     public string? Error { get; init; }
     /// <summary>The structured error.</summary>
     public ErrorView? ErrorDetail { get; init; }
+    /// <summary>The webhook delivery of a job submitted with <c>webhook_url</c>: state and every attempt; null without one.</summary>
+    public WebhookView? Webhook { get; init; }
 }
 
 /// <summary>A page of <c>GET /api/v1/runs</c>.</summary>

@@ -136,6 +136,7 @@ public static class PraisonJobsEndpoints
                     Config = body.RecipeConfiguration(),
                     SessionId = body.SessionId,
                     TimeoutSec = body.TimeoutSec,
+                    WebhookUrl = body.WebhookUrl,
                 }, ct);
             }
             while (keyedId is null && !handle.Created && ++attempts < 5);
@@ -143,6 +144,11 @@ public static class PraisonJobsEndpoints
         catch (RecipeException ex)
         {
             return Invalid([new(["body", "recipe_name"], ex.Message, "value_error")]);
+        }
+        catch (ArgumentException ex) when (ex.ParamName == WebhookView.RefusedParamName)
+        {
+            // A webhook URL refused (not http(s), or the SSRF guard): a validation error of that field.
+            return Invalid([new(["body", "webhook_url"], ex.Message, "value_error")]);
         }
         catch (ArgumentException ex)
         {
@@ -234,13 +240,17 @@ public static class PraisonJobsEndpoints
     {
         try
         {
-            return Json(JobView.From(await runner.GetStatusAsync(id, ct)));
+            return Json(JobView.From(await runner.GetStatusAsync(id, ct)) with { Webhook = await WebhookAsync(runner, id, ct) });
         }
         catch (TaskNotFoundException)
         {
             return NotFound(id);
         }
     }
+
+    /// <summary>The job's webhook delivery (its attempts), when it has a webhook.</summary>
+    private static async Task<WebhookView?> WebhookAsync(BackgroundRunner runner, string id, CancellationToken ct) =>
+        await runner.GetWebhookDeliveryAsync(id, ct) is { } d ? WebhookView.From(d) : null;
 
     private static async Task<IResult> ResultAsync(string id, BackgroundRunner runner, CancellationToken ct)
     {
@@ -265,6 +275,7 @@ public static class PraisonJobsEndpoints
                 DurationSeconds = info is { StartedAt: { } s, FinishedAt: { } f } ? Math.Round((f - s).TotalSeconds, 3) : null,
                 Error = view.Error,
                 ErrorDetail = view.ErrorDetail,
+                Webhook = await WebhookAsync(runner, id, ct),
             });
         }
         catch (TaskNotFoundException)

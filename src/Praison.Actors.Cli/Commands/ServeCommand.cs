@@ -43,6 +43,14 @@ public static class ServeCommand
         var corsOrigins = new Option<string[]>("--cors-origin") { Description = "Browser origin allowed to call the API cross-site, e.g. https://app.example.com (repeatable; none: CORS off).", AllowMultipleArgumentsPerToken = true };
         var allowedHosts = new Option<string[]>("--allowed-host") { Description = "Host name requests may address (repeatable; checked when listening off loopback; default: the bound address).", AllowMultipleArgumentsPerToken = true };
         var root = RecipeHost.RootOption();
+        var webhookSecret = new Option<string?>("--webhook-secret")
+        {
+            Description = "Secret that signs webhooks (Standard Webhooks: whsec_ + base64; default: $PRAISON_WEBHOOK_SECRET; none: unsigned).",
+        };
+        var webhookAllowPrivate = new Option<bool>("--webhook-allow-private")
+        {
+            Description = "Allow webhook URLs that resolve to loopback or private addresses (refused by default: SSRF guard).",
+        };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
@@ -64,12 +72,13 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, corsOrigins, allowedHosts, root };
+            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             // Checked before anything starts: a server reachable from other machines must have a key.
             var jobsOptions = JobsOptions(new Uri(parse.GetValue(urls)!), parse.GetValue(corsOrigins) ?? [], parse.GetValue(allowedHosts) ?? [],
                 TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 5));
+            var webhooks = Webhooks(parse.GetValue(webhookSecret), parse.GetValue(webhookAllowPrivate)); // bad input: before anything starts
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
                 ?? throw new CliException(ExitCodes.Unavailable,
                     $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
@@ -87,7 +96,7 @@ public static class ServeCommand
                 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
                 {
                     Store = TaskStore.PostgreSql(connection),
-                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry },
+                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks },
                     Cluster = new PraisonClusterOptions
                     {
                         Hostname = parse.GetValue(hostname)!,
@@ -103,7 +112,7 @@ public static class ServeCommand
             {
                 // A standalone host on PostgreSQL when asked for; the data directory still holds the host lock.
                 var store = parse.GetValue(postgres) is { } cs ? TaskStore.PostgreSql(cs) : null;
-                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store);
+                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store, webhooks: webhooks);
                 if (store is not null) storeText = store.Describe();
                 runtime = local;
                 runner = local.Runner;
@@ -183,6 +192,22 @@ public static class ServeCommand
                 names.Add(address.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
                     ? $"[{address.Address}]" : address.Address.ToString());
         return names;
+    }
+
+    /// <summary>The webhook settings of <c>serve</c>: the secret from the flag or $PRAISON_WEBHOOK_SECRET, checked before anything starts.</summary>
+    private static WebhookOptions Webhooks(string? secret, bool allowPrivate)
+    {
+        secret ??= Environment.GetEnvironmentVariable("PRAISON_WEBHOOK_SECRET") is { Length: > 0 } s ? s : null;
+        var options = new WebhookOptions { Secret = secret, AllowPrivateNetworks = allowPrivate };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, ex.Message.Replace("Webhooks.Secret", "--webhook-secret (or $PRAISON_WEBHOOK_SECRET)").Split(" (Parameter")[0]);
+        }
+        return options;
     }
 
     private static string Describe(HostInfo? host) => host is null ? "unknown" : $"pid {host.Pid}, `{host.Command}`";

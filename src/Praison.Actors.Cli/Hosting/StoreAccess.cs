@@ -58,11 +58,14 @@ public static class StoreAccess
     /// <paramref name="store"/>: another store than the data directory's (<c>serve --postgres</c>).
     /// </summary>
     public static Task<PraisonRuntime> StartAsync(string dataDir, RecipeRegistry recipes, bool executeTasks, CancellationToken ct,
-        bool recoverStoredTasks = true, TaskStore? store = null) =>
+        bool recoverStoredTasks = true, TaskStore? store = null, WebhookOptions? webhooks = null) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store ?? Store(dataDir),
             Config = Logging,
-            Runner = new BackgroundRunnerOptions { Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks },
+            Runner = new BackgroundRunnerOptions
+            {
+                Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks, Webhooks = webhooks ?? new WebhookOptions(),
+            },
         }, ct);
 }

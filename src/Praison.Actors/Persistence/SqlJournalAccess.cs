@@ -34,7 +34,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (postgres) await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLockKey})", cancellationToken).ConfigureAwait(false);
-        foreach (var ddl in _table.CreateStatements())
+        foreach (var ddl in _table.CreateStatements().Concat(WebhookTable.CreateStatements(postgres)))
             await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
         await using (var done = TaskTable.Command(connection, tx, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'"))
             if (Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0)
@@ -155,6 +155,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
                 await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
             await _table.WriteAsync(connection, tx, changes, cancellationToken).ConfigureAwait(false);
+            await WebhookTable.InsertWaitingAsync(connection, tx, changes, cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -182,6 +183,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await _table.WriteAsync(connection, tx, changes, cancellationToken).ConfigureAwait(false);
+        await WebhookTable.InsertWaitingAsync(connection, tx, changes, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -203,7 +205,14 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _table.Delete(connection, taskId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await WebhookTable.DeleteAsync(connection, taskId, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A new connection to the journal's database (not opened), for the tables kept beside the task table.</summary>
+    internal DbConnection OpenJournal() => openJournal();
+
+    /// <summary>The store's webhook deliveries (<see cref="WebhookTable"/>).</summary>
+    internal WebhookTable Webhooks => new(this);
 
     public async Task<TaskStatusInfo?> GetTaskAsync(string taskId, CancellationToken cancellationToken)
     {

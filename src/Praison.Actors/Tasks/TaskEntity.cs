@@ -380,6 +380,8 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         if (effects.StopWork) _run.Stop(_log, _taskId);
         if (effects.StartWork) StartWork();
         if (effects.Publish) Publish();
+        if (effects.NotifyWebhook)
+            _settings.Webhooks?.Tell(new WebhookDue(Info(), _state.ResultJson, _state.Spec!.WebhookUrl!, _state.Spec.WebhookEvents));
         if (effects.AnswerWaiters)
         {
             var outcome = Outcome();

@@ -201,6 +201,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         if (effects.StopWork) _run.Stop(_log, TaskId);
         if (effects.StartWork) StartWork();
         if (effects.Publish) Publish();
+        if (effects.NotifyWebhook) NotifyWebhook();
         if (effects.AnswerWaiters)
         {
             var outcome = Outcome();
@@ -252,6 +253,9 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     private TaskStatusInfo Info() => _state.ToInfo(_run.Progress, _writes.StoreError);
 
     private TaskOutcome Outcome() => new(Info(), _state.ResultJson);
+
+    private void NotifyWebhook() =>
+        _settings.Webhooks?.Tell(new WebhookDue(Info(), _state.ResultJson, _state.Spec!.WebhookUrl!, _state.Spec.WebhookEvents));
 
     protected override void PostStop()
     {

@@ -217,4 +217,17 @@ public class RecipeTemplateTests
         var ex = Assert.Throws<RecipeTemplateException>(() => RecipeTemplate.Load(path));
         Assert.Contains(path, ex.Message);
     }
+
+    [Theory]
+    [InlineData("    events: [finished]\n", 5, "runtime.job.events")]
+    [InlineData("    events: done\n", 5, "runtime.job.events")]
+    [InlineData("    webhook_url: not-a-url\n", 5, "runtime.job.webhook_url")]
+    [InlineData("    idempotency_scope: forever\n", 5, "runtime.job.idempotency_scope")]
+    [InlineData("    timeout_sec: 0\n", 5, "runtime.job.timeout_sec")]
+    public void A_bad_runtime_job_value_names_its_key_and_line(string line, int lineNumber, string key)
+    {
+        var ex = Assert.Throws<RecipeTemplateException>(() => RecipeTemplate.Parse("name: x\nruntime:\n  job:\n    other: 1\n" + line));
+        Assert.Equal(key, ex.Key);
+        Assert.Equal(lineNumber, ex.Line);
+    }
 }
