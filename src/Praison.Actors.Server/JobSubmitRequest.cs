@@ -28,14 +28,14 @@ internal sealed class JobSubmitRequest
     public string? IdempotencyKey { get; private init; }
     public string? IdempotencyScope { get; private init; }
 
-    /// <summary>
-    /// The one place <c>webhook_url</c> is read: accepted and kept for webhook delivery (which another part of the
-    /// server adds); not used by the submission itself.
-    /// </summary>
+    /// <summary>The one place <c>webhook_url</c> is read: the run's webhook (checked by the runtime's SSRF guard at submit).</summary>
     public string? WebhookUrl { get; private init; }
 
-    /// <summary>Reads <paramref name="body"/>; the header key (when given) wins over the body's <c>idempotency_key</c>.</summary>
-    public static JobSubmitRequest Parse(JsonElement body, string? headerKey, out List<ValidationProblem> problems)
+    /// <summary>
+    /// Reads <paramref name="body"/>; the header key (when given) wins over the body's <c>idempotency_key</c>. A body
+    /// without <c>recipe_name</c> (and without an agents file) runs <paramref name="defaultRecipe"/> when there is one.
+    /// </summary>
+    public static JobSubmitRequest Parse(JsonElement body, string? headerKey, out List<ValidationProblem> problems, string? defaultRecipe = null)
     {
         var found = new List<ValidationProblem>();
         problems = found;
@@ -103,7 +103,9 @@ internal sealed class JobSubmitRequest
         var request = new JobSubmitRequest
         {
             Prompt = prompt,
-            RecipeName = string.IsNullOrWhiteSpace(recipe) ? null : recipe,
+            // A prompt-only job runs the host's default (agent) recipe, when it has one.
+            RecipeName = !string.IsNullOrWhiteSpace(recipe) ? recipe
+                : body.TryGetProperty("agent_file", out _) || body.TryGetProperty("agent_yaml", out _) ? null : defaultRecipe,
             AgentFile = Text("agent_file"),
             AgentYaml = Text("agent_yaml"),
             RecipeConfig = Object("recipe_config"),
@@ -120,8 +122,12 @@ internal sealed class JobSubmitRequest
         {
             var what = request.AgentFile is not null ? "'agent_file'" : request.AgentYaml is not null ? "'agent_yaml'" : "a job without 'recipe_name'";
             found.Add(new(["body", request.AgentFile is not null ? "agent_file" : request.AgentYaml is not null ? "agent_yaml" : "recipe_name"],
-                $"Agents are not configured on this server yet, so {what} cannot run. Run a recipe instead: send "
-                + "\"recipe_name\" with the name of a recipe this server has (the prompt becomes its input, as {\"prompt\": ...}).",
+                request.AgentFile is not null || request.AgentYaml is not null
+                    ? $"This server does not run {what} bodies. Put the agents file in a recipe folder (TEMPLATE.yaml with roles:, "
+                      + "or an agents.yaml beside it) and send \"recipe_name\" with that folder's name."
+                    : $"This server has no default agent recipe, so {what} cannot run. Configure a model endpoint "
+                      + "(OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL_NAME) for `serve`'s built-in 'ask' recipe, or send "
+                      + "\"recipe_name\" with the name of a recipe this server has (the prompt becomes its input, as {\"prompt\": ...}).",
                 "agents_not_configured"));
         }
         return request;

@@ -117,8 +117,19 @@ public static class PraisonJobsEndpoints
         JobSubmitRequest body;
         List<ValidationProblem> problems;
         using (var doc = read.Document!)
-            body = JobSubmitRequest.Parse(doc.RootElement, request.Headers["Idempotency-Key"].ToString(), out problems);
+            body = JobSubmitRequest.Parse(doc.RootElement, request.Headers["Idempotency-Key"].ToString(), out problems, options.DefaultRecipe);
         if (problems.Count > 0) return Invalid(problems);
+        if (options.CheckRecipe is { } check && runner.Recipes.TryGet(body.RecipeName!, out var recipe))
+        {
+            try
+            {
+                check(recipe);
+            }
+            catch (PraisonActorsException ex)
+            {
+                return Invalid([new(["body", "recipe_name"], ex.Message, "recipe_not_runnable")]);
+            }
+        }
 
         var keyedId = body.IdempotentJobId();
         BackgroundTaskHandle handle;

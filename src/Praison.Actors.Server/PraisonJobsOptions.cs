@@ -26,6 +26,19 @@ public sealed class PraisonJobsOptions
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
     /// <summary>
+    /// The recipe a job without <c>recipe_name</c> runs (PraisonAI's prompt-only job), with the prompt as its input;
+    /// null: such a job is a 422 that says how to configure one. <c>serve</c> names its built-in agent recipe
+    /// <c>ask</c> here.
+    /// </summary>
+    public string? DefaultRecipe { get; init; }
+
+    /// <summary>
+    /// Checked before a job's recipe run is stored; an exception it throws refuses the job with a 422 carrying its
+    /// message (<c>serve</c>: an agents recipe without a usable model endpoint), and nothing is stored.
+    /// </summary>
+    public Action<IRecipe>? CheckRecipe { get; init; }
+
+    /// <summary>
     /// The API key every route but <c>/health</c> requires (<c>Authorization: Bearer KEY</c> or <c>X-API-Key: KEY</c>).
     /// Null: read <c>PRAISON_JOBS_API_KEY</c>, then <c>PRAISONAI_JOBS_API_KEY</c>; none of them set: no key is required.
     /// </summary>

@@ -254,15 +254,44 @@ public sealed class ContractTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"prompt": "hello"}""", "recipe_name", "a job without 'recipe_name'")]
-    [InlineData("""{"prompt": "hello", "agent_file": "agents.yaml"}""", "agent_file", "'agent_file'")]
-    [InlineData("""{"prompt": "hello", "agent_yaml": "roles: {}"}""", "agent_yaml", "'agent_yaml'")]
-    public async Task Without_a_recipe_it_is_a_422_saying_agents_are_not_configured_and_how_to_run_a_recipe(string json, string field, string named)
+    [InlineData("""{"prompt": "hello"}""", "recipe_name", "a job without 'recipe_name'", "OPENAI_BASE_URL")]
+    [InlineData("""{"prompt": "hello", "agent_file": "agents.yaml"}""", "agent_file", "'agent_file'", "recipe folder")]
+    [InlineData("""{"prompt": "hello", "agent_yaml": "roles: {}"}""", "agent_yaml", "'agent_yaml'", "recipe folder")]
+    public async Task Without_a_recipe_or_a_default_one_it_is_a_422_saying_how_to_configure_one(string json, string field, string named, string how)
     {
         var response = await _host.Http.PostAsync(PraisonJobsEndpoints.RunsPath, new StringContent(json, Encoding.UTF8, "application/json"));
-        var msg = await ErrorAnswer.AssertInvalidAsync(response, field, "Agents are not configured", named, "\"recipe_name\"");
-        Assert.Contains("prompt", msg);
+        await ErrorAnswer.AssertInvalidAsync(response, field, named, how, "\"recipe_name\"");
         Assert.Equal(0, await _host.StoredTaskCountAsync());
+    }
+
+    [Fact]
+    public async Task A_prompt_only_job_runs_the_default_recipe_with_the_prompt_as_input()
+    {
+        await using var host = await JobsHost.StartAsync(new PraisonJobsOptions { DefaultRecipe = "echo-input" });
+        var response = await host.Http.PostAsync(PraisonJobsEndpoints.RunsPath,
+            new StringContent("""{"prompt": "Analyze this data"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await JsonAsync(response)).GetProperty("job_id").GetString()!;
+
+        var handle = host.Runtime.Runner.GetHandle(id);
+        await handle.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{id}/result");
+        Assert.Equal("Analyze this data", result.GetProperty("result").GetProperty("input").GetProperty("prompt").GetString());
+        Assert.Equal("echo-input", (await handle.StatusAsync()).RecipeName);
+    }
+
+    [Fact]
+    public async Task A_recipe_the_host_cannot_run_now_is_a_422_with_its_reason_and_nothing_is_stored()
+    {
+        await using var host = await JobsHost.StartAsync(new PraisonJobsOptions
+        {
+            DefaultRecipe = "echo",
+            CheckRecipe = r => throw new TaskRejectedException($"'{r.Template.Name}' needs a model endpoint: set OPENAI_BASE_URL."),
+        });
+        var response = await host.Http.PostAsync(PraisonJobsEndpoints.RunsPath,
+            new StringContent("""{"prompt": "hello"}""", Encoding.UTF8, "application/json"));
+        await ErrorAnswer.AssertInvalidAsync(response, "recipe_name", "'echo' needs a model endpoint");
+        Assert.Equal(0, await host.StoredTaskCountAsync());
     }
 
     [Fact]

@@ -160,6 +160,9 @@ public static class ServeCommand
         {
             StreamHeartbeat = heartbeat,
             CorsOrigins = corsOrigins,
+            // A prompt-only job asks the built-in agent; without a model endpoint it is a 422 naming the settings.
+            DefaultRecipe = AgentRecipes.DefaultName,
+            CheckRecipe = AgentRecipes.EnsureRunnable,
             AllowedHosts = IsLoopback(url.Host) ? allowedHosts : [.. allowedHosts, .. BoundNames(url.Host)],
         };
         try
