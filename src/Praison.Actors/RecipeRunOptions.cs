@@ -3,6 +3,13 @@ namespace Praison.Actors;
 /// <summary>Options for <see cref="IRecipeRunner.RunBackgroundAsync"/> (praisonai's <c>recipe.run_background</c>).</summary>
 public sealed class RecipeRunOptions
 {
+    /// <summary>
+    /// The run's task id (1–64 of <c>[A-Za-z0-9_-]</c>); null generates one. An id that already names a stored task
+    /// stores and runs nothing: the handle names the existing task and its <see cref="ActorHandle.Created"/> is false.
+    /// This is what idempotent submission (the jobs API's <c>Idempotency-Key</c>) and schedule slots build on.
+    /// </summary>
+    public string? TaskId { get; init; }
+
     /// <summary>Any JSON-serializable value, handed to the recipe as <see cref="RecipeContext.Input"/>.</summary>
     public object? Input { get; init; }
 

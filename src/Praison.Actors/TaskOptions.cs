@@ -3,6 +3,14 @@ namespace Praison.Actors;
 /// <summary>Options for one delegate task (<see cref="BackgroundRunner.SubmitAsync{T}"/>).</summary>
 public sealed class TaskOptions
 {
+    /// <summary>
+    /// The task's id (1–64 of <c>[A-Za-z0-9_-]</c>); null generates one. Submitting an id that already names a stored
+    /// task stores and runs nothing: the returned handle names the existing task and its
+    /// <see cref="ActorHandle.Created"/> is false (an id is claimed in the store, so this holds across processes and
+    /// cluster nodes until the task's cleanup removes it).
+    /// </summary>
+    public string? TaskId { get; init; }
+
     /// <summary>A display name, used in listings and filters. Defaults to "task".</summary>
     public string? Name { get; init; }
 

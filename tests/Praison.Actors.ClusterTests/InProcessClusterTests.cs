@@ -174,6 +174,19 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task One_id_submitted_from_every_node_at_once_is_stored_and_run_once()
+    {
+        var nodes = fixture.Cluster.Nodes;
+        var handles = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            nodes[i % 3].Runner.RunBackgroundAsync("echo", new RecipeRunOptions { TaskId = "cluster-once", SessionId = "once" })));
+
+        Assert.Single(handles, h => h.Created);
+        var results = await Task.WhenAll(handles.Select(h => h.WaitAsync(Patience)));
+        Assert.Single(results.Distinct()); // every handle names the one run, on whichever node ran it
+        Assert.Single(await A.ListAsync(new TaskQuery(SessionId: "once")));
+    }
+
+    [Fact]
     public async Task An_unknown_id_is_not_found_from_any_node()
     {
         await Assert.ThrowsAsync<TaskNotFoundException>(() => B.GetStatusAsync("no-such-task"));

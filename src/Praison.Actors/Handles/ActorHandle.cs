@@ -40,6 +40,12 @@ public class ActorHandle
     /// <summary>The session the task was submitted in, if any.</summary>
     public string? SessionId { get; }
 
+    /// <summary>
+    /// True when the submission that returned this handle stored the task; false when a task with the requested id
+    /// already existed (nothing was stored or run again: the handle names that task), and on a handle rebuilt from an id.
+    /// </summary>
+    public bool Created { get; internal init; }
+
     /// <summary>The task's status, progress, times and error. Converts implicitly to <see cref="BackgroundTaskStatus"/>.</summary>
     public async Task<TaskStatusInfo> StatusAsync(CancellationToken cancellationToken = default) =>
         await AskAsync(new GetTaskStatus(TaskId), _askTimeout, cancellationToken).ConfigureAwait(false) switch

@@ -15,6 +15,13 @@ internal sealed record WriteTaskEvent(string TaskId, long SequenceNr, ITaskEvent
 /// <summary>The event is stored, or (<paramref name="Error"/> set) it is not and never will be.</summary>
 internal sealed record TaskEventWritten(string TaskId, long SequenceNr, ITaskEvent Event, Exception? Error) : ITaskJournalMessage;
 
+/// <summary>
+/// The answer to a <see cref="TaskSubmitted"/> write whose task id is already claimed in the store (another process or
+/// node stored it): nothing of that write was stored, and the rest of its batch was. The writer answers its submitter
+/// with the existing task.
+/// </summary>
+internal sealed record TaskSubmitDuplicate(string TaskId, long SequenceNr) : ITaskJournalMessage;
+
 /// <summary>Delete every event of the task up to <paramref name="ToSequenceNr"/>; answered with <see cref="TaskEventsDeleted"/>.</summary>
 internal sealed record DeleteTaskEvents(string TaskId, long ToSequenceNr) : ITaskJournalMessage;
 

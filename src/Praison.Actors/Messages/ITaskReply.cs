@@ -3,8 +3,11 @@ namespace Praison.Actors.Messages;
 /// <summary>Answers from the runtime to a client. Failures travel as data, never as exceptions.</summary>
 internal interface ITaskReply : IPraisonMessage;
 
-/// <summary>The submission is stored; the task is Pending.</summary>
-internal sealed record TaskAccepted(TaskStatusInfo Task) : ITaskReply;
+/// <summary>
+/// The submission is stored and the task is Pending; or (<paramref name="Created"/> false) a task with the submitted
+/// id already existed, nothing was stored, and <paramref name="Task"/> is that task as it is now.
+/// </summary>
+internal sealed record TaskAccepted(TaskStatusInfo Task, bool Created = true) : ITaskReply;
 
 /// <summary>The submission was refused and nothing was stored.</summary>
 internal sealed record TaskRejected(string TaskId, string Reason) : ITaskReply;

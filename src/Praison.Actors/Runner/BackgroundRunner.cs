@@ -107,9 +107,9 @@ public sealed class BackgroundRunner : IBackgroundRunner
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var info = await SubmitAsync(DelegateSpec(options), async ctx => await work(ctx).ConfigureAwait(false), cancellationToken)
+        var accepted = await SubmitAsync(DelegateSpec(options), async ctx => await work(ctx).ConfigureAwait(false), cancellationToken)
             .ConfigureAwait(false);
-        return new ActorHandle<T>(info.TaskId, info.Name, info.SessionId, this);
+        return Typed<T>(accepted);
     }
 
     /// <inheritdoc />
@@ -117,8 +117,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var info = await SubmitAsync(DelegateSpec(options), NoResult(work), cancellationToken).ConfigureAwait(false);
-        return new ActorHandle(info.TaskId, info.Name, info.SessionId, this);
+        return Untyped(await SubmitAsync(DelegateSpec(options), NoResult(work), cancellationToken).ConfigureAwait(false));
     }
 
     /// <inheritdoc />
@@ -129,7 +128,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         ArgumentNullException.ThrowIfNull(work);
         var batch = CheckEach(items, item => (DelegateSpec(options?.Invoke(item)),
             (TaskWork?)(async ctx => await work(item, ctx).ConfigureAwait(false))));
-        return SubmitAllAsync(batch, info => new ActorHandle<T>(info.TaskId, info.Name, info.SessionId, this), cancellationToken);
+        return SubmitAllAsync(batch, Typed<T>, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -139,7 +138,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(work);
         var batch = CheckEach(items, item => (DelegateSpec(options?.Invoke(item)), (TaskWork?)NoResult(ctx => work(item, ctx))));
-        return SubmitAllAsync(batch, info => new ActorHandle(info.TaskId, info.Name, info.SessionId, this), cancellationToken);
+        return SubmitAllAsync(batch, Untyped, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -147,8 +146,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         CancellationToken cancellationToken = default)
     {
         var spec = RecipeSpec(recipeName, RunnableTemplate(recipeName), options);
-        var info = await SubmitAsync(spec, null, cancellationToken).ConfigureAwait(false);
-        return new BackgroundTaskHandle(info.TaskId, recipeName, info.SessionId, this);
+        return RecipeHandle(recipeName, await SubmitAsync(spec, null, cancellationToken).ConfigureAwait(false));
     }
 
     /// <inheritdoc />
@@ -158,7 +156,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         ArgumentNullException.ThrowIfNull(runs);
         var template = RunnableTemplate(recipeName);
         var batch = CheckEach(runs, run => (RecipeSpec(recipeName, template, run), (TaskWork?)null));
-        return SubmitAllAsync(batch, info => new BackgroundTaskHandle(info.TaskId, recipeName, info.SessionId, this), cancellationToken);
+        return SubmitAllAsync(batch, a => RecipeHandle(recipeName, a), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -244,12 +242,24 @@ public sealed class BackgroundRunner : IBackgroundRunner
     public async Task<int> ClearAsync(bool includeActive = false, CancellationToken cancellationToken = default) =>
         (await Router.Ask<ClearReply>(new ClearTasks(includeActive), Options.AskTimeout, cancellationToken).ConfigureAwait(false)).Removed;
 
-    private async Task<TaskStatusInfo> SubmitAsync(TaskSpec spec, TaskWork? work, CancellationToken cancellationToken)
+    private ActorHandle<T> Typed<T>(TaskAccepted a) =>
+        new(a.Task.TaskId, a.Task.Name, a.Task.SessionId, this) { Created = a.Created };
+
+    private ActorHandle Untyped(TaskAccepted a) =>
+        new(a.Task.TaskId, a.Task.Name, a.Task.SessionId, this) { Created = a.Created };
+
+    // An existing task returned for a reused id keeps its own recipe (or, for a delegate, its name).
+    private BackgroundTaskHandle RecipeHandle(string recipeName, TaskAccepted a) =>
+        new(a.Task.TaskId, a.Task.RecipeName ?? recipeName, a.Task.SessionId, this) { Created = a.Created };
+
+    private async Task<TaskAccepted> SubmitAsync(TaskSpec spec, TaskWork? work, CancellationToken cancellationToken)
     {
         var reply = await Router.Ask<ITaskReply>(new SubmitTask(spec, work), Options.AskTimeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
-            TaskAccepted a => a.Task,
+            TaskAccepted a => a,
+            TaskNotFound => throw new TaskRejectedException(
+                $"A submission with the same id '{spec.TaskId}' was being stored at the same time and failed; nothing was stored. Try again."),
             TaskRejected r => throw new TaskRejectedException(r.Reason),
             _ => throw new InvalidOperationException($"Unexpected reply to a submission: {reply.GetType().Name}."),
         };
@@ -268,7 +278,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.Name is { } n && TaskLimits.NameProblem(n, "TaskOptions.Name") is { } nameProblem)
             throw new ArgumentException(nameProblem, nameof(options));
         CheckSessionId(options.SessionId, "TaskOptions.SessionId");
-        return new TaskSpec(NewTaskId(), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
+        return new TaskSpec(TaskIdOf(options.TaskId, "TaskOptions.TaskId"), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
     }
 
@@ -314,7 +324,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
         var timeout = options.Timeout ?? (timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout);
         var cleanup = template.Background.CleanupDelaySec is { } c ? TimeSpan.FromSeconds(c) : Options.CleanupDelay;
-        return new TaskSpec(NewTaskId(), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
+        return new TaskSpec(TaskIdOf(options.TaskId, "RecipeRunOptions.TaskId"), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
             template.Background.MaxConcurrent, template.Background.RerunOnRestart);
@@ -345,9 +355,9 @@ public sealed class BackgroundRunner : IBackgroundRunner
     /// answers the handles in input order, or <see cref="BatchSubmitException"/> naming the stored and the failed items.
     /// </summary>
     private async Task<IReadOnlyList<THandle>> SubmitAllAsync<THandle>(List<(TaskSpec Spec, TaskWork? Work)> batch,
-        Func<TaskStatusInfo, THandle> handle, CancellationToken cancellationToken) where THandle : ActorHandle
+        Func<TaskAccepted, THandle> handle, CancellationToken cancellationToken) where THandle : ActorHandle
     {
-        var answers = new Task<TaskStatusInfo>[batch.Count];
+        var answers = new Task<TaskAccepted>[batch.Count];
         for (var i = 0; i < batch.Count; i++) answers[i] = SubmitAsync(batch[i].Spec, batch[i].Work, cancellationToken);
         try
         {
@@ -399,6 +409,11 @@ public sealed class BackgroundRunner : IBackgroundRunner
 
     private static string CheckId(string taskId) =>
         TaskIds.Problem(taskId) is { } problem ? throw new ArgumentException(problem, nameof(taskId)) : taskId;
+
+    /// <summary>A caller's id, checked, or a new one.</summary>
+    private static string TaskIdOf(string? given, string what) =>
+        given is null ? NewTaskId()
+        : TaskIds.Problem(given) is { } problem ? throw new ArgumentException($"{what}: {problem}", "options") : given;
 
     /// <summary>Time-ordered ids (UUIDv7), so ids sort by submission.</summary>
     internal static string NewTaskId() => Guid.CreateVersion7().ToString("N");

@@ -101,7 +101,7 @@ internal sealed class StoreOnlySupervisor : UntypedActor
         var id = s.Spec.TaskId;
         if (_index.ContainsKey(id) || _creating.Contains(id) || !Context.Child(ChildPrefix + id).IsNobody())
         {
-            Sender.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
+            Route(new CreateTask(s.Spec)); // the task's entity answers with the task this id already names
             return;
         }
         _creating.Add(id);

@@ -38,6 +38,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private long _updateSeq;
     private bool _removing;                 // DeleteTaskEvents sent
     private bool _removed;                  // events deleted: the task no longer exists
+    private IActorRef? _duplicateOf;        // a submitter whose id another writer had stored: answered after a replay
 
     public TaskEntity(string taskId, TaskActorSettings settings)
     {
@@ -72,7 +73,14 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
             case RecoverySuccess r:
                 _recovering = false;
                 _writes = new TaskWrites(_taskId, Math.Max(_writes.SequenceNr, r.HighestSequenceNr));
-                OnRecovered();
+                if (_duplicateOf is { } submitter)
+                {
+                    // The task is another writer's: answer with it and reconcile nothing here.
+                    submitter.Tell(_state.Exists ? new TaskAccepted(Info(), Created: false) : new TaskNotFound(_taskId));
+                    _duplicateOf = null;
+                    ArmIdle();
+                }
+                else OnRecovered();
                 Stash.UnstashAll();
                 break;
             case ReplayMessagesFailure f:
@@ -122,6 +130,9 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         {
             case TaskEventWritten w:
                 OnWritten(w);
+                return;
+            case TaskSubmitDuplicate d:
+                OnSubmitDuplicate(d);
                 return;
             case RetryWrite:
                 _writes.Retry(Journal, Self);
@@ -211,11 +222,27 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         }
     }
 
+    /// <summary>
+    /// Another writer stored a task with this id before this submission: nothing was stored. Read the task back (a
+    /// replay) and answer the submitter with it; commands meanwhile wait in the stash.
+    /// </summary>
+    private void OnSubmitDuplicate(TaskSubmitDuplicate d)
+    {
+        if (_writes.OnDuplicate(d) is null) return;
+        _duplicateOf = _requester ?? ActorRefs.Nobody;
+        _requester = null;
+        _work = null;
+        _state = TaskState.Empty(_taskId);
+        _writes = new TaskWrites(_taskId, 0);
+        _recovering = true;
+        Journal.Tell(new ReplayTaskEvents(_taskId, Self));
+    }
+
     private void OnCreate(TaskSpec spec, TaskWork? work)
     {
         if (_state.Exists)
         {
-            Sender.Tell(new TaskRejected(spec.TaskId, $"A task with id '{spec.TaskId}' already exists."));
+            Sender.Tell(new TaskAccepted(Info(), Created: false)); // a reused id names this task: idempotent
             return;
         }
         _work = work;

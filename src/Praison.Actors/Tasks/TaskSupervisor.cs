@@ -120,6 +120,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             case TaskEventWritten w:
                 OnWritten(w);
                 break;
+            case TaskSubmitDuplicate d:
+                OnSubmitDuplicate(d);
+                break;
             case RetryWrite r:
                 if (_tasks.TryGetValue(r.TaskId, out var retried)) retried.Writes.Retry(_journal, Self);
                 break;
@@ -177,6 +180,12 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private void OnSubmit(SubmitTask s)
     {
         var id = s.Spec.TaskId;
+        if (_tasks.ContainsKey(id))
+        {
+            // A reused id answers with the task it names (idempotent submission), once that task is stored.
+            Route(new CreateTask(s.Spec), Sender);
+            return;
+        }
         var waiting = _slots.QueuedCount + _submitting;
         if (waiting >= _settings.MaxQueued)
         {
@@ -184,17 +193,25 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 $"The task queue is full: {waiting} tasks are waiting and MaxQueued is {_settings.MaxQueued}. Nothing was stored; try again later."));
             return;
         }
-        if (_tasks.ContainsKey(id))
-        {
-            Sender.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
-            return;
-        }
         var record = new TaskRecord(TaskState.Empty(id), 0) { Work = s.Work, Requester = Sender };
         _tasks[id] = record;
         _submitting++;
-        // With a task table a finished task may be in the table only, but ids are fresh UUIDv7s made by the runner,
-        // so an id already stored is never submitted again: no read of the table per submission.
+        // An id not held here may still be stored (finished and evicted, or stored by another process): the journal
+        // claims the id in the task table with the write and answers TaskSubmitDuplicate then, so no read per submission.
         Decide(record, new TaskIntent.Submit(s.Spec));
+    }
+
+    /// <summary>
+    /// The id was already claimed in the store (a task evicted from memory, or stored by another process): nothing was
+    /// stored; the submitter, and whatever queued behind the submission, are answered from the stored task.
+    /// </summary>
+    private void OnSubmitDuplicate(TaskSubmitDuplicate d)
+    {
+        if (!_tasks.TryGetValue(d.TaskId, out var record) || record.Writes.OnDuplicate(d) is not { } spec) return;
+        _submitting--;
+        _tasks.Remove(d.TaskId);
+        if (record.Requester is { } requester) Route(new CreateTask(spec), requester);
+        foreach (var (command, sender) in record.Waiting ?? []) Route(command, sender);
     }
 
     /// <summary>
@@ -215,6 +232,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (record.Deleting || (record.Writes.Busy && (!record.State.Exists || command is CancelTask or RemoveTask or StartTask)))
         {
             (record.Waiting ??= new List<(ITaskCommand, IActorRef)>()).Add((command, sender));
+            return;
+        }
+        if (command is CreateTask or CreateLocalTask)
+        {
+            replyTo.Tell(new TaskAccepted(record.Info, Created: false));
             return;
         }
         if (record.Actor is { } actor)
@@ -273,9 +295,6 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                         replyTo.Tell(new TaskRejected(id, f.Reason));
                         break;
                 }
-                break;
-            case CreateTask or CreateLocalTask:
-                replyTo.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
                 break;
             default:
                 Unhandled(command);
@@ -658,7 +677,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         var id = r.TaskId;
         var replyTo = command is SubscribeTask s ? s.Subscriber : sender;
-        if (r.Info is not { } info || (!info.Status.IsTerminal() && command is not GetTaskStatus))
+        // A task not finished here belongs to another process: only its status (and a reused id's answer) is given.
+        if (r.Info is not { } info || (!info.Status.IsTerminal() && command is not (GetTaskStatus or CreateTask or CreateLocalTask)))
         {
             replyTo.Tell(new TaskNotFound(id));
             return;
@@ -684,7 +704,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 replyTo.Tell(new TaskNotFound(id)); // the row went between the two reads
                 break;
             case CreateTask or CreateLocalTask:
-                replyTo.Tell(new TaskRejected(id, $"A task with id '{id}' already exists."));
+                replyTo.Tell(new TaskAccepted(info, Created: false));
                 break;
             default:
                 Unhandled(command);

@@ -67,6 +67,17 @@ internal sealed class TaskWrites(string taskId, long storedSequenceNr)
         return WriteResult.Retrying;
     }
 
+    /// <summary>
+    /// The journal found the submission's id already claimed in the store, so nothing was stored: the write is over.
+    /// Returns the submitted spec, or null when this is not the answer to the submission in flight.
+    /// </summary>
+    public TaskSpec? OnDuplicate(TaskSubmitDuplicate d)
+    {
+        if (InFlight is not TaskSubmitted s || d.SequenceNr != SequenceNr + 1) return null;
+        InFlight = null;
+        return s.Spec;
+    }
+
     /// <summary>The wait before the retry after <paramref name="failures"/> failures in a row: 100 ms doubling, at most 30 s.</summary>
     public static TimeSpan Backoff(int failures) =>
         failures >= 10 ? MaxRetry : TimeSpan.FromTicks(Math.Min(FirstRetry.Ticks << (failures - 1), MaxRetry.Ticks));
