@@ -34,6 +34,55 @@ public sealed class BackgroundRunner : IBackgroundRunner
         TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
     }
 
+    private Scheduling.ScheduleService? _scheduler;
+
+    /// <summary>
+    /// This runner's schedules (<see cref="IScheduler"/>): kept in the store's <c>praison_schedules</c> table (in memory
+    /// on the ephemeral store). A runner that executes tasks also fires them: its first use starts the host's one
+    /// scheduler actor (<see cref="PraisonRuntime"/> and the hosting builders start it at once).
+    /// </summary>
+    public IScheduler Scheduler => Schedules;
+
+    internal Scheduling.ScheduleService Schedules
+    {
+        get
+        {
+            if (_scheduler is { } ready) return ready;
+            lock (this)
+            {
+                if (_scheduler is not null) return _scheduler;
+                var service = new Scheduling.ScheduleService(this, Scheduling.ScheduleStore.For(TaskTable, System), TimeProvider.System,
+                    fires: Options.ExecuteTasks);
+                if (Options.ExecuteTasks)
+                {
+                    try
+                    {
+                        service.Actor = System.ActorOf(Scheduling.SchedulerActor.Props(service), Scheduling.SchedulerActor.Name);
+                    }
+                    catch (InvalidActorNameException)
+                    {
+                        // Another runner of this system already fires schedules (one scheduler per host); it re-reads the store.
+                    }
+                }
+                return _scheduler = service;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a schedule that runs <paramref name="recipe"/> at each slot of <paramref name="expression"/> and returns
+    /// its handle; the same as <c>Scheduler.ScheduleAsync</c>.
+    /// </summary>
+    /// <param name="name">A unique name: 1 to 64 of [A-Za-z0-9_.-].</param>
+    /// <param name="recipe">A registered recipe.</param>
+    /// <param name="expression">hourly, daily, weekly, */30s, */15m, */6h, N (seconds), cron:EXPR, at:ISO-8601 or "in 10 minutes".</param>
+    /// <param name="options">Input, time zone and policies; null takes the defaults.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="ScheduleException">Bad input; nothing is stored.</exception>
+    public Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        Schedules.ScheduleAsync(name, recipe, expression, options, cancellationToken);
+
     /// <summary>
     /// Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting, or a cluster's router); with
     /// <paramref name="store"/>, lists read its task table as a runner that made its own supervisor does.
