@@ -106,14 +106,21 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>When <paramref name="r"/> next needs a look: its next slot's fire time, now for requests, soon while a run is buffered.</summary>
-    private DateTimeOffset? DueAt(ScheduleRecord r, DateTimeOffset now)
+    /// <summary>
+    /// When <paramref name="r"/> next needs a look: its next slot's fire time; now when it has requests or a buffered
+    /// slot (<paramref name="wake"/> then says when to wake for it again: a buffered run waits for the previous one to end).
+    /// </summary>
+    private DateTimeOffset? DueAt(ScheduleRecord r, DateTimeOffset now, bool wake = false)
     {
         if (_retryAt.TryGetValue(r.Name, out var retry) && retry > now) return retry;
         if (r.Requests.Count > 0) return now;
         if (r.Paused) return null;
         DateTimeOffset? due = r.NextFireAt is { } next ? SchedulePlanner.FireTime(r, next) : null;
-        if (r.BufferedSlot is not null && (due is null || due > now + BufferedRecheck)) due = now + BufferedRecheck;
+        if (r.BufferedSlot is not null)
+        {
+            var recheck = wake ? now + BufferedRecheck : now;
+            if (due is null || due > recheck) due = recheck;
+        }
         return due;
     }
 
@@ -122,7 +129,7 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
         var now = _service.Time.GetUtcNow();
         DateTimeOffset? earliest = null;
         foreach (var r in _schedules.Values)
-            if (!_looking.Contains(r.Name) && DueAt(r, now) is { } due && (earliest is null || due < earliest)) earliest = due;
+            if (!_looking.Contains(r.Name) && DueAt(r, now, wake: true) is { } due && (earliest is null || due < earliest)) earliest = due;
         if (earliest is null)
         {
             Timers.Cancel("tick");
