@@ -31,6 +31,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
     [InlineData("Praison.Actors.Persistence")]
     [InlineData("Praison.Actors.Serialization")]
     [InlineData("Praison.Actors.Handles")]
+    [InlineData("Praison.Actors.Scheduling")]
     public void An_internal_namespace_has_types_and_none_is_public(string ns)
     {
         var types = Core.GetTypes().Where(t => t.Namespace == ns && !t.IsNested).ToList();
@@ -50,6 +51,8 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(BackgroundTaskStatus), typeof(TaskStore), typeof(TaskStoreException), typeof(StoredTask),
             typeof(PraisonRuntime), typeof(PraisonRuntimeOptions), typeof(StoreHealthInfo), typeof(TaskLimits),
             typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException),
+            typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun),
+            typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleException), typeof(ScheduleNotFoundException),
         ];
         Assert.All(client, t =>
         {
