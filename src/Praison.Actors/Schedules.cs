@@ -1,27 +1,31 @@
+using System.Text.Json.Serialization;
+
 namespace Praison.Actors;
 
 /// <summary>What a schedule does with slots that fell due while no host was firing it (downtime, a paused host).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScheduleCatchUp>))]
 public enum ScheduleCatchUp
 {
     /// <summary>Missed slots are dropped; only a slot due within the last minute still fires.</summary>
-    Skip,
+    [JsonStringEnumMemberName("skip")] Skip,
     /// <summary>One run for all missed slots (the latest); PraisonAI's behaviour and the default.</summary>
-    Once,
+    [JsonStringEnumMemberName("once")] Once,
     /// <summary>Every missed slot runs, oldest first, as long as it lies within <see cref="ScheduleOptions.CatchUpWindow"/>.</summary>
-    All,
+    [JsonStringEnumMemberName("all")] All,
 }
 
 /// <summary>What a schedule does when a slot falls due while its previous run is still pending or running.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScheduleOverlap>))]
 public enum ScheduleOverlap
 {
     /// <summary>The new slot is dropped (the default).</summary>
-    Skip,
+    [JsonStringEnumMemberName("skip")] Skip,
     /// <summary>The newest such slot waits and runs when the previous run finishes; older waiting ones are dropped.</summary>
-    BufferOne,
+    [JsonStringEnumMemberName("buffer-one")] BufferOne,
     /// <summary>Runs start regardless; several may run at once.</summary>
-    Allow,
+    [JsonStringEnumMemberName("allow")] Allow,
     /// <summary>The previous run is cancelled, then the new one starts.</summary>
-    CancelPrevious,
+    [JsonStringEnumMemberName("cancel-previous")] CancelPrevious,
 }
 
 /// <summary>The settings of a schedule beside its recipe and expression (<see cref="IScheduler.ScheduleAsync"/>).</summary>

@@ -51,7 +51,9 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         if (options.Jitter < TimeSpan.Zero) throw new ScheduleException($"The jitter must not be negative, got {options.Jitter}.");
         if (TaskLimits.SessionIdProblem(options.SessionId, "SessionId") is { } sessionProblem) throw new ScheduleException(sessionProblem);
         var zone = ScheduleExpression.ResolveZone(options.TimeZone);
+        // Intervals count from the creation time in whole seconds, so */1s slots fall on the second.
         var now = time.GetUtcNow();
+        now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
         var parsed = ScheduleExpression.Parse(expression, zone, now);
         var next = parsed.NextAfter(now);
         if (parsed.IsOneShot && next is null)
