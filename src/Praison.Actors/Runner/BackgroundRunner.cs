@@ -57,11 +57,12 @@ public sealed class BackgroundRunner : IBackgroundRunner
                 {
                     try
                     {
-                        service.Actor = System.ActorOf(Scheduling.SchedulerActor.Props(service), Scheduling.SchedulerActor.Name);
+                        service.Actor = Scheduling.SchedulerRegistry.Start(System, service);
                     }
                     catch (InvalidActorNameException)
                     {
-                        // Another runner of this system already fires schedules (one scheduler per host); it re-reads the store.
+                        // Another runner of this system already fires schedules (one scheduler per host): tell that one.
+                        service.Actor = Scheduling.SchedulerRegistry.Of(System);
                     }
                 }
                 return _scheduler = service;

@@ -29,6 +29,7 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
 
     public static Props Props(ScheduleService service) => Akka.Actor.Props.Create(() => new SchedulerActor(service));
 
+
     public SchedulerActor(ScheduleService service)
     {
         _service = service;
