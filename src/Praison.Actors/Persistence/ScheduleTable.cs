@@ -85,6 +85,29 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
         return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
     }
 
+    /// <summary>
+    /// <see cref="ReplaceAsync"/> for many rows in one transaction (the scheduler's looks of one moment): for each, whether
+    /// it was still at its version and is now replaced.
+    /// </summary>
+    public async Task<bool[]> ReplaceManyAsync(IReadOnlyList<ScheduleRecord> records, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var replaced = new bool[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            var next = records[i] with { Version = records[i].Version + 1 };
+            await using var cmd = Command(c,
+                $"UPDATE {Name} SET recipe = @recipe, paused = @paused, next_fire_at = @next, version = @version, updated_at = @now, body = @body " +
+                "WHERE name = @name AND version = @expected",
+                [.. Row(next), ("version", next.Version), ("expected", records[i].Version)]);
+            cmd.Transaction = tx;
+            replaced[i] = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return replaced;
+    }
+
     public async Task<bool> DeleteAsync(string name, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct).ConfigureAwait(false);

@@ -89,10 +89,55 @@ internal abstract class ScheduleStore
         public override Task<bool> InsertAsync(ScheduleRecord record, CancellationToken ct) => Run(() => table.InsertAsync(record, ct), "storing a schedule", ct);
         public override Task<bool> DeleteAsync(string name, CancellationToken ct) => Run(() => table.DeleteAsync(name, ct), "deleting a schedule", ct);
 
-        public override async Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken ct) =>
-            await Run(() => table.ReplaceAsync(record, ct), "updating a schedule", ct).ConfigureAwait(false)
-                ? record with { Version = record.Version + 1 }
-                : null;
+        private readonly object _gate = new();
+        private List<(ScheduleRecord Record, TaskCompletionSource<bool> Done)> _pending = [];
+        private bool _flushing;
+
+        /// <summary>
+        /// Replaces wait for the write in flight and then go together in one transaction: the scheduler's looks at
+        /// one moment (a thousand */1s schedules) cost one commit, not one each.
+        /// </summary>
+        public override async Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken ct)
+        {
+            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            bool flush;
+            lock (_gate)
+            {
+                _pending.Add((record, done));
+                flush = !_flushing;
+                _flushing = true;
+            }
+            if (flush) _ = FlushAsync();
+            return await done.Task.WaitAsync(ct).ConfigureAwait(false) ? record with { Version = record.Version + 1 } : null;
+        }
+
+        private async Task FlushAsync()
+        {
+            while (true)
+            {
+                List<(ScheduleRecord Record, TaskCompletionSource<bool> Done)> batch;
+                lock (_gate)
+                {
+                    if (_pending.Count == 0)
+                    {
+                        _flushing = false;
+                        return;
+                    }
+                    batch = _pending;
+                    _pending = [];
+                }
+                try
+                {
+                    var replaced = await Run(() => table.ReplaceManyAsync(batch.Select(b => b.Record).ToList(), CancellationToken.None),
+                        "updating schedules", CancellationToken.None).ConfigureAwait(false);
+                    for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(replaced[i]);
+                }
+                catch (Exception ex)
+                {
+                    foreach (var b in batch) b.Done.TrySetException(ex);
+                }
+            }
+        }
 
         // The table is created with the task table at start-up; a store prepared by an older version gets it on first use.
         private async Task<T> Run<T>(Func<Task<T>> action, string what, CancellationToken ct)

@@ -17,6 +17,8 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan BufferedRecheck = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+    /// <summary>At most this many looks at once, so a thousand due schedules do not open a thousand connections.</summary>
+    public const int MaxLooks = 64;
 
     private readonly ScheduleService _service;
     private readonly Dictionary<string, ScheduleRecord> _schedules = new(StringComparer.Ordinal);
@@ -90,6 +92,7 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
         else if (looked.Record is null) _schedules.Remove(looked.Name);
         else if (!_schedules.TryGetValue(looked.Name, out var held) || held.Version <= looked.Record.Version)
             _schedules[looked.Name] = looked.Record;
+        LookAtDue();
         Arm();
     }
 
@@ -98,6 +101,7 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
         var now = _service.Time.GetUtcNow();
         foreach (var r in _schedules.Values)
         {
+            if (_looking.Count >= MaxLooks) break; // the rest when looks finish (OnLooked looks again)
             if (_looking.Contains(r.Name) || DueAt(r, now) is not { } due || due > now) continue;
             _looking.Add(r.Name);
             var name = r.Name;
