@@ -38,8 +38,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
 
     /// <summary>
     /// This runner's schedules (<see cref="IScheduler"/>): kept in the store's <c>praison_schedules</c> table (in memory
-    /// on the ephemeral store). A runner that executes tasks also fires them: its first use starts the host's one
-    /// scheduler actor (<see cref="PraisonRuntime"/> and the hosting builders start it at once).
+    /// on the ephemeral store). A runner that executes and recovers tasks (a host) also fires them: its first use starts
+    /// the host's one scheduler actor (<see cref="PraisonRuntime"/> and the hosting builders start it at once).
     /// </summary>
     public IScheduler Scheduler => Schedules;
 
@@ -51,9 +51,11 @@ public sealed class BackgroundRunner : IBackgroundRunner
             lock (this)
             {
                 if (_scheduler is not null) return _scheduler;
-                var service = new Scheduling.ScheduleService(this, Scheduling.ScheduleStore.For(TaskTable, System), TimeProvider.System,
-                    fires: Options.ExecuteTasks);
-                if (Options.ExecuteTasks)
+                // A host fires; a one-shot process that leaves stored work alone (RecoverStoredTasks false: the CLI's
+                // `run`) and a store-only one do not: their run-now and backfill become requests for the host.
+                var fires = Options is { ExecuteTasks: true, RecoverStoredTasks: true };
+                var service = new Scheduling.ScheduleService(this, Scheduling.ScheduleStore.For(TaskTable, System), TimeProvider.System, fires);
+                if (fires)
                 {
                     try
                     {

@@ -36,7 +36,7 @@ internal static class NodeComposer
                 ? await store.ReadUnfinishedTasksAsync(cancellationToken).ConfigureAwait(false)
                 : await store.ReadTasksAsync(cancellationToken).ConfigureAwait(false);
         var started = new BackgroundRunner(system, runner, recovered, store);
-        if (runner.ExecuteTasks) _ = started.Schedules; // the host's scheduler fires stored schedules from the start
+        if (runner is { ExecuteTasks: true, RecoverStoredTasks: true }) _ = started.Schedules; // the host's scheduler fires stored schedules from the start
         return started;
     }
 
