@@ -222,15 +222,25 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     /// <summary>Submits one run with its derived id; an id already stored returns the existing task (Created false), never a second one.</summary>
     private async Task<bool> SubmitAsync(ScheduleRecord r, string taskId, CancellationToken ct)
     {
-        var handle = await runner.RunBackgroundAsync(r.Recipe, new RecipeRunOptions
+        try
         {
-            TaskId = taskId,
-            Input = r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson),
-            Config = r.ConfigJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, object?>>(r.ConfigJson),
-            SessionId = r.SessionId,
-            Timeout = r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-        }, ct).ConfigureAwait(false);
-        return handle.Created;
+            var handle = await runner.RunBackgroundAsync(r.Recipe, new RecipeRunOptions
+            {
+                TaskId = taskId,
+                Input = r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson),
+                Config = r.ConfigJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, object?>>(r.ConfigJson),
+                SessionId = r.SessionId,
+                Timeout = r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            }, ct).ConfigureAwait(false);
+            return handle.Created;
+        }
+        catch (TaskRejectedException)
+        {
+            // The store refused a second Submitted for an id it holds (a finished task no longer in memory, where
+            // the store does not answer with the existing task): the slot already has its task.
+            if (await StatusAsync(taskId, ct).ConfigureAwait(false) is not null) return false;
+            throw;
+        }
     }
 
     private async Task<BackgroundTaskStatus?> StatusAsync(string taskId, CancellationToken ct)
