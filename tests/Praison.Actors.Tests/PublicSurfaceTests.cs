@@ -47,10 +47,12 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(BackgroundRunner), typeof(IBackgroundRunner), typeof(IRecipeRunner), typeof(ActorHandle),
             typeof(ActorHandle<>), typeof(BackgroundTaskHandle), typeof(TaskOptions), typeof(BackgroundRunnerOptions),
             typeof(RecipeRunOptions), typeof(RecipeRegistry), typeof(RecipeTemplate), typeof(IRecipe), typeof(RecipeContext),
+            typeof(RecipeJobSettings), typeof(RecipeScheduleSettings), typeof(RecipeTemplateWarning),
             typeof(TaskContext), typeof(TaskStatusInfo), typeof(TaskProgress), typeof(TaskError), typeof(TaskUpdate),
             typeof(BackgroundTaskStatus), typeof(TaskStore), typeof(TaskStoreException), typeof(StoredTask),
             typeof(PraisonRuntime), typeof(PraisonRuntimeOptions), typeof(StoreHealthInfo), typeof(TaskLimits),
-            typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException),
+            typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException), typeof(BudgetExceededException),
+            typeof(PraisonTelemetry), typeof(TaskInput),
             typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun),
             typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleException), typeof(ScheduleNotFoundException),
         ];

@@ -15,7 +15,8 @@ internal sealed record TaskSpec(
     long TimeoutMs,
     long CleanupDelayMs,
     int? RecipeMaxConcurrent = null,
-    bool RerunOnRestart = false)
+    bool RerunOnRestart = false,
+    string? TraceParent = null) // W3C trace context of the submitter, so the run's span joins its trace
 {
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
     public TimeSpan CleanupDelay => TimeSpan.FromMilliseconds(CleanupDelayMs);

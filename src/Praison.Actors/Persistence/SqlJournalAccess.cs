@@ -235,6 +235,23 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         return (tasks, Convert.ToInt64(await counter.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)));
     }
 
+    /// <summary>What a task was submitted with (its <see cref="TaskSubmitted"/> event, the first), read only when asked for.</summary>
+    public async Task<TaskSpec?> ReadSpecAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number LIMIT 1";
+        var p = command.CreateParameter();
+        p.ParameterName = "@pid";
+        p.Value = TaskPrefix + taskId;
+        command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskSubmitted s ? s.Spec : null;
+    }
+
     /// <summary>The result JSON of a completed task, from its last event (read only when asked for).</summary>
     public async Task<string?> ReadResultAsync(string taskId, CancellationToken cancellationToken)
     {

@@ -275,7 +275,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
 
         async Task StoreAsync()
         {
-            await sql.WriteEventsAsync(rows, CancellationToken.None).ConfigureAwait(false);
+            await PraisonTelemetry.TimeWriteAsync(rows.Count, () => sql.WriteEventsAsync(rows, CancellationToken.None)).ConfigureAwait(false);
             // Progress is best effort (the events are stored): a failed write leaves the row's earlier progress.
             if (finals.Count > 0)
                 await sql.WriteProgressAsync(finals, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);

@@ -255,6 +255,22 @@ public sealed class BackgroundRunner : IBackgroundRunner
     }
 
     /// <summary>
+    /// The input and config a task was submitted with, as stored (raw JSON text), read from the store's journal only when
+    /// asked for. Null when this runner has no SQL store to read (the ephemeral store, another journal plugin, a runner
+    /// wrapping a registered actor) or the store holds no such task.
+    /// </summary>
+    /// <param name="taskId">The task's id.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <exception cref="TaskStoreException">The store cannot be read.</exception>
+    public async Task<TaskInput?> GetInputAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        CheckId(taskId);
+        if (TaskTable is null) return null;
+        var spec = await TaskTable.ReadSpecAsync(taskId, cancellationToken).ConfigureAwait(false);
+        return spec is null ? null : new TaskInput(spec.InputJson, spec.ConfigJson);
+    }
+
+    /// <summary>
     /// One page of tasks, oldest first, and how many match in all (the jobs API's list): on a store with a task table
     /// an indexed query, else a page of the supervisor's index.
     /// </summary>
@@ -331,7 +347,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
             throw new ArgumentException(nameProblem, nameof(options));
         CheckSessionId(options.SessionId, "TaskOptions.SessionId");
         return new TaskSpec(TaskIdOf(options.TaskId, "TaskOptions.TaskId"), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
-            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
+            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds, TraceParent: PraisonTelemetry.CurrentTraceParent());
     }
 
     /// <summary>Session ids share one limit on every surface (<see cref="TaskLimits"/>), so none is stored oversized.</summary>
@@ -379,7 +395,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return new TaskSpec(TaskIdOf(options.TaskId, "RecipeRunOptions.TaskId"), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
-            template.Background.MaxConcurrent, template.Background.RerunOnRestart);
+            template.Background.MaxConcurrent, template.Background.RerunOnRestart, PraisonTelemetry.CurrentTraceParent());
     }
 
     /// <summary>

@@ -357,6 +357,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         var before = _state;
         _state = before.Apply(w.Event);
+        PraisonTelemetry.Stored(before, _state, w.Event);
         Apply(TaskEffects.Of(before, _state, w.Event, _removeRequesters.Count > 0), w.Event);
         Stash.UnstashAll();
     }

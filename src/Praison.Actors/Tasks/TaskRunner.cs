@@ -188,6 +188,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         var before = _state;
         _state = before.Apply(w.Event);
+        PraisonTelemetry.Stored(before, _state, w.Event);
         Apply(TaskEffects.Of(before, _state, w.Event, _removeRequesters.Count > 0));
         Stash.UnstashAll();
     }

@@ -87,6 +87,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             if (task.State is not { } state || (_table is not null && state.IsTerminal)) continue; // finished ones stay in the table
             var record = new TaskRecord(state, task.SequenceNr);
             _tasks[state.TaskId] = record;
+            PraisonTelemetry.Recovered(state);
             if (state.IsTerminal) ScheduleCleanup(record);
             else if (state.Status == BackgroundTaskStatus.Running)
             {
@@ -330,6 +331,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var before = record.State;
         record.State = before.Apply(w.Event);
         if (w.Event is TaskSubmitted) _submitting--;
+        PraisonTelemetry.Stored(before, record.State, w.Event);
         Apply(record, TaskEffects.Of(before, record.State, w.Event, record.RemoveRequesters is not null));
         TryStartNext();
         Drain(record);
