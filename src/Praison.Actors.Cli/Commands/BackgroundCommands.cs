@@ -88,9 +88,9 @@ public static class BackgroundCommands
 
             var recipeHost = RecipeHost.For(parse.GetValue(root), cli.DataDir);
             var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost);
-            var recipe = catalog.Get(name);
-            WarnAbout(recipe); // an unknown or broken recipe fails here, before anything is stored,
-            AgentRecipes.EnsureRunnable(recipe); // and so does an agents recipe without a model endpoint
+            var chosen = catalog.Get(name);
+            WarnAbout(chosen); // an unknown or broken recipe fails here, before anything is stored,
+            AgentRecipes.EnsureRunnable(chosen); // and so does an agents recipe without a model endpoint
             CheckInput(name, inputJson, recipeHost.Root);
             using var host = HostLock.TryAcquire(cli.DataDir, "run") ?? throw HostBusy(cli.DataDir);
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token);
