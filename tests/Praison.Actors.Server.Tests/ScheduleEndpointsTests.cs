@@ -78,4 +78,18 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
         await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/ghost/runs"), 404, "ghost");
         await ErrorAnswer.AssertAsync(await _host.Http.DeleteAsync($"{Path}/ghost"), 404, "ghost");
     }
+
+    [Fact]
+    public async Task With_an_api_key_the_schedules_need_it_too()
+    {
+        await using var host = await JobsHost.StartAsync(new PraisonJobsOptions { ApiKey = "k3y-for-schedules" });
+        var refused = await host.Http.PostAsync(Path, new StringContent("""{"name":"a","recipe":"echo","schedule":"daily"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync(Path)).StatusCode);
+        Assert.Empty(await host.Runtime.Runner.Scheduler.ListAsync());
+
+        using var list = new HttpRequestMessage(HttpMethod.Get, Path);
+        list.Headers.Add("X-API-Key", "k3y-for-schedules");
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(list)).StatusCode);
+    }
 }
