@@ -26,6 +26,7 @@ var root = new RootCommand($$"""
 root.Subcommands.Add(BackgroundCommands.Build());
 root.Subcommands.Add(RecipeCommands.Build());
 root.Subcommands.Add(RunCommands.Build());
+root.Subcommands.Add(ScheduleCommands.Build());
 root.Subcommands.Add(ServeCommand.Build());
 
 // Last resort: an exception on another thread would end the process with a stack trace; say it in one line instead.

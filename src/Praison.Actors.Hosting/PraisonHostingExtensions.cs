@@ -7,8 +7,8 @@ using Praison.Actors.Serialization;
 namespace Praison.Actors.Hosting;
 
 /// <summary>
-/// Akka.Hosting wiring. <c>services.AddPraisonActors(o)</c> puts <see cref="BackgroundRunner"/> and
-/// <see cref="IRecipeRunner"/> in DI; <c>builder.WithPraisonActors(o)</c> (local) or <c>WithPraisonCluster(o, c)</c>
+/// Akka.Hosting wiring. <c>services.AddPraisonActors(o)</c> puts <see cref="BackgroundRunner"/>,
+/// <see cref="IRecipeRunner"/> and <see cref="IScheduler"/> in DI; <c>builder.WithPraisonActors(o)</c> (local) or <c>WithPraisonCluster(o, c)</c>
 /// (Praison.Actors.Cluster) creates the actor they talk to and registers it as <see cref="PraisonTasks"/>.
 /// </summary>
 /// <remarks>
@@ -34,6 +34,8 @@ public static class PraisonHostingExtensions
             sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<IRequiredActor<PraisonTasks>>().ActorRef, options.Runner, options.Store));
         services.AddSingleton<IRecipeRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
         services.AddSingleton<IBackgroundRunner>(sp => sp.GetRequiredService<BackgroundRunner>());
+        // Schedules in the same store; the host's one scheduler actor (started with the runner) fires them.
+        services.AddSingleton<IScheduler>(sp => sp.GetRequiredService<BackgroundRunner>().Scheduler);
         return services;
     }
 

@@ -63,6 +63,7 @@ public static class PraisonJobsEndpoints
         one.MapPost("/cancel", CancelAsync);
         one.MapDelete("", DeleteAsync);
         one.MapGet("/stream", StreamAsync);
+        secured.MapPraisonSchedules(); // behind the API key, Host check and CORS like the runs
         return app;
     }
 

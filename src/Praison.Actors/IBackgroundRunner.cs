@@ -136,6 +136,22 @@ public interface IBackgroundRunner : IRecipeRunner
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     Task<StoreHealthInfo> GetStoreHealthAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// This runner's schedules: stored in the same store; fired by the host's scheduler (see
+    /// <see cref="BackgroundRunner.Scheduler"/>).
+    /// </summary>
+    IScheduler Scheduler { get; }
+
+    /// <summary>Stores a schedule that runs <paramref name="recipe"/> at each slot of <paramref name="expression"/>; the same as <c>Scheduler.ScheduleAsync</c>.</summary>
+    /// <param name="name">A unique name: 1 to 64 of [A-Za-z0-9_.-].</param>
+    /// <param name="recipe">A registered recipe.</param>
+    /// <param name="expression">hourly, daily, weekly, */30s, */15m, */6h, N (seconds), cron:EXPR, at:ISO-8601 or "in 10 minutes".</param>
+    /// <param name="options">Input, time zone and policies; null takes the defaults.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="ScheduleException">Bad input; nothing is stored.</exception>
+    Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Lists tasks, oldest first, filtered by <paramref name="query"/> (status, session, name).</summary>
     /// <param name="query">The filters; null lists every task.</param>
     /// <param name="cancellationToken">Stops waiting for the answer.</param>

@@ -92,6 +92,25 @@ public sealed class PraisonHostingExtensionsTests(SqliteDir dir, ITestOutputHelp
     }
 
     [Fact]
+    public async Task The_DI_scheduler_stores_a_schedule_that_the_host_fires()
+    {
+        var scheduler = Host.Services.GetRequiredService<IScheduler>();
+        Assert.Same(Runner.Scheduler, scheduler);
+        var handle = await scheduler.ScheduleAsync("di-every-second", "echo", "*/1s");
+        try
+        {
+            // Real time: the host's scheduler actor (started with the runner) fires the first slots within seconds.
+            await AwaitAssertAsync(async () => Assert.Contains(await handle.RunsAsync(), r => r.Status == BackgroundTaskStatus.Completed), Long);
+            var run = (await handle.RunsAsync())[0];
+            Assert.StartsWith("sch-", run.TaskId);
+        }
+        finally
+        {
+            await handle.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public void Praison_messages_are_bound_to_the_praison_serializer()
     {
         // The binding comes from WithCustomSerializer; without it Akka would fall back to its default JSON serializer silently.

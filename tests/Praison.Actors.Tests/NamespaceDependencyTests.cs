@@ -29,6 +29,10 @@ public partial class NamespaceDependencyTests(ITestOutputHelper output)
 
         Assert.Contains("Tasks", edges.Keys); // the scan found the actors' namespace and what it uses
         Assert.Contains("Persistence", edges["Tasks"]);
+        // The scheduler comes after Tasks: it uses what is before it and nothing uses it but the root (the runner).
+        Assert.Contains("Scheduling", edges.Keys);
+        Assert.Contains("Persistence", edges["Scheduling"]);
+        Assert.Empty(edges.Where(e => e.Value.Contains("Scheduling")).Select(e => e.Key));
         var cycle = FindCycle(edges);
         Assert.True(cycle is null, $"Namespace cycle: {string.Join(" -> ", cycle ?? [])}");
     }

@@ -32,6 +32,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
     [InlineData("Praison.Actors.Serialization")]
     [InlineData("Praison.Actors.Handles")]
     [InlineData("Praison.Actors.Webhooks")]
+    [InlineData("Praison.Actors.Scheduling")]
     public void An_internal_namespace_has_types_and_none_is_public(string ns)
     {
         var types = Core.GetTypes().Where(t => t.Namespace == ns && !t.IsNested).ToList();
@@ -54,6 +55,8 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException), typeof(BudgetExceededException),
             typeof(PraisonTelemetry), typeof(TaskInput),
             typeof(WebhookOptions), typeof(WebhookDelivery), typeof(WebhookAttempt), typeof(WebhookDeliveryState),
+            typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun),
+            typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleException), typeof(ScheduleNotFoundException),
         ];
         Assert.All(client, t =>
         {

@@ -21,6 +21,9 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     private const long SchemaLockKey = 0x7072_6169_7461_626c; // "praitabl": nodes starting together create and backfill once
     private readonly TaskTable _table = new(postgres);
     private string False => postgres ? "false" : "0";
+
+    /// <summary>The schedule table in the same database as the journal.</summary>
+    public ScheduleTable Schedules => new(openJournal, postgres);
     private string True => postgres ? "true" : "1";
 
     /// <summary>
@@ -34,7 +37,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (postgres) await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLockKey})", cancellationToken).ConfigureAwait(false);
-        foreach (var ddl in _table.CreateStatements().Concat(WebhookTable.CreateStatements(postgres)))
+        foreach (var ddl in _table.CreateStatements().Concat(WebhookTable.CreateStatements(postgres)).Concat(ScheduleTable.CreateStatements(postgres)))
             await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
         await using (var done = TaskTable.Command(connection, tx, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'"))
             if (Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0)

@@ -35,6 +35,58 @@ public sealed class BackgroundRunner : IBackgroundRunner
         TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
     }
 
+    private Scheduling.ScheduleService? _scheduler;
+
+    /// <summary>
+    /// This runner's schedules (<see cref="IScheduler"/>): kept in the store's <c>praison_schedules</c> table (in memory
+    /// on the ephemeral store). A runner that executes and recovers tasks (a host) also fires them: its first use starts
+    /// the host's one scheduler actor (<see cref="PraisonRuntime"/> and the hosting builders start it at once).
+    /// </summary>
+    public IScheduler Scheduler => Schedules;
+
+    internal Scheduling.ScheduleService Schedules
+    {
+        get
+        {
+            if (_scheduler is { } ready) return ready;
+            lock (this)
+            {
+                if (_scheduler is not null) return _scheduler;
+                // A host fires; a one-shot process that leaves stored work alone (RecoverStoredTasks false: the CLI's
+                // `run`) and a store-only one do not: their run-now and backfill become requests for the host.
+                var fires = Options is { ExecuteTasks: true, RecoverStoredTasks: true };
+                var service = new Scheduling.ScheduleService(this, Scheduling.ScheduleStore.For(TaskTable, System), TimeProvider.System, fires);
+                if (fires)
+                {
+                    try
+                    {
+                        service.Actor = Scheduling.SchedulerRegistry.Start(System, service);
+                    }
+                    catch (InvalidActorNameException)
+                    {
+                        // Another runner of this system already fires schedules (one scheduler per host): tell that one.
+                        service.Actor = Scheduling.SchedulerRegistry.Of(System);
+                    }
+                }
+                return _scheduler = service;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a schedule that runs <paramref name="recipe"/> at each slot of <paramref name="expression"/> and returns
+    /// its handle; the same as <c>Scheduler.ScheduleAsync</c>.
+    /// </summary>
+    /// <param name="name">A unique name: 1 to 64 of [A-Za-z0-9_.-].</param>
+    /// <param name="recipe">A registered recipe.</param>
+    /// <param name="expression">hourly, daily, weekly, */30s, */15m, */6h, N (seconds), cron:EXPR, at:ISO-8601 or "in 10 minutes".</param>
+    /// <param name="options">Input, time zone and policies; null takes the defaults.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="ScheduleException">Bad input; nothing is stored.</exception>
+    public Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        Schedules.ScheduleAsync(name, recipe, expression, options, cancellationToken);
+
     /// <summary>
     /// Wraps an existing router (a supervisor created elsewhere, e.g. by Akka.Hosting, or a cluster's router); with
     /// <paramref name="store"/>, lists read its task table as a runner that made its own supervisor does.

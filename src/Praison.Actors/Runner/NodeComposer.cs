@@ -35,7 +35,9 @@ internal static class NodeComposer
             : BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null
                 ? await store.ReadUnfinishedTasksAsync(cancellationToken).ConfigureAwait(false)
                 : await store.ReadTasksAsync(cancellationToken).ConfigureAwait(false);
-        return new BackgroundRunner(system, runner, recovered, store);
+        var started = new BackgroundRunner(system, runner, recovered, store);
+        if (runner is { ExecuteTasks: true, RecoverStoredTasks: true }) _ = started.Schedules; // the host's scheduler fires stored schedules from the start
+        return started;
     }
 
     /// <summary>A runner over an actor started elsewhere (the registry's, a cluster's router), with the node's wait renewal.</summary>

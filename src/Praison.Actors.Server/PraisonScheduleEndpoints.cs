@@ -1,0 +1,203 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Praison.Actors.Server;
+
+/// <summary>
+/// <c>/api/v1/schedules</c>: create, list, read, delete, pause, resume, trigger, runs — over the runner's
+/// <see cref="BackgroundRunner.Scheduler"/>. Bad input (invalid expression, unknown zone or recipe, duplicate name, a
+/// one-shot in the past, a malformed body) is 400 with a JSON <see cref="ApiError"/> and stores nothing; an unknown
+/// schedule is 404; a store that cannot be used is 503.
+/// </summary>
+public static class PraisonScheduleEndpoints
+{
+    /// <summary>The path the schedule endpoints are mapped under.</summary>
+    public const string SchedulesPath = "/api/v1/schedules";
+
+    private const int MaxBodyBytes = 256 * 1024;
+
+    /// <summary>Maps the schedule endpoints (called by <c>MapPraisonJobs</c>).</summary>
+    public static IEndpointRouteBuilder MapPraisonSchedules(this IEndpointRouteBuilder app)
+    {
+        var schedules = app.MapGroup(SchedulesPath);
+        schedules.AddEndpointFilter(CatchAsync);
+        schedules.MapPost("", CreateAsync);
+        schedules.MapGet("", async (BackgroundRunner runner, CancellationToken ct) =>
+            Results.Ok(new { schedules = (await runner.Scheduler.ListAsync(ct)).Select(ScheduleView.From) }));
+        var one = schedules.MapGroup("/{name}");
+        one.MapGet("", async (string name, BackgroundRunner runner, CancellationToken ct) =>
+            Results.Ok(ScheduleView.From(await runner.Scheduler.GetHandle(name).InfoAsync(ct))));
+        one.MapDelete("", async (string name, BackgroundRunner runner, CancellationToken ct) =>
+            await runner.Scheduler.GetHandle(name).DeleteAsync(ct) ? Results.NoContent() : NotFound(name));
+        one.MapPost("/pause", (string name, BackgroundRunner runner, CancellationToken ct) => SetPausedAsync(runner, name, true, ct));
+        one.MapPost("/resume", (string name, BackgroundRunner runner, CancellationToken ct) => SetPausedAsync(runner, name, false, ct));
+        one.MapPost("/trigger", async (string name, BackgroundRunner runner, CancellationToken ct) =>
+            Results.Accepted(null, new { name, taskId = await runner.Scheduler.GetHandle(name).TriggerAsync(ct) }));
+        one.MapGet("/runs", async (string name, int? limit, BackgroundRunner runner, CancellationToken ct) =>
+        {
+            var runs = await runner.Scheduler.GetHandle(name).RunsAsync(limit ?? 20, ct);
+            return Results.Ok(new
+            {
+                runs = runs.Select(r => new { taskId = r.TaskId, slotAt = r.SlotAt, firedAt = r.FiredAt, reason = r.Reason, status = r.Status?.ToWireName() }),
+            });
+        });
+        return app;
+    }
+
+    private static async Task<IResult> SetPausedAsync(BackgroundRunner runner, string name, bool paused, CancellationToken ct)
+    {
+        var handle = runner.Scheduler.GetHandle(name);
+        if (paused) await handle.PauseAsync(ct);
+        else await handle.ResumeAsync(ct);
+        return Results.Ok(ScheduleView.From(await handle.InfoAsync(ct)));
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, BackgroundRunner runner, CancellationToken ct)
+    {
+        if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return Error(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON (Content-Type: application/json).");
+        if (request.ContentLength > MaxBodyBytes)
+            return Error(StatusCodes.Status413PayloadTooLarge, $"The body is over {MaxBodyBytes} bytes.");
+        CreateScheduleRequest body;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            body = CreateScheduleRequest.Parse(doc.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}");
+        }
+        catch (ArgumentException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        var handle = await runner.Scheduler.ScheduleAsync(body.Name, body.Recipe, body.Schedule, body.Options, ct);
+        var info = await handle.InfoAsync(ct);
+        return Results.Created($"{SchedulesPath}/{Uri.EscapeDataString(info.Name)}", ScheduleView.From(info));
+    }
+
+    /// <summary>Schedule problems as 400/404, a store that cannot be used as 503; everything else is left to the host's error handling.</summary>
+    private static async ValueTask<object?> CatchAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ScheduleNotFoundException ex)
+        {
+            return Error(StatusCodes.Status404NotFound, ex.Message);
+        }
+        catch (ScheduleException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (TaskStoreException ex)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return Error(StatusCodes.Status503ServiceUnavailable, $"The task store is unavailable: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is RecipeException { TaskId: null } or ArgumentException)
+        {
+            return Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+    }
+
+    private static IResult NotFound(string name) => Error(StatusCodes.Status404NotFound, $"No schedule named '{name}'.");
+
+    private static IResult Error(int status, string message) => Results.Json(new ApiError(message), statusCode: status);
+}
+
+/// <summary>A schedule on the wire (camelCase, policies in kebab-case, times in UTC).</summary>
+/// <param name="Name">The schedule's name.</param>
+/// <param name="Recipe">The recipe each slot runs.</param>
+/// <param name="Schedule">The expression.</param>
+/// <param name="TimeZone">The time zone id.</param>
+/// <param name="CatchUp">skip, once or all.</param>
+/// <param name="CatchUpWindowSec">How late (seconds) a missed slot may still run.</param>
+/// <param name="Overlap">skip, buffer-one, allow or cancel-previous.</param>
+/// <param name="JitterSec">The most a slot fires late on purpose, in seconds.</param>
+/// <param name="State">active, paused or done.</param>
+/// <param name="NextRunAt">The next slot; null when done.</param>
+/// <param name="LastRunAt">The slot of the last run started.</param>
+/// <param name="LastTaskId">The task of the last run started.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="SessionId">The session of every run.</param>
+/// <param name="Input">The input of every run.</param>
+public sealed record ScheduleView(string Name, string Recipe, string Schedule, string TimeZone, ScheduleCatchUp CatchUp, double CatchUpWindowSec,
+    ScheduleOverlap Overlap, double JitterSec, string State, DateTimeOffset? NextRunAt, DateTimeOffset? LastRunAt, string? LastTaskId,
+    DateTimeOffset CreatedAt, string? SessionId, JsonElement? Input)
+{
+    /// <summary>The wire view of <paramref name="s"/>.</summary>
+    public static ScheduleView From(ScheduleInfo s) => new(s.Name, s.Recipe, s.Expression, s.TimeZone, s.CatchUp, s.CatchUpWindow.TotalSeconds,
+        s.Overlap, s.Jitter.TotalSeconds, s.Paused ? "paused" : s.NextFireAt is null ? "done" : "active", s.NextFireAt, s.LastFireAt,
+        s.LastTaskId, s.CreatedAt, s.SessionId, s.InputJson is null ? null : JsonDocument.Parse(s.InputJson).RootElement.Clone());
+}
+
+/// <summary>The body of <c>POST /api/v1/schedules</c>.</summary>
+internal sealed record CreateScheduleRequest(string Name, string Recipe, string Schedule, ScheduleOptions Options)
+{
+    public static CreateScheduleRequest Parse(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object.");
+        var known = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "name", "recipe", "schedule", "timeZone", "input", "config", "sessionId", "timeoutSec", "catchUp", "catchUpWindowSec",
+            "overlap", "jitterSec", "paused",
+        };
+        foreach (var p in body.EnumerateObject())
+            if (!known.Contains(p.Name))
+                throw new ArgumentException($"Unknown field '{p.Name}'; known: {string.Join(", ", known)}.");
+
+        string Text(string field, bool required)
+        {
+            if (!body.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
+                return required ? throw new ArgumentException($"'{field}' is required.") : "";
+            return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ArgumentException($"'{field}' must be a string.");
+        }
+        double? Seconds(string field)
+        {
+            if (!body.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d) && d >= 0 && d <= int.MaxValue
+                ? d
+                : throw new ArgumentException($"'{field}' must be a non-negative number of seconds.");
+        }
+        T Choice<T>(string field, T fallback, params (string Text, T Value)[] choices)
+        {
+            var text = Text(field, required: false);
+            if (text.Length == 0) return fallback;
+            foreach (var (t, v) in choices) if (t == text) return v;
+            throw new ArgumentException($"'{field}' must be one of {string.Join(", ", choices.Select(c => c.Text))}, got '{text}'.");
+        }
+
+        IReadOnlyDictionary<string, object?>? config = null;
+        if (body.TryGetProperty("config", out var c) && c.ValueKind != JsonValueKind.Null)
+            config = c.ValueKind == JsonValueKind.Object
+                ? c.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
+                : throw new ArgumentException("'config' must be a JSON object.");
+        var paused = body.TryGetProperty("paused", out var pz) && pz.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False or JsonValueKind.Null => false,
+            _ => throw new ArgumentException("'paused' must be true or false."),
+        };
+        var timeout = Seconds("timeoutSec");
+        if (timeout is 0) throw new ArgumentException("'timeoutSec' must be positive.");
+        return new CreateScheduleRequest(Text("name", true), Text("recipe", true), Text("schedule", true), new ScheduleOptions
+        {
+            TimeZone = Text("timeZone", false) is { Length: > 0 } z ? z : null,
+            Input = body.TryGetProperty("input", out var i) && i.ValueKind != JsonValueKind.Null ? i.Clone() : null,
+            Config = config,
+            SessionId = Text("sessionId", false) is { Length: > 0 } s ? s : null,
+            Timeout = timeout is { } t ? TimeSpan.FromSeconds(t) : null,
+            CatchUp = Choice("catchUp", ScheduleCatchUp.Once, ("skip", ScheduleCatchUp.Skip), ("once", ScheduleCatchUp.Once), ("all", ScheduleCatchUp.All)),
+            CatchUpWindow = Seconds("catchUpWindowSec") is { } w ? TimeSpan.FromSeconds(w) : TimeSpan.FromDays(1),
+            Overlap = Choice("overlap", ScheduleOverlap.Skip, ("skip", ScheduleOverlap.Skip), ("buffer-one", ScheduleOverlap.BufferOne),
+                ("allow", ScheduleOverlap.Allow), ("cancel-previous", ScheduleOverlap.CancelPrevious)),
+            Jitter = Seconds("jitterSec") is { } j ? TimeSpan.FromSeconds(j) : TimeSpan.Zero,
+            Paused = paused,
+        });
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text.Json.Serialization;
+
+namespace Praison.Actors;
+
+/// <summary>What a schedule does with slots that fell due while no host was firing it (downtime, a paused host).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScheduleCatchUp>))]
+public enum ScheduleCatchUp
+{
+    /// <summary>Missed slots are dropped; only a slot due within the last minute still fires.</summary>
+    [JsonStringEnumMemberName("skip")] Skip,
+    /// <summary>One run for all missed slots (the latest); PraisonAI's behaviour and the default.</summary>
+    [JsonStringEnumMemberName("once")] Once,
+    /// <summary>Every missed slot runs, oldest first, as long as it lies within <see cref="ScheduleOptions.CatchUpWindow"/>.</summary>
+    [JsonStringEnumMemberName("all")] All,
+}
+
+/// <summary>What a schedule does when a slot falls due while its previous run is still pending or running.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScheduleOverlap>))]
+public enum ScheduleOverlap
+{
+    /// <summary>The new slot is dropped (the default).</summary>
+    [JsonStringEnumMemberName("skip")] Skip,
+    /// <summary>The newest such slot waits and runs when the previous run finishes; older waiting ones are dropped.</summary>
+    [JsonStringEnumMemberName("buffer-one")] BufferOne,
+    /// <summary>Runs start regardless; several may run at once.</summary>
+    [JsonStringEnumMemberName("allow")] Allow,
+    /// <summary>The previous run is cancelled, then the new one starts.</summary>
+    [JsonStringEnumMemberName("cancel-previous")] CancelPrevious,
+}
+
+/// <summary>The settings of a schedule beside its recipe and expression (<see cref="IScheduler.ScheduleAsync"/>).</summary>
+public sealed class ScheduleOptions
+{
+    /// <summary>The input every run gets (any JSON-serializable value).</summary>
+    public object? Input { get; init; }
+
+    /// <summary>The config every run gets.</summary>
+    public IReadOnlyDictionary<string, object?>? Config { get; init; }
+
+    /// <summary>The session id of every run.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>Each run's timeout; null takes the recipe's.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The IANA time zone cron expressions and local <c>at:</c> times are read in; null is UTC.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>What happens to slots missed while nothing fired them; default <see cref="ScheduleCatchUp.Once"/>.</summary>
+    public ScheduleCatchUp CatchUp { get; init; } = ScheduleCatchUp.Once;
+
+    /// <summary>Slots older than this are never run late, whatever <see cref="CatchUp"/> says; default one day.</summary>
+    public TimeSpan CatchUpWindow { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>What happens when a slot falls due while the previous run is unfinished; default <see cref="ScheduleOverlap.Skip"/>.</summary>
+    public ScheduleOverlap Overlap { get; init; } = ScheduleOverlap.Skip;
+
+    /// <summary>Each slot fires up to this much later (a fixed spread per slot, so many schedules do not fire at once); default none.</summary>
+    public TimeSpan Jitter { get; init; }
+
+    /// <summary>Create the schedule paused.</summary>
+    public bool Paused { get; init; }
+}
+
+/// <summary>A stored schedule as it stands.</summary>
+/// <param name="Name">The schedule's unique name.</param>
+/// <param name="Recipe">The recipe each slot runs.</param>
+/// <param name="Expression">The expression as given.</param>
+/// <param name="TimeZone">The time zone id ("UTC" when none was given).</param>
+/// <param name="CatchUp">The catch-up policy.</param>
+/// <param name="CatchUpWindow">How old a missed slot may be and still run.</param>
+/// <param name="Overlap">The overlap policy.</param>
+/// <param name="Jitter">The most a slot fires late on purpose.</param>
+/// <param name="Paused">True while paused: nothing fires.</param>
+/// <param name="NextFireAt">The next slot (UTC); null when a one-shot has fired (or its time passed).</param>
+/// <param name="CreatedAt">When the schedule was created; intervals count from it.</param>
+/// <param name="SessionId">The session of every run.</param>
+/// <param name="InputJson">The input of every run, as JSON.</param>
+/// <param name="LastFireAt">The slot of the last run it started, if any.</param>
+/// <param name="LastTaskId">The task of the last run it started, if any.</param>
+public sealed record ScheduleInfo(string Name, string Recipe, string Expression, string TimeZone, ScheduleCatchUp CatchUp,
+    TimeSpan CatchUpWindow, ScheduleOverlap Overlap, TimeSpan Jitter, bool Paused, DateTimeOffset? NextFireAt,
+    DateTimeOffset CreatedAt, string? SessionId, string? InputJson, DateTimeOffset? LastFireAt, string? LastTaskId);
+
+/// <summary>One run a schedule started.</summary>
+/// <param name="TaskId">The run's task (derived from the schedule and the slot, so one slot is one task).</param>
+/// <param name="SlotAt">The slot it ran for (for a manual run: when it was asked for).</param>
+/// <param name="FiredAt">When the scheduler submitted it.</param>
+/// <param name="Reason"><c>slot</c>, <c>catch-up</c>, <c>buffered</c>, <c>manual</c> or <c>backfill</c>.</param>
+/// <param name="Status">The task's status now; null once the task has been cleaned up.</param>
+public sealed record ScheduleRun(string TaskId, DateTimeOffset SlotAt, DateTimeOffset FiredAt, string Reason, BackgroundTaskStatus? Status);
+
+/// <summary>Bad schedule input (invalid expression, unknown time zone or recipe, duplicate name, a one-shot in the past): nothing was stored.</summary>
+public class ScheduleException : PraisonActorsException
+{
+    /// <summary>A schedule problem described by <paramref name="message"/>.</summary>
+    public ScheduleException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>No schedule has the given name.</summary>
+public sealed class ScheduleNotFoundException : ScheduleException
+{
+    /// <summary>No schedule named <paramref name="name"/>.</summary>
+    public ScheduleNotFoundException(string name) : base($"No schedule named '{name}'.") => Name = name;
+
+    /// <summary>The name asked for.</summary>
+    public string Name { get; }
+}
+
+/// <summary>
+/// Named, stored schedules that run a recipe at each slot of an expression (in DI as <see cref="IScheduler"/>). Each
+/// slot submits an ordinary recipe task whose id is derived from the schedule and the slot, so a slot can never
+/// become two tasks. Slots fire where a host runs tasks; the store keeps the schedules across restarts.
+/// </summary>
+public interface IScheduler
+{
+    /// <summary>Stores a new schedule and returns its handle.</summary>
+    /// <param name="name">A unique name: 1 to 64 of [A-Za-z0-9_.-].</param>
+    /// <param name="recipe">A registered recipe.</param>
+    /// <param name="expression">hourly, daily, weekly, */30s, */15m, */6h, N (seconds), cron:EXPR, at:ISO-8601 or "in 10 minutes".</param>
+    /// <param name="options">Input, time zone and policies; null takes the defaults.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="ScheduleException">Bad input; nothing is stored.</exception>
+    Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Every schedule, by name.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    Task<IReadOnlyList<ScheduleInfo>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A handle to the schedule named <paramref name="name"/> (calls on it throw <see cref="ScheduleNotFoundException"/> if there is none).</summary>
+    /// <param name="name">The schedule's name.</param>
+    ScheduleHandle GetHandle(string name);
+}
+
+/// <summary>A schedule by name: read, pause, resume, trigger, backfill, delete, and its runs.</summary>
+public sealed class ScheduleHandle
+{
+    private readonly Scheduling.ScheduleService _service;
+
+    internal ScheduleHandle(string name, Scheduling.ScheduleService service)
+    {
+        Name = name;
+        _service = service;
+    }
+
+    /// <summary>The schedule's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The schedule as stored now.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<ScheduleInfo> InfoAsync(CancellationToken cancellationToken = default) => _service.InfoAsync(Name, cancellationToken);
+
+    /// <summary>Stops firing until <see cref="ResumeAsync"/>; a run in progress goes on.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task PauseAsync(CancellationToken cancellationToken = default) => _service.SetPausedAsync(Name, true, cancellationToken);
+
+    /// <summary>Fires again from the next slot after now (slots passed while paused are not caught up).</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task ResumeAsync(CancellationToken cancellationToken = default) => _service.SetPausedAsync(Name, false, cancellationToken);
+
+    /// <summary>Runs the recipe once now, outside the schedule (also when paused), and returns the run's task id.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<string> TriggerAsync(CancellationToken cancellationToken = default) => _service.TriggerAsync(Name, cancellationToken);
+
+    /// <summary>Runs every slot in (<paramref name="from"/>, <paramref name="to"/>]; slots that already ran are not run again. Returns the task ids.</summary>
+    /// <param name="from">Start of the range (exclusive).</param>
+    /// <param name="to">End of the range (inclusive); not in the future.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<IReadOnlyList<string>> BackfillAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        _service.BackfillAsync(Name, from, to, cancellationToken);
+
+    /// <summary>Deletes the schedule: true when it existed. Runs already started go on.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<bool> DeleteAsync(CancellationToken cancellationToken = default) => _service.DeleteAsync(Name, cancellationToken);
+
+    /// <summary>The latest runs it started, newest first, with their statuses.</summary>
+    /// <param name="limit">At most this many (the schedule keeps its last 50).</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<IReadOnlyList<ScheduleRun>> RunsAsync(int limit = 20, CancellationToken cancellationToken = default) =>
+        _service.RunsAsync(Name, limit, cancellationToken);
+}

@@ -1,0 +1,267 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Praison.Actors.Messages;
+
+namespace Praison.Actors.Scheduling;
+
+/// <summary>
+/// Everything the C# API, the CLI and the jobs API do with schedules, in one place: create (checked before anything is
+/// stored), read, pause, resume, delete, trigger, backfill, runs; and the one look at a schedule the scheduler actor
+/// makes at each due time (<see cref="LookAsync"/>). Slots become ordinary recipe tasks with derived ids
+/// (<see cref="SchedulePlanner.TaskIdFor"/>), so a slot submitted twice is one task.
+/// </summary>
+/// <remarks>
+/// A process that does not run tasks (<paramref name="fires"/> false: the CLI next to a host) only writes schedules;
+/// its run-now and backfill become requests in the record that the firing host carries out at its next look.
+/// </remarks>
+internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleStore store, TimeProvider time, bool fires) : IScheduler
+{
+    /// <summary>The scheduler actor to tell about changes (null in a process that does not fire).</summary>
+    public IActorRef? Actor { get; set; }
+
+    public ScheduleStore Store => store;
+    public TimeProvider Time => time;
+    public bool Fires => fires;
+
+    /// <summary>The most slots one backfill runs.</summary>
+    public const int MaxBackfill = 1000;
+
+    public async Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var record = Check(name, recipe, expression, options ?? new ScheduleOptions());
+        if (!await store.InsertAsync(record, cancellationToken).ConfigureAwait(false))
+            throw new ScheduleException($"A schedule named '{name}' already exists (remove it first, or pick another name).");
+        Actor?.Tell(ReloadSchedules.Instance);
+        return GetHandle(name);
+    }
+
+    /// <summary>The record a new schedule would be stored as; throws <see cref="ScheduleException"/> naming the first problem.</summary>
+    public ScheduleRecord Check(string name, string recipe, string expression, ScheduleOptions options)
+    {
+        if (NameProblem(name) is { } problem) throw new ScheduleException(problem);
+        if (string.IsNullOrWhiteSpace(recipe)) throw new ScheduleException("A schedule needs a recipe.");
+        if (!runner.Recipes.TryGet(recipe, out var found))
+            throw new ScheduleException($"Unknown recipe '{recipe}'; known: {string.Join(", ", runner.Recipes.List().Select(t => t.Name))}.");
+        if (!found.Template.Background.Enabled)
+            throw new ScheduleException($"Recipe '{recipe}' cannot run in the background (runtime.background.enabled: false).");
+        if (options.Timeout is { } t && t <= TimeSpan.Zero) throw new ScheduleException($"The timeout must be positive, got {t}.");
+        if (options.CatchUpWindow <= TimeSpan.Zero) throw new ScheduleException($"The catch-up window must be positive, got {options.CatchUpWindow}.");
+        if (options.Jitter < TimeSpan.Zero) throw new ScheduleException($"The jitter must not be negative, got {options.Jitter}.");
+        if (TaskLimits.SessionIdProblem(options.SessionId, "SessionId") is { } sessionProblem) throw new ScheduleException(sessionProblem);
+        var zone = ScheduleExpression.ResolveZone(options.TimeZone);
+        // Intervals count from the creation time in whole seconds, so */1s slots fall on the second.
+        var now = time.GetUtcNow();
+        now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        var parsed = ScheduleExpression.Parse(expression, zone, now);
+        var next = parsed.NextAfter(now);
+        if (parsed.IsOneShot && next is null)
+            throw new ScheduleException($"The one-shot time {parsed.OnceAt:u} of '{expression}' is in the past (now {now:u}).");
+        string? input, config;
+        try
+        {
+            input = PraisonJson.Serialize(options.Input);
+            config = options.Config is null ? null : PraisonJson.Serialize(options.Config);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or ArgumentException)
+        {
+            throw new ScheduleException($"The input or config is not JSON-serializable: {ex.Message}");
+        }
+        return new ScheduleRecord
+        {
+            Name = name, Recipe = recipe, Expression = parsed.Text, TimeZone = options.TimeZone is { Length: > 0 } z ? z.Trim() : "UTC",
+            InputJson = input, ConfigJson = config, SessionId = options.SessionId,
+            TimeoutMs = options.Timeout is { } timeout ? (long)timeout.TotalMilliseconds : null,
+            CatchUp = options.CatchUp, CatchUpWindowMs = (long)options.CatchUpWindow.TotalMilliseconds, Overlap = options.Overlap,
+            JitterMs = (long)options.Jitter.TotalMilliseconds, Paused = options.Paused, CreatedAt = now, NextFireAt = next,
+        };
+    }
+
+    /// <summary>What is wrong with a schedule name, or null: 1 to 64 of [A-Za-z0-9_.-].</summary>
+    public static string? NameProblem(string? name) =>
+        string.IsNullOrEmpty(name) ? "A schedule needs a name."
+        : !ValidName().IsMatch(name) ? $"A schedule name is 1 to 64 of letters, digits, '_', '-' and '.'; got '{name}'."
+        : null;
+
+    public async Task<IReadOnlyList<ScheduleInfo>> ListAsync(CancellationToken cancellationToken = default) =>
+        (await store.ListAsync(cancellationToken).ConfigureAwait(false)).Select(ToInfo).ToList();
+
+    public ScheduleHandle GetHandle(string name) => new(name, this);
+
+    public async Task<ScheduleInfo> InfoAsync(string name, CancellationToken ct) => ToInfo(await GetAsync(name, ct).ConfigureAwait(false));
+
+    public async Task<ScheduleRecord> GetAsync(string name, CancellationToken ct) =>
+        await store.GetAsync(name, ct).ConfigureAwait(false) ?? throw new ScheduleNotFoundException(name);
+
+    public async Task SetPausedAsync(string name, bool paused, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await store.UpdateAsync(name, r => r.Paused == paused ? r : r with
+        {
+            Paused = paused,
+            // Resuming starts from the next slot after now: slots passed while paused are not caught up.
+            NextFireAt = paused || r.NextFireAt is null ? r.NextFireAt : Expression(r).NextAfter(now),
+            BufferedSlot = paused ? r.BufferedSlot : null,
+        }, ct).ConfigureAwait(false);
+        Actor?.Tell(ReloadSchedules.Instance);
+    }
+
+    public async Task<bool> DeleteAsync(string name, CancellationToken ct)
+    {
+        var deleted = await store.DeleteAsync(name, ct).ConfigureAwait(false);
+        Actor?.Tell(ReloadSchedules.Instance);
+        return deleted;
+    }
+
+    public async Task<string> TriggerAsync(string name, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var record = await GetAsync(name, ct).ConfigureAwait(false);
+        var id = SchedulePlanner.TaskIdFor(name, now, manual: true);
+        if (!fires)
+        {
+            await store.UpdateAsync(name, r => r with { Requests = [.. r.Requests, new ScheduleRequest("run-now", now)] }, ct).ConfigureAwait(false);
+            return id;
+        }
+        await SubmitAsync(record, id, ct).ConfigureAwait(false);
+        await store.UpdateAsync(name, r => r.WithRuns([new ScheduleRunEntry(id, now, now, "manual")]), ct).ConfigureAwait(false);
+        return id;
+    }
+
+    public async Task<IReadOnlyList<string>> BackfillAsync(string name, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (to <= from) throw new ScheduleException($"A backfill range needs FROM before TO, got {from:u} .. {to:u}.");
+        if (to > now) throw new ScheduleException($"A backfill ends at the latest now ({now:u}); got {to:u}.");
+        var record = await GetAsync(name, ct).ConfigureAwait(false);
+        var slots = Expression(record).SlotsBetween(from, to, MaxBackfill + 1);
+        if (slots.Count > MaxBackfill)
+            throw new ScheduleException($"The range holds more than {MaxBackfill} slots of '{record.Expression}'; backfill a shorter range.");
+        var ids = slots.Select(s => SchedulePlanner.TaskIdFor(name, s)).ToList();
+        if (!fires)
+        {
+            await store.UpdateAsync(name, r => r with { Requests = [.. r.Requests, new ScheduleRequest("backfill", now, from, to)] }, ct)
+                .ConfigureAwait(false);
+            return ids;
+        }
+        var runs = await FireSlotsAsync(record, slots.Select(s => (s, "backfill")).ToList(), now, ct).ConfigureAwait(false);
+        if (runs.Count > 0) await store.UpdateAsync(name, r => r.WithRuns(runs), ct).ConfigureAwait(false);
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<ScheduleRun>> RunsAsync(string name, int limit, CancellationToken ct)
+    {
+        if (limit <= 0) throw new ScheduleException($"The limit must be positive, got {limit}.");
+        var record = await GetAsync(name, ct).ConfigureAwait(false);
+        var runs = new List<ScheduleRun>();
+        foreach (var run in record.Runs.Take(limit))
+            runs.Add(new ScheduleRun(run.TaskId, run.SlotAt, run.FiredAt, run.Reason, await StatusAsync(run.TaskId, ct).ConfigureAwait(false)));
+        return runs;
+    }
+
+    /// <summary>
+    /// The scheduler's look at one schedule at <paramref name="now"/>: carry out stored requests, decide with
+    /// <see cref="SchedulePlanner"/>, cancel the previous run if the plan says so, submit each slot (derived ids), then
+    /// store the new pointers and runs under the record's version. Returns the record as stored now and how many slots
+    /// were submitted. If the record changed meanwhile (paused, edited), the change wins and the look's pointers are
+    /// dropped: a later look submits the same slots again, which finds the tasks already stored.
+    /// </summary>
+    public async Task<(ScheduleRecord? Record, int Fired)> LookAsync(ScheduleRecord r, DateTimeOffset now, CancellationToken ct)
+    {
+        var expression = Expression(r);
+        var previousActive = r.Overlap != ScheduleOverlap.Allow && r.LastTaskId is { } last
+                             && await StatusAsync(last, ct).ConfigureAwait(false) is BackgroundTaskStatus.Pending or BackgroundTaskStatus.Running;
+        var plan = SchedulePlanner.Plan(r, expression, now, previousActive);
+        var slots = plan.Fire.ToList();
+        foreach (var request in r.Requests)
+        {
+            if (request.Kind == "backfill" && request.From is { } from && request.To is { } to)
+                slots.AddRange(expression.SlotsBetween(from, to, MaxBackfill).Select(s => (s, "backfill")));
+        }
+        if (!plan.Changes(r) && r.Requests.Count == 0) return (r, 0);
+
+        if (plan.CancelPrevious && r.LastTaskId is { } previous)
+        {
+            try
+            {
+                await runner.CancelAsync(previous, ct).ConfigureAwait(false);
+            }
+            catch (TaskNotFoundException)
+            {
+                // Cleaned up meanwhile: nothing to cancel.
+            }
+        }
+        var runs = await FireSlotsAsync(r, slots, now, ct).ConfigureAwait(false);
+        foreach (var request in r.Requests.Where(q => q.Kind == "run-now"))
+        {
+            var id = SchedulePlanner.TaskIdFor(r.Name, request.RequestedAt, manual: true);
+            await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            runs.Add(new ScheduleRunEntry(id, request.RequestedAt, now, "manual"));
+        }
+        var stored = await store.ReplaceAsync(r.WithRuns(runs) with
+        {
+            NextFireAt = plan.NextFireAt, BufferedSlot = plan.BufferedSlot, Requests = [],
+        }, ct).ConfigureAwait(false);
+        return (stored ?? await store.GetAsync(r.Name, ct).ConfigureAwait(false), runs.Count);
+    }
+
+    private async Task<List<ScheduleRunEntry>> FireSlotsAsync(ScheduleRecord r, IReadOnlyList<(DateTimeOffset Slot, string Reason)> slots,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        var runs = new List<ScheduleRunEntry>();
+        foreach (var (slot, reason) in slots)
+        {
+            var id = SchedulePlanner.TaskIdFor(r.Name, slot);
+            await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            runs.Add(new ScheduleRunEntry(id, slot, now, reason));
+        }
+        return runs;
+    }
+
+    /// <summary>Submits one run with its derived id; an id already stored returns the existing task (Created false), never a second one.</summary>
+    private async Task<bool> SubmitAsync(ScheduleRecord r, string taskId, CancellationToken ct)
+    {
+        try
+        {
+            var handle = await runner.RunBackgroundAsync(r.Recipe, new RecipeRunOptions
+            {
+                TaskId = taskId,
+                Input = r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson),
+                Config = r.ConfigJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, object?>>(r.ConfigJson),
+                SessionId = r.SessionId,
+                Timeout = r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            }, ct).ConfigureAwait(false);
+            return handle.Created;
+        }
+        catch (TaskRejectedException)
+        {
+            // The store refused a second Submitted for an id it holds (a finished task no longer in memory, where
+            // the store does not answer with the existing task): the slot already has its task.
+            if (await StatusAsync(taskId, ct).ConfigureAwait(false) is not null) return false;
+            throw;
+        }
+    }
+
+    private async Task<BackgroundTaskStatus?> StatusAsync(string taskId, CancellationToken ct)
+    {
+        try
+        {
+            return (await runner.GetStatusAsync(taskId, ct).ConfigureAwait(false)).Status;
+        }
+        catch (TaskNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static ScheduleExpression Expression(ScheduleRecord r) =>
+        ScheduleExpression.Parse(r.Expression, ScheduleExpression.ResolveZone(r.TimeZone), r.CreatedAt);
+
+    public static ScheduleInfo ToInfo(ScheduleRecord r) => new(r.Name, r.Recipe, r.Expression, r.TimeZone, r.CatchUp, r.CatchUpWindow,
+        r.Overlap, r.Jitter, r.Paused, r.NextFireAt, r.CreatedAt, r.SessionId, r.InputJson,
+        r.Runs.Count > 0 ? r.Runs[0].SlotAt : null, r.LastTaskId);
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex ValidName();
+}

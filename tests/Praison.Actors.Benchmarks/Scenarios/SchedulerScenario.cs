@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using Praison.Actors.Benchmarks.Baselines;
+using Praison.Actors.Benchmarks.Harness;
+using Praison.Actors.Persistence;
+using Praison.Actors.Scheduling;
+
+namespace Praison.Actors.Benchmarks.Scenarios;
+
+/// <summary>
+/// The scheduler on one host: N schedules of <c>*/1s</c> (1,000; --quick 100) on a SQLite store (and PostgreSQL when
+/// configured) fire for a while (20 s; --quick 6 s). Firing accuracy is each run's start (the recipe's first line)
+/// minus its slot, read from the task id, as p50/p99. Store writes per fired slot: schedule-row replaces (the sum of
+/// the rows' versions beyond 1) and journal events of the slot tasks, each divided by the fired slots. The first two
+/// seconds are left out of the accuracy figures (start-up: the schedules are created while the host runs).
+/// </summary>
+public sealed class SchedulerScenario : Scenario
+{
+    public override string Name => "scheduler";
+    public override bool OptIn => true;
+
+    public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
+    {
+        var schedules = o.Size(1_000, 100);
+        var seconds = o.Size(20, 6);
+        result.Settings = $"{schedules:N0} schedules of */1s (overlap allow, catch-up skip) firing for {seconds} s on one host " +
+                          "(MaxConcurrentTasks 64, a recipe that returns at once); one run per store.";
+        foreach (var kind in Stores(result, o, "", StoreKind.Sqlite, StoreKind.PostgreSql))
+            await RunOnceAsync(result, o, kind, schedules, seconds, ct);
+    }
+
+    private static async Task RunOnceAsync(ScenarioResult result, HarnessOptions o, StoreKind kind, int count, int seconds, CancellationToken ct)
+    {
+        await using var store = await StoreUnderTest.CreateAsync(kind, o.PostgresConnectionString, ct);
+        var started = new ConcurrentDictionary<string, DateTimeOffset>();
+        var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+        {
+            Store = store.Store,
+            Config = Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING"),
+            Runner = new BackgroundRunnerOptions
+            {
+                MaxConcurrentTasks = 64,
+                MaxQueued = 1_000_000,
+                Recipes = new RecipeRegistry().Register("name: stamp\n", ctx =>
+                {
+                    started.TryAdd(ctx.TaskId, DateTimeOffset.UtcNow);
+                    return Task.FromResult<object?>(null);
+                }),
+            },
+        }, ct);
+        var scheduler = runtime.Runner.Scheduler;
+        for (var i = 0; i < count; i++)
+            await scheduler.ScheduleAsync($"s{i:D5}", "stamp", "*/1s",
+                new ScheduleOptions { Overlap = ScheduleOverlap.Allow, CatchUp = ScheduleCatchUp.Skip }, ct);
+        var from = DateTimeOffset.UtcNow.AddSeconds(2);
+        Progress($"{Label(kind)}: {count} schedules created; firing for {seconds} s");
+        await Task.Delay(TimeSpan.FromSeconds(seconds), ct);
+        var until = DateTimeOffset.UtcNow;
+
+        var lateness = started
+            .Select(p => (Slot: DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p.Key[(p.Key.LastIndexOf('-') + 1)..])), Start: p.Value))
+            .Where(p => p.Slot >= from && p.Slot <= until.AddSeconds(-2))
+            .Select(p => (p.Start - p.Slot).TotalMilliseconds)
+            .Order()
+            .ToArray();
+        var expected = count * Math.Max(0, (int)(until.AddSeconds(-2) - from).TotalSeconds);
+        var name = $"{Label(kind)} {count:N0} × */1s";
+        if (lateness.Length > 0)
+        {
+            result.Figure(name, "slot → run started p50", "ms").Add(Side.Project, Stats.Percentile(lateness, 50));
+            result.Figure(name, "slot → run started p99", "ms").Add(Side.Project, Stats.Percentile(lateness, 99));
+        }
+        result.Figure(name, "slots started / slots due", "%").Add(Side.Project, expected == 0 ? 0 : 100.0 * lateness.Length / expected);
+
+        // Stop the host before counting, so the counts agree with each other.
+        var system = runtime.System;
+        await runtime.DisposeAsync();
+        var rows = await ScheduleStore.For(store.Store, system).ListAsync(ct);
+        var fired = started.Count;
+        var replaces = rows.Sum(r => r.Version - 1);
+        var events = await CountAsync(store.Store, "SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'task-sch-%'", ct);
+        if (fired > 0)
+        {
+            result.Figure(name, "schedule-row writes per fired slot", "writes").Add(Side.Project, (double)replaces / fired);
+            result.Figure(name, "journal events per fired slot", "events").Add(Side.Project, (double)events / fired);
+        }
+        result.Notes.Add($"{Label(kind)}: {started.Count:N0} slots ran in {seconds} s; {replaces:N0} schedule-row replaces; {events:N0} journal events.");
+    }
+
+    private static async Task<long> CountAsync(TaskStore store, string sql, CancellationToken ct)
+    {
+        if (store.Sql is null) return 0;
+        await using DbConnection c = store is TaskStore.SqliteStore s
+            ? new Microsoft.Data.Sqlite.SqliteConnection(s.JournalConnectionString)
+            : new Npgsql.NpgsqlConnection(((TaskStore.PostgreSqlStore)store).ConnectionString);
+        await c.OpenAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
+    }
+}

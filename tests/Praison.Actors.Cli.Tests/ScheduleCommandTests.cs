@@ -1,0 +1,75 @@
+namespace Praison.Actors.Cli.Tests;
+
+/// <summary><c>schedule add/list/describe/pause/remove</c> on a data directory, and bad input: exit 2 naming the problem, nothing stored.</summary>
+public sealed class ScheduleCommandTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private async Task<CliResult> Ok(params string[] args)
+    {
+        var r = await CliProcess.RunAsync(_dir, args);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
+
+    [Fact]
+    public async Task Add_stores_a_schedule_that_list_and_describe_show()
+    {
+        await Ok("schedule", "add", "nightly", "-r", "hello", "-s", "cron:0 2 * * *", "--tz", "Europe/Berlin",
+            "-i", """{"name":"Ada"}""", "--overlap", "buffer-one", "--catch-up", "all");
+        await Ok("schedule", "add", "ping", "-r", "hello", "-s", "*/30s", "--paused");
+
+        var list = (await Ok("schedule", "list", "--json")).Json();
+        Assert.Equal(["nightly", "ping"], list.EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        var nightly = list[0];
+        Assert.Equal("cron:0 2 * * *", nightly.GetProperty("expression").GetString());
+        Assert.Equal("Europe/Berlin", nightly.GetProperty("timeZone").GetString());
+        Assert.Equal("buffer-one", nightly.GetProperty("overlap").GetString());
+        Assert.Equal("all", nightly.GetProperty("catchUp").GetString());
+        // 02:00 in Berlin is 01:00Z in winter, 00:00Z in summer.
+        var next = nightly.GetProperty("nextFireAt").GetDateTimeOffset().ToUniversalTime();
+        Assert.Contains(next.Hour, new[] { 0, 1 });
+        Assert.Equal(0, next.Minute);
+        Assert.True(list[1].GetProperty("paused").GetBoolean());
+
+        var described = await Ok("schedule", "describe", "nightly");
+        Assert.Contains("buffer-one", described.Stdout);
+        Assert.Contains("No runs yet.", described.Stderr);
+
+        await Ok("schedule", "resume", "ping");
+        Assert.False((await Ok("schedule", "list", "--json")).Json()[1].GetProperty("paused").GetBoolean());
+        await Ok("schedule", "remove", "ping");
+        Assert.Single((await Ok("schedule", "list", "--json")).Json().EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("Invalid schedule expression 'sometimes'", "add", "x", "-r", "hello", "-s", "sometimes")]
+    [InlineData("Invalid schedule expression 'cron:1 2 3'", "add", "x", "-r", "hello", "-s", "cron:1 2 3")]
+    [InlineData("Unknown time zone 'Mars/Base'", "add", "x", "-r", "hello", "-s", "daily", "--tz", "Mars/Base")]
+    [InlineData("Unknown recipe 'nope'", "add", "x", "-r", "nope", "-s", "daily")]
+    [InlineData("is in the past", "add", "x", "-r", "hello", "-s", "at:2020-01-01T00:00Z")]
+    [InlineData("--overlap must be one of", "add", "x", "-r", "hello", "-s", "daily", "--overlap", "sometimes")]
+    [InlineData("schedule name", "add", "bad name", "-r", "hello", "-s", "daily")]
+    [InlineData("already exists", "add", "kept", "-r", "hello", "-s", "hourly")]
+    public async Task Bad_input_exits_2_naming_the_problem_and_stores_nothing(string message, params string[] args)
+    {
+        await Ok("schedule", "add", "kept", "-r", "hello", "-s", "daily");
+        var before = (await Ok("schedule", "list", "--json")).Stdout;
+
+        var r = await CliProcess.RunAsync(_dir, ["schedule", .. args]);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains(message, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr); // no stack trace
+        Assert.Equal(before, (await Ok("schedule", "list", "--json")).Stdout);
+    }
+
+    [Fact]
+    public async Task An_unknown_schedule_exits_6()
+    {
+        var r = await CliProcess.RunAsync(_dir, "schedule", "pause", "ghost");
+        Assert.True(r.ExitCode == 6, r.ToString());
+        Assert.Contains("No schedule named 'ghost'", r.Stderr);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Praison.Actors.Server.Tests;
+
+/// <summary>/api/v1/schedules: create, read, list, pause, resume, trigger, runs, delete; bad input is a 400 that stores nothing.</summary>
+public sealed class ScheduleEndpointsTests : IAsyncLifetime
+{
+    private JobsHost _host = null!;
+    private const string Path = PraisonScheduleEndpoints.SchedulesPath;
+
+    public async Task InitializeAsync() => _host = await JobsHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private Task<HttpResponseMessage> PostAsync(string path, string json) =>
+        _host.Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private async Task<JsonElement> ListAsync() =>
+        (await _host.Http.GetFromJsonAsync<JsonElement>(Path)).GetProperty("schedules");
+
+    [Fact]
+    public async Task A_schedule_is_created_read_paused_triggered_and_deleted()
+    {
+        var created = await PostAsync(Path, """
+            {"name":"nightly","recipe":"echo","schedule":"cron:0 2 * * *","timeZone":"Europe/Berlin","input":{"x":1},"overlap":"buffer-one","paused":true}
+            """);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var view = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("paused", view.GetProperty("state").GetString());
+        Assert.Equal("buffer-one", view.GetProperty("overlap").GetString());
+        Assert.Equal(1, view.GetProperty("input").GetProperty("x").GetInt32());
+
+        var resumed = await (await _host.Http.PostAsync($"{Path}/nightly/resume", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("active", resumed.GetProperty("state").GetString());
+
+        var trigger = await _host.Http.PostAsync($"{Path}/nightly/trigger", null);
+        Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
+        var taskId = (await trigger.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        await _host.Runtime.Runner.GetHandle(taskId).WaitAsync(TimeSpan.FromSeconds(30)); // the run-now task exists and completes
+        Assert.Equal(BackgroundTaskStatus.Completed, (await _host.Runtime.Runner.GetStatusAsync(taskId)).Status);
+        var runs = (await _host.Http.GetFromJsonAsync<JsonElement>($"{Path}/nightly/runs?limit=5")).GetProperty("runs");
+        Assert.Equal(taskId, runs[0].GetProperty("taskId").GetString());
+        Assert.Equal("manual", runs[0].GetProperty("reason").GetString());
+
+        Assert.Equal("nightly", (await _host.Http.GetFromJsonAsync<JsonElement>($"{Path}/nightly")).GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await _host.Http.DeleteAsync($"{Path}/nightly")).StatusCode);
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/nightly"), 404, "No schedule named 'nightly'");
+        Assert.Equal(0, (await ListAsync()).GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("""{"name":"a","recipe":"echo","schedule":"sometimes"}""", "Invalid schedule expression 'sometimes'")]
+    [InlineData("""{"name":"a","recipe":"echo","schedule":"daily","timeZone":"Mars/Base"}""", "Unknown time zone 'Mars/Base'")]
+    [InlineData("""{"name":"a","recipe":"nope","schedule":"daily"}""", "Unknown recipe 'nope'")]
+    [InlineData("""{"name":"a","recipe":"echo","schedule":"at:2020-01-01T00:00Z"}""", "in the past")]
+    [InlineData("""{"name":"kept","recipe":"echo","schedule":"hourly"}""", "already exists")]
+    [InlineData("""{"name":"a","recipe":"echo"}""", "'schedule' is required")]
+    [InlineData("""{"name":"a","recipe":"echo","schedule":"daily","overlap":"never"}""", "'overlap' must be one of")]
+    [InlineData("""{"name":"a","recipe":"echo","schedule":"daily","colour":"red"}""", "Unknown field 'colour'")]
+    [InlineData("""{"name":"a",""", "not valid JSON")]
+    public async Task Bad_input_is_a_400_and_stores_nothing(string body, string message)
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, """{"name":"kept","recipe":"echo","schedule":"daily"}""")).StatusCode);
+        await ErrorAnswer.AssertAsync(await PostAsync(Path, body), 400, message);
+        var list = await ListAsync();
+        Assert.Equal("kept", Assert.Single(list.EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal("daily", list[0].GetProperty("schedule").GetString());
+    }
+
+    [Fact]
+    public async Task An_unknown_schedule_is_a_404_for_every_verb()
+    {
+        await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/pause", null), 404, "ghost");
+        await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/trigger", null), 404, "ghost");
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/ghost/runs"), 404, "ghost");
+        await ErrorAnswer.AssertAsync(await _host.Http.DeleteAsync($"{Path}/ghost"), 404, "ghost");
+    }
+
+    [Fact]
+    public async Task With_an_api_key_the_schedules_need_it_too()
+    {
+        await using var host = await JobsHost.StartAsync(new PraisonJobsOptions { ApiKey = "k3y-for-schedules" });
+        var refused = await host.Http.PostAsync(Path, new StringContent("""{"name":"a","recipe":"echo","schedule":"daily"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync(Path)).StatusCode);
+        Assert.Empty(await host.Runtime.Runner.Scheduler.ListAsync());
+
+        using var list = new HttpRequestMessage(HttpMethod.Get, Path);
+        list.Headers.Add("X-API-Key", "k3y-for-schedules");
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(list)).StatusCode);
+    }
+}
