@@ -188,4 +188,13 @@ public interface IBackgroundRunner : IRecipeRunner
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <exception cref="TaskStoreException">The store could not be read.</exception>
     Task<WebhookDelivery?> GetWebhookDeliveryAsync(string taskId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The input and config a task was submitted with, as stored (raw JSON text); null when there is no SQL store to
+    /// read them from or the store holds no such task.
+    /// </summary>
+    /// <param name="taskId">The task's id.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <exception cref="TaskStoreException">The store cannot be read.</exception>
+    Task<TaskInput?> GetInputAsync(string taskId, CancellationToken cancellationToken = default);
 }

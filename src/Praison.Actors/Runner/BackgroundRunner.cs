@@ -256,14 +256,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return query is { Offset: 0, Limit: null } ? all : all.Skip(query.Offset).Take(query.Limit ?? int.MaxValue).ToList();
     }
 
-    /// <summary>
-    /// The input and config a task was submitted with, as stored (raw JSON text), read from the store's journal only when
-    /// asked for. Null when this runner has no SQL store to read (the ephemeral store, another journal plugin, a runner
-    /// wrapping a registered actor) or the store holds no such task.
-    /// </summary>
-    /// <param name="taskId">The task's id.</param>
-    /// <param name="cancellationToken">Stops waiting for the answer.</param>
-    /// <exception cref="TaskStoreException">The store cannot be read.</exception>
+    /// <inheritdoc />
+    /// <remarks>Read from the store's journal only when asked for; null also for a runner wrapping a registered actor.</remarks>
     public async Task<TaskInput?> GetInputAsync(string taskId, CancellationToken cancellationToken = default)
     {
         CheckId(taskId);
