@@ -142,14 +142,15 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         var claims = inserts.Select(c => c.TaskId).ToHashSet();
         // Rows of a task whose Submitted is in the batch are written only if its id is claimed.
         bool Claiming(JournalRowWrite row) => row.Change is { } c && claims.Contains(c.TaskId);
-        await using var connection = openJournal();
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         HashSet<string> claimed;
-        HashSet<(string, long)> written;
-        var conflicts = new HashSet<(string, long)>();
-        if (connection is NpgsqlConnection pg)
+        HashSet<(string, long)> conflicts;
+        if (postgres)
         {
-            (claimed, written) = await WritePostgresAsync(pg, rows, Claiming, inserts, updates, cancellationToken).ConfigureAwait(false);
+            await using var connection = openJournal();
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            HashSet<(string, long)> written;
+            (claimed, written) = await WritePostgresAsync((NpgsqlConnection)connection, rows, Claiming, inserts, updates, cancellationToken).ConfigureAwait(false);
+            conflicts = new HashSet<(string, long)>();
             foreach (var row in rows)
                 if ((!Claiming(row) || claimed.Contains(row.Change!.TaskId)) && !written.Contains((row.PersistenceId, row.SequenceNr))
                     && !await StoredAlreadyAsync(connection, null, row, cancellationToken).ConfigureAwait(false))
@@ -157,29 +158,99 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         }
         else
         {
-            await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            claimed = await _table.ClaimAsync(connection, tx, inserts, cancellationToken).ConfigureAwait(false);
-            written = new HashSet<(string, long)>();
-            await using (var fresh = JournalInsert(connection, tx, ""))
-            await using (var later = JournalInsert(connection, tx, " ON CONFLICT DO NOTHING"))
-                foreach (var row in rows)
+            await _sqliteWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var writer = _sqliteWriter ??= new SqliteBatchWriter(openJournal());
+                try
                 {
-                    var claiming = Claiming(row);
-                    if (claiming && !claimed.Contains(row.Change!.TaskId)) continue;
-                    // A claimed task's rows must all be written (a duplicate key fails the batch): its row is inserted.
-                    var command = claiming ? fresh : later;
-                    SetJournalRow(command, row);
-                    if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0) written.Add((row.PersistenceId, row.SequenceNr));
-                    else if (!await StoredAlreadyAsync(connection, tx, row, cancellationToken).ConfigureAwait(false))
-                        conflicts.Add((row.PersistenceId, row.SequenceNr));
+                    (claimed, conflicts) = await writer.WriteAsync(rows, Claiming, inserts, updates, cancellationToken).ConfigureAwait(false);
                 }
-            await _table.UpdateSqliteAsync(connection, tx,
-                updates.Where(c => written.Contains((TaskPersistenceIds.For(c.TaskId), c.SequenceNr))).ToList(), cancellationToken).ConfigureAwait(false);
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                catch
+                {
+                    // A failed write may leave the connection unusable (a closed file, a broken transaction): the next opens afresh.
+                    _sqliteWriter = null;
+                    await writer.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+            finally
+            {
+                _sqliteWrite.Release();
+            }
         }
         return conflicts.Count == 0 && claimed.Count == claims.Count
             ? WriteOutcome.AllStored
             : new WriteOutcome(claims.Where(id => !claimed.Contains(id)).ToHashSet(), conflicts);
+    }
+
+    // SQLite: the TaskJournal's batches go through one connection and its prepared statements, kept between batches
+    // (opening a connection and preparing five statements per batch was a large part of a small batch's cost).
+    private readonly SemaphoreSlim _sqliteWrite = new(1, 1);
+    private SqliteBatchWriter? _sqliteWriter;
+
+    /// <summary>Closes the connection kept for batch writes (the TaskJournal stops); a later write opens another.</summary>
+    public async Task ReleaseWriterAsync()
+    {
+        await _sqliteWrite.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_sqliteWriter is { } writer) await writer.DisposeAsync().ConfigureAwait(false);
+            _sqliteWriter = null;
+        }
+        finally
+        {
+            _sqliteWrite.Release();
+        }
+    }
+
+    /// <summary>One SQLite connection with the batch write's prepared statements (claim, journal rows, row update, key check).</summary>
+    private sealed class SqliteBatchWriter(DbConnection connection) : IAsyncDisposable
+    {
+        private DbCommand? _claim, _fresh, _later, _update;
+
+        public async Task<(HashSet<string> Claimed, HashSet<(string, long)> Conflicts)> WriteAsync(IReadOnlyList<JournalRowWrite> rows,
+            Func<JournalRowWrite, bool> claiming, IReadOnlyList<TaskRowChange> inserts, IReadOnlyList<TaskRowChange> updates, CancellationToken ct)
+        {
+            if (connection.State != System.Data.ConnectionState.Open) await connection.OpenAsync(ct).ConfigureAwait(false);
+            await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var claimed = new HashSet<string>();
+            if (inserts.Count > 0)
+            {
+                _claim ??= TaskTable.SqliteClaim(connection);
+                _claim.Transaction = tx;
+                claimed = await TaskTable.ClaimAsync(_claim, inserts, ct).ConfigureAwait(false);
+            }
+            var written = new HashSet<(string, long)>();
+            var conflicts = new HashSet<(string, long)>();
+            foreach (var row in rows)
+            {
+                var claims = claiming(row);
+                if (claims && !claimed.Contains(row.Change!.TaskId)) continue;
+                // A claimed task's rows must all be written (a duplicate key fails the batch): its row is inserted.
+                var command = claims ? _fresh ??= JournalInsert(connection, "") : _later ??= JournalInsert(connection, " ON CONFLICT DO NOTHING");
+                command.Transaction = tx;
+                SetJournalRow(command, row);
+                if (await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0) written.Add((row.PersistenceId, row.SequenceNr));
+                else if (!await StoredAlreadyAsync(connection, tx, row, ct).ConfigureAwait(false)) conflicts.Add((row.PersistenceId, row.SequenceNr));
+            }
+            var stored = updates.Where(c => written.Contains((TaskPersistenceIds.For(c.TaskId), c.SequenceNr))).ToList();
+            if (stored.Count > 0)
+            {
+                _update ??= TaskTable.SqliteUpdate(connection);
+                _update.Transaction = tx;
+                await TaskTable.UpdateSqliteAsync(_update, stored, ct).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return (claimed, conflicts);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var command in new[] { _claim, _fresh, _later, _update })
+                if (command is not null) await command.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private const string JournalColumns = "created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid";
@@ -226,7 +297,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             c.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | type) { Value = values });
     }
 
-    private static DbCommand JournalInsert(DbConnection connection, DbTransaction tx, string onConflict) => TaskTable.Command(connection, tx,
+    private static DbCommand JournalInsert(DbConnection connection, string onConflict) => TaskTable.Command(connection, null,
             $"INSERT INTO journal ({JournalColumns}) VALUES ($created, 0, $pid, $seq, $message, $manifest, $identifier, $writer)" + onConflict);
 
     private static void SetJournalRow(DbCommand command, JournalRowWrite row)

@@ -74,6 +74,8 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         if (!_ready) _journal.Tell(new ReplayMessages(1, 0, 0, "praison-task-journal-ready", Self));
     }
 
+    protected override void PostStop() => _sql?.ReleaseWriterAsync();
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void OnReceive(object message)

@@ -90,28 +90,42 @@ internal sealed class TaskTable(bool postgres)
             }
             return;
         }
-        await InsertSqliteAsync(connection, tx, inserts, OnConflictOverwrite, null, ct).ConfigureAwait(false);
-        await UpdateSqliteAsync(connection, tx, updates, ct).ConfigureAwait(false);
+        if (inserts.Count > 0)
+        {
+            await using var insert = SqliteInsert(connection, OnConflictOverwrite);
+            insert.Transaction = tx;
+            await InsertSqliteAsync(insert, inserts, null, ct).ConfigureAwait(false);
+        }
+        if (updates.Count > 0)
+        {
+            await using var update = SqliteUpdate(connection);
+            update.Transaction = tx;
+            await UpdateSqliteAsync(update, updates, ct).ConfigureAwait(false);
+        }
     }
 
+    /// <summary>SQLite: the statement that claims an id (inserts its row unless the id has one); reusable across batches.</summary>
+    public static DbCommand SqliteClaim(DbConnection connection) => SqliteInsert(connection, " ON CONFLICT (task_id) DO NOTHING");
+
+    /// <summary>SQLite: the statement that applies an update change to an existing row; reusable across batches.</summary>
+    public static DbCommand SqliteUpdate(DbConnection connection) =>
+        Command(connection, null, $"UPDATE {Name} SET " + string.Format(UpdateAssignments, "$", "") + " WHERE task_id = $id");
+
     /// <summary>
-    /// SQLite: inserts the rows of <paramref name="inserts"/> whose id has no row yet and returns those ids (the ids
-    /// this write claims); an id already in the table (another process, or a task stored earlier) is left alone.
-    /// Inside the caller's write transaction, so two processes on one file claim an id once.
+    /// SQLite: runs <paramref name="claim"/> (<see cref="SqliteClaim"/>) for each insert change and returns the ids it
+    /// inserted, the ids this write claims; an id that already has a row (another process, or a task stored earlier)
+    /// is left alone. Inside the caller's write transaction, so two processes on one file claim an id once.
     /// </summary>
-    public async Task<HashSet<string>> ClaimAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<TaskRowChange> inserts, CancellationToken ct)
+    public static async Task<HashSet<string>> ClaimAsync(DbCommand claim, IReadOnlyList<TaskRowChange> inserts, CancellationToken ct)
     {
         var claimed = new HashSet<string>();
-        await InsertSqliteAsync(connection, tx, inserts, " ON CONFLICT (task_id) DO NOTHING", claimed, ct).ConfigureAwait(false);
+        await InsertSqliteAsync(claim, inserts, claimed, ct).ConfigureAwait(false);
         return claimed;
     }
 
-    /// <summary>SQLite: applies the update changes (rows that exist) inside <paramref name="tx"/>.</summary>
-    public async Task UpdateSqliteAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<TaskRowChange> updates, CancellationToken ct)
+    /// <summary>SQLite: runs <paramref name="update"/> (<see cref="SqliteUpdate"/>) for each update change.</summary>
+    public static async Task UpdateSqliteAsync(DbCommand update, IReadOnlyList<TaskRowChange> updates, CancellationToken ct)
     {
-        if (updates.Count == 0) return;
-        await using var update = Command(connection, tx,
-            $"UPDATE {Name} SET " + string.Format(UpdateAssignments, "$", "") + " WHERE task_id = $id");
         foreach (var c in updates)
         {
             Set(update, "$id", c.TaskId);
@@ -129,14 +143,14 @@ internal sealed class TaskTable(bool postgres)
         }
     }
 
-    private static async Task InsertSqliteAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<TaskRowChange> inserts, string onConflict,
-        HashSet<string>? inserted, CancellationToken ct)
-    {
-        if (inserts.Count == 0) return;
-        await using var insert = Command(connection, tx,
+    private static DbCommand SqliteInsert(DbConnection connection, string onConflict) =>
+        Command(connection, null,
             $"INSERT INTO {Name} ({InsertColumns}) VALUES ($id, $kind, $name, $recipe, $session, $status, $attempt, $submitted, " +
             "$started, $finished, $cleanup_delay, $cleanup, $error_kind, $error_message, $error_type, $error_stack, $result_bytes, $seq)" +
             onConflict);
+
+    private static async Task InsertSqliteAsync(DbCommand insert, IReadOnlyList<TaskRowChange> inserts, HashSet<string>? inserted, CancellationToken ct)
+    {
         foreach (var c in inserts)
         {
             var spec = c.Spec!;
