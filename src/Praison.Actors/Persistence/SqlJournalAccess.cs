@@ -128,7 +128,8 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     /// transactions are serial. Other journal rows are written with <c>ON CONFLICT DO NOTHING</c>: a row whose
     /// (persistence id, sequence number) is already stored with the same bytes is a retried write whose commit
     /// succeeded (counted as stored); with other bytes it is a <see cref="WriteOutcome.Conflicts"/> entry, its task row
-    /// untouched. Neither fails the batch. Any other error fails the whole batch.</para>
+    /// untouched. Neither fails the batch. Any other error fails the whole batch. A claimed id's leftover tombstone row
+    /// (kept by the plugin after a delete until the purge) is removed with the claim.</para>
     /// <para>PostgreSQL: one statement (data-modifying CTEs over <c>unnest</c> of array parameters), so one round trip
     /// and the statement's own transaction; it replaced BEGIN + COPY + INSERT + UPDATE + COMMIT. SQLite: one write
     /// transaction of prepared statements (claim, journal rows, row updates).</para>
@@ -207,7 +208,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     /// <summary>One SQLite connection with the batch write's prepared statements (claim, journal rows, row update, key check).</summary>
     private sealed class SqliteBatchWriter(DbConnection connection) : IAsyncDisposable
     {
-        private DbCommand? _claim, _fresh, _later, _update;
+        private DbCommand? _claim, _tombstones, _fresh, _later, _update;
 
         public async Task<(HashSet<string> Claimed, HashSet<(string, long)> Conflicts)> WriteAsync(IReadOnlyList<JournalRowWrite> rows,
             Func<JournalRowWrite, bool> claiming, IReadOnlyList<TaskRowChange> inserts, IReadOnlyList<TaskRowChange> updates, CancellationToken ct)
@@ -220,6 +221,15 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
                 _claim ??= TaskTable.SqliteClaim(connection);
                 _claim.Transaction = tx;
                 claimed = await TaskTable.ClaimAsync(_claim, inserts, ct).ConfigureAwait(false);
+                // A claimed id may be one cleaned up before: the tombstone the plugin kept (until the purge) would
+                // collide with the new task's later events. Its sequence number is above 1, so never with this batch's.
+                _tombstones ??= TaskTable.Command(connection, null, "DELETE FROM journal WHERE persistence_id = $pid AND deleted = 1");
+                _tombstones.Transaction = tx;
+                foreach (var id in claimed)
+                {
+                    TaskTable.Set(_tombstones, "$pid", TaskPersistenceIds.For(id));
+                    await _tombstones.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
             }
             var written = new HashSet<(string, long)>();
             var conflicts = new HashSet<(string, long)>();
@@ -247,7 +257,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var command in new[] { _claim, _fresh, _later, _update })
+            foreach (var command in new[] { _claim, _tombstones, _fresh, _later, _update })
                 if (command is not null) await command.DisposeAsync().ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
@@ -278,6 +288,9 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             "@j_message, @j_manifest, @j_identifier, @j_writer, @j_claim) AS j(created, pid, seq, message, manifest, identifier, writer, claim)";
         command.CommandText =
             "WITH " + TaskTable.PostgresClaimCte(command, inserts) + ", " +
+            // A claimed id may be one cleaned up before: the tombstone the plugin kept (until the purge) would collide
+            // with the new task's later events. Its sequence number is above 1, so never with this statement's rows.
+            $"tombstones AS (DELETE FROM journal WHERE deleted AND persistence_id IN (SELECT '{TaskPersistenceIds.Prefix}' || task_id FROM claimed)), " +
             $"fresh AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IN (SELECT task_id FROM claimed) " +
             "RETURNING persistence_id, sequence_number), " +
             $"later AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IS NULL ON CONFLICT DO NOTHING " +

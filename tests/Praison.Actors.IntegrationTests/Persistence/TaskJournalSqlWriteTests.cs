@@ -125,6 +125,30 @@ public abstract class TaskJournalSqlWriteSuite
         }
     }
 
+    protected async Task A_cleaned_up_id_is_stored_again_whole()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.Store.PrepareAsync();
+        var system = ActorSystem.Create("journal-write", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.Empty));
+        try
+        {
+            // No purge: the plugin's tombstone (event 3, flagged deleted) stays after the delete.
+            var direct = system.ActorOf(TaskJournal.Props(null, sql: store.Store.Sql!), "direct");
+            await WriteAllAsync(direct, "again", EventsOf("again"));
+            Assert.Null((await direct.Ask<TaskEventsDeleted>(new DeleteTaskEvents("again", 3), Long)).Error);
+            Assert.Null(await store.Store.GetTaskAsync("again"));
+
+            // The id is claimed anew and every event of the new task is stored, event 3 included.
+            await WriteAllAsync(direct, "again", EventsOf("again"));
+            Assert.Equal(BackgroundTaskStatus.Completed, (await store.Store.GetTaskAsync("again"))!.Status);
+            Assert.Equal(3, await store.Store.Sql!.CountRowsAsync("again", CancellationToken.None));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
     /// <summary>Every column but the ordering number, the writer id and the time, for one persistence id.</summary>
     private static async Task<List<string>> ReadRowsAsync(TestStore store, string persistenceId)
     {
@@ -178,6 +202,7 @@ public class SqliteTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
 
     [Fact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_sqlite() => Rows_match_the_plugins_own_and_replay_through_it();
     [Fact] public Task A_taken_key_fails_only_its_own_write_on_sqlite() => A_taken_key_fails_only_its_own_write();
+    [Fact] public Task A_cleaned_up_id_is_stored_again_whole_on_sqlite() => A_cleaned_up_id_is_stored_again_whole();
 }
 
 public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
@@ -186,4 +211,5 @@ public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
 
     [PostgresFact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_postgres() => Rows_match_the_plugins_own_and_replay_through_it();
     [PostgresFact] public Task A_taken_key_fails_only_its_own_write_on_postgres() => A_taken_key_fails_only_its_own_write();
+    [PostgresFact] public Task A_cleaned_up_id_is_stored_again_whole_on_postgres() => A_cleaned_up_id_is_stored_again_whole();
 }
