@@ -283,6 +283,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         Add(command, "j_identifier", NpgsqlDbType.Integer, rows.Select(r => r.SerializerId).ToArray());
         Add(command, "j_writer", NpgsqlDbType.Text, rows.Select(r => r.WriterUuid).ToArray());
         Add(command, "j_claim", NpgsqlDbType.Text, rows.Select(r => claiming(r) ? r.Change!.TaskId : null).ToArray());
+        Add(command, "t_pids", NpgsqlDbType.Text, inserts.Select(c => TaskPersistenceIds.For(c.TaskId)).ToArray());
         const string journalRows =
             "SELECT j.created, false, j.pid, j.seq, j.message, j.manifest, j.identifier, j.writer FROM unnest(@j_created, @j_pid, @j_seq, " +
             "@j_message, @j_manifest, @j_identifier, @j_writer, @j_claim) AS j(created, pid, seq, message, manifest, identifier, writer, claim)";
@@ -290,7 +291,9 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             "WITH " + TaskTable.PostgresClaimCte(command, inserts) + ", " +
             // A claimed id may be one cleaned up before: the tombstone the plugin kept (until the purge) would collide
             // with the new task's later events. Its sequence number is above 1, so never with this statement's rows.
-            $"tombstones AS (DELETE FROM journal WHERE deleted AND persistence_id IN (SELECT '{TaskPersistenceIds.Prefix}' || task_id FROM claimed)), " +
+            // "= ANY(array)" lets the planner probe the (persistence_id, sequence_number) index instead of scanning the journal.
+            $"tombstones AS (DELETE FROM journal WHERE persistence_id = ANY(@t_pids) AND deleted " +
+            $"AND persistence_id IN (SELECT '{TaskPersistenceIds.Prefix}' || task_id FROM claimed)), " +
             $"fresh AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IN (SELECT task_id FROM claimed) " +
             "RETURNING persistence_id, sequence_number), " +
             $"later AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IS NULL ON CONFLICT DO NOTHING " +
