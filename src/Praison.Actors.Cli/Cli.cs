@@ -23,7 +23,7 @@ public static class ExitCodes
     public const int Cancelled = 3;
     /// <summary>The task ran past its timeout.</summary>
     public const int TimedOut = 4;
-    /// <summary><c>wait --timeout</c> expired; the task is still pending or running.</summary>
+    /// <summary><c>wait --timeout</c> expired, or <c>run result</c> asked too early; the task is still pending or running.</summary>
     public const int StillRunning = 5;
     /// <summary>No task with that id.</summary>
     public const int NotFound = 6;
@@ -40,7 +40,7 @@ public static class ExitCodes
           2  bad input (unknown recipe, invalid JSON, invalid TEMPLATE.yaml, bad option value)
           3  the task was cancelled
           4  the task ran past its timeout
-          5  wait --timeout expired; the task is still pending or running
+          5  wait --timeout expired (or run result too early); the task is still pending or running
           6  no task with that id
           7  the task had already finished (cancel)
           8  store, server or host unavailable
@@ -221,6 +221,43 @@ public sealed class Cli
         if (mustBeObject && value.ValueKind != JsonValueKind.Object)
             throw new CliException(ExitCodes.BadInput, $"{option} must be a JSON object like '{{\"key\": 1}}', got: {text}");
         return value;
+    }
+
+    /// <summary>
+    /// Reads an <c>-i</c> value as <c>praisonai background</c> does: JSON when it is JSON, any other text as
+    /// <c>{"input": TEXT}</c>. <c>@FILE</c> reads the file and <c>-</c> reads stdin, then the same rule applies. Text that
+    /// starts like a JSON object or list but does not parse is refused (exit 2): it was meant as JSON.
+    /// </summary>
+    public static JsonElement? ParseInput(string? text, string option)
+    {
+        if (text is null) return null;
+        if (text == "-")
+        {
+            text = Console.In.ReadToEnd();
+        }
+        else if (text.StartsWith('@'))
+        {
+            var path = text[1..];
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new CliException(ExitCodes.BadInput, $"{option} @{path}: cannot read the file: {ex.Message}");
+            }
+        }
+        var trimmed = text.Trim();
+        if (trimmed.StartsWith('{') || trimmed.StartsWith('[')) return ParseJson(trimmed, option);
+        try
+        {
+            using var doc = JsonDocument.Parse(trimmed);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["input"] = text.TrimEnd('\r', '\n') });
+        }
     }
 
     /// <summary>

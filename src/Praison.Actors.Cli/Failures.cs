@@ -22,10 +22,15 @@ public static class Failures
         CliException c => (c.ExitCode, c.Message),
         TaskNotFoundException => (ExitCodes.NotFound, ex.Message),
         RecipeException { TaskId: null } => (ExitCodes.BadInput, ex.Message), // unknown, disabled or invalid recipe: nothing ran
+        AgentConfigurationException => (ExitCodes.BadInput, ex.Message), // no model endpoint configured: nothing ran
         TaskStoreException => (ExitCodes.Unavailable, ex.Message), // names the store and the reason
         TaskRejectedException => (ExitCodes.Unavailable, ex.Message),
         HttpRequestException => (ExitCodes.Unavailable, $"The server did not answer: {ex.Message}"),
-        JobsApiException { Status: HttpStatusCode.BadRequest } => (ExitCodes.BadInput, ex.Message),
+        JobsApiException { Status: HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity or HttpStatusCode.RequestEntityTooLarge
+            or HttpStatusCode.UnsupportedMediaType } => (ExitCodes.BadInput, ex.Message),
+        // A missing or wrong key is the caller's to fix, like any bad option.
+        JobsApiException { Status: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } =>
+            (ExitCodes.BadInput, $"{ex.Message}: the server wants an API key; pass --api-key or set PRAISON_JOBS_API_KEY."),
         JobsApiException { Status: HttpStatusCode.NotFound } => (ExitCodes.NotFound, ex.Message),
         JobsApiException { Status: HttpStatusCode.Conflict } => (ExitCodes.AlreadyFinished, ex.Message),
         JobsApiException => (ExitCodes.Unavailable, ex.Message),

@@ -13,6 +13,7 @@ var root = new RootCommand($$"""
       praison-actors background submit --recipe sleep -i '{"seconds":30}' --json | jq -r .taskId
       praison-actors background list --status running
       praison-actors serve --urls http://127.0.0.1:8005
+      praison-actors run submit "Ada" --recipe hello --wait
 
     {{ExitCodes.Help}}
     """)
@@ -24,6 +25,7 @@ var root = new RootCommand($$"""
 };
 root.Subcommands.Add(BackgroundCommands.Build());
 root.Subcommands.Add(RecipeCommands.Build());
+root.Subcommands.Add(RunCommands.Build());
 root.Subcommands.Add(ServeCommand.Build());
 
 // Last resort: an exception on another thread would end the process with a stack trace; say it in one line instead.
@@ -39,7 +41,8 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
 ParseResult parse;
 try
 {
-    parse = root.Parse(args);
+    // No response files: "-i @file" is the recipe input read from a file (as praisonai has it), not more arguments.
+    parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 }
 catch (Exception ex)
 {

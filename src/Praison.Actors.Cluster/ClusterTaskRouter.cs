@@ -48,6 +48,13 @@ internal sealed class ClusterTaskRouter : UntypedActor
             case GetStoreHealth:
                 _nodeSupervisor.Forward(message); // this node's writes are what its health reports
                 break;
+            case GetWebhookDelivery g when _hasTable && _store.Sql is { } sql:
+                sql.Webhooks.GetAsync(g.TaskId, CancellationToken.None)
+                    .PipeTo(Sender, success: row => new WebhookDeliveryReply(row?.ToDelivery()), failure: ex => new Status.Failure(ex));
+                break;
+            case GetWebhookDelivery:
+                Sender.Tell(new WebhookDeliveryReply(null)); // no webhook table: deliveries are only in their node's memory
+                break;
             case ListTasks or ClearTasks:
                 ReadStore(message, Sender);
                 break;

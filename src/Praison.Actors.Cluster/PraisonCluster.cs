@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Npgsql;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
+using Praison.Actors.Webhooks;
 
 namespace Praison.Actors.Cluster;
 
@@ -133,9 +134,12 @@ public static class PraisonCluster
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
         var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
             sql: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
+        // Webhooks of the tasks finishing on this node; deliveries left pending by a stopped node are not resumed (yet).
+        var webhooks = system.ActorOf(WebhookDispatcher.Props(runner.Webhooks, BackgroundRunner.SqlWriter(runner.JournalPluginId, store), resume: false),
+            runner.ActorName + "-webhooks");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
-            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal);
+            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal, Webhooks: webhooks);
         return (id => TaskEntity.Props(id, settings), supervisor);
     }
 

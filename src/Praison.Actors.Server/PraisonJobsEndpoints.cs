@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -8,7 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Praison.Actors.Server;
 
 /// <summary>
-/// The jobs API of praisonai's async-jobs server over a <see cref="BackgroundRunner"/>:
+/// The jobs API of praisonai's async-jobs server over a <see cref="BackgroundRunner"/>, wire-compatible with its
+/// clients (<c>submit_job</c>, <c>JobHandle</c>, <c>praisonai run</c>):
 /// <code>
 /// builder.Services.AddPraisonJobs(runtime.Runner);
 /// app.MapPraisonJobs();
@@ -31,20 +33,27 @@ public static class PraisonJobsEndpoints
         options.Validate();
         services.AddSingleton(runner);
         services.AddSingleton(options);
+        services.AddSingleton(new JobsSecurity(options));
         return services;
     }
 
     /// <summary>
-    /// Maps <c>/api/v1/runs</c> and <c>/health</c>. Every error is a JSON <see cref="ApiError"/>: ids are checked
-    /// once for all the <c>{id}</c> routes, and one filter over every endpoint answers what an endpoint did not.
+    /// Maps <c>/api/v1/runs</c>, <c>/health</c> and <c>/stats</c>. Every error is JSON with <c>detail</c>; the Host
+    /// check and CORS apply to every route, the API key to every route but <c>/health</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapPraisonJobs(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("");
         api.AddEndpointFilter(ApiErrors.CatchAsync);
+        api.AddEndpointFilter(ApiGuards.CorsAndHostAsync);
         api.MapGet("/health", HealthAsync);
+        api.MapMethods(RunsPath, ["OPTIONS"], ApiGuards.Preflight);
+        api.MapMethods(RunsPath + "/{**rest}", ["OPTIONS"], ApiGuards.Preflight);
 
-        var runs = api.MapGroup(RunsPath);
+        var secured = api.MapGroup("");
+        secured.AddEndpointFilter(ApiGuards.RequireKeyAsync);
+        secured.MapGet("/stats", StatsAsync);
+        var runs = secured.MapGroup(RunsPath);
         runs.MapPost("", SubmitAsync);
         runs.MapGet("", ListAsync);
         var one = runs.MapGroup("/{id}");
@@ -59,9 +68,13 @@ public static class PraisonJobsEndpoints
 
     private static IResult Error(int status, string message) => ApiErrors.Result(status, message);
 
+    private static IResult NotFound(string id) => Error(404, $"Job not found: {id}");
+
+    private static IResult Json<T>(T value, int status = 200) => Results.Json(value, JobsJson.Options, statusCode: status);
+
     /// <summary>
     /// 200 <c>healthy</c> while the store takes writes; 503 <c>unhealthy</c> with the last write error from the first
-    /// failed write until writes succeed again (tasks stay visible meanwhile, their writes retried).
+    /// failed write until writes succeed again. Public (no key), as in praisonai.
     /// </summary>
     private static async Task<IResult> HealthAsync(BackgroundRunner runner, CancellationToken ct)
     {
@@ -71,58 +84,129 @@ public static class PraisonJobsEndpoints
             status = store.Healthy ? "healthy" : "unhealthy",
             system = runner.System.Name,
             store = new { healthy = store.Healthy, last_error = store.LastError, since = store.Since },
+            executor_stats = Executor(runner),
         };
-        return store.Healthy ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return store.Healthy ? Json(body) : Json(body, StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static object Executor(BackgroundRunner runner) => new
+    {
+        max_concurrent = runner.Options.MaxConcurrentTasks,
+        max_queued = runner.Options.MaxQueued,
+        execute_tasks = runner.Options.ExecuteTasks,
+    };
+
+    /// <summary>Counts by status (in the API's vocabulary) and the executor's limits.</summary>
+    private static async Task<IResult> StatsAsync(BackgroundRunner runner, CancellationToken ct)
+    {
+        var counts = new Dictionary<string, long>();
+        long total = 0;
+        foreach (var status in Enum.GetValues<BackgroundTaskStatus>())
+        {
+            var page = await runner.ListPageAsync(new TaskQuery(status), 0, 0, ct);
+            counts[JobStatusNames.Of(status)] = page.Total;
+            total += page.Total;
+        }
+        return Json(new { total_jobs = total, by_status = counts, executor_stats = Executor(runner) });
     }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, BackgroundRunner runner, PraisonJobsOptions options, CancellationToken ct)
     {
         var read = await JsonRequestBody.ReadAsync(request, options.MaxRequestBodyBytes, ct);
         if (read.Problem is { } problem) return problem;
-        SubmitRunRequest body;
+        JobSubmitRequest body;
+        List<ValidationProblem> problems;
         using (var doc = read.Document!)
+            body = JobSubmitRequest.Parse(doc.RootElement, request.Headers["Idempotency-Key"].ToString(), out problems, options.DefaultRecipe);
+        if (problems.Count > 0) return Invalid(problems);
+        if (options.CheckRecipe is { } check && runner.Recipes.TryGet(body.RecipeName!, out var recipe))
         {
             try
             {
-                body = SubmitRunRequest.Parse(doc.RootElement);
+                check(recipe);
             }
-            catch (ArgumentException ex)
+            catch (PraisonActorsException ex)
             {
-                return Error(400, ex.Message);
+                return Invalid([new(["body", "recipe_name"], ex.Message, "recipe_not_runnable")]);
             }
         }
 
+        var keyedId = body.IdempotentJobId();
         BackgroundTaskHandle handle;
         try
         {
-            handle = await runner.RunBackgroundAsync(body.Recipe, new RecipeRunOptions
+            // An unkeyed id is random (48 bits, praisonai's form): on the rare clash with an existing task the
+            // runtime hands back that task (Created false), so draw again.
+            var attempts = 0;
+            do
             {
-                Input = body.Input,
-                Config = body.Config,
-                SessionId = body.SessionId,
-                TimeoutSec = body.TimeoutSec,
-            }, ct);
+                handle = await runner.RunBackgroundAsync(body.RecipeName!, new RecipeRunOptions
+                {
+                    TaskId = keyedId ?? JobSubmitRequest.NewJobId(),
+                    Input = body.RecipeInput(),
+                    Config = body.RecipeConfiguration(),
+                    SessionId = body.SessionId,
+                    TimeoutSec = body.TimeoutSec,
+                    WebhookUrl = body.WebhookUrl,
+                }, ct);
+            }
+            while (keyedId is null && !handle.Created && ++attempts < 5);
         }
         catch (RecipeException ex)
         {
-            return Error(400, ex.Message);
+            return Invalid([new(["body", "recipe_name"], ex.Message, "value_error")]);
+        }
+        catch (ArgumentException ex) when (ex.ParamName == WebhookView.RefusedParamName)
+        {
+            // A webhook URL refused (not http(s), or the SSRF guard): a validation error of that field.
+            return Invalid([new(["body", "webhook_url"], ex.Message, "value_error")]);
         }
         catch (ArgumentException ex)
         {
-            return Error(400, ex.Message);
+            return Invalid([new(["body"], ex.Message, "value_error")]);
         }
         catch (TaskRejectedException ex)
         {
+            // A keyed id already in the store but no longer in memory (a finished, evicted task; another process) can
+            // fail its Submitted write on the store's key instead of coming back as a duplicate: nothing was stored,
+            // so the job that holds the id is the answer.
+            if (keyedId is not null && await ExistingAsync(runner, keyedId, ct) is { } existing)
+                return Submitted(request, existing, created: false);
             request.HttpContext.Response.Headers.RetryAfter = "5";
             return Error(503, ex.Message);
         }
-
-        // 202 with Location, as praisonai's server answers; the body is the stored (pending) run.
-        var location = $"{RunsPath}/{handle.TaskId}";
-        request.HttpContext.Response.Headers.Location = location;
-        request.HttpContext.Response.Headers.RetryAfter = "1";
-        return Results.Json(RunView.From(await handle.StatusAsync(ct)), PraisonJson.Options, statusCode: 202);
+        return Submitted(request, await handle.StatusAsync(ct), handle.Created);
     }
+
+    private static async Task<TaskStatusInfo?> ExistingAsync(BackgroundRunner runner, string id, CancellationToken ct)
+    {
+        try
+        {
+            return await runner.GetStatusAsync(id, ct);
+        }
+        catch (TaskNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult Submitted(HttpRequest request, TaskStatusInfo info, bool created)
+    {
+        // praisonai's answer: absolute URLs, Location, Retry-After: 2. A repeat of a keyed submission answers 200 with
+        // the first job (the work runs once).
+        var jobUrl = BaseUrl(request) + RunsPath + "/" + info.TaskId;
+        request.HttpContext.Response.Headers.Location = jobUrl;
+        request.HttpContext.Response.Headers.RetryAfter = "2";
+        var view = new JobSubmittedView(info.TaskId, JobStatusNames.Of(info.Status), info.SubmittedAt, jobUrl, jobUrl + "/stream");
+        return Json(view, created ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
+    }
+
+    /// <summary>422 in FastAPI's shape (<c>detail</c> is the list of problems), with the messages in <c>error</c> too.</summary>
+    private static IResult Invalid(IReadOnlyList<ValidationProblem> problems) =>
+        Results.Json(new { detail = problems, error = string.Join(" ", problems.Select(p => p.Msg)) }, JobsJson.Options,
+            statusCode: StatusCodes.Status422UnprocessableEntity);
+
+    private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}";
 
     // The query values arrive as text so that a bad one gets a message naming it, not an empty 400 from binding.
     private static async Task<IResult> ListAsync(BackgroundRunner runner, string? status, string? session_id, string? page, string? page_size,
@@ -131,8 +215,9 @@ public static class PraisonJobsEndpoints
         BackgroundTaskStatus? filter = null;
         if (!string.IsNullOrEmpty(status))
         {
-            try { filter = BackgroundTaskStatusExtensions.ParseStatus(status); }
-            catch (ArgumentException ex) { return Error(400, ex.Message); }
+            filter = JobStatusNames.ToTaskStatus(status);
+            if (filter is null)
+                return Error(400, $"Invalid status: {Clip(status)}. Valid values: queued, running, succeeded, failed, cancelled (or pending, completed).");
         }
         if (TaskLimits.SessionIdProblem(session_id) is { } badSession) return Error(400, badSession);
         if (!TryParsePaging(page, "page", 1, int.MaxValue, 1, out var p, out var badPage)) return Error(400, badPage);
@@ -145,8 +230,8 @@ public static class PraisonJobsEndpoints
         var result = skip > int.MaxValue
             ? await runner.ListPageAsync(query, 0, 0, ct)
             : await runner.ListPageAsync(query, (int)skip, size, ct);
-        var jobs = skip > int.MaxValue ? [] : result.Tasks.Select(RunView.From).ToList();
-        return Results.Ok(new RunListView(jobs, (int)Math.Min(result.Total, int.MaxValue), p, size));
+        var jobs = skip > int.MaxValue ? [] : result.Tasks.Select(JobView.From).ToList();
+        return Json(new JobListView(jobs, result.Total, p, size));
     }
 
     private static bool TryParsePaging(string? text, string name, int min, int max, int fallback, out int value, out string problem)
@@ -154,25 +239,29 @@ public static class PraisonJobsEndpoints
         problem = "";
         value = fallback;
         if (string.IsNullOrEmpty(text)) return true;
-        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)
-            && value >= min && value <= max)
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max)
             return true;
-        var shown = text.Length <= 32 ? text : text[..32] + "…";
-        problem = $"{name} must be a whole number from {min} to {max}, got '{shown}'.";
+        problem = $"{name} must be a whole number from {min} to {max}, got '{Clip(text)}'.";
         return false;
     }
+
+    private static string Clip(string s) => s.Length <= 32 ? s : s[..32] + "…";
 
     private static async Task<IResult> GetAsync(string id, BackgroundRunner runner, CancellationToken ct)
     {
         try
         {
-            return Results.Ok(RunView.From(await runner.GetStatusAsync(id, ct)));
+            return Json(JobView.From(await runner.GetStatusAsync(id, ct)) with { Webhook = await WebhookAsync(runner, id, ct) });
         }
-        catch (TaskNotFoundException ex)
+        catch (TaskNotFoundException)
         {
-            return Error(404, ex.Message);
+            return NotFound(id);
         }
     }
+
+    /// <summary>The job's webhook delivery (its attempts), when it has a webhook.</summary>
+    private static async Task<WebhookView?> WebhookAsync(BackgroundRunner runner, string id, CancellationToken ct) =>
+        await runner.GetWebhookDeliveryAsync(id, ct) is { } d ? WebhookView.From(d) : null;
 
     private static async Task<IResult> ResultAsync(string id, BackgroundRunner runner, CancellationToken ct)
     {
@@ -180,23 +269,43 @@ public static class PraisonJobsEndpoints
         {
             var info = await runner.GetStatusAsync(id, ct);
             if (!info.IsTerminal)
-                return Error(409, $"Task {id} is not finished yet; its status is {info.Status.ToWireName()}.");
-            return Results.Ok(await WithResultAsync(runner, info, ct));
+                return Error(409, $"Job is not complete. Current status: {JobStatusNames.Of(info.Status)}");
+            var result = await ResultJsonAsync(runner, info, ct);
+            var view = JobView.From(info);
+            var metrics = new Dictionary<string, object?> { ["attempt"] = info.Attempt };
+            if (result is { } r) metrics["result_bytes"] = Encoding.UTF8.GetByteCount(r.GetRawText());
+            return Json(new JobResultView
+            {
+                JobId = info.TaskId,
+                Status = view.Status,
+                Result = result,
+                Metrics = metrics,
+                CreatedAt = info.SubmittedAt,
+                StartedAt = info.StartedAt,
+                CompletedAt = info.FinishedAt,
+                DurationSeconds = info is { StartedAt: { } s, FinishedAt: { } f } ? Math.Round((f - s).TotalSeconds, 3) : null,
+                Error = view.Error,
+                ErrorDetail = view.ErrorDetail,
+                Webhook = await WebhookAsync(runner, id, ct),
+            });
         }
-        catch (TaskNotFoundException ex)
+        catch (TaskNotFoundException)
         {
-            return Error(404, ex.Message);
+            return NotFound(id);
         }
     }
 
-    /// <summary>The view of a terminal task, with its result when it completed.</summary>
-    public static async Task<RunView> WithResultAsync(BackgroundRunner runner, TaskStatusInfo info, CancellationToken ct)
+    /// <summary>The CLI's view of a terminal task, with its result when it completed.</summary>
+    public static async Task<RunView> WithResultAsync(BackgroundRunner runner, TaskStatusInfo info, CancellationToken ct) =>
+        RunView.From(info) with { Result = await ResultJsonAsync(runner, info, ct) };
+
+    /// <summary>The result of a terminal task as JSON when it succeeded; null otherwise.</summary>
+    private static async Task<JsonElement?> ResultJsonAsync(BackgroundRunner runner, TaskStatusInfo info, CancellationToken ct)
     {
-        var view = RunView.From(info);
-        if (info.Status != BackgroundTaskStatus.Completed) return view;
+        if (info.Status != BackgroundTaskStatus.Completed) return null;
         // The task is terminal, so the wait answers at once; the value round-trips through JSON unchanged.
         var value = await runner.GetHandle(info.TaskId).WaitAsync(TimeSpan.FromSeconds(30), ct);
-        return view with { Result = JsonSerializer.SerializeToElement(value, PraisonJson.Options) };
+        return JsonSerializer.SerializeToElement(value, PraisonJson.Options);
     }
 
     private static async Task<IResult> CancelAsync(string id, BackgroundRunner runner, CancellationToken ct)
@@ -205,17 +314,17 @@ public static class PraisonJobsEndpoints
         {
             var info = await runner.GetStatusAsync(id, ct);
             if (info.IsTerminal)
-                return Error(409, $"Task {id} has already finished; its status is {info.Status.ToWireName()}.");
+                return Error(409, $"Job is already complete. Status: {JobStatusNames.Of(info.Status)}");
             if (!await runner.CancelAsync(id, ct))
             {
                 info = await runner.GetStatusAsync(id, ct);
-                return Error(409, $"Task {id} finished before it could be cancelled; its status is {info.Status.ToWireName()}.");
+                return Error(409, $"Job is already complete. Status: {JobStatusNames.Of(info.Status)}");
             }
-            return Results.Ok(RunView.From(await runner.GetStatusAsync(id, ct)));
+            return Json(JobView.From(await runner.GetStatusAsync(id, ct)));
         }
-        catch (TaskNotFoundException ex)
+        catch (TaskNotFoundException)
         {
-            return Error(404, ex.Message);
+            return NotFound(id);
         }
     }
 
@@ -223,12 +332,14 @@ public static class PraisonJobsEndpoints
     {
         try
         {
+            var info = await runner.GetStatusAsync(id, ct);
+            if (!info.IsTerminal) return Error(409, $"Cannot delete a {JobStatusNames.Of(info.Status)} job. Cancel it first.");
             await runner.RemoveAsync(id, cancelIfActive: false, ct);
             return Results.NoContent();
         }
-        catch (TaskNotFoundException ex)
+        catch (TaskNotFoundException)
         {
-            return Error(404, ex.Message);
+            return NotFound(id);
         }
         catch (TaskRejectedException ex)
         {
@@ -236,127 +347,6 @@ public static class PraisonJobsEndpoints
         }
     }
 
-    /// <summary>
-    /// Server-sent events: <c>status</c> when the status changes, <c>progress</c> when progress changes, then one
-    /// of <c>result</c>, <c>error</c> or <c>cancelled</c>. Each event's data is the run view. Every subscriber has its
-    /// own watch on the task, so each gets every update. A comment line every <see cref="PraisonJobsOptions.StreamHeartbeat"/>
-    /// keeps a quiet stream open through proxies.
-    /// </summary>
-    private static async Task StreamAsync(string id, HttpContext http, BackgroundRunner runner, PraisonJobsOptions options)
-    {
-        var ct = http.RequestAborted;
-        var handle = runner.GetHandle(id);
-        try
-        {
-            await handle.StatusAsync(ct);
-        }
-        catch (TaskNotFoundException ex)
-        {
-            await Error(404, ex.Message).ExecuteAsync(http);
-            return;
-        }
-
-        http.Response.StatusCode = 200;
-        http.Response.Headers.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
-        http.Response.Headers["X-Accel-Buffering"] = "no";
-        await http.Response.Body.FlushAsync(ct);
-
-        string? lastStatus = null;
-        TaskProgress? lastProgress = null;
-        // Events and heartbeats share the response: one writer at a time.
-        using var writing = new SemaphoreSlim(1, 1);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var heartbeat = HeartbeatAsync(http, writing, options.StreamHeartbeat, stop.Token);
-        try
-        {
-            await foreach (var update in handle.WatchAsync(ct))
-            {
-                var view = RunView.From(update.Task);
-                if (view.Status != lastStatus)
-                {
-                    lastStatus = view.Status;
-                    await WriteLockedAsync(writing, http, update.Sequence, "status", view, ct);
-                }
-                if (update.Progress is { } p && p != lastProgress)
-                {
-                    lastProgress = p;
-                    await WriteLockedAsync(writing, http, update.Sequence, "progress", view, ct);
-                }
-                if (update.IsFinal)
-                {
-                    var kind = update.Status switch
-                    {
-                        BackgroundTaskStatus.Completed => "result",
-                        BackgroundTaskStatus.Cancelled => "cancelled",
-                        _ => "error",
-                    };
-                    await WriteLockedAsync(writing, http, update.Sequence, kind, await WithResultAsync(runner, update.Task, ct), ct);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-        catch (TaskNotFoundException ex)
-        {
-            await WriteLockedAsync(writing, http, 0, "error", new ApiError(ex.Message), CancellationToken.None);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await heartbeat;
-        }
-    }
-
-    /// <summary>Writes <c>: keep-alive</c> every <paramref name="every"/> until <paramref name="ct"/> ends the stream.</summary>
-    private static async Task HeartbeatAsync(HttpContext http, SemaphoreSlim writing, TimeSpan every, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(every);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct))
-            {
-                await writing.WaitAsync(ct);
-                try
-                {
-                    await http.Response.WriteAsync(": keep-alive\n\n", Encoding.UTF8, ct);
-                    await http.Response.Body.FlushAsync(ct);
-                }
-                finally
-                {
-                    writing.Release();
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The stream ended, or the client went away.
-        }
-        catch (IOException)
-        {
-            // The client went away mid-write; the event loop sees it too.
-        }
-    }
-
-    private static async Task WriteLockedAsync<T>(SemaphoreSlim writing, HttpContext http, long id, string name, T data, CancellationToken ct)
-    {
-        await writing.WaitAsync(ct);
-        try
-        {
-            await WriteEventAsync(http, id, name, data, ct);
-        }
-        finally
-        {
-            writing.Release();
-        }
-    }
-
-    private static async Task WriteEventAsync<T>(HttpContext http, long id, string name, T data, CancellationToken ct)
-    {
-        var json = JsonSerializer.Serialize(data, PraisonJson.Options);
-        await http.Response.WriteAsync($"id: {id}\nevent: {name}\ndata: {json}\n\n", Encoding.UTF8, ct);
-        await http.Response.Body.FlushAsync(ct);
-    }
+    private static Task StreamAsync(string id, HttpContext http, BackgroundRunner runner, PraisonJobsOptions options) =>
+        JobEventStream.RunAsync(id, http, runner, options);
 }

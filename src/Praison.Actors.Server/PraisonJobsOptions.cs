@@ -6,11 +6,17 @@ public sealed class PraisonJobsOptions
     /// <summary>1 MiB (the runner's default <see cref="BackgroundRunnerOptions.MaxPayloadBytes"/> for the input) plus 64 KiB for the rest of the body.</summary>
     public const long DefaultMaxRequestBodyBytes = 1024 * 1024 + 64 * 1024;
 
+    /// <summary>The environment variable the API key is read from when <see cref="ApiKey"/> is not set.</summary>
+    public const string ApiKeyVariable = "PRAISON_JOBS_API_KEY";
+
+    /// <summary>PraisonAI's name for the same variable, read when <see cref="ApiKeyVariable"/> is not set.</summary>
+    public const string PraisonAiApiKeyVariable = "PRAISONAI_JOBS_API_KEY";
+
     /// <summary>
-    /// How often a run's event stream sends an SSE comment line (<c>: keep-alive</c>), so proxies and load
-    /// balancers do not close the stream of a long run that reports nothing for a while. Clients ignore comments.
+    /// How long a run's event stream may stay quiet before it sends a <c>heartbeat</c> event (praisonai: 5 s), so
+    /// clients and proxies see the stream is alive.
     /// </summary>
-    public TimeSpan StreamHeartbeat { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan StreamHeartbeat { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The largest request body <c>POST /api/v1/runs</c> reads, in bytes; a bigger one is answered 413 naming this
@@ -19,11 +25,54 @@ public sealed class PraisonJobsOptions
     /// </summary>
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
-    internal void Validate()
+    /// <summary>
+    /// The recipe a job without <c>recipe_name</c> runs (PraisonAI's prompt-only job), with the prompt as its input;
+    /// null: such a job is a 422 that says how to configure one. <c>serve</c> names its built-in agent recipe
+    /// <c>ask</c> here.
+    /// </summary>
+    public string? DefaultRecipe { get; init; }
+
+    /// <summary>
+    /// Checked before a job's recipe run is stored; an exception it throws refuses the job with a 422 carrying its
+    /// message (<c>serve</c>: an agents recipe without a usable model endpoint), and nothing is stored.
+    /// </summary>
+    public Action<IRecipe>? CheckRecipe { get; init; }
+
+    /// <summary>
+    /// The API key every route but <c>/health</c> requires (<c>Authorization: Bearer KEY</c> or <c>X-API-Key: KEY</c>).
+    /// Null: read <c>PRAISON_JOBS_API_KEY</c>, then <c>PRAISONAI_JOBS_API_KEY</c>; none of them set: no key is required.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Browser origins (e.g. <c>https://app.example.com</c>) allowed to call the API cross-site; empty: CORS is off.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>
+    /// Host names (with or without a port) a request's <c>Host</c> header must name, against DNS rebinding; empty: any
+    /// host. <c>serve</c> fills it with the bound address when it listens off loopback.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>The key in force: <see cref="ApiKey"/>, else the environment's (read through <paramref name="environment"/>).</summary>
+    public string? EffectiveApiKey(Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        foreach (var candidate in new[] { ApiKey, environment(ApiKeyVariable), environment(PraisonAiApiKeyVariable) })
+            if (!string.IsNullOrEmpty(candidate)) return candidate;
+        return null;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad setting.</summary>
+    public void Validate()
     {
         if (StreamHeartbeat <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(StreamHeartbeat), StreamHeartbeat, "StreamHeartbeat must be positive.");
         if (MaxRequestBodyBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "MaxRequestBodyBytes must be positive.");
+        if (ApiKey is { Length: 0 })
+            throw new ArgumentException("ApiKey must not be empty (null means: read PRAISON_JOBS_API_KEY).", nameof(ApiKey));
+        foreach (var origin in CorsOrigins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/")
+                throw new ArgumentException($"CorsOrigins holds '{origin}', which is not an origin such as https://app.example.com.", nameof(CorsOrigins));
     }
 }

@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace Praison.Actors.Server;
 
 /// <summary>
-/// One task on the wire: the jobs API, the CLI's <c>--json</c> output and the CLI's HTTP client all use this
-/// shape (camelCase; <c>taskId</c> and lower-case <c>status</c>, as in praisonai's <c>jq -r '.taskId'</c>).
+/// One task as the CLI shows it: its <c>--json</c> output (camelCase; <c>taskId</c> and our lower-case <c>status</c>
+/// vocabulary). The jobs API speaks PraisonAI's shapes instead (<see cref="JobView"/>); the CLI's HTTP client turns
+/// those back into this one (<see cref="JobView.ToRunView"/>).
 /// </summary>
 public sealed record RunView(
     string TaskId,
@@ -72,8 +73,6 @@ public sealed record ProgressView(double Fraction, int Percent, string? Message,
 /// <summary>Why a task failed: <c>kind</c> is exception, timeout, interrupted or invalid-result.</summary>
 public sealed record ErrorView(string Kind, string Message, string? Type);
 
-/// <summary>A page of <c>GET /api/v1/runs</c>.</summary>
-public sealed record RunListView(IReadOnlyList<RunView> Jobs, int Total, int Page, int PageSize);
 
 /// <summary>
 /// An error answer of the jobs API: <c>{"error": "...", "detail": "..."}</c>, the same message under both names
@@ -83,55 +82,4 @@ public sealed record ApiError(string Error)
 {
     /// <summary>The same message as <see cref="Error"/>, under the name praisonai's clients read.</summary>
     public string Detail => Error;
-}
-
-/// <summary>
-/// The body of <c>POST /api/v1/runs</c>: <c>recipe</c> (or praisonai's <c>recipe_name</c>), <c>input</c> (any JSON),
-/// <c>config</c> (an object), <c>session_id</c> and <c>timeout_sec</c> (or <c>timeout</c>), in seconds.
-/// </summary>
-public sealed record SubmitRunRequest(string Recipe, JsonElement? Input, IReadOnlyDictionary<string, object?>? Config, string? SessionId, int? TimeoutSec)
-{
-    /// <summary>Reads a request body, naming the first thing wrong with it.</summary>
-    public static SubmitRunRequest Parse(JsonElement body)
-    {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new ArgumentException($"The request body must be a JSON object, got {body.ValueKind.ToString().ToLowerInvariant()}.");
-
-        string? recipe = null;
-        foreach (var key in new[] { "recipe", "recipe_name", "recipeName" })
-            if (body.TryGetProperty(key, out var r))
-                recipe = r.ValueKind == JsonValueKind.String ? r.GetString() : throw new ArgumentException($"'{key}' must be a string.");
-        if (string.IsNullOrWhiteSpace(recipe))
-            throw new ArgumentException("'recipe' is required: the name of the recipe to run.");
-        if (TaskLimits.NameProblem(recipe, "'recipe'") is { } badName) throw new ArgumentException(badName);
-
-        JsonElement? input = body.TryGetProperty("input", out var i) && i.ValueKind != JsonValueKind.Null ? i.Clone() : null;
-
-        Dictionary<string, object?>? config = null;
-        foreach (var key in new[] { "config", "recipe_config" })
-        {
-            if (!body.TryGetProperty(key, out var c) || c.ValueKind == JsonValueKind.Null) continue;
-            if (c.ValueKind != JsonValueKind.Object) throw new ArgumentException($"'{key}' must be a JSON object.");
-            config = c.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
-        }
-
-        string? session = null;
-        foreach (var key in new[] { "session_id", "sessionId" })
-            if (body.TryGetProperty(key, out var s) && s.ValueKind != JsonValueKind.Null)
-            {
-                session = s.ValueKind == JsonValueKind.String ? s.GetString() : throw new ArgumentException($"'{key}' must be a string.");
-                if (TaskLimits.SessionIdProblem(session, $"'{key}'") is { } badSession) throw new ArgumentException(badSession);
-            }
-
-        int? timeout = null;
-        foreach (var key in new[] { "timeout_sec", "timeoutSec", "timeout" })
-        {
-            if (!body.TryGetProperty(key, out var t) || t.ValueKind == JsonValueKind.Null) continue;
-            if (t.ValueKind != JsonValueKind.Number || !t.TryGetInt32(out var v))
-                throw new ArgumentException($"'{key}' must be a whole number of seconds, got {t.GetRawText()}.");
-            if (v <= 0) throw new ArgumentException($"'{key}' must be a positive number of seconds, got {v}.");
-            timeout = v;
-        }
-        return new SubmitRunRequest(recipe, input, config, session, timeout);
-    }
 }

@@ -70,8 +70,13 @@ public sealed class BackgroundRunnerOptions
     /// <summary>Akka.Persistence's built-in store that holds no snapshots.</summary>
     public const string NoSnapshotStore = "akka.persistence.no-snapshot-store";
 
+    /// <summary>How the webhooks of finished tasks are signed, retried and guarded (see <see cref="WebhookOptions"/>).</summary>
+    public WebhookOptions Webhooks { get; init; } = new();
+
     internal void Validate()
     {
+        ArgumentNullException.ThrowIfNull(Webhooks);
+        Webhooks.Validate();
         if (MaxConcurrentTasks <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrentTasks), MaxConcurrentTasks, "MaxConcurrentTasks must be at least 1.");
         if (MaxQueued <= 0)

@@ -78,3 +78,13 @@ public sealed class TaskRejectedException : BackgroundTaskException
     /// <summary>The runner refused the submission; <paramref name="message"/> says why (e.g. the queue is full).</summary>
     public TaskRejectedException(string message) : base(null, message) { }
 }
+
+/// <summary>
+/// Thrown by a task's work to stop itself because a spending limit (e.g. a model run's cost in USD) was reached; the
+/// task ends Failed with <see cref="TaskErrorKind.BudgetExceeded"/> instead of <see cref="TaskErrorKind.Exception"/>.
+/// </summary>
+public sealed class BudgetExceededException : PraisonActorsException
+{
+    /// <summary>The limit reached; <paramref name="message"/> says which and by how much.</summary>
+    public BudgetExceededException(string message) : base(message) { }
+}

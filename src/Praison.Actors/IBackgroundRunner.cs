@@ -163,4 +163,13 @@ public interface IBackgroundRunner : IRecipeRunner
     /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <returns>How many tasks were removed.</returns>
     Task<int> ClearAsync(bool includeActive = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A task's webhook delivery: URL, state (pending, delivered, failed, skipped), every attempt (time, HTTP status,
+    /// error) and the next attempt's time; null when the task has no webhook.
+    /// </summary>
+    /// <param name="taskId">The task's id.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <exception cref="TaskStoreException">The store could not be read.</exception>
+    Task<WebhookDelivery?> GetWebhookDeliveryAsync(string taskId, CancellationToken cancellationToken = default);
 }

@@ -31,4 +31,17 @@ public sealed class RecipeRunOptions
     /// setting as <see cref="TimeoutSec"/>: set one or the other; both is an <see cref="ArgumentException"/>.
     /// </summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// Where the run's terminal outcome (succeeded, failed, timed out, cancelled) is POSTed, signed (see README
+    /// "Webhooks"). Null takes the template's <c>runtime.job.webhook_url</c>. A URL resolving to a loopback or private
+    /// address is an <see cref="ArgumentException"/> unless <see cref="WebhookOptions.AllowPrivateNetworks"/>.
+    /// </summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>
+    /// The outcomes that send the webhook: <c>succeeded</c>/<c>completed</c>, <c>failed</c>, <c>timeout</c>,
+    /// <c>cancelled</c>. Null takes the template's <c>runtime.job.events</c>, else every outcome.
+    /// </summary>
+    public IReadOnlyList<string>? WebhookEvents { get; init; }
 }

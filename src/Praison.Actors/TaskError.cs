@@ -14,6 +14,9 @@ public enum TaskErrorKind
 
     /// <summary>The work returned a result that could not be stored (too large or not serializable).</summary>
     InvalidResult,
+
+    /// <summary>The work stopped itself because a spending limit was reached (it threw <see cref="BudgetExceededException"/>).</summary>
+    BudgetExceeded,
 }
 
 /// <summary>A stored failure: the remote error travels as data, so it survives restarts and crosses nodes.</summary>
@@ -22,6 +25,8 @@ public sealed record TaskError(TaskErrorKind Kind, string Message, string? Error
     internal static TaskError FromException(Exception ex)
     {
         var e = ex is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerException! : ex;
-        return new TaskError(TaskErrorKind.Exception, e.Message, e.GetType().FullName, e.StackTrace);
+        // The one exception the work may throw to choose its error kind: a budget brake is not a crash.
+        var kind = e is BudgetExceededException ? TaskErrorKind.BudgetExceeded : TaskErrorKind.Exception;
+        return new TaskError(kind, e.Message, e.GetType().FullName, e.StackTrace);
     }
 }

@@ -22,4 +22,10 @@ public sealed class TaskOptions
 
     /// <summary>How long a finished task keeps its result; null takes the runner's default (3600 s).</summary>
     public TimeSpan? CleanupDelay { get; init; }
+
+    /// <summary>Where the task's terminal outcome is POSTed, signed; as <see cref="RecipeRunOptions.WebhookUrl"/>.</summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>The outcomes that send the webhook; as <see cref="RecipeRunOptions.WebhookEvents"/> (null: every outcome).</summary>
+    public IReadOnlyList<string>? WebhookEvents { get; init; }
 }

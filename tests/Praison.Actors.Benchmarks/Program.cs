@@ -19,7 +19,7 @@ catch (ArgumentException ex)
     return 2;
 }
 
-Scenario[] all = [new ThroughputScenario(), new LatencyScenario(), new MemoryScenario(), new RecoveryScenario(), new AdmissionScenario(), new ClusterScenario(), new ProfileScenario(), new ReadsScenario()];
+Scenario[] all = [new ThroughputScenario(), new LatencyScenario(), new MemoryScenario(), new RecoveryScenario(), new AdmissionScenario(), new ClusterScenario(), new ProfileScenario(), new ReadsScenario(), new SlotsScenario(), new AgentScenario(), new HttpScenario(), new WebhooksScenario()];
 var selected = options.Scenario is null
     ? all.Where(s => !s.OptIn).ToArray()
     : all.Where(s => s.Name.Equals(options.Scenario, StringComparison.OrdinalIgnoreCase)).ToArray();

@@ -52,8 +52,13 @@ public sealed class BadInputTests(BadInputTests.Store store) : IClassFixture<Bad
     }
 
     [Fact]
+    public Task A_malformed_webhook_secret_on_serve() =>
+        AssertRejected(2, "--webhook-secret (or $PRAISON_WEBHOOK_SECRET) must be 'whsec_' followed by base64", "serve", "--webhook-secret", "not-a-secret",
+            "--urls", "http://127.0.0.1:0");
+
+    [Fact]
     public Task Unknown_recipe() =>
-        AssertRejected(2, "Unknown recipe 'nope'. Known recipes: hash-files, hello, sleep, word-count.", "background", "run", "nope");
+        AssertRejected(2, "Unknown recipe 'nope'. Known recipes: ask, hash-files, hello, sleep, word-count.", "background", "run", "nope");
 
     [Fact]
     public Task Unknown_recipe_on_submit() =>

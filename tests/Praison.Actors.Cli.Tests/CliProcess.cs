@@ -93,7 +93,17 @@ public sealed class CliProcess : IDisposable
     public static CliProcess Start(TempDir dir, params string[] args) => Start(dir, null, args);
 
     /// <summary>Starts the CLI after <paramref name="configure"/> adjusts the process (environment, user).</summary>
-    public static CliProcess Start(TempDir dir, Action<ProcessStartInfo>? configure, params string[] args)
+    public static CliProcess Start(TempDir dir, Action<ProcessStartInfo>? configure, params string[] args) =>
+        Start(dir, configure, stdin: null, args);
+
+    /// <summary>Runs the CLI to its end with <paramref name="stdin"/> as its standard input.</summary>
+    public static async Task<CliResult> RunWithStdinAsync(TempDir dir, string stdin, params string[] args)
+    {
+        using var cli = Start(dir, null, stdin, args);
+        return await cli.WaitForExitAsync();
+    }
+
+    private static CliProcess Start(TempDir dir, Action<ProcessStartInfo>? configure, string? stdin, string[] args)
     {
         // Through `env --default-signal=INT`: a test run started in the background (a non-interactive `cmd &`, as CI
         // scripts may do) has SIGINT ignored, the CLI would inherit that and never see the tests' Ctrl+C.
@@ -111,12 +121,14 @@ public sealed class CliProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["PRAISON_DATA_DIR"] = dir.DataDir;
         psi.Environment.Remove("PRAISON_SERVER");
+        foreach (var v in (string[])["PRAISON_API_URL", "PRAISON_JOBS_API_KEY", "PRAISONAI_JOBS_API_KEY"]) psi.Environment.Remove(v);
         psi.Environment["NO_COLOR"] = "1";
         configure?.Invoke(psi);
         var cli = new CliProcess(new Process { StartInfo = psi });
         cli._process.OutputDataReceived += (_, e) => cli.OnLine(e.Data, cli._stdout, cli._stdoutClosed);
         cli._process.ErrorDataReceived += (_, e) => cli.OnLine(e.Data, cli._stderr, cli._stderrClosed);
         cli._process.Start();
+        if (stdin is not null) cli._process.StandardInput.Write(stdin);
         cli._process.StandardInput.Close();
         cli._process.BeginOutputReadLine();
         cli._process.BeginErrorReadLine();

@@ -86,9 +86,9 @@ public sealed class ContainmentTests : IDisposable
         // Over HTTP nothing checks before the run: the run fails at once (not at its timeout) with the same reason.
         using var serve = await Serve.StartAsync(_dir, "--root", "/dev");
         var submitted = await serve.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "word-count", input = new { path = "/dev/zero" }, timeout_sec = 3600 });
-        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
         var run = await ServeTests.EventuallyStatusAsync(serve, id, "failed");
-        Assert.Contains("not a regular file", run.GetProperty("error").GetProperty("message").GetString());
+        Assert.Contains("not a regular file", run.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -162,9 +162,9 @@ public sealed class OrphanTests : IDisposable
 
     private static async Task<string> SubmitAsync(Serve serve)
     {
-        var response = await serve.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "again" });
+        var response = await serve.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "again", input = new { } });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
     }
 
     private sealed record StepRecord(string TaskId, string Step, int Pid, int Pgid, long StartTime, string BootId);

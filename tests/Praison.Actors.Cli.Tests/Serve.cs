@@ -14,10 +14,13 @@ public sealed class Serve : IDisposable
     public Uri Url { get; }
     public HttpClient Http { get; }
 
-    public static async Task<Serve> StartAsync(TempDir dir, params string[] extraArgs)
+    public static Task<Serve> StartAsync(TempDir dir, params string[] extraArgs) => StartAsync(dir, null, extraArgs);
+
+    /// <summary>Starts serve after <paramref name="configure"/> adjusts the process (its environment).</summary>
+    public static async Task<Serve> StartAsync(TempDir dir, Action<System.Diagnostics.ProcessStartInfo>? configure, params string[] extraArgs)
     {
         // Port 0: the OS picks a free port and serve prints the one it got.
-        var process = CliProcess.Start(dir, ["serve", "--urls", "http://127.0.0.1:0", .. extraArgs]);
+        var process = CliProcess.Start(dir, configure, ["serve", "--urls", "http://127.0.0.1:0", .. extraArgs]);
         try
         {
             var line = await process.WaitForLineAsync("Listening on ");

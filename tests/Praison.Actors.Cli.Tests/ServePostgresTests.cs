@@ -24,7 +24,7 @@ public sealed class ServePostgresTests : IDisposable
         {
             var submitted = await serve.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "hello", input = new { name = "pg" } });
             Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-            id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+            id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
             await ServeTests.EventuallyStatusAsync(serve, id, "completed");
         }
 

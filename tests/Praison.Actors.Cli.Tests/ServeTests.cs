@@ -45,7 +45,7 @@ public sealed class ServeTests : IDisposable
 
         var again = await CliProcess.RunAsync(_dir, "background", "cancel", id);
         Assert.True(again.ExitCode == 7, again.ToString());
-        Assert.Contains("already finished", again.Stderr);
+        Assert.Matches("already (finished|complete)", again.Stderr); // the host's answer, in the jobs API's words
 
         var wait = await CliProcess.RunAsync(_dir, "background", "wait", id);
         Assert.Equal(3, wait.ExitCode);
@@ -59,30 +59,30 @@ public sealed class ServeTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
 
-        var bad = await http.PostAsJsonAsync("/api/v1/runs", new { recipe = "nope" });
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var bad = await http.PostAsJsonAsync("/api/v1/runs", new { recipe_name = "nope", prompt = "x" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
         Assert.Contains("Unknown recipe 'nope'", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
-        var badTimeout = await http.PostAsJsonAsync("/api/v1/runs", new { recipe = "sleep", timeout_sec = -1 });
-        Assert.Equal(HttpStatusCode.BadRequest, badTimeout.StatusCode);
+        var badTimeout = await http.PostAsJsonAsync("/api/v1/runs", new { recipe = "sleep", prompt = "x", timeout_sec = -1 });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badTimeout.StatusCode);
 
         var submitted = await http.PostAsJsonAsync("/api/v1/runs", new { recipe = "sleep", input = new { seconds = 120 }, session_id = "api" });
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
-        Assert.Equal($"/api/v1/runs/{id}", submitted.Headers.Location!.ToString());
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
+        Assert.Equal(new Uri(http.BaseAddress!, $"/api/v1/runs/{id}"), submitted.Headers.Location);
 
         var running = await EventuallyStatusAsync(serve, id, "running");
         Assert.Equal("sleep", running.GetProperty("recipe").GetString());
         Assert.Equal(HttpStatusCode.Conflict, (await http.GetAsync($"/api/v1/runs/{id}/result")).StatusCode);
 
         var quick = await http.PostAsJsonAsync("/api/v1/runs", new { recipe_name = "hello", input = new { name = "api" } });
-        var quickId = (await quick.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var quickId = (await quick.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
         await EventuallyStatusAsync(serve, quickId, "completed");
         var result = await http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{quickId}/result");
         Assert.Equal("Hello, api!", result.GetProperty("result").GetProperty("greeting").GetString());
 
         var page = await http.GetFromJsonAsync<JsonElement>("/api/v1/runs?status=running&session_id=api&page=1&page_size=10");
         Assert.Equal(1, page.GetProperty("total").GetInt32());
-        Assert.Equal(id, page.GetProperty("jobs")[0].GetProperty("taskId").GetString());
+        Assert.Equal(id, page.GetProperty("jobs")[0].GetProperty("job_id").GetString());
         var secondPage = await http.GetFromJsonAsync<JsonElement>("/api/v1/runs?page=2&page_size=1");
         Assert.Equal(2, secondPage.GetProperty("total").GetInt32());
         Assert.Equal(1, secondPage.GetProperty("jobs").GetArrayLength());
@@ -102,11 +102,11 @@ public sealed class ServeTests : IDisposable
     }
 
     [Fact]
-    public async Task A_stream_gets_keep_alive_comments_and_still_ends_with_the_result()
+    public async Task A_stream_gets_heartbeat_events_and_still_ends_with_the_result()
     {
         using var serve2 = await Serve.StartAsync(_dir, "--sse-heartbeat", "0.2");
         var submitted = await serve2.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "sleep", input = new { seconds = 2 } });
-        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
 
         using var response = await serve2.Http.GetAsync($"/api/v1/runs/{id}/stream", HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
@@ -114,11 +114,11 @@ public sealed class ServeTests : IDisposable
         var lines = new List<string>();
         while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line) lines.Add(line);
 
-        // Comments arrive while the run sleeps, between whole events: the last event is the result.
-        Assert.Contains(": keep-alive", lines);
+        // Heartbeats arrive while the run sleeps, between whole events: the last event is the result.
+        Assert.Contains("event: heartbeat", lines);
         var events = lines.Where(l => l.StartsWith("event: ", StringComparison.Ordinal)).ToList();
         Assert.Equal("event: result", events[^1]);
-        Assert.True(lines.IndexOf(": keep-alive") < lines.IndexOf("event: result"), string.Join(" | ", lines));
+        Assert.True(lines.IndexOf("event: heartbeat") < lines.IndexOf("event: result"), string.Join(" | ", lines));
     }
 
     [Fact]
@@ -128,6 +128,36 @@ public sealed class ServeTests : IDisposable
         var result = await serve.WaitForExitAsync();
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--sse-heartbeat must be a number of seconds above 0", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Serve_off_loopback_without_an_api_key_refuses_to_start_and_says_how_to_set_one()
+    {
+        var serve = CliProcess.Start(_dir, ["serve", "--urls", "http://0.0.0.0:0"]);
+        var result = await serve.WaitForExitAsync();
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no API key", result.Stderr);
+        Assert.Contains("PRAISON_JOBS_API_KEY=", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Serve_with_an_api_key_answers_401_without_it_and_the_cli_sends_it_from_the_environment()
+    {
+        const string key = "cli-test-key-0123456789";
+        using var serve = await Serve.StartAsync(_dir, psi => psi.Environment["PRAISON_JOBS_API_KEY"] = key);
+        Assert.Equal(HttpStatusCode.OK, (await serve.Http.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await serve.Http.GetAsync("/api/v1/runs")).StatusCode);
+        var withBearer = new HttpRequestMessage(HttpMethod.Get, "/api/v1/runs");
+        withBearer.Headers.Authorization = new("Bearer", key);
+        Assert.Equal(HttpStatusCode.OK, (await serve.Http.SendAsync(withBearer)).StatusCode);
+
+        var refused = await CliProcess.RunAsync(_dir, psi => psi.Environment.Remove("PRAISON_JOBS_API_KEY"),
+            "background", "submit", "-r", "hello", "--server", serve.Url.ToString());
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("Unauthorized", refused.Stderr);
+        var submit = await CliProcess.RunAsync(_dir, psi => psi.Environment["PRAISONAI_JOBS_API_KEY"] = key,
+            "background", "submit", "-r", "hello", "-i", """{"name":"key"}""", "--server", serve.Url.ToString(), "--json");
+        Assert.True(submit.ExitCode == 0, submit.ToString());
     }
 
     [Fact]
@@ -149,7 +179,7 @@ public sealed class ServeTests : IDisposable
         using var serve2 = await Serve.StartAsync(_dir);
 
         var submitted = await serve2.Http.PostAsJsonAsync("/api/v1/runs", new { recipe = "gated", input = new { release } });
-        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
         await EventuallyStatusAsync(serve2, id, "running");
 
         var a = SseReader.Open(serve2.Http, $"/api/v1/runs/{id}/stream");
@@ -165,10 +195,12 @@ public sealed class ServeTests : IDisposable
             var names = events.Select(e => e.Name).ToList();
             Assert.Contains("progress", names);
             Assert.Equal("result", names[^1]);
-            Assert.Contains(events, e => e.Name == "progress" && e.Data.GetProperty("progress").GetProperty("message").GetString() == "step 2/2: finish");
-            Assert.Contains(events, e => e.Name == "status" && e.Data.GetProperty("status").GetString() == "completed");
-            Assert.Equal("done\n", events[^1].Data.GetProperty("result").GetProperty("steps")[1].GetProperty("output").GetString());
+            Assert.Contains(events, e => e.Name == "progress" && e.Data.GetProperty("step").GetString() == "step 2/2: finish");
+            Assert.Contains(events, e => e.Name == "status" && e.Data.GetProperty("status").GetString() == "succeeded");
+            Assert.StartsWith("{\"", events[^1].Data.GetProperty("result").GetString()); // str(result) (its JSON text), as praisonai sends it
         }
+        var result = await serve2.Http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}/result");
+        Assert.Equal("done\n", result.GetProperty("result").GetProperty("steps")[1].GetProperty("output").GetString());
     }
 
     internal static async Task<JsonElement> EventuallyStatusAsync(Serve serve, string id, string status)
@@ -177,10 +209,13 @@ public sealed class ServeTests : IDisposable
         await EventuallyAsync(async () =>
         {
             last = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{id}");
-            return last.GetProperty("status").GetString() == status;
+            // Either vocabulary: the API answers praisonai's (succeeded), callers may name ours (completed).
+            return ApiName(last.GetProperty("status").GetString()!) == ApiName(status);
         }, $"run {id} to be {status}");
         return last;
     }
+
+    private static string ApiName(string status) => status switch { "pending" => "queued", "completed" => "succeeded", _ => status };
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing after 60 s.</summary>
     internal static async Task EventuallyAsync(Func<Task<bool>> condition, string what)

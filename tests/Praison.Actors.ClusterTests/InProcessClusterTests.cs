@@ -166,11 +166,57 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_webhook_is_delivered_once_by_the_node_its_task_finishes_on_and_readable_from_any_node()
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        using var listener = new System.Net.HttpListener();
+        var url = $"http://127.0.0.1:{port}/hook/";
+        listener.Prefixes.Add(url);
+        listener.Start();
+
+        var h = await A.RunBackgroundAsync("echo", new RecipeRunOptions { WebhookUrl = url });
+        var request = await listener.GetContextAsync().WaitAsync(Patience);
+        string body;
+        using (var reader = new StreamReader(request.Request.InputStream)) body = await reader.ReadToEndAsync();
+        request.Response.StatusCode = 200;
+        request.Response.Close();
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        Assert.Equal(h.TaskId, json.RootElement.GetProperty("job_id").GetString());
+        Assert.Equal("succeeded", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal("msg_" + h.TaskId, request.Request.Headers["webhook-id"]);
+
+        var deadline = DateTime.UtcNow + Patience;
+        WebhookDelivery? d;
+        while ((d = await B.GetWebhookDeliveryAsync(h.TaskId))?.Delivered != true)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not delivered in time: {d?.State}");
+            await Task.Delay(20); // polling an observable condition with a deadline
+        }
+        Assert.Single(d.Attempts);
+    }
+
+    [Fact]
     public async Task Delegate_tasks_are_rejected_with_a_clear_error()
     {
         var ex = await Assert.ThrowsAsync<TaskRejectedException>(() => A.SubmitAsync(_ => Task.FromResult(1)));
         Assert.Contains("cannot run in a cluster", ex.Message);
         Assert.Contains("recipe", ex.Message);
+    }
+
+    [Fact]
+    public async Task One_id_submitted_from_every_node_at_once_is_stored_and_run_once()
+    {
+        var nodes = fixture.Cluster.Nodes;
+        var handles = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            nodes[i % 3].Runner.RunBackgroundAsync("echo", new RecipeRunOptions { TaskId = "cluster-once", SessionId = "once" })));
+
+        Assert.Single(handles, h => h.Created);
+        var results = await Task.WhenAll(handles.Select(h => h.WaitAsync(Patience)));
+        Assert.Single(results.Distinct()); // every handle names the one run, on whichever node ran it
+        Assert.Single(await A.ListAsync(new TaskQuery(SessionId: "once")));
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class HealthTests : IAsyncLifetime
     }
 
     private Task<HttpResponseMessage> SubmitAsync() =>
-        _http.PostAsync(PraisonJobsEndpoints.RunsPath, new StringContent("""{"recipe":"echo"}""", Encoding.UTF8, "application/json"));
+        _http.PostAsync(PraisonJobsEndpoints.RunsPath, new StringContent("""{"recipe":"echo","prompt":"p"}""", Encoding.UTF8, "application/json"));
 
     private async Task ExecuteAsync(string sql)
     {

@@ -23,19 +23,39 @@ public sealed class JobsHost : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The gates of the <c>gated</c> recipe, by the input's <c>gate</c> value.</summary>
+    public static ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
+
+    /// <summary>Opens gate <paramref name="name"/> (also before the recipe reaches it).</summary>
+    public static void Open(string name) =>
+        Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     public PraisonRuntime Runtime { get; }
     public WebApplication App { get; }
     public HttpClient Http { get; }
     public LogSink Logs { get; }
 
     /// <summary>Starts the host; <paramref name="map"/> may add endpoints of the test's own.</summary>
-    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null)
+    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null, TaskStore? store = null)
     {
         var recipes = new RecipeRegistry().Register("""
             name: echo
-            """, ctx => Task.FromResult<object?>(new { echoed = true }));
+            """, ctx => Task.FromResult<object?>(new { echoed = true }))
+            // What the recipe was given: its input and config, as the recipe sees them.
+            .Register("name: echo-input\n", ctx => Task.FromResult<object?>(new { input = ctx.Input, config = ctx.Config }))
+            .Register("name: fail\n", _ => throw new InvalidOperationException("the recipe failed on purpose"))
+            // Reports step 1/2, then waits for the test to open its gate (input property "gate"), then reports step 2/2.
+            .Register("name: gated\n", async ctx =>
+            {
+                var gate = Gates.GetOrAdd(ctx.GetInputString("gate") ?? "", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                ctx.ReportProgress(0.5, "step 1/2: first");
+                await gate.Task.WaitAsync(ctx.CancellationToken);
+                ctx.ReportProgress(0.75, "step 2/2: second");
+                return "opened";
+            });
         var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
+            Store = store ?? TaskStore.Ephemeral,
             Runner = new BackgroundRunnerOptions { Recipes = recipes },
             SystemName = "server-tests",
         });
@@ -95,6 +115,21 @@ public static class ErrorAnswer
         foreach (var m in mentions) Assert.Contains(m, error);
         Assert.DoesNotContain("   at ", error); // no stack trace
         return error;
+    }
+
+    /// <summary>A 422 in FastAPI's shape: <c>detail</c> a list of problems, one at <c>["body", field]</c> naming <paramref name="mentions"/>.</summary>
+    public static async Task<string> AssertInvalidAsync(HttpResponseMessage response, string field, params string[] mentions)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == 422, $"Expected 422, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(text);
+        var problem = doc.RootElement.GetProperty("detail").EnumerateArray()
+            .Single(p => p.GetProperty("loc").EnumerateArray().Select(l => l.GetString()).SequenceEqual(["body", field]));
+        var msg = problem.GetProperty("msg").GetString()!;
+        foreach (var m in mentions) Assert.Contains(m, msg);
+        Assert.Contains(msg, doc.RootElement.GetProperty("error").GetString());
+        return msg;
     }
 }
 

@@ -12,7 +12,7 @@ public sealed class ListPagingTests : IAsyncLifetime
     {
         _host = await JobsHost.StartAsync();
         for (var i = 0; i < 3; i++)
-            Assert.Equal(202, (int)(await _host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { recipe = "echo", session_id = "paging" })).StatusCode);
+            Assert.Equal(202, (int)(await _host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { recipe_name = "echo", prompt = "p", session_id = "paging" })).StatusCode);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -48,7 +48,7 @@ public sealed class ListPagingTests : IAsyncLifetime
     [InlineData("page_size=0", "page_size must be a whole number from 1 to 100")]
     [InlineData("page_size=101", "page_size must be")]
     [InlineData("page_size=%20", "page_size must be")]
-    [InlineData("status=bogus", "Unknown task status 'bogus'")]
+    [InlineData("status=bogus", "Invalid status: bogus")]
     public async Task Bad_paging_is_a_400_naming_the_parameter(string query, string named)
     {
         var response = await _host.Http.GetAsync($"{PraisonJobsEndpoints.RunsPath}?{query}");

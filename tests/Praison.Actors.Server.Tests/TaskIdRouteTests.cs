@@ -43,15 +43,16 @@ public sealed class TaskIdRouteTests : IAsyncLifetime
     public async Task A_well_formed_unknown_id_is_a_404(string method, string template)
     {
         var response = await SendAsync(method, template, "no-such_task-0123");
-        await ErrorAnswer.AssertAsync(response, 404, "No task with id 'no-such_task-0123'");
+        await ErrorAnswer.AssertAsync(response, 404, "Job not found: no-such_task-0123");
     }
 
     [Fact]
     public async Task The_runtimes_own_ids_pass()
     {
-        var submitted = await _host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { recipe = "echo" });
-        var id = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("taskId").GetString()!;
+        var submitted = await _host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { recipe = "echo", prompt = "p" });
+        var id = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("job_id").GetString()!;
         Assert.True(TaskIds.IsValid(id), id);
+        Assert.Matches("^run_[0-9a-f]{12}$", id);
         Assert.Equal(200, (int)(await _host.Http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{id}")).StatusCode);
     }
 }

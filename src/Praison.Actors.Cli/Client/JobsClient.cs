@@ -8,7 +8,15 @@ namespace Praison.Actors.Cli.Client;
 /// <summary>The CLI's side of the jobs API (<c>serve</c>): submit, read, cancel, delete.</summary>
 public sealed class JobsClient(Uri baseAddress) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient _http = Create(baseAddress);
+
+    // The server's key, when this environment has one (the same variables serve reads).
+    private static HttpClient Create(Uri baseAddress)
+    {
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (new PraisonJobsOptions().EffectiveApiKey() is { } key) http.DefaultRequestHeaders.Add("X-API-Key", key);
+        return http;
+    }
 
     /// <summary>The server's base address.</summary>
     public Uri BaseAddress { get; } = baseAddress;
@@ -33,13 +41,14 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
     public async Task<RunView> SubmitAsync(string recipe, JsonElement? input, JsonElement? config, string? sessionId, int? timeoutSec,
         CancellationToken ct)
     {
-        var body = new Dictionary<string, object?> { ["recipe"] = recipe };
-        if (input is not null) body["input"] = input;
+        // "input" (ours) carries the JSON as it is; praisonai's "prompt" would wrap it.
+        var body = new Dictionary<string, object?> { ["recipe_name"] = recipe, ["input"] = input ?? JsonSerializer.SerializeToElement(new { }) };
         if (config is not null) body["config"] = config;
         if (sessionId is not null) body["session_id"] = sessionId;
-        if (timeoutSec is not null) body["timeout_sec"] = timeoutSec;
+        if (timeoutSec is not null) body["timeout"] = timeoutSec;
         using var response = await _http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, body, PraisonJson.Options, ct);
-        return await ReadAsync<RunView>(response, ct);
+        var submitted = await ReadAsync<JobSubmittedView>(response, ct);
+        return await GetAsync(submitted.JobId, ct);
     }
 
     /// <summary>Lists runs, optionally filtered by status and session.</summary>
@@ -52,31 +61,43 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
                         (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
                         (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
             using var response = await _http.GetAsync(PraisonJobsEndpoints.RunsPath + query, ct);
-            var list = await ReadAsync<RunListView>(response, ct);
-            all.AddRange(list.Jobs);
+            var list = await ReadAsync<JobListView>(response, ct);
+            all.AddRange(list.Jobs.Select(j => j.ToRunView()));
             if (list.Jobs.Count == 0 || all.Count >= list.Total) return all;
         }
+    }
+
+    /// <summary>One page of runs (<c>GET runs?page=&amp;page_size=</c>), with how many match in all.</summary>
+    public async Task<(IReadOnlyList<RunView> Jobs, long Total)> ListPageAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct)
+    {
+        var query = $"?page={page}&page_size={pageSize}" +
+                    (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
+                    (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
+        using var response = await _http.GetAsync(PraisonJobsEndpoints.RunsPath + query, ct);
+        var list = await ReadAsync<JobListView>(response, ct);
+        return (list.Jobs.Select(j => j.ToRunView()).ToList(), list.Total);
     }
 
     /// <summary>One run's status (<c>GET runs/{id}</c>).</summary>
     public async Task<RunView> GetAsync(string id, CancellationToken ct)
     {
         using var response = await _http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}", ct);
-        return await ReadAsync<RunView>(response, ct);
+        return (await ReadAsync<JobView>(response, ct)).ToRunView();
     }
 
     /// <summary>One run with its result (<c>GET runs/{id}/result</c>).</summary>
     public async Task<RunView> ResultAsync(string id, CancellationToken ct)
     {
         using var response = await _http.GetAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/result", ct);
-        return await ReadAsync<RunView>(response, ct);
+        var result = await ReadAsync<JobResultView>(response, ct);
+        return (await GetAsync(id, ct)) with { Result = result.Result };
     }
 
     /// <summary>Cancels a run (<c>POST runs/{id}/cancel</c>).</summary>
     public async Task<RunView> CancelAsync(string id, CancellationToken ct)
     {
         using var response = await _http.PostAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/cancel", null, ct);
-        return await ReadAsync<RunView>(response, ct);
+        return (await ReadAsync<JobView>(response, ct)).ToRunView();
     }
 
     /// <summary>Deletes a run (<c>DELETE runs/{id}</c>).</summary>
@@ -105,7 +126,7 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode)
-            return (await response.Content.ReadFromJsonAsync<T>(PraisonJson.Options, ct))!;
+            return (await response.Content.ReadFromJsonAsync<T>(JobsJson.Options, ct))!;
         string message;
         try
         {

@@ -26,12 +26,16 @@ public static class BackgroundCommands
         background.Subcommands.Add(Wait());
         background.Subcommands.Add(Cancel());
         background.Subcommands.Add(Clear());
+        background.Subcommands.Add(Help());
         return background;
     }
 
-    private static Option<string?> InputOption() => new("--input", "-i") { Description = "The recipe's input, as JSON, e.g. '{\"path\":\".\"}'." };
+    private static Option<string?> InputOption() => new("--input", "-i")
+    {
+        Description = "The recipe's input: JSON such as '{\"path\":\".\"}'; other text is taken as {\"input\": TEXT}; @FILE reads a file, - reads stdin.",
+    };
     private static Option<string?> ConfigOption() => new("--config", "-c") { Description = "Per-run config, as a JSON object." };
-    private static Option<string?> SessionOption() => new("--session", "-s") { Description = "A session id that groups tasks." };
+    private static Option<string?> SessionOption() => new("--session", "-s", "--session-id") { Description = "A session id that groups tasks." };
 
     private static Option<double?> TimeoutOption(string description) => Cli.SecondsOption("--timeout", description);
 
@@ -73,7 +77,7 @@ public static class BackgroundCommands
         {
             var name = parse.GetValue(recipe)!;
             // Relative paths mean the caller's directory, also when a host elsewhere runs the task.
-            var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseJson(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
+            var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseInput(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
             var options = RunOptions(inputJson, configJson, parse.GetValue(session), TaskTimeout(parse.GetValue(timeout)));
 
@@ -84,7 +88,9 @@ public static class BackgroundCommands
 
             var recipeHost = RecipeHost.For(parse.GetValue(root), cli.DataDir);
             var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost);
-            catalog.Get(name); // an unknown or broken recipe fails here, before anything is stored
+            var chosen = catalog.Get(name);
+            WarnAbout(chosen); // an unknown or broken recipe fails here, before anything is stored,
+            AgentRecipes.EnsureRunnable(chosen); // and so does an agents recipe without a model endpoint
             CheckInput(name, inputJson, recipeHost.Root);
             using var host = HostLock.TryAcquire(cli.DataDir, "run") ?? throw HostBusy(cli.DataDir);
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token);
@@ -101,6 +107,12 @@ public static class BackgroundCommands
             return Finish(cli, final);
         }));
         return command;
+    }
+
+    /// <summary>The keys of the recipe's TEMPLATE.yaml that were ignored, each with its line, on stderr.</summary>
+    private static void WarnAbout(IRecipe recipe)
+    {
+        foreach (var w in recipe.Template.Warnings) Cli.Note($"warning: {w}");
     }
 
     private static void CheckInput(string recipe, JsonElement? input, string root)
@@ -235,7 +247,7 @@ public static class BackgroundCommands
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var name = parse.GetValue(recipe)!;
-            var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseJson(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
+            var inputJson = BuiltInRecipes.WithAbsolutePaths(name, Cli.ParseInput(parse.GetValue(input), "-i/--input"), Environment.CurrentDirectory);
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
             var options = RunOptions(inputJson, configJson, parse.GetValue(session), TaskTimeout(parse.GetValue(timeout)));
 
@@ -249,7 +261,7 @@ public static class BackgroundCommands
             else
             {
                 var catalog = cli.LoadRecipes();
-                catalog.Get(name);
+                WarnAbout(catalog.Get(name));
                 DataDirectory.PrepareForWrite(cli.DataDir);
                 await using var runtime = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: false, token);
                 var handle = await runtime.Runner.RunBackgroundAsync(name, options, token);
@@ -275,14 +287,20 @@ public static class BackgroundCommands
             if (r.GetValueOrDefault<string?>() is { } s && !Enum.TryParse<BackgroundTaskStatus>(s, true, out _))
                 r.AddError($"Unknown --status '{s}'. Expected one of: pending, running, completed, failed, cancelled.");
         });
-        var session = new Option<string?>("--session") { Description = "Only tasks of this session." };
+        var session = new Option<string?>("--session", "--session-id") { Description = "Only tasks of this session." };
+        var page = new Option<int?>("--page") { Description = "Only this page of tasks, from 1 (page size: --page-size, default 20)." };
+        page.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--page must be 1 or more."); });
+        var pageSize = new Option<int?>("--page-size") { Description = "Tasks per page, 1 to 100 (with --page, default 20; alone, page 1)." };
+        pageSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 100) r.AddError("--page-size must be from 1 to 100."); });
         var command = new Command("list", """
-            List tasks, oldest first, from the running host or straight from the store.
+            List tasks, oldest first, from the running host or straight from the store: all of them, or one page
+            with --page / --page-size (stderr then says which page of how many).
 
             Examples:
               praison-actors background list
               praison-actors background list --status running --session demo --json | jq -r '.[].taskId'
-            """) { status, session };
+              praison-actors background list --page 2 --page-size 50
+            """) { status, session, page, pageSize };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var wanted = parse.GetValue(status) is { } s ? BackgroundTaskStatusExtensions.ParseStatus(s) : (BackgroundTaskStatus?)null;
@@ -295,10 +313,29 @@ public static class BackgroundCommands
                 if (cli.Json) cli.WriteJson(Array.Empty<RunView>());
                 return ExitCodes.Ok;
             }
-            IReadOnlyList<RunView> runs = server is not null
-                ? await server.ListAsync(wanted?.ToWireName(), sessionId, token)
-                : (await StoreAccess.ListAsync(cli.DataDir, new TaskQuery(wanted, sessionId), token))
-                    .Select(RunView.From).ToList();
+            IReadOnlyList<RunView> runs;
+            if (parse.GetValue(page) is null && parse.GetValue(pageSize) is null)
+            {
+                runs = server is not null
+                    ? await server.ListAsync(wanted?.ToWireName(), sessionId, token)
+                    : (await StoreAccess.ListAsync(cli.DataDir, new TaskQuery(wanted, sessionId), token)).Select(RunView.From).ToList();
+            }
+            else
+            {
+                var (number, size) = (parse.GetValue(page) ?? 1, parse.GetValue(pageSize) ?? 20);
+                long total;
+                if (server is not null)
+                {
+                    var listed = await server.ListPageAsync(wanted?.ToWireName(), sessionId, number, size, token);
+                    (runs, total) = (listed.Jobs, listed.Total);
+                }
+                else
+                {
+                    var stored = await StoreAccess.PageAsync(cli.DataDir, new TaskQuery(wanted, sessionId), (number - 1) * size, size, token);
+                    (runs, total) = (stored.Tasks.Select(RunView.From).ToList(), stored.Total);
+                }
+                Cli.Note($"Page {number} of {Math.Max(1, (total + size - 1) / size)}: {runs.Count} of {total} task(s).");
+            }
             if (cli.Json)
             {
                 cli.WriteJson(runs);
@@ -466,21 +503,24 @@ public static class BackgroundCommands
     private static Command Clear()
     {
         var all = new Option<bool>("--all") { Description = "Also cancel and remove pending and running tasks." };
+        var olderThan = Cli.SecondsOption("--older-than", "Only tasks submitted more than SEC seconds ago.");
         var command = new Command("clear", """
             Remove finished tasks (completed, failed, cancelled) and their stored events. With --all, cancel and
-            remove every task.
+            remove every task. With --older-than SEC, only tasks submitted more than SEC seconds ago.
 
             Examples:
               praison-actors background clear
+              praison-actors background clear --older-than 86400
               praison-actors background clear --all --json
-            """) { all };
+            """) { all, olderThan };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var everything = parse.GetValue(all);
+            var before = parse.GetValue(olderThan) is { } age ? DateTimeOffset.UtcNow - TimeSpan.FromSeconds(age) : (DateTimeOffset?)null;
             using var server = await cli.ConnectAsync(token);
             var removed = server is not null
-                ? await ClearThroughServerAsync(server, everything, token)
-                : await ClearInStoreAsync(cli, everything, token);
+                ? await ClearThroughServerAsync(server, everything, before, token)
+                : await ClearInStoreAsync(cli, everything, before, token);
             if (cli.Json) cli.WriteJson(new { removed });
             else Console.Out.WriteLine($"Removed {removed} task(s).");
             return ExitCodes.Ok;
@@ -488,9 +528,9 @@ public static class BackgroundCommands
         return command;
     }
 
-    private static async Task<int> ClearThroughServerAsync(JobsClient server, bool everything, CancellationToken ct)
+    private static async Task<int> ClearThroughServerAsync(JobsClient server, bool everything, DateTimeOffset? before, CancellationToken ct)
     {
-        var runs = await server.ListAsync(null, null, ct);
+        var runs = (await server.ListAsync(null, null, ct)).Where(r => before is null || r.SubmittedAt < before);
         var removed = 0;
         foreach (var run in runs)
         {
@@ -508,15 +548,25 @@ public static class BackgroundCommands
         return removed;
     }
 
-    private static async Task<int> ClearInStoreAsync(Cli cli, bool everything, CancellationToken ct)
+    private static async Task<int> ClearInStoreAsync(Cli cli, bool everything, DateTimeOffset? before, CancellationToken ct)
     {
         // Holding the host lock keeps a host from starting (and recovering these tasks) while they are removed.
         using var host = HostLock.TryAcquire(cli.DataDir, "clear") ?? throw HostBusy(cli.DataDir);
-        var targets = (await StoreAccess.ReadTaskIdsAsync(cli.DataDir, everything, ct)).ToHashSet();
+        var targets = (await StoreAccess.ReadTaskIdsAsync(cli.DataDir, everything, ct, before)).ToHashSet();
         if (targets.Count == 0) return 0;
         await using var runtime = await StoreAccess.StartAsync(cli.DataDir, cli.LoadRecipes().Registry, executeTasks: false, ct);
         // Each removal answers once the task's events are deleted.
         await Task.WhenAll(targets.Select(id => runtime.Runner.RemoveAsync(id, cancelIfActive: everything, ct)));
         return targets.Count;
+    }
+
+    // ---------------------------------------------------------------- help
+
+    /// <summary><c>background help</c>, as praisonai has it: the same text as <c>background --help</c>.</summary>
+    private static Command Help()
+    {
+        var command = new Command("help", "Show this help (the same as `background --help`).");
+        command.SetAction(parse => parse.RootCommandResult.Command.Parse(["background", "--help"]).Invoke());
+        return command;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Praison.Actors.Cli.Recipes;
 using Spectre.Console;
 
@@ -34,6 +35,7 @@ public static class RecipeCommands
             foreach (var r in recipes) table.AddRow(Markup.Escape(r.Name), r.Kind, Markup.Escape(r.Description ?? ""));
             AnsiConsole.Write(table);
             foreach (var e in errors) Cli.Note($"warning: recipe folder '{e.folder}' cannot be used: {e.error}");
+            foreach (var w in recipes.SelectMany(r => r.Warnings)) Cli.Note($"warning: {w}");
             return Task.FromResult(ExitCodes.Ok);
         }));
 
@@ -50,6 +52,7 @@ public static class RecipeCommands
             var catalog = cli.LoadRecipes();
             catalog.Get(parse.GetValue(name)!); // unknown or broken: a clear error, exit code 2
             var info = Describe(catalog, parse.GetValue(name)!);
+            foreach (var w in info.Warnings) Cli.Note($"warning: {w}");
             if (cli.Json)
             {
                 cli.WriteJson(info);
@@ -64,6 +67,8 @@ public static class RecipeCommands
             Row("timeout_sec", info.TimeoutSec);
             Row("background", $"enabled: {info.Background.Enabled}, max_concurrent: {info.Background.MaxConcurrent?.ToString() ?? "-"}, " +
                               $"cleanup_delay_sec: {info.Background.CleanupDelaySec?.ToString() ?? "-"}, on_restart: {(info.Background.RerunOnRestart ? "rerun" : "fail")}");
+            Row("job", Settings(info.Job));
+            Row("schedule", Settings(info.Schedule));
             Row("source", info.Source);
             AnsiConsole.Write(grid);
             foreach (var (step, i) in (info.Steps ?? []).Select((s, i) => (s, i)))
@@ -77,6 +82,16 @@ public static class RecipeCommands
         return recipes;
     }
 
+    /// <summary>The keys a template set, as <c>key: value</c> pairs; null when it set none.</summary>
+    private static string? Settings(object settings)
+    {
+        var set = JsonSerializer.SerializeToElement(settings, Cli.Indented).EnumerateObject()
+            .Where(p => p.Value.ValueKind != JsonValueKind.Null)
+            .Select(p => $"{p.Name}: {(p.Value.ValueKind == JsonValueKind.Array ? string.Join(", ", p.Value.EnumerateArray()) : p.Value.ToString())}")
+            .ToList();
+        return set.Count == 0 ? null : string.Join(", ", set);
+    }
+
     private static string Quote(string arg) => arg.Length > 0 && !arg.Any(char.IsWhiteSpace) && !arg.Contains('\'') ? arg : $"'{arg.Replace("'", "'\\''")}'";
 
     /// <summary>What <c>recipes show</c> prints about one recipe.</summary>
@@ -88,8 +103,12 @@ public static class RecipeCommands
     /// <param name="Background">Its background settings.</param>
     /// <param name="Source">The TEMPLATE.yaml it was read from, if any.</param>
     /// <param name="Steps">Its steps, for a steps recipe.</param>
+    /// <param name="Job">Its <c>runtime.job</c> settings.</param>
+    /// <param name="Schedule">Its <c>runtime.schedule</c> settings.</param>
+    /// <param name="Warnings">Keys of its TEMPLATE.yaml that were ignored, each <c>file:line:column: key: why</c>.</param>
     public sealed record RecipeInfo(string Name, string Kind, string? Description, string? Version, int? TimeoutSec,
-        RecipeBackgroundSettings Background, string? Source, IReadOnlyList<StepDefinition>? Steps);
+        RecipeBackgroundSettings Background, string? Source, IReadOnlyList<StepDefinition>? Steps,
+        RecipeJobSettings Job, RecipeScheduleSettings Schedule, IReadOnlyList<string> Warnings);
 
     private static RecipeInfo Describe(RecipeCatalog catalog, string name)
     {
@@ -97,6 +116,6 @@ public static class RecipeCommands
         var t = recipe.Template;
         var steps = recipe is StepRecipe s ? s.Steps : null;
         return new RecipeInfo(t.Name, steps is null ? "built-in" : "steps", t.Description, t.Version, t.TimeoutSec, t.Background,
-            t.SourcePath, steps);
+            t.SourcePath, steps, t.Job, t.Schedule, t.Warnings.Select(w => w.ToString()).ToList());
     }
 }

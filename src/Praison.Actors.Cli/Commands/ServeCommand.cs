@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Praison.Actors.Cli.Hosting;
 using Praison.Actors.Cli.Recipes;
 using Praison.Actors.Cluster;
+using Praison.Actors.Dashboard;
 using Praison.Actors.Persistence;
 using Praison.Actors.Server;
 
@@ -37,21 +38,33 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "Cluster remoting port (with --cluster; 0 picks a free one).", DefaultValueFactory = _ => 4053 };
         var seeds = new Option<string[]>("--seed") { Description = "Seed node address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (repeatable; none: form a new cluster).", AllowMultipleArgumentsPerToken = true };
         var hostname = new Option<string>("--hostname") { Description = "Address remoting binds to (with --cluster). Loopback unless you say otherwise; see the README on TLS.", DefaultValueFactory = _ => "127.0.0.1" };
-        var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds between keep-alive comments on a run's event stream (default 15; fractions allowed).", max: 86_400,
+        var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds a run's event stream may stay quiet before a heartbeat event (default 5; fractions allowed).", max: 86_400,
             rule: "--sse-heartbeat must be a number of seconds above 0 and at most 86400");
+        var corsOrigins = new Option<string[]>("--cors-origin") { Description = "Browser origin allowed to call the API cross-site, e.g. https://app.example.com (repeatable; none: CORS off).", AllowMultipleArgumentsPerToken = true };
+        var allowedHosts = new Option<string[]>("--allowed-host") { Description = "Host name requests may address (repeatable; checked when listening off loopback; default: the bound address).", AllowMultipleArgumentsPerToken = true };
         var root = RecipeHost.RootOption();
+        var webhookSecret = new Option<string?>("--webhook-secret")
+        {
+            Description = "Secret that signs webhooks (Standard Webhooks: whsec_ + base64; default: $PRAISON_WEBHOOK_SECRET; none: unsigned).",
+        };
+        var webhookAllowPrivate = new Option<bool>("--webhook-allow-private")
+        {
+            Description = "Allow webhook URLs that resolve to loopback or private addresses (refused by default: SSRF guard).",
+        };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
             (praisonai's async-jobs API) until Ctrl+C:
-              POST /api/v1/runs                 submit {"recipe": "...", "input": ..., "config": {}, "session_id": "...", "timeout_sec": N}: 202 + Location
+              POST /api/v1/runs                 submit {"prompt": "...", "recipe_name": "...", "recipe_config": {}, "session_id": "...", "timeout": N}: 202 + Location
               GET  /api/v1/runs                 ?status=&session_id=&page=&page_size=
               GET  /api/v1/runs/{id}            status and progress
               GET  /api/v1/runs/{id}/result     409 until the run is finished
               POST /api/v1/runs/{id}/cancel     409 when already finished
               DELETE /api/v1/runs/{id}          a finished run
               GET  /api/v1/runs/{id}/stream     server-sent events: status, progress, then result | error | cancelled
-              GET  /health
+              GET  /health, GET /stats
+            Every route but /health needs the API key when $PRAISON_JOBS_API_KEY (or $PRAISONAI_JOBS_API_KEY) is set;
+            listening off loopback without one is refused.
             Other commands find it through the data directory, or through --server / $PRAISON_SERVER.
 
             Examples:
@@ -59,9 +72,13 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, root };
+            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
+            // Checked before anything starts: a server reachable from other machines must have a key.
+            var jobsOptions = JobsOptions(new Uri(parse.GetValue(urls)!), parse.GetValue(corsOrigins) ?? [], parse.GetValue(allowedHosts) ?? [],
+                TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 5));
+            var webhooks = Webhooks(parse.GetValue(webhookSecret), parse.GetValue(webhookAllowPrivate)); // bad input: before anything starts
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
                 ?? throw new CliException(ExitCodes.Unavailable,
                     $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
@@ -79,7 +96,7 @@ public static class ServeCommand
                 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
                 {
                     Store = TaskStore.PostgreSql(connection),
-                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry },
+                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks },
                     Cluster = new PraisonClusterOptions
                     {
                         Hostname = parse.GetValue(hostname)!,
@@ -95,7 +112,7 @@ public static class ServeCommand
             {
                 // A standalone host on PostgreSQL when asked for; the data directory still holds the host lock.
                 var store = parse.GetValue(postgres) is { } cs ? TaskStore.PostgreSql(cs) : null;
-                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store);
+                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store, webhooks: webhooks);
                 if (store is not null) storeText = store.Describe();
                 runtime = local;
                 runner = local.Runner;
@@ -106,9 +123,13 @@ public static class ServeCommand
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
             builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-            builder.Services.AddPraisonJobs(runner, new PraisonJobsOptions { StreamHeartbeat = TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 15) });
+            builder.Services.AddPraisonJobs(runner, jobsOptions);
+            builder.Services.AddPraisonObservability();
             await using var app = builder.Build();
             app.MapPraisonJobs();
+            // The dashboard asks for the same key as the API (entered once, kept as an HttpOnly cookie).
+            app.MapPraisonDashboard(new PraisonDashboardOptions { ApiKey = jobsOptions.EffectiveApiKey() })
+                .MapPraisonObservability(); // /dashboard, /metrics, /health/live, /health/ready
             try
             {
                 await app.StartAsync(token);
@@ -126,6 +147,70 @@ public static class ServeCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The jobs API's settings for <paramref name="url"/>: off loopback a key is required (exit 2 without one) and
+    /// the Host header must name the bound address (or an --allowed-host); on loopback neither.
+    /// </summary>
+    internal static PraisonJobsOptions JobsOptions(Uri url, string[] corsOrigins, string[] allowedHosts, TimeSpan heartbeat,
+        Func<string, string?>? environment = null)
+    {
+        var options = new PraisonJobsOptions
+        {
+            StreamHeartbeat = heartbeat,
+            CorsOrigins = corsOrigins,
+            // A prompt-only job asks the built-in agent; without a model endpoint it is a 422 naming the settings.
+            DefaultRecipe = AgentRecipes.DefaultName,
+            CheckRecipe = AgentRecipes.EnsureRunnable,
+            AllowedHosts = IsLoopback(url.Host) ? allowedHosts : [.. allowedHosts, .. BoundNames(url.Host)],
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, ex.Message);
+        }
+        if (!IsLoopback(url.Host) && options.EffectiveApiKey(environment) is null)
+            throw new CliException(ExitCodes.BadInput,
+                $"serve listens on {url} (off loopback) and has no API key. Set one first: export {PraisonJobsOptions.ApiKeyVariable}=<a long random secret> "
+                + $"(clients send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'), or listen on {DefaultUrl}.");
+        return options;
+    }
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
+    /// <summary>The names a request to a server bound to <paramref name="host"/> may use: that host, or every local name for a wildcard.</summary>
+    private static IEnumerable<string> BoundNames(string host)
+    {
+        if (host is not ("0.0.0.0" or "[::]" or "::" or "*" or "+"))
+            return [host];
+        var names = new List<string> { "localhost", "127.0.0.1", "[::1]", Environment.MachineName };
+        foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+            foreach (var address in nic.GetIPProperties().UnicastAddresses)
+                names.Add(address.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                    ? $"[{address.Address}]" : address.Address.ToString());
+        return names;
+    }
+
+    /// <summary>The webhook settings of <c>serve</c>: the secret from the flag or $PRAISON_WEBHOOK_SECRET, checked before anything starts.</summary>
+    private static WebhookOptions Webhooks(string? secret, bool allowPrivate)
+    {
+        secret ??= Environment.GetEnvironmentVariable("PRAISON_WEBHOOK_SECRET") is { Length: > 0 } s ? s : null;
+        var options = new WebhookOptions { Secret = secret, AllowPrivateNetworks = allowPrivate };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, ex.Message.Replace("Webhooks.Secret", "--webhook-secret (or $PRAISON_WEBHOOK_SECRET)").Split(" (Parameter")[0]);
+        }
+        return options;
     }
 
     private static string Describe(HostInfo? host) => host is null ? "unknown" : $"pid {host.Pid}, `{host.Command}`";

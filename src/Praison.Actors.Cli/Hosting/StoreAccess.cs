@@ -28,9 +28,19 @@ public static class StoreAccess
     public static async Task<IReadOnlyList<TaskStatusInfo>> ListAsync(string dataDir, TaskQuery query, CancellationToken ct) =>
         (await Store(dataDir).QueryTasksAsync(query, query.Offset, query.Limit ?? int.MaxValue, ct)).Tasks;
 
-    /// <summary>Ids of the finished tasks, or of every task (<paramref name="includeActive"/>), oldest first.</summary>
-    public static async Task<IReadOnlyList<string>> ReadTaskIdsAsync(string dataDir, bool includeActive, CancellationToken ct) =>
-        (await ListAsync(dataDir, TaskQuery.All, ct)).Where(t => includeActive || t.IsTerminal).Select(t => t.TaskId).ToList();
+    /// <summary>One page of the tasks matching <paramref name="query"/>, oldest first, with how many match in all.</summary>
+    public static Task<TaskPage> PageAsync(string dataDir, TaskQuery query, int offset, int limit, CancellationToken ct) =>
+        Store(dataDir).QueryTasksAsync(query, offset, limit, ct);
+
+    /// <summary>
+    /// Ids of the finished tasks, or of every task (<paramref name="includeActive"/>), oldest first; with
+    /// <paramref name="submittedBefore"/>, only those submitted before it.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ReadTaskIdsAsync(string dataDir, bool includeActive, CancellationToken ct,
+        DateTimeOffset? submittedBefore = null) =>
+        (await ListAsync(dataDir, TaskQuery.All, ct))
+            .Where(t => (includeActive || t.IsTerminal) && (submittedBefore is null || t.SubmittedAt < submittedBefore))
+            .Select(t => t.TaskId).ToList();
 
     /// <summary>One task; its result (from the journal) only once it completed.</summary>
     public static async Task<StoredTask?> ReadTaskAsync(string dataDir, string taskId, CancellationToken ct)
@@ -48,11 +58,14 @@ public static class StoreAccess
     /// <paramref name="store"/>: another store than the data directory's (<c>serve --postgres</c>).
     /// </summary>
     public static Task<PraisonRuntime> StartAsync(string dataDir, RecipeRegistry recipes, bool executeTasks, CancellationToken ct,
-        bool recoverStoredTasks = true, TaskStore? store = null) =>
+        bool recoverStoredTasks = true, TaskStore? store = null, WebhookOptions? webhooks = null) =>
         PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store ?? Store(dataDir),
             Config = Logging,
-            Runner = new BackgroundRunnerOptions { Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks },
+            Runner = new BackgroundRunnerOptions
+            {
+                Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks, Webhooks = webhooks ?? new WebhookOptions(),
+            },
         }, ct);
 }

@@ -35,6 +35,7 @@ public sealed class RecipeCatalog
         host ??= RecipeHost.ForCurrentDirectory();
         var registry = new RecipeRegistry();
         foreach (var recipe in BuiltInRecipes.All(host.Root)) registry.Register(recipe);
+        registry.AddAgentRecipes(); // `ask`, on the endpoint the environment configures (OPENAI_*), read at each run
 
         var broken = new Dictionary<string, RecipeException>(StringComparer.Ordinal);
         var full = Path.GetFullPath(recipesDir);
@@ -64,6 +65,8 @@ public sealed class RecipeCatalog
             throw new RecipeException(
                 $"{file}: recipe name '{template.Name}' is already taken by {existing.Template.SourcePath ?? "another recipe"}; rename one of them.",
                 template.Name);
+        // A PraisonAI agents recipe: roles: in the template, or an agents.yaml beside it.
+        if (AgentRecipes.TryLoadFolder(folder, template) is { } agents) return agents;
         var steps = StepDefinition.Parse(template)
             ?? throw new RecipeTemplateException(file, 1, 1, "steps",
                 "a folder recipe needs 'steps:' (commands to run); code recipes are registered in code");

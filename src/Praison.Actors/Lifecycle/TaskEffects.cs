@@ -36,6 +36,9 @@ internal sealed record TaskEffects(
     DateTimeOffset? CleanupAt,
     bool DeleteNow)
 {
+    /// <summary>The task is over and has a webhook: its outcome goes to the node's webhook dispatcher.</summary>
+    public bool NotifyWebhook { get; init; }
+
     private static readonly TaskEffects Nothing = new(TaskReplyEffect.None, false, false, false, false, false, false, null, false);
 
     /// <summary>
@@ -57,7 +60,7 @@ internal sealed record TaskEffects(
             StartWork: false,
             StopWork: before.Status == BackgroundTaskStatus.Running,
             CleanupAt: removing ? null : after.CleanupAt,
-            DeleteNow: removing),
+            DeleteNow: removing) { NotifyWebhook = after.Spec?.WebhookUrl is not null },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown task event."),
     };
 }

@@ -2,7 +2,9 @@ namespace Praison.Actors.Messages;
 
 /// <summary>
 /// Everything needed to (re)run a task, as stored in <see cref="TaskSubmitted"/>. Input and config stay as
-/// raw JSON text so the event never depends on the caller's CLR types.
+/// raw JSON text so the event never depends on the caller's CLR types. <paramref name="WebhookUrl"/> and
+/// <paramref name="WebhookEvents"/> (trailing and optional, so events stored before them still read) say where the
+/// task's terminal outcome is POSTed and for which outcomes (null: all).
 /// </summary>
 internal sealed record TaskSpec(
     string TaskId,
@@ -15,7 +17,10 @@ internal sealed record TaskSpec(
     long TimeoutMs,
     long CleanupDelayMs,
     int? RecipeMaxConcurrent = null,
-    bool RerunOnRestart = false)
+    bool RerunOnRestart = false,
+    string? TraceParent = null, // W3C trace context of the submitter, so the run's span joins its trace
+    string? WebhookUrl = null,
+    IReadOnlyList<string>? WebhookEvents = null)
 {
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
     public TimeSpan CleanupDelay => TimeSpan.FromMilliseconds(CleanupDelayMs);

@@ -34,7 +34,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (postgres) await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLockKey})", cancellationToken).ConfigureAwait(false);
-        foreach (var ddl in _table.CreateStatements())
+        foreach (var ddl in _table.CreateStatements().Concat(WebhookTable.CreateStatements(postgres)))
             await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
         await using (var done = TaskTable.Command(connection, tx, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'"))
             if (Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0)
@@ -230,6 +230,8 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
                     TaskTable.Set(_tombstones, "$pid", TaskPersistenceIds.For(id));
                     await _tombstones.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
+                // A webhook row only for a claimed submission: a duplicate must not add one to the existing task.
+                await WebhookTable.InsertWaitingAsync(connection, tx, inserts.Where(c => claimed.Contains(c.TaskId)).ToList(), ct).ConfigureAwait(false);
             }
             var written = new HashSet<(string, long)>();
             var conflicts = new HashSet<(string, long)>();
@@ -298,7 +300,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             "RETURNING persistence_id, sequence_number), " +
             $"later AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IS NULL ON CONFLICT DO NOTHING " +
             "RETURNING persistence_id, sequence_number), " +
-            TaskTable.PostgresUpdateCte(command, updates, "later") + " " +
+            TaskTable.PostgresUpdateCte(command, updates, "later") + WebhookTable.PostgresWaitingCte(command, inserts) + " " +
             "SELECT 0, task_id, 0::bigint FROM claimed UNION ALL SELECT 1, persistence_id, sequence_number FROM fresh " +
             "UNION ALL SELECT 1, persistence_id, sequence_number FROM later";
         var claimed = new HashSet<string>();
@@ -357,7 +359,14 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _table.Delete(connection, taskId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await WebhookTable.DeleteAsync(connection, taskId, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A new connection to the journal's database (not opened), for the tables kept beside the task table.</summary>
+    internal DbConnection OpenJournal() => openJournal();
+
+    /// <summary>The store's webhook deliveries (<see cref="WebhookTable"/>).</summary>
+    internal WebhookTable Webhooks => new(this);
 
     public async Task<TaskStatusInfo?> GetTaskAsync(string taskId, CancellationToken cancellationToken)
     {
@@ -384,6 +393,23 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         if (tasks.Count < limit && (tasks.Count > 0 || offset == 0)) return (tasks, offset + tasks.Count);
         await using var counter = _table.Count(connection, query);
         return (tasks, Convert.ToInt64(await counter.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)));
+    }
+
+    /// <summary>What a task was submitted with (its <see cref="TaskSubmitted"/> event, the first), read only when asked for.</summary>
+    public async Task<TaskSpec?> ReadSpecAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number LIMIT 1";
+        var p = command.CreateParameter();
+        p.ParameterName = "@pid";
+        p.Value = TaskPrefix + taskId;
+        command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskSubmitted s ? s.Spec : null;
     }
 
     /// <summary>The result JSON of a completed task, from its last event (read only when asked for).</summary>

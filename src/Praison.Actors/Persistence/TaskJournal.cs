@@ -279,7 +279,9 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
 
         async Task<WriteOutcome> StoreAsync()
         {
-            var outcome = await sql.WriteEventsAsync(rows, CancellationToken.None).ConfigureAwait(false);
+            WriteOutcome outcome = WriteOutcome.AllStored;
+            await PraisonTelemetry.TimeWriteAsync(rows.Count, async () => outcome = await sql.WriteEventsAsync(rows, CancellationToken.None).ConfigureAwait(false))
+                .ConfigureAwait(false);
             // Progress is best effort (the events are stored): a failed write leaves the row's earlier progress.
             if (finals.Count > 0)
                 await sql.WriteProgressAsync(finals, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);

@@ -390,6 +390,7 @@ internal sealed class TaskTable(bool postgres)
         TaskErrorKind.Timeout => "timeout",
         TaskErrorKind.Interrupted => "interrupted",
         TaskErrorKind.InvalidResult => "invalid_result",
+        TaskErrorKind.BudgetExceeded => "budget_exceeded",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -398,6 +399,7 @@ internal sealed class TaskTable(bool postgres)
         "timeout" => TaskErrorKind.Timeout,
         "interrupted" => TaskErrorKind.Interrupted,
         "invalid_result" => TaskErrorKind.InvalidResult,
+        "budget_exceeded" => TaskErrorKind.BudgetExceeded,
         _ => TaskErrorKind.Exception,
     };
 

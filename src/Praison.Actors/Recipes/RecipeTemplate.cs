@@ -20,8 +20,85 @@ public sealed record RecipeBackgroundSettings
     public bool RerunOnRestart { get; init; }
 }
 
+/// <summary>
+/// What a recipe's <c>runtime.job</c> section says (PraisonAI's async-job settings). Parsed and validated here; the
+/// jobs API and webhook delivery read them. Absent keys are null, so a reader can tell "not set" from a value.
+/// </summary>
+public sealed record RecipeJobSettings
+{
+    /// <summary>The events a webhook is sent for, in the canonical vocabulary of <see cref="Events"/>.</summary>
+    public static readonly IReadOnlyList<string> KnownEvents = ["completed", "failed", "cancelled", "timeout"];
+
+    /// <summary>The idempotency scopes: <c>none</c>, <c>session</c>, <c>global</c>.</summary>
+    public static readonly IReadOnlyList<string> KnownIdempotencyScopes = ["none", "session", "global"];
+
+    /// <summary><c>enabled</c>, when given.</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary><c>timeout_sec</c>: the default timeout of a job of this recipe.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// <c>webhook_url</c> with <c>${VAR}</c> expanded from the environment when the template was read. Null when absent,
+    /// or when a variable it names is not set (a warning says so: templates written for PraisonAI load without it).
+    /// </summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>
+    /// <c>events</c>: the outcomes a webhook is sent for, each one of <see cref="KnownEvents"/> (<c>succeeded</c> is read
+    /// as <c>completed</c>, <c>timed_out</c> as <c>timeout</c>). Null when absent.
+    /// </summary>
+    public IReadOnlyList<string>? Events { get; init; }
+
+    /// <summary><c>idempotency_scope</c>: one of <see cref="KnownIdempotencyScopes"/>, lower case. Null when absent.</summary>
+    public string? IdempotencyScope { get; init; }
+}
+
+/// <summary>
+/// What a recipe's <c>runtime.schedule</c> section says (PraisonAI's scheduled runs). Parsed and validated here; the
+/// scheduler reads them. Absent keys are null.
+/// </summary>
+public sealed record RecipeScheduleSettings
+{
+    /// <summary><c>enabled</c>, when given.</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary>
+    /// <c>interval</c> as written: <c>hourly</c>, <c>daily</c>, <c>weekly</c>, <c>*/30m</c> (units s, m, h), a number of
+    /// seconds, <c>cron:M H D M W</c> or <c>at:ISO-8601</c> (PraisonAI's grammar).
+    /// </summary>
+    public string? Interval { get; init; }
+
+    /// <summary>The period of an every-N interval (keywords, <c>*/N</c>, seconds); null for <c>cron:</c>, <c>at:</c> or absent.</summary>
+    public TimeSpan? Every { get; init; }
+
+    /// <summary><c>max_retries</c>: retries of a failed scheduled run (0 or more).</summary>
+    public int? MaxRetries { get; init; }
+
+    /// <summary><c>run_immediately</c>: run once at start instead of after the first interval.</summary>
+    public bool? RunImmediately { get; init; }
+
+    /// <summary><c>timeout_sec</c>: the timeout of a scheduled run.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary><c>max_cost_usd</c>: the budget of a scheduled run, in US dollars (0 or more).</summary>
+    public decimal? MaxCostUsd { get; init; }
+}
+
+/// <summary>A TEMPLATE.yaml key this runtime does not know: it is ignored, and the warning says where it is.</summary>
+/// <param name="File">The file (or source name) that holds the key.</param>
+/// <param name="Line">1-based line of the key.</param>
+/// <param name="Column">1-based column of the key.</param>
+/// <param name="Key">The key's path, e.g. <c>runtime.job.retries</c>.</param>
+/// <param name="Problem">What is ignored and why.</param>
+public sealed record RecipeTemplateWarning(string File, int Line, int Column, string Key, string Problem)
+{
+    /// <summary><c>file:line:column: key: problem</c>, like a <see cref="RecipeTemplateException"/>'s message.</summary>
+    public override string ToString() => $"{File}:{Line}:{Column}: {Key}: {Problem}";
+}
+
 /// <summary>A recipe's TEMPLATE.yaml: name, description, version, runtime settings.</summary>
-public sealed record RecipeTemplate
+public sealed partial record RecipeTemplate
 {
     /// <summary><c>name</c>: how the recipe is run and listed.</summary>
     public required string Name { get; init; }
@@ -35,6 +112,15 @@ public sealed record RecipeTemplate
 
     /// <summary><c>runtime.background</c>: concurrency and other background settings.</summary>
     public RecipeBackgroundSettings Background { get; init; } = new();
+
+    /// <summary><c>runtime.job</c>: async-job settings (timeout, webhook, events, idempotency scope).</summary>
+    public RecipeJobSettings Job { get; init; } = new();
+
+    /// <summary><c>runtime.schedule</c>: scheduled-run settings.</summary>
+    public RecipeScheduleSettings Schedule { get; init; } = new();
+
+    /// <summary>Keys the template holds that this runtime does not know, each with its line; they were ignored.</summary>
+    public IReadOnlyList<RecipeTemplateWarning> Warnings { get; init; } = [];
 
     /// <summary>The file it was read from, when it came from one.</summary>
     public string? SourcePath { get; init; }
@@ -84,20 +170,54 @@ public sealed record RecipeTemplate
         if (name.Length == 0 || name.Any(c => char.IsWhiteSpace(c) || c is '/' or '\\'))
             throw reader.Error(nameNode, "name", $"'{nameNode.Value}' is not a valid recipe name (non-empty, no spaces or slashes)");
 
+        // Keys PraisonAI's own templates carry that this runtime does not use (agents, workflow, metadata): accepted
+        // quietly, so a PraisonAI template loads without a warning per key. Anything else at the top is a warning.
+        reader.WarnUnknownKeys(root, "", [.. OwnTopLevelKeys, .. PraisonAITopLevelKeys], shown: OwnTopLevelKeys);
+
         int? timeout = null;
         var background = new RecipeBackgroundSettings();
+        var job = new RecipeJobSettings();
+        var schedule = new RecipeScheduleSettings();
         if (reader.Mapping(root, "runtime", "runtime") is { } runtime)
         {
+            reader.WarnUnknownKeys(runtime, "runtime", RuntimeKeys);
             timeout = reader.Int(runtime, "timeout_sec", "runtime.timeout_sec", min: 1);
             if (reader.Mapping(runtime, "background", "runtime.background") is { } bg)
             {
-                reader.RejectUnknownKeys(bg, "runtime.background", "enabled", "max_concurrent", "cleanup_delay_sec", "on_restart");
+                reader.WarnUnknownKeys(bg, "runtime.background", "enabled", "max_concurrent", "cleanup_delay_sec", "on_restart");
                 background = new RecipeBackgroundSettings
                 {
                     Enabled = reader.Bool(bg, "enabled", "runtime.background.enabled") ?? true,
                     MaxConcurrent = reader.Int(bg, "max_concurrent", "runtime.background.max_concurrent", min: 1),
                     CleanupDelaySec = reader.Int(bg, "cleanup_delay_sec", "runtime.background.cleanup_delay_sec", min: 0),
                     RerunOnRestart = reader.OnRestart(bg),
+                };
+            }
+            if (reader.Mapping(runtime, "job", "runtime.job") is { } j)
+            {
+                reader.WarnUnknownKeys(j, "runtime.job", "enabled", "timeout_sec", "webhook_url", "events", "idempotency_scope");
+                job = new RecipeJobSettings
+                {
+                    Enabled = reader.Bool(j, "enabled", "runtime.job.enabled"),
+                    Timeout = Seconds(reader.Int(j, "timeout_sec", "runtime.job.timeout_sec", min: 1)),
+                    WebhookUrl = reader.WebhookUrl(j, "webhook_url", "runtime.job.webhook_url"),
+                    Events = reader.Events(j, "events", "runtime.job.events"),
+                    IdempotencyScope = reader.OneOf(j, "idempotency_scope", "runtime.job.idempotency_scope", RecipeJobSettings.KnownIdempotencyScopes),
+                };
+            }
+            if (reader.Mapping(runtime, "schedule", "runtime.schedule") is { } sc)
+            {
+                reader.WarnUnknownKeys(sc, "runtime.schedule", "enabled", "interval", "max_retries", "run_immediately", "timeout_sec", "max_cost_usd");
+                var (interval, every) = reader.Interval(sc, "interval", "runtime.schedule.interval");
+                schedule = new RecipeScheduleSettings
+                {
+                    Enabled = reader.Bool(sc, "enabled", "runtime.schedule.enabled"),
+                    Interval = interval,
+                    Every = every,
+                    MaxRetries = reader.Int(sc, "max_retries", "runtime.schedule.max_retries", min: 0),
+                    RunImmediately = reader.Bool(sc, "run_immediately", "runtime.schedule.run_immediately"),
+                    Timeout = Seconds(reader.Int(sc, "timeout_sec", "runtime.schedule.timeout_sec", min: 1)),
+                    MaxCostUsd = reader.Decimal(sc, "max_cost_usd", "runtime.schedule.max_cost_usd"),
                 };
             }
         }
@@ -109,10 +229,31 @@ public sealed record RecipeTemplate
             Version = reader.Scalar(root, "version", "version")?.Value,
             TimeoutSec = timeout,
             Background = background,
+            Job = job,
+            Schedule = schedule,
+            Warnings = reader.Warnings,
             SourcePath = source,
             Document = root,
         };
     }
+
+    /// <summary>The top-level keys this runtime reads (<c>steps</c> is read by folder recipes).</summary>
+    private static readonly string[] OwnTopLevelKeys = ["name", "description", "version", "runtime", "steps"];
+
+    /// <summary>Top-level keys of PraisonAI's TEMPLATE.yaml (its RecipeConfig and examples) that this runtime does not use.</summary>
+    private static readonly string[] PraisonAITopLevelKeys =
+    [
+        "schema_version", "author", "license", "tags", "requires", "tools", "config", "config_schema", "defaults", "outputs",
+        "governance", "data_policy", "workflow", "agents", "cli", "examples", "skills", "variables", "input", "output",
+    ];
+
+    /// <summary>
+    /// The keys under <c>runtime</c>. <c>retry</c> is read by the retry policy (a later addition); listed so that a template
+    /// using it does not warn.
+    /// </summary>
+    private static readonly string[] RuntimeKeys = ["timeout_sec", "background", "job", "schedule", "retry"];
+
+    private static TimeSpan? Seconds(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 
     private static Exception Inner(Exception ex) => ex.InnerException is YamlException inner ? Inner(inner) : ex;
     internal static int Line(YamlNode? n) => n is null ? 1 : (int)n.Start.Line;
@@ -124,7 +265,7 @@ public sealed record RecipeTemplate
         public RecipeTemplateException Error(YamlNode node, string key, string problem) =>
             new(source, Line(node), Col(node), key, problem);
 
-        private static YamlNode? Get(YamlMappingNode map, string key) =>
+        public static YamlNode? Get(YamlMappingNode map, string key) =>
             map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
 
         public YamlScalarNode? Scalar(YamlMappingNode map, string key, string path) => Get(map, key) switch
@@ -175,13 +316,157 @@ public sealed record RecipeTemplate
             };
         }
 
-        public void RejectUnknownKeys(YamlMappingNode map, string path, params string[] known)
+        private readonly List<RecipeTemplateWarning> _warnings = new();
+
+        /// <summary>The warnings collected so far.</summary>
+        public IReadOnlyList<RecipeTemplateWarning> Warnings => _warnings.ToArray();
+
+        /// <summary>Every key of <paramref name="map"/> not in <paramref name="known"/> becomes a warning naming its line; nothing is refused.</summary>
+        public void WarnUnknownKeys(YamlMappingNode map, string path, params string[] known) => WarnUnknownKeys(map, path, known, known);
+
+        /// <summary>As above; the warning names <paramref name="shown"/> as the keys read here.</summary>
+        public void WarnUnknownKeys(YamlMappingNode map, string path, string[] known, string[] shown)
         {
             foreach (var key in map.Children.Keys)
-                if (key is not YamlScalarNode { Value: { } k } || !known.Contains(k))
-                    throw Error(key, $"{path}.{(key as YamlScalarNode)?.Value}",
-                        $"unknown key; expected one of: {string.Join(", ", known)}");
+            {
+                var k = (key as YamlScalarNode)?.Value ?? key.ToString();
+                if (key is YamlScalarNode && known.Contains(k)) continue;
+                _warnings.Add(new RecipeTemplateWarning(source, Line(key), Col(key), path.Length == 0 ? k : $"{path}.{k}",
+                    $"unknown key, ignored; known here: {string.Join(", ", shown)}"));
+            }
         }
+
+        public string? OneOf(YamlMappingNode map, string key, string path, IReadOnlyList<string> allowed)
+        {
+            if (Scalar(map, key, path) is not { } s) return null;
+            var value = s.Value!.Trim().ToLowerInvariant();
+            return allowed.Contains(value) ? value
+                : throw Error(s, path, $"expected one of {string.Join(", ", allowed)}, got '{s.Value}'");
+        }
+
+        public decimal? Decimal(YamlMappingNode map, string key, string path)
+        {
+            if (Scalar(map, key, path) is not { } s) return null;
+            if (!decimal.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                throw Error(s, path, $"expected a number, got '{s.Value}'");
+            return v >= 0 ? v : throw Error(s, path, $"must be 0 or more, got {s.Value}");
+        }
+
+        /// <summary>An http(s) URL after <c>${VAR}</c> expansion; a variable that is not set leaves it unset, with a warning.</summary>
+        public string? WebhookUrl(YamlMappingNode map, string key, string path)
+        {
+            if (Scalar(map, key, path) is not { } s) return null;
+            var missing = new List<string>();
+            var url = RecipeTemplate.ExpandEnvironment(s.Value!, missing);
+            if (missing.Count > 0)
+            {
+                _warnings.Add(new RecipeTemplateWarning(source, Line(s), Col(s), path,
+                    $"the environment variable {string.Join(", ", missing)} is not set, so there is no webhook"));
+                return null;
+            }
+            if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw Error(s, path, $"expected an http(s) URL, got '{url}'");
+            return uri.ToString();
+        }
+
+        public IReadOnlyList<string>? Events(YamlMappingNode map, string key, string path)
+        {
+            if (Get(map, key) is not { } node) return null;
+            if (node is YamlScalarNode { Value: null or "" or "~" or "null", Style: ScalarStyle.Plain }) return null;
+            // One event may be written as a single value.
+            IEnumerable<YamlNode> items = node switch
+            {
+                YamlSequenceNode list => list.Children,
+                YamlScalarNode one => [one],
+                _ => throw Error(node, path, $"expected a list of events: {string.Join(", ", RecipeJobSettings.KnownEvents)}"),
+            };
+            var events = new List<string>();
+            foreach (var item in items)
+            {
+                if (item is not YamlScalarNode { Value: { } v })
+                    throw Error(item, path, "expected an event name, not a list or mapping");
+                var name = v.Trim().ToLowerInvariant() switch
+                {
+                    "succeeded" => "completed",
+                    "timed_out" => "timeout",
+                    var other => other,
+                };
+                if (!RecipeJobSettings.KnownEvents.Contains(name))
+                    throw Error(item, path, $"unknown event '{v}'; expected one of: {string.Join(", ", RecipeJobSettings.KnownEvents)} (or succeeded, timed_out)");
+                if (!events.Contains(name)) events.Add(name);
+            }
+            return events;
+        }
+
+        public (string? Interval, TimeSpan? Every) Interval(YamlMappingNode map, string key, string path)
+        {
+            if (Scalar(map, key, path) is not { } s) return (null, null);
+            var text = s.Value!.Trim();
+            return RecipeTemplate.TryParseInterval(text, out var every, out var problem)
+                ? (text, every)
+                : throw Error(s, path, problem!);
+        }
+    }
+
+    /// <summary>Replaces <c>${VAR}</c> (only that form) with the variable's value; names that are not set go to <paramref name="missing"/> and stay as written.</summary>
+    internal static string ExpandEnvironment(string text, List<string> missing) =>
+        EnvReference().Replace(text, m =>
+        {
+            if (Environment.GetEnvironmentVariable(m.Groups[1].Value) is { } value) return value;
+            missing.Add(m.Groups[1].Value);
+            return m.Value;
+        });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial System.Text.RegularExpressions.Regex EnvReference();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\*?/?(\d+)\s*(s|sec|second|seconds|m|min|minute|minutes|h|hr|hour|hours)?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex EveryN();
+
+    /// <summary>
+    /// PraisonAI's schedule grammar: <c>hourly|daily|weekly</c>, <c>*/N</c> with an optional unit (s, m, h; none is
+    /// seconds), a whole number of seconds, <c>cron:</c> with five fields, <c>at:</c> an ISO-8601 time.
+    /// <paramref name="every"/> is the period of the every-N forms.
+    /// </summary>
+    internal static bool TryParseInterval(string text, out TimeSpan? every, out string? problem)
+    {
+        every = null;
+        problem = null;
+        var lower = text.ToLowerInvariant();
+        const string Forms = "use hourly, daily, weekly, */30m, */6h, */10s, a number of seconds, 'cron:M H D M W' or 'at:2026-03-01T09:00:00'";
+        switch (lower)
+        {
+            case "hourly": every = TimeSpan.FromHours(1); return true;
+            case "daily": every = TimeSpan.FromDays(1); return true;
+            case "weekly": every = TimeSpan.FromDays(7); return true;
+        }
+        if (lower.StartsWith("cron:", StringComparison.Ordinal))
+        {
+            var fields = text[5..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 5) return true;
+            problem = $"a cron expression has 5 fields (minute hour day month weekday), got {fields.Length} in '{text}'";
+            return false;
+        }
+        if (lower.StartsWith("at:", StringComparison.Ordinal))
+        {
+            if (DateTimeOffset.TryParse(text[3..].Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)) return true;
+            problem = $"'{text[3..].Trim()}' after 'at:' is not an ISO-8601 time";
+            return false;
+        }
+        if (EveryN().Match(text) is { Success: true } m && long.TryParse(m.Groups[1].Value, CultureInfo.InvariantCulture, out var n) && n > 0)
+        {
+            var unit = m.Groups[2].Value.ToLowerInvariant();
+            var seconds = unit switch
+            {
+                "" or "s" or "sec" or "second" or "seconds" => n,
+                "m" or "min" or "minute" or "minutes" => n * 60,
+                _ => n * 3600,
+            };
+            every = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+        problem = $"'{text}' is not a schedule; {Forms}";
+        return false;
     }
 }
 

@@ -5,6 +5,7 @@ using Praison.Actors.Handles;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
+using Praison.Actors.Webhooks;
 
 namespace Praison.Actors;
 
@@ -90,7 +91,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
             recovered, store?.Sql is { } sql ? sql.PurgeDeletedAsync : null,
             StoresEvents: store is null || store.IsDurable || !options.ExecuteTasks,
             WriteRows: SqlWriter(options.JournalPluginId, store),
-            Table: SqlWriter(options.JournalPluginId, store) is not null ? store : null);
+            Table: SqlWriter(options.JournalPluginId, store) is not null ? store : null,
+            Webhooks: options.ExecuteTasks ? options.Webhooks : null);
         return options.ExecuteTasks ? TaskSupervisor.Props(settings) : StoreOnlySupervisor.Props(settings);
     }
 
@@ -203,6 +205,22 @@ public sealed class BackgroundRunner : IBackgroundRunner
     }
 
     /// <summary>
+    /// The input and config a task was submitted with, as stored (raw JSON text), read from the store's journal only when
+    /// asked for. Null when this runner has no SQL store to read (the ephemeral store, another journal plugin, a runner
+    /// wrapping a registered actor) or the store holds no such task.
+    /// </summary>
+    /// <param name="taskId">The task's id.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <exception cref="TaskStoreException">The store cannot be read.</exception>
+    public async Task<TaskInput?> GetInputAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        CheckId(taskId);
+        if (TaskTable is null) return null;
+        var spec = await TaskTable.ReadSpecAsync(taskId, cancellationToken).ConfigureAwait(false);
+        return spec is null ? null : new TaskInput(spec.InputJson, spec.ConfigJson);
+    }
+
+    /// <summary>
     /// One page of tasks, oldest first, and how many match in all (the jobs API's list): on a store with a task table
     /// an indexed query, else a page of the supervisor's index.
     /// </summary>
@@ -278,8 +296,10 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.Name is { } n && TaskLimits.NameProblem(n, "TaskOptions.Name") is { } nameProblem)
             throw new ArgumentException(nameProblem, nameof(options));
         CheckSessionId(options.SessionId, "TaskOptions.SessionId");
+        var (url, events) = Webhook(options.WebhookUrl, options.WebhookEvents, "TaskOptions");
         return new TaskSpec(TaskIdOf(options.TaskId, "TaskOptions.TaskId"), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
-            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
+            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds, TraceParent: PraisonTelemetry.CurrentTraceParent(),
+            WebhookUrl: url, WebhookEvents: events);
     }
 
     /// <summary>Session ids share one limit on every surface (<see cref="TaskLimits"/>), so none is stored oversized.</summary>
@@ -321,13 +341,54 @@ public sealed class BackgroundRunner : IBackgroundRunner
                 $"Timeout must be positive, got {options.Timeout}.");
         CheckSessionId(options.SessionId, "RecipeRunOptions.SessionId");
 
-        var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
+        var timeoutSec = options.TimeoutSec ?? template.TimeoutSec ?? (int?)template.Job.Timeout?.TotalSeconds;
+        // runtime.job.webhook_url had its ${ENV} expanded when the template was read.
+        var (url, events) = Webhook(options.WebhookUrl ?? template.Job.WebhookUrl, options.WebhookEvents ?? template.Job.Events,
+            "RecipeRunOptions");
         var timeout = options.Timeout ?? (timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout);
         var cleanup = template.Background.CleanupDelaySec is { } c ? TimeSpan.FromSeconds(c) : Options.CleanupDelay;
         return new TaskSpec(TaskIdOf(options.TaskId, "RecipeRunOptions.TaskId"), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
-            template.Background.MaxConcurrent, template.Background.RerunOnRestart);
+            template.Background.MaxConcurrent, template.Background.RerunOnRestart, PraisonTelemetry.CurrentTraceParent(), url, events);
+    }
+
+    /// <summary>
+    /// A submission's webhook, checked before anything is stored: an absolute http(s) URL that passes the SSRF guard
+    /// (unless <see cref="WebhookOptions.AllowPrivateNetworks"/>), and known event names (stored canonical).
+    /// </summary>
+    private (string? Url, IReadOnlyList<string>? Events) Webhook(string? url, IReadOnlyList<string>? events, string what)
+    {
+        if (string.IsNullOrWhiteSpace(url)) return (null, null);
+        url = url.Trim();
+        WebhookUrlGuard.Check(url, Options.Webhooks.AllowPrivateNetworks, $"{what}.WebhookUrl"); // stored as given: escapes stay as they were
+        if (events is null) return (url, null);
+        var canonical = new List<string>();
+        foreach (var e in events)
+            canonical.Add(WebhookMessage.Canonical(e ?? "") ?? throw new ArgumentException(
+                $"{what}.WebhookEvents: '{e}' is not a webhook event; expected {WebhookMessage.KnownEvents}.", nameof(events)));
+        return (url, canonical.Distinct().ToList());
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Read from the store's webhook table, or from the node's dispatcher on a store without one.</remarks>
+    public async Task<WebhookDelivery?> GetWebhookDeliveryAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        CheckId(taskId);
+        if (TaskTable?.Sql is { } sql)
+        {
+            try
+            {
+                return (await sql.Webhooks.GetAsync(taskId, cancellationToken).ConfigureAwait(false))?.ToDelivery();
+            }
+            catch (Exception ex) when (ex is global::System.Data.Common.DbException or InvalidOperationException)
+            {
+                throw new TaskStoreException(TaskTable.Describe(), $"reading the webhook of task {taskId} failed: {ex.Message}", ex);
+            }
+        }
+        var reply = await Router.Ask<WebhookDeliveryReply>(new GetWebhookDelivery(taskId), Options.AskTimeout, cancellationToken)
+            .ConfigureAwait(false);
+        return reply.Delivery;
     }
 
     /// <summary>

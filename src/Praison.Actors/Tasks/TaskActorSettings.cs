@@ -7,6 +7,8 @@ namespace Praison.Actors.Tasks;
 /// <paramref name="Executes"/> is false in a process that only stores and inspects tasks (e.g. a CLI next to a
 /// running host): its task actors never run, reconcile or clean up anything. <paramref name="Journal"/> is the
 /// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own (a test may set it to a probe).
+/// <paramref name="Webhooks"/> is the node's webhook dispatcher, told of every stored terminal outcome of a task with a
+/// webhook (<see cref="Messages.WebhookDue"/>); null sends none.
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,
@@ -16,7 +18,8 @@ internal sealed record TaskActorSettings(
     TimeSpan? PassivateAfter = null,
     IActorRef? Supervisor = null,
     object? ShardPassivateMessage = null,
-    IActorRef? Journal = null)
+    IActorRef? Journal = null,
+    IActorRef? Webhooks = null)
 {
     /// <summary>
     /// True for a cluster-sharded entity (<see cref="ShardPassivateMessage"/> is set: the shard's Passivate). Such an

@@ -357,6 +357,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         var before = _state;
         _state = before.Apply(w.Event);
+        PraisonTelemetry.Stored(before, _state, w.Event);
         Apply(TaskEffects.Of(before, _state, w.Event, _removeRequesters.Count > 0), w.Event);
         Stash.UnstashAll();
     }
@@ -379,6 +380,8 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         if (effects.StopWork) _run.Stop(_log, _taskId);
         if (effects.StartWork) StartWork();
         if (effects.Publish) Publish();
+        if (effects.NotifyWebhook)
+            _settings.Webhooks?.Tell(new WebhookDue(Info(), _state.ResultJson, _state.Spec!.WebhookUrl!, _state.Spec.WebhookEvents));
         if (effects.AnswerWaiters)
         {
             var outcome = Outcome();

@@ -188,6 +188,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         var before = _state;
         _state = before.Apply(w.Event);
+        PraisonTelemetry.Stored(before, _state, w.Event);
         Apply(TaskEffects.Of(before, _state, w.Event, _removeRequesters.Count > 0));
         Stash.UnstashAll();
     }
@@ -200,6 +201,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         if (effects.StopWork) _run.Stop(_log, TaskId);
         if (effects.StartWork) StartWork();
         if (effects.Publish) Publish();
+        if (effects.NotifyWebhook) NotifyWebhook();
         if (effects.AnswerWaiters)
         {
             var outcome = Outcome();
@@ -251,6 +253,9 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     private TaskStatusInfo Info() => _state.ToInfo(_run.Progress, _writes.StoreError);
 
     private TaskOutcome Outcome() => new(Info(), _state.ResultJson);
+
+    private void NotifyWebhook() =>
+        _settings.Webhooks?.Tell(new WebhookDue(Info(), _state.ResultJson, _state.Spec!.WebhookUrl!, _state.Spec.WebhookEvents));
 
     protected override void PostStop()
     {

@@ -3,6 +3,7 @@ using Akka.Event;
 using Praison.Actors.Lifecycle;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
+using Praison.Actors.Webhooks;
 
 namespace Praison.Actors.Tasks;
 
@@ -27,6 +28,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private readonly SupervisorSettings _settings;
     private readonly TaskActorSettings _taskSettings;
     private readonly IActorRef _journal;
+    private readonly IActorRef? _webhooks;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private readonly Dictionary<string, TaskRecord> _tasks = new();
@@ -49,7 +51,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         // A journal given in the settings (a test's probe) replaces the node's own.
         _journal = settings.Tasks.Journal
             ?? Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal");
-        _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self };
+        // The node's webhook dispatcher (a test may give its own); it resumes unfinished deliveries when it starts.
+        _webhooks = settings.Tasks.Webhooks
+            ?? (settings.Webhooks is { } webhooks ? Context.ActorOf(WebhookDispatcher.Props(webhooks, settings.WriteRows), "webhooks") : null);
+        _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self, Webhooks = _webhooks };
         _table = settings.EvictsFinished ? settings.Table : null;
     }
 
@@ -87,6 +92,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             if (task.State is not { } state || (_table is not null && state.IsTerminal)) continue; // finished ones stay in the table
             var record = new TaskRecord(state, task.SequenceNr);
             _tasks[state.TaskId] = record;
+            PraisonTelemetry.Recovered(state);
             if (state.IsTerminal) ScheduleCleanup(record);
             else if (state.Status == BackgroundTaskStatus.Running)
             {
@@ -168,6 +174,12 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 break;
             case GetStoreHealth:
                 Sender.Tell(_health.Snapshot());
+                break;
+            case GetWebhookDelivery g when _webhooks is not null:
+                _webhooks.Forward(g);
+                break;
+            case GetWebhookDelivery:
+                Sender.Tell(new WebhookDeliveryReply(null));
                 break;
             case TaskDeleted or TaskRejected:
                 break; // answers to the RemoveTask messages of ClearTasks: nothing more to do
@@ -330,6 +342,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var before = record.State;
         record.State = before.Apply(w.Event);
         if (w.Event is TaskSubmitted) _submitting--;
+        PraisonTelemetry.Stored(before, record.State, w.Event);
         Apply(record, TaskEffects.Of(before, record.State, w.Event, record.RemoveRequesters is not null));
         TryStartNext();
         Drain(record);
@@ -369,6 +382,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             record.Waiters = null;
         }
         if (effects.Publish) Publish(record);
+        if (effects.NotifyWebhook)
+            _webhooks?.Tell(new WebhookDue(record.Info, record.State.ResultJson, record.State.Spec!.WebhookUrl!, record.State.Spec.WebhookEvents));
         if (effects.AnswerWaiters) record.Subscribers = null;
         Finish(record, effects);
     }

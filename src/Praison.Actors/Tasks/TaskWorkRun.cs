@@ -35,7 +35,7 @@ internal sealed class TaskWorkRun
         var runId = ++RunId;
         Progress = null;
         var context = new TaskContext(state.TaskId, spec.Name, spec.SessionId, state.Attempt, _cts.Token, self, runId, log);
-        Execute(work, context, runId, settings.MaxPayloadBytes).PipeTo(self);
+        Execute(PraisonTelemetry.Traced(work, spec, state.Attempt), context, runId, settings.MaxPayloadBytes).PipeTo(self);
         return true;
     }
 

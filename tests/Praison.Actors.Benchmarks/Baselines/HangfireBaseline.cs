@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Hangfire.Storage.SQLite;
+using Npgsql;
 
 namespace Praison.Actors.Benchmarks.Baselines;
 
@@ -56,25 +60,73 @@ public static class HangfireJobs
 }
 
 /// <summary>
-/// Hangfire.Core + Hangfire.InMemory with the same worker count as the project's concurrency: the .NET job
-/// system a user would pick instead. Measured enqueue-to-completion, jobs counted inside the job method.
+/// Hangfire.Core with the same worker count as the project's concurrency: the .NET job system a user would pick
+/// instead, on the same kind of store: Hangfire.InMemory beside the ephemeral store, Hangfire.Storage.SQLite (a file
+/// in a fresh temp directory) beside SQLite, Hangfire.PostgreSql (a fresh database on the same server) beside
+/// PostgreSQL. Durable storages poll their queue every <see cref="QueuePollInterval"/>. Measured
+/// enqueue-to-completion, jobs counted inside the job method.
 /// </summary>
-public sealed class HangfireBaseline : IDisposable
+public sealed class HangfireBaseline : IAsyncDisposable
 {
-    private readonly BackgroundJobServer _server;
+    /// <summary>The queue poll of the durable storages (their defaults are 15 s; 50 ms is as fast as they are usually run).</summary>
+    public static readonly TimeSpan QueuePollInterval = TimeSpan.FromMilliseconds(50);
 
-    public HangfireBaseline(int workers)
+    private readonly BackgroundJobServer _server;
+    private readonly string? _directory;
+    private readonly string? _pgAdmin;
+    private readonly string? _pgDatabase;
+
+    private HangfireBaseline(JobStorage storage, int workers, string? directory = null, string? pgAdmin = null, string? pgDatabase = null)
     {
-        Storage = new InMemoryStorage();
+        Storage = storage;
+        _directory = directory;
+        _pgAdmin = pgAdmin;
+        _pgDatabase = pgDatabase;
         _server = new BackgroundJobServer(new BackgroundJobServerOptions
         {
             WorkerCount = workers,
             ServerName = "bench-" + Guid.NewGuid().ToString("N")[..8],
-        }, Storage);
-        Client = new BackgroundJobClient(Storage);
+        }, storage);
+        Client = new BackgroundJobClient(storage);
     }
 
-    public InMemoryStorage Storage { get; }
+    /// <summary>Hangfire.InMemory with <paramref name="workers"/> workers.</summary>
+    public HangfireBaseline(int workers) : this(new InMemoryStorage(), workers)
+    {
+    }
+
+    /// <summary>Hangfire on the durable storage of <paramref name="kind"/>, created empty for this run.</summary>
+    public static async Task<HangfireBaseline> CreateAsync(StoreKind kind, int workers, string? postgres, CancellationToken ct)
+    {
+        switch (kind)
+        {
+            case StoreKind.Ephemeral:
+                return new HangfireBaseline(workers);
+            case StoreKind.Sqlite:
+                var dir = Path.Combine(Path.GetTempPath(), "hangfire-bench-" + Guid.NewGuid().ToString("N")[..12]);
+                Directory.CreateDirectory(dir);
+                var sqlite = new SQLiteStorage(Path.Combine(dir, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = QueuePollInterval });
+                return new HangfireBaseline(sqlite, workers, directory: dir);
+            case StoreKind.PostgreSql:
+                var admin = postgres ?? throw new InvalidOperationException("PRAISON_TEST_POSTGRES is not set.");
+                var database = "hangfire_bench_" + Guid.NewGuid().ToString("N")[..12];
+                await using (var c = new NpgsqlConnection(admin))
+                {
+                    await c.OpenAsync(ct);
+                    await using var cmd = new NpgsqlCommand($"CREATE DATABASE {database}", c);
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+                // Bounded pool: the machine's PostgreSQL is shared (max_connections 100).
+                var cs = new NpgsqlConnectionStringBuilder(admin) { Database = database, MaxPoolSize = Math.Max(10, workers + 4) }.ToString();
+                var options = new PostgreSqlStorageOptions { QueuePollInterval = QueuePollInterval, PrepareSchemaIfNecessary = true };
+                var pg = new PostgreSqlStorage(new NpgsqlConnectionFactory(cs, options), options);
+                return new HangfireBaseline(pg, workers, pgAdmin: admin, pgDatabase: database);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
+    public JobStorage Storage { get; }
     public BackgroundJobClient Client { get; }
 
     public async Task RunAsync(int count, CancellationToken ct)
@@ -87,5 +139,19 @@ public sealed class HangfireBaseline : IDisposable
     /// <summary>Lets the server start its workers before anything is timed.</summary>
     public Task WarmUpAsync(CancellationToken ct) => RunAsync(50, ct);
 
-    public void Dispose() => _server.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _server.Dispose();
+        (Storage as IDisposable)?.Dispose();
+        if (_directory is not null)
+        {
+            try { Directory.Delete(_directory, recursive: true); }
+            catch (IOException) { /* the OS temp dir cleans up */ }
+        }
+        if (_pgDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await TestSupport.PostgresDatabases.DropAsync(_pgAdmin!, _pgDatabase);
+        }
+    }
 }

@@ -40,7 +40,7 @@ public sealed class LatencyScenario : Scenario
             rawStart.Add(s);
             rawDone.Add(d);
         }
-        using (var hf = new HangfireBaseline(5))
+        await using (var hf = new HangfireBaseline(5))
         {
             await hf.WarmUpAsync(ct);
             for (var run = 0; run < o.Runs; run++)

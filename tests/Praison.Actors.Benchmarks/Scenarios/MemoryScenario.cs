@@ -127,7 +127,7 @@ public sealed class MemoryScenario : Scenario
 
     private static async Task<(double, double, double, double)> HangfireAsync(int n, CancellationToken ct)
     {
-        using var hf = new HangfireBaseline(1);
+        await using var hf = new HangfireBaseline(1);
         await hf.WarmUpAsync(ct);
         HangfireJobs.CloseGate();
         hf.Client.Enqueue(() => HangfireJobs.Block());

@@ -30,7 +30,11 @@ public sealed class InProcessCluster : IAsyncDisposable
                 {
                     Store = store,
                     Config = config,
-                    Runner = new BackgroundRunnerOptions { Recipes = recipesFor(i), MaxConcurrentTasks = maxConcurrent },
+                    Runner = new BackgroundRunnerOptions
+                    {
+                        Recipes = recipesFor(i), MaxConcurrentTasks = maxConcurrent,
+                        Webhooks = new WebhookOptions { AllowPrivateNetworks = true }, // webhook tests receive on loopback
+                    },
                     Cluster = new PraisonClusterOptions { Port = port, SeedNodes = new[] { seed }, Timings = ClusterTimings.Fast },
                 }));
             }

@@ -41,6 +41,17 @@ public class WaitTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Work_that_throws_BudgetExceededException_fails_with_kind_BudgetExceeded()
+    {
+        var runner = CreateRunner();
+        var h = await runner.SubmitAsync<int>(_ => throw new BudgetExceededException("spent 0.02 of 0.01 USD"));
+        var ex = await Assert.ThrowsAsync<BackgroundTaskFailedException>(() => h.WaitAsync(Long));
+        Assert.Equal(TaskErrorKind.BudgetExceeded, ex.Error.Kind);
+        Assert.Equal("spent 0.02 of 0.01 USD", ex.Error.Message);
+        Assert.Equal(TaskErrorKind.BudgetExceeded, (await h.StatusAsync()).Error!.Kind);
+    }
+
+    [Fact]
     public async Task A_failed_recipe_throws_RecipeException_with_the_original_message()
     {
         var runner = CreateRunner(recipes: Recipes(("name: broken\n", _ => throw new IOException("disk full"))));

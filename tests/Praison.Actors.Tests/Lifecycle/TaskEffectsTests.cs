@@ -89,4 +89,23 @@ public class TaskEffectsTests
         Assert.Equal(TaskReplyEffect.None, fx.Reply);
         Assert.True(fx.AnswerWaiters && fx.FreeSlot);
     }
+
+    [Fact]
+    public void Every_terminal_event_of_a_task_with_a_webhook_notifies_the_dispatcher_and_nothing_else_does()
+    {
+        var hooked = TaskState.Empty("t1").Apply(new TaskSubmitted(Spec with { WebhookUrl = "https://example.com/h" }, T0));
+        var running = hooked.Apply(new TaskStarted(1, T0));
+        ITaskEvent[] terminal =
+        [
+            new TaskCompleted("1", T0), new TaskFailed(new TaskError(TaskErrorKind.Timeout, "late"), T0), new TaskCancelled("asked", T0),
+        ];
+        foreach (var e in terminal)
+        {
+            Assert.True(Store(running, e).Effects.NotifyWebhook, e.GetType().Name);
+            Assert.False(Store(Running, e).Effects.NotifyWebhook, e.GetType().Name + " without a webhook");
+        }
+        Assert.True(Store(hooked, new TaskCancelled("while queued", T0)).Effects.NotifyWebhook);
+        Assert.False(Store(hooked, new TaskStarted(1, T0)).Effects.NotifyWebhook);
+        Assert.False(Store(TaskState.Empty("t1"), new TaskSubmitted(Spec with { WebhookUrl = "https://example.com/h" }, T0)).Effects.NotifyWebhook);
+    }
 }

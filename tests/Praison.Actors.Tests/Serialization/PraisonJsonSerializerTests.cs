@@ -92,4 +92,19 @@ public class PraisonJsonSerializerTests(ITestOutputHelper output) : RuntimeTestK
         Assert.Equal(new TaskFailed(new TaskError(TaskErrorKind.Interrupted, "m"), T),
             s.FromBinary(Encoding.UTF8.GetBytes("""{"error":{"kind":"interrupted","message":"m"},"at":"2026-11-24T10:00:00+00:00"}"""), "tf"));
     }
+
+    [Fact]
+    public void A_submission_with_a_webhook_round_trips_and_one_stored_without_it_reads_with_none()
+    {
+        var s = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new TaskStarted(1, T));
+        var spec = Spec with { WebhookUrl = "https://example.com/hook", WebhookEvents = ["succeeded", "failed"] };
+        var back = (TaskSubmitted)s.FromBinary(s.ToBinary(new TaskSubmitted(spec, T)), "ts");
+        Assert.Equal("https://example.com/hook", back.Spec.WebhookUrl);
+        Assert.Equal(["succeeded", "failed"], back.Spec.WebhookEvents!);
+
+        const string stored = """{"spec":{"taskId":"abc","kind":"recipe","name":"hello","timeoutMs":1,"cleanupDelayMs":1},"at":"2026-11-24T10:00:00+00:00"}""";
+        var old = (TaskSubmitted)s.FromBinary(Encoding.UTF8.GetBytes(stored), "ts");
+        Assert.Null(old.Spec.WebhookUrl);
+        Assert.Null(old.Spec.WebhookEvents);
+    }
 }

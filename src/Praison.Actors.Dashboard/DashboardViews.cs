@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Praison.Actors.Dashboard;
+
+/// <summary>The JSON the dashboard's script reads: camelCase, enums as their names.</summary>
+internal static class DashboardJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+}
+
+internal sealed record TaskRow(
+    string TaskId, string Kind, string Name, string? RecipeName, string? SessionId, string Status,
+    DateTimeOffset SubmittedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    double? Progress, string? ProgressMessage, string? ErrorKind, string? ErrorMessage, int Attempt, string? StoreError)
+{
+    public static TaskRow From(TaskStatusInfo t) => new(
+        t.TaskId, t.Kind.ToString(), t.Name, t.RecipeName, t.SessionId, t.Status.ToString(),
+        t.SubmittedAt, t.StartedAt, t.FinishedAt, t.Progress?.Fraction, t.Progress?.Message,
+        t.Error?.Kind.ToString(), t.Error?.Message, t.Attempt, t.StoreError);
+}
+
+internal sealed record TaskPageView(IReadOnlyList<TaskRow> Tasks, long Total, int Page, int PageSize, int Pages);
+
+internal sealed record TimelineEntry(DateTimeOffset At, string What);
+
+/// <summary><see cref="InputStored"/> is false when the runner cannot read what a task was submitted with (no SQL store).</summary>
+internal sealed record TaskDetailView(
+    TaskRow Task, JsonElement? Result, string? ErrorType, string? StackTrace, IReadOnlyList<TimelineEntry> Timeline,
+    DateTimeOffset? ProgressAt, bool InputStored, JsonElement? Input, JsonElement? Config);
+
+internal sealed record OverviewView(
+    IReadOnlyDictionary<string, long> Counts, long Total, long Running, long QueueDepth,
+    bool StoreHealthy, string? StoreError, string System, IReadOnlyList<TaskRow> RunningNow, ActivityView LastHour);
+
+internal sealed record RecipeView(
+    string Name, string? Description, string? Version, int? TimeoutSec, bool BackgroundEnabled, int? MaxConcurrent,
+    int? CleanupDelaySec, bool RerunOnRestart, string? SourcePath, string? Yaml, IReadOnlyList<string> Steps);
+
+internal sealed record SessionView(bool AuthRequired, bool SignedIn, bool ReadOnly, int PageSize);
+
+internal sealed record DashboardError(string Error);

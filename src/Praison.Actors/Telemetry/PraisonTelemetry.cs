@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Praison.Actors.Lifecycle;
+using Praison.Actors.Messages;
+
+namespace Praison.Actors;
+
+/// <summary>
+/// The runtime's OpenTelemetry-compatible instruments: a <see cref="System.Diagnostics.Metrics.Meter"/> and an
+/// <see cref="System.Diagnostics.ActivitySource"/>, both named <see cref="Name"/>. Subscribe with
+/// <c>AddMeter(PraisonTelemetry.Name)</c> / <c>AddSource(PraisonTelemetry.Name)</c>; nothing is recorded beyond a
+/// counter increment while nobody listens.
+/// </summary>
+/// <remarks>
+/// Counters and histograms are fed from the one place each stored event is applied (the supervisor, the runner, the
+/// cluster entity), so an event counts once, when it is stored. The gauges (<c>praison.tasks.queued</c>,
+/// <c>praison.tasks.running</c>) are up-down counters of the transitions this process stored, plus the tasks a local
+/// supervisor recovered at start-up.
+/// </remarks>
+public static class PraisonTelemetry
+{
+    /// <summary>The name of the meter and of the activity source: <c>Praison.Actors</c>.</summary>
+    public const string Name = "Praison.Actors";
+
+    /// <summary>The name of the span around one run of a task's work.</summary>
+    public const string RunSpanName = "praison.task.run";
+
+    internal static readonly ActivitySource Source = new(Name, typeof(PraisonTelemetry).Assembly.GetName().Version?.ToString());
+    internal static readonly Meter Meter = new(Name, typeof(PraisonTelemetry).Assembly.GetName().Version?.ToString());
+
+    private static readonly Counter<long> Submitted = Meter.CreateCounter<long>("praison.tasks.submitted", "{task}", "Tasks stored as submitted.");
+    private static readonly Counter<long> Started = Meter.CreateCounter<long>("praison.tasks.started", "{task}", "Task runs started (a rerun counts again).");
+    private static readonly Counter<long> Completed = Meter.CreateCounter<long>("praison.tasks.completed", "{task}", "Tasks that completed.");
+    private static readonly Counter<long> Failed = Meter.CreateCounter<long>("praison.tasks.failed", "{task}", "Tasks that failed, tagged error.kind.");
+    private static readonly Counter<long> Cancelled = Meter.CreateCounter<long>("praison.tasks.cancelled", "{task}", "Tasks that were cancelled.");
+    private static readonly Counter<long> TimedOut = Meter.CreateCounter<long>("praison.tasks.timed_out", "{task}", "Tasks stopped at their timeout (also counted as failed, kind Timeout).");
+    private static readonly UpDownCounter<long> Queued = Meter.CreateUpDownCounter<long>("praison.tasks.queued", "{task}", "Pending tasks: the queue depth.");
+    private static readonly UpDownCounter<long> Running = Meter.CreateUpDownCounter<long>("praison.tasks.running", "{task}", "Tasks running now.");
+    private static readonly Histogram<double> RunDuration = Meter.CreateHistogram<double>("praison.task.run.duration", "s", "From a task's first start to its end.");
+    private static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("praison.task.queue.wait", "s", "From submission to a start.");
+    private static readonly Histogram<long> WriteBatchSize = Meter.CreateHistogram<long>("praison.store.write.batch_size", "{event}", "Events stored by one journal write.");
+    private static readonly Histogram<double> WriteDuration = Meter.CreateHistogram<double>("praison.store.write.duration", "s", "How long one journal batch write took.");
+
+    /// <summary>Records a stored event of one task: the counters, the gauges' transitions and the histograms.</summary>
+    internal static void Stored(TaskState before, TaskState after, ITaskEvent e)
+    {
+        // Recipe names are a registered, bounded set, so they are a safe tag; a delegate's free-form name is not.
+        var kind = new TagList { { "task.kind", after.Spec?.Kind == TaskKind.Recipe ? "recipe" : "delegate" } };
+        if (after.Spec?.RecipeName is { } recipe) kind.Add("praison.recipe", recipe);
+        switch (e)
+        {
+            case TaskSubmitted:
+                Submitted.Add(1, kind);
+                break;
+            case TaskStarted s:
+                Started.Add(1, kind);
+                if (after.SubmittedAt is { } submitted) QueueWait.Record(Math.Max(0, (s.At - submitted).TotalSeconds), kind);
+                break;
+            case TaskCompleted:
+                Completed.Add(1, kind);
+                break;
+            case TaskFailed f:
+                var failedTags = kind;
+                failedTags.Add("error.kind", f.Error.Kind.ToString());
+                Failed.Add(1, failedTags);
+                if (f.Error.Kind == TaskErrorKind.Timeout) TimedOut.Add(1, kind);
+                break;
+            case TaskCancelled:
+                Cancelled.Add(1, kind);
+                break;
+        }
+        if (before.Exists && before.Status == after.Status) return;
+        if (before.Exists) Move(before.Status, -1, kind);
+        Move(after.Status, +1, kind);
+        if (after.IsTerminal && before.Status == BackgroundTaskStatus.Running && after.FirstStartedAt is { } first)
+        {
+            var durationTags = kind;
+            durationTags.Add("task.status", after.Status.ToString());
+            RunDuration.Record(Math.Max(0, (e.At - first).TotalSeconds), durationTags);
+        }
+    }
+
+    /// <summary>A task a supervisor holds again after a restart, before any decision on it.</summary>
+    internal static void Recovered(TaskState state)
+    {
+        if (!state.Exists) return;
+        var tags = new TagList { { "task.kind", state.Spec!.Kind == TaskKind.Recipe ? "recipe" : "delegate" } };
+        if (state.Spec.RecipeName is { } recipe) tags.Add("praison.recipe", recipe);
+        Move(state.Status, +1, tags);
+    }
+
+    private static void Move(BackgroundTaskStatus status, int delta, in TagList tags)
+    {
+        if (status == BackgroundTaskStatus.Pending) Queued.Add(delta, tags);
+        else if (status == BackgroundTaskStatus.Running) Running.Add(delta, tags);
+    }
+
+    /// <summary>Times one journal batch write of <paramref name="events"/> events.</summary>
+    internal static async Task TimeWriteAsync(int events, Func<Task> write)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var ok = false;
+        try
+        {
+            await write().ConfigureAwait(false);
+            ok = true;
+        }
+        finally
+        {
+            WriteBatchSize.Record(events);
+            WriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "error"));
+        }
+    }
+
+    /// <summary>The caller's W3C trace context (<c>traceparent</c>), stored with a task so its run joins the caller's trace.</summary>
+    internal static string? CurrentTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+
+    /// <summary>
+    /// Wraps a task's work in a <see cref="RunSpanName"/> span whose parent is the submitter's stored trace context, so a
+    /// trace crosses processes and cluster nodes.
+    /// </summary>
+    internal static TaskWork Traced(TaskWork work, TaskSpec spec, int attempt) => async ctx =>
+    {
+        ActivityContext.TryParse(spec.TraceParent, null, out var parent);
+        using var activity = Source.StartActivity(RunSpanName, ActivityKind.Internal, parent);
+        if (activity is not null)
+        {
+            activity.SetTag("praison.task.id", spec.TaskId);
+            activity.SetTag("praison.task.name", spec.Name);
+            if (spec.RecipeName is not null) activity.SetTag("praison.recipe", spec.RecipeName);
+            if (spec.SessionId is not null) activity.SetTag("praison.session.id", spec.SessionId);
+            activity.SetTag("praison.task.attempt", attempt);
+        }
+        try
+        {
+            var result = await work(ctx).ConfigureAwait(false);
+            activity?.SetStatus(ActivityStatusCode.Ok);
+            return result;
+        }
+        catch (OperationCanceledException) when (ctx.CancellationToken.IsCancellationRequested)
+        {
+            activity?.SetTag("praison.task.cancelled", true);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity?.AddException(ex);
+            throw;
+        }
+    };
+}
