@@ -168,27 +168,12 @@ public static class PraisonJobsEndpoints
         }
         catch (TaskRejectedException ex)
         {
-            // A keyed id already in the store but no longer in memory (a finished, evicted task; another process) can
-            // fail its Submitted write on the store's key instead of coming back as a duplicate: nothing was stored,
-            // so the job that holds the id is the answer.
-            if (keyedId is not null && await ExistingAsync(runner, keyedId, ct) is { } existing)
-                return Submitted(request, existing, created: false);
+            // The runtime refused the run (a full queue): nothing was stored; try again later. (A keyed id already
+            // stored is not a refusal: the store's claim hands back that job, Created false.)
             request.HttpContext.Response.Headers.RetryAfter = "5";
             return Error(503, ex.Message);
         }
         return Submitted(request, await handle.StatusAsync(ct), handle.Created);
-    }
-
-    private static async Task<TaskStatusInfo?> ExistingAsync(BackgroundRunner runner, string id, CancellationToken ct)
-    {
-        try
-        {
-            return await runner.GetStatusAsync(id, ct);
-        }
-        catch (TaskNotFoundException)
-        {
-            return null;
-        }
     }
 
     private static IResult Submitted(HttpRequest request, TaskStatusInfo info, bool created)
