@@ -399,37 +399,28 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     }
 
     /// <summary>What a task was submitted with (its <see cref="TaskSubmitted"/> event, the first), read only when asked for.</summary>
-    public async Task<TaskSpec?> ReadSpecAsync(string taskId, CancellationToken cancellationToken)
-    {
-        await using var connection = openJournal();
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText =
-            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number LIMIT 1";
-        var p = command.CreateParameter();
-        p.ParameterName = "@pid";
-        p.Value = TaskPrefix + taskId;
-        command.Parameters.Add(p);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
-        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskSubmitted s ? s.Spec : null;
-    }
+    public async Task<TaskSpec?> ReadSpecAsync(string taskId, CancellationToken cancellationToken) =>
+        await ReadEndEventAsync(taskId, last: false, cancellationToken).ConfigureAwait(false) is TaskSubmitted s ? s.Spec : null;
 
     /// <summary>The result JSON of a completed task, from its last event (read only when asked for).</summary>
-    public async Task<string?> ReadResultAsync(string taskId, CancellationToken cancellationToken)
+    public async Task<string?> ReadResultAsync(string taskId, CancellationToken cancellationToken) =>
+        await ReadEndEventAsync(taskId, last: true, cancellationToken).ConfigureAwait(false) is TaskCompleted c ? c.ResultJson : null;
+
+    /// <summary>A task's first or last stored event (one indexed row of the journal), or null when it has none.</summary>
+    private async Task<object?> ReadEndEventAsync(string taskId, bool last, CancellationToken cancellationToken)
     {
         await using var connection = openJournal();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number DESC LIMIT 1";
+            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number{(last ? " DESC" : "")} LIMIT 1";
         var p = command.CreateParameter();
         p.ParameterName = "@pid";
         p.Value = TaskPrefix + taskId;
         command.Parameters.Add(p);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
-        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskCompleted c ? c.ResultJson : null;
+        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1));
     }
 
     /// <summary>Ids of unfinished tasks and of finished ones whose cleanup is due (the cluster's sweeper wakes them).</summary>
