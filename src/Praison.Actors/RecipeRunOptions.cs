@@ -24,4 +24,7 @@ public sealed class RecipeRunOptions
     /// setting as <see cref="TimeoutSec"/>: set one or the other; both is an <see cref="ArgumentException"/>.
     /// </summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Retries with backoff for this run; null takes the recipe's <c>runtime.retry</c>, else one attempt.</summary>
+    public RetryPolicy? Retry { get; init; }
 }

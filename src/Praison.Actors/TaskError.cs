@@ -14,6 +14,12 @@ public enum TaskErrorKind
 
     /// <summary>The work returned a result that could not be stored (too large or not serializable).</summary>
     InvalidResult,
+
+    /// <summary>
+    /// Every attempt its <see cref="RetryPolicy"/> allowed failed; the message is the last attempt's, and
+    /// <see cref="TaskStatusInfo.AttemptErrors"/> holds every attempt's error.
+    /// </summary>
+    RetriesExhausted,
 }
 
 /// <summary>A stored failure: the remote error travels as data, so it survives restarts and crosses nodes.</summary>

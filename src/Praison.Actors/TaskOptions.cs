@@ -14,4 +14,7 @@ public sealed class TaskOptions
 
     /// <summary>How long a finished task keeps its result; null takes the runner's default (3600 s).</summary>
     public TimeSpan? CleanupDelay { get; init; }
+
+    /// <summary>Retries with backoff when an attempt fails or times out; null: one attempt (the host default).</summary>
+    public RetryPolicy? Retry { get; init; }
 }

@@ -15,8 +15,12 @@ internal sealed record TaskSpec(
     long TimeoutMs,
     long CleanupDelayMs,
     int? RecipeMaxConcurrent = null,
-    bool RerunOnRestart = false)
+    bool RerunOnRestart = false,
+    RetryPolicy? Retry = null)
 {
+    /// <summary>The most attempts allowed (1 without a retry policy).</summary>
+    public int MaxAttempts => Retry?.MaxAttempts ?? 1;
+
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
     public TimeSpan CleanupDelay => TimeSpan.FromMilliseconds(CleanupDelayMs);
 }

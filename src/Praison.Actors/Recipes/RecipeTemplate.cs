@@ -36,6 +36,12 @@ public sealed record RecipeTemplate
     /// <summary><c>runtime.background</c>: concurrency and other background settings.</summary>
     public RecipeBackgroundSettings Background { get; init; } = new();
 
+    /// <summary>
+    /// <c>runtime.retry</c> (or PraisonAI's <c>runtime.schedule.max_retries</c>, as max_attempts = max_retries + 1):
+    /// the default retry policy of a run; null retries nothing.
+    /// </summary>
+    public RetryPolicy? Retry { get; init; }
+
     /// <summary>The file it was read from, when it came from one.</summary>
     public string? SourcePath { get; init; }
 
@@ -85,10 +91,12 @@ public sealed record RecipeTemplate
             throw reader.Error(nameNode, "name", $"'{nameNode.Value}' is not a valid recipe name (non-empty, no spaces or slashes)");
 
         int? timeout = null;
+        RetryPolicy? retry = null;
         var background = new RecipeBackgroundSettings();
         if (reader.Mapping(root, "runtime", "runtime") is { } runtime)
         {
             timeout = reader.Int(runtime, "timeout_sec", "runtime.timeout_sec", min: 1);
+            retry = RetryReader.Read(reader, runtime);
             if (reader.Mapping(runtime, "background", "runtime.background") is { } bg)
             {
                 reader.RejectUnknownKeys(bg, "runtime.background", "enabled", "max_concurrent", "cleanup_delay_sec", "on_restart");
@@ -109,6 +117,7 @@ public sealed record RecipeTemplate
             Version = reader.Scalar(root, "version", "version")?.Value,
             TimeoutSec = timeout,
             Background = background,
+            Retry = retry,
             SourcePath = source,
             Document = root,
         };

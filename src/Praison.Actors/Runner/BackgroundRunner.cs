@@ -268,8 +268,14 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.Name is { } n && TaskLimits.NameProblem(n, "TaskOptions.Name") is { } nameProblem)
             throw new ArgumentException(nameProblem, nameof(options));
         CheckSessionId(options.SessionId, "TaskOptions.SessionId");
+        CheckRetry(options.Retry, "TaskOptions.Retry");
         return new TaskSpec(NewTaskId(), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
-            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds);
+            (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds, Retry: options.Retry);
+    }
+
+    private static void CheckRetry(RetryPolicy? retry, string what)
+    {
+        if (retry?.Problem(what) is { } problem) throw new ArgumentException(problem, nameof(retry));
     }
 
     /// <summary>Session ids share one limit on every surface (<see cref="TaskLimits"/>), so none is stored oversized.</summary>
@@ -310,6 +316,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
             throw new ArgumentOutOfRangeException(nameof(options), options.Timeout,
                 $"Timeout must be positive, got {options.Timeout}.");
         CheckSessionId(options.SessionId, "RecipeRunOptions.SessionId");
+        CheckRetry(options.Retry, "RecipeRunOptions.Retry");
 
         var timeoutSec = options.TimeoutSec ?? template.TimeoutSec;
         var timeout = options.Timeout ?? (timeoutSec is { } s ? TimeSpan.FromSeconds(s) : Options.DefaultTaskTimeout);
@@ -317,7 +324,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return new TaskSpec(NewTaskId(), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
-            template.Background.MaxConcurrent, template.Background.RerunOnRestart);
+            template.Background.MaxConcurrent, template.Background.RerunOnRestart, options.Retry ?? template.Retry);
     }
 
     /// <summary>

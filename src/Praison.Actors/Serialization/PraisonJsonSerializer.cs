@@ -47,6 +47,8 @@ internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("s.changed", typeof(TaskStatusChanged)),
         ("s.removed", typeof(TaskRemoved)),
         ("s.passivate", typeof(PassivateTask)),
+        ("trs", typeof(TaskRetryScheduled)),
+        ("trx", typeof(TaskRetriesExhausted)),
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -25,6 +25,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     private TaskWork? _work;
     private IActorRef? _requester;              // answered when the write in flight (a cancellation) is stored
     private long _updateSeq;
+    private bool _handedBack;                   // a failed attempt waits for its retry in the supervisor: commands go there
 
     public TaskRunner(TaskActorSettings settings, TaskHandover handover)
     {
@@ -62,6 +63,12 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
 
     protected override void OnReceive(object message)
     {
+        if (_handedBack)
+        {
+            // The supervisor holds the task again (it waits for its next attempt); what reached us meanwhile goes there.
+            if (message is ITaskCommand) Supervisor.Forward(message);
+            return;
+        }
         switch (message)
         {
             case TaskEventWritten w:
@@ -212,15 +219,16 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             Context.SetReceiveTimeout(null);
             Report(effects);
         }
+        if (_state.IsTerminal) _work = null;
     }
 
     private void StartWork()
     {
         ArmDeadline(_state.Deadline!.Value);
         Supervisor.Tell(new TaskStateReport(_state, _writes.SequenceNr, null, null, null));
+        // A delegate's code stays here until the task ends: a retry runs it again.
         if (!_run.Start(_state, _work, _settings, Self, _log))
             Decide(new TaskIntent.Fail(new TaskError(TaskErrorKind.Interrupted, TaskLifecycle.InterruptedDelegateMessage)));
-        _work = null;
     }
 
     /// <summary>
@@ -229,8 +237,18 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     /// </summary>
     private void Report(TaskEffects? effects)
     {
-        Supervisor.Tell(new TaskStateReport(_state, _writes.SequenceNr, _run.Progress,
-            _removeRequesters.Count > 0 ? _removeRequesters.ToList() : null, effects));
+        var report = new TaskStateReport(_state, _writes.SequenceNr, _run.Progress,
+            _removeRequesters.Count > 0 ? _removeRequesters.ToList() : null, effects);
+        if (report.Retrying)
+        {
+            // Not finished: the task waits for its next attempt in the supervisor, with whoever waits for or watches it.
+            report = report with { Waiters = _waiters.ToList(), Subscribers = _subscribers.ToList(), UpdateSequence = _updateSeq, Work = _work };
+            _waiters.Clear();
+            _subscribers.Clear();
+            _work = null;
+            _handedBack = true;
+        }
+        Supervisor.Tell(report);
         _removeRequesters.Clear();
     }
 

@@ -20,6 +20,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private const string ChildPrefix = "task-";
     private const string CleanupTimer = "cleanup";
     private const string SweepTimer = "sweep";
+    private const string NextAttemptTimer = "next-attempt-";
     private const int SweepBatch = 500;
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
@@ -96,6 +97,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         }
         foreach (var record in _tasks.Values)
             if (record.State is { Status: BackgroundTaskStatus.Pending, Spec.Kind: TaskKind.Delegate }) Recover(record);
+            else if (record.State.WaitingForRetry) AwaitNextAttempt(record); // the stored wait goes on from its stored end
             else if (record.State.Status == BackgroundTaskStatus.Pending) Enqueue(record);
         _log.Info("Recovered {0} tasks: {1} queued, {2} were running", recovered.Count, _slots.QueuedCount, running);
         TryStartNext();
@@ -147,6 +149,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 break;
             case CleanupTick:
                 OnCleanupTick();
+                break;
+            case RetryDue d:
+                OnNextAttemptDue(d.TaskId);
                 break;
             case SweepTick:
                 Sweep();
@@ -360,6 +365,44 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (effects.DeleteNow) Delete(record);
         else if (effects.CleanupAt is not null) ScheduleCleanup(record);
         if (effects.FreeSlot) _slots.Remove(record.State.TaskId);
+        if (effects.RetryAt is not null) AwaitNextAttempt(record);
+        else if (record.WaitingForRetry && record.State.IsTerminal)
+        {
+            // Cancelled (or removed) while waiting for its next attempt: the wait ends with it.
+            record.WaitingForRetry = false;
+            Timers.Cancel(NextAttemptTimer + record.State.TaskId);
+        }
+    }
+
+    /// <summary>
+    /// A failed attempt waits, out of its slot, until its stored next-attempt time; then it queues for a slot again.
+    /// After a restart the wait goes on until the same stored time (a time already past queues it at once).
+    /// </summary>
+    private void AwaitNextAttempt(TaskRecord record)
+    {
+        if (record.State.NextAttemptAt is not { } at) return;
+        record.WaitingForRetry = true;
+        var due = at - DateTimeOffset.UtcNow;
+        Timers.StartSingleTimer(NextAttemptTimer + record.State.TaskId, new RetryDue(record.State.TaskId),
+            due > TimeSpan.Zero ? due : TimeSpan.Zero);
+    }
+
+    private void OnNextAttemptDue(string id)
+    {
+        if (!_tasks.TryGetValue(id, out var record) || !record.WaitingForRetry) return;
+        if (!record.State.WaitingForRetry)
+        {
+            record.WaitingForRetry = false;
+            return;
+        }
+        if (record.State.NextAttemptAt > DateTimeOffset.UtcNow)
+        {
+            AwaitNextAttempt(record); // the timer woke early (clock granularity): wait for the rest
+            return;
+        }
+        record.WaitingForRetry = false;
+        Enqueue(record);
+        TryStartNext();
     }
 
     /// <summary>Commands that arrived during a write, in their order; a command may start another write.</summary>
@@ -424,8 +467,16 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (!_tasks.TryGetValue(report.State.TaskId, out var record) || !actor.Equals(record.Actor)) return;
         record.State = report.State;
         record.Writes = new TaskWrites(report.State.TaskId, report.SequenceNr);
-        if (!report.State.IsTerminal) return;
-        record.Progress = report.Progress;
+        if (report.Retrying)
+        {
+            // A failed attempt waits for its retry here, as a pending record with its waiters, watchers and code.
+            record.Waiters = report.Waiters is { Count: > 0 } waiters ? waiters.ToList() : null;
+            record.Subscribers = report.Subscribers is { Count: > 0 } subscribers ? subscribers.ToHashSet() : null;
+            record.UpdateSeq = report.UpdateSequence;
+            record.Work = report.Work;
+        }
+        else if (!report.State.IsTerminal) return;
+        record.Progress = report.Retrying ? null : report.Progress; // a failed attempt's progress is not the next one's
         record.Actor = null;
         Context.Unwatch(actor);
         actor.Tell(PoisonPill.Instance); // commands already sent to it are answered first, from the same state
@@ -777,6 +828,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public static readonly CountHeld Instance = new();
     }
 
+    /// <summary>The stored wait of a failed attempt has passed: the task queues for a slot again.</summary>
+    private sealed record RetryDue(string TaskId) : ISupervisorInternal;
+
     private sealed record SweepTick : ISupervisorInternal
     {
         public static readonly SweepTick Instance = new();
@@ -808,6 +862,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public TaskProgress? Progress;              // the last a finished task's work reported
         public long UpdateSeq;
         public bool Deleting;
+        public bool WaitingForRetry;                // the next-attempt timer is armed; the task is not queued yet
 
         public bool Busy => Writes.Busy || Deleting;
 
