@@ -50,6 +50,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(BackgroundTaskStatus), typeof(TaskStore), typeof(TaskStoreException), typeof(StoredTask),
             typeof(PraisonRuntime), typeof(PraisonRuntimeOptions), typeof(StoreHealthInfo), typeof(TaskLimits),
             typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException),
+            typeof(RetryPolicy), typeof(RetryBackoff), typeof(RetryOn),
         ];
         Assert.All(client, t =>
         {

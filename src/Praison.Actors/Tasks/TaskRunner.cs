@@ -206,7 +206,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         _requester = null;
         if (effects.StopWork) _run.Stop(_log, TaskId);
         if (effects.StartWork) StartWork();
-        if (effects.Publish) Publish();
+        if (effects.Publish && effects.RetryAt is null) Publish(); // a retry's wait is published by the supervisor, which holds it
         if (effects.AnswerWaiters)
         {
             var outcome = Outcome();

@@ -474,9 +474,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             record.Subscribers = report.Subscribers is { Count: > 0 } subscribers ? subscribers.ToHashSet() : null;
             record.UpdateSeq = report.UpdateSequence;
             record.Work = report.Work;
+            record.Progress = null; // a failed attempt's progress is not the next one's
+            Publish(record);        // from here, so watchers follow the task to its new holder
         }
         else if (!report.State.IsTerminal) return;
-        record.Progress = report.Retrying ? null : report.Progress; // a failed attempt's progress is not the next one's
+        if (!report.Retrying) record.Progress = report.Progress;
         record.Actor = null;
         Context.Unwatch(actor);
         actor.Tell(PoisonPill.Instance); // commands already sent to it are answered first, from the same state
