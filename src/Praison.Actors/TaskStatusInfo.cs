@@ -30,7 +30,9 @@ public sealed record TaskStatusInfo(
     public DateTimeOffset? NextAttemptAt { get; init; }
 
     /// <summary>The error of every failed attempt so far, oldest first (empty when none failed).</summary>
-    public IReadOnlyList<TaskError> AttemptErrors { get; init; } = [];
+    public IReadOnlyList<TaskError> AttemptErrors { get => _attemptErrors; init => _attemptErrors = ValueList<TaskError>.Of(value); }
+
+    private readonly ValueList<TaskError> _attemptErrors = ValueList<TaskError>.Empty;
 
     /// <summary>The error of the last failed attempt, null when none failed.</summary>
     public TaskError? LastError => AttemptErrors.Count > 0 ? AttemptErrors[^1] : Error;

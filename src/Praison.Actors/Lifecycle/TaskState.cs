@@ -24,7 +24,9 @@ internal sealed record TaskState(
     public DateTimeOffset? NextAttemptAt { get; init; }
 
     /// <summary>The error of every failed attempt, oldest first.</summary>
-    public IReadOnlyList<TaskError> AttemptErrors { get; init; } = [];
+    public IReadOnlyList<TaskError> AttemptErrors { get => _attemptErrors; init => _attemptErrors = ValueList<TaskError>.Of(value); }
+
+    private readonly ValueList<TaskError> _attemptErrors = ValueList<TaskError>.Empty;
 
     /// <summary>Pending because an attempt failed and the next one waits for <see cref="NextAttemptAt"/>.</summary>
     public bool WaitingForRetry => Status == BackgroundTaskStatus.Pending && NextAttemptAt is not null;

@@ -72,7 +72,7 @@ internal sealed record TaskRowChange(string TaskId, long SequenceNr, BackgroundT
         FinishedAt = next.FinishedAt ?? FinishedAt,
         Error = next.Error ?? Error,
         ResultBytes = next.ResultBytes ?? ResultBytes,
-        NextAttemptAt = next.NextAttemptAt ?? NextAttemptAt,
+        NextAttemptAt = next.Status == BackgroundTaskStatus.Pending ? next.NextAttemptAt ?? NextAttemptAt : null, // as the row's rule
         AttemptErrorLines = AttemptErrorLines is null ? next.AttemptErrorLines
             : next.AttemptErrorLines is null ? AttemptErrorLines : AttemptErrorLines + next.AttemptErrorLines,
     };
