@@ -54,6 +54,7 @@ public static class PraisonJobsEndpoints
         one.MapPost("/cancel", CancelAsync);
         one.MapDelete("", DeleteAsync);
         one.MapGet("/stream", StreamAsync);
+        one.MapRetry(); // POST {id}/retry: RetryEndpoint.cs
         return app;
     }
 

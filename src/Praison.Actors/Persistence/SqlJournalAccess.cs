@@ -264,6 +264,23 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskCompleted c ? c.ResultJson : null;
     }
 
+    /// <summary>The spec of a task, from its first (Submitted) event.</summary>
+    public async Task<TaskSpec?> ReadSpecAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var connection = openJournal();
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT message, manifest FROM journal WHERE persistence_id = @pid AND deleted = {False} ORDER BY sequence_number LIMIT 1";
+        var p = command.CreateParameter();
+        p.ParameterName = "@pid";
+        p.Value = TaskPrefix + taskId;
+        command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return PraisonJsonSerializer.ReadEvent((byte[])reader.GetValue(0), reader.GetString(1)) is TaskSubmitted s ? s.Spec : null;
+    }
+
     /// <summary>Ids of unfinished tasks and of finished ones whose cleanup is due (the cluster's sweeper wakes them).</summary>
     public Task<List<string>> ReadSweepTargetsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         ReadIdsAsync(c => _table.SelectSweepTargets(c, now), cancellationToken);

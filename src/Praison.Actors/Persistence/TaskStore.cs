@@ -59,6 +59,10 @@ public abstract record TaskStore
     public Task<TaskStatusInfo?> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
         ReadAsync(sql => sql.GetTaskAsync(taskId, cancellationToken), (TaskStatusInfo?)null, "reading a task", cancellationToken);
 
+    /// <summary>The spec a task was submitted with (its first event, read only when asked for); null when it has none.</summary>
+    internal Task<Messages.TaskSpec?> ReadSpecAsync(string taskId, CancellationToken cancellationToken = default) =>
+        ReadAsync(sql => sql.ReadSpecAsync(taskId, cancellationToken), (Messages.TaskSpec?)null, "reading a task's submission", cancellationToken);
+
     /// <summary>The result JSON of a completed task (from its Completed event, read only now); null otherwise.</summary>
     public Task<string?> ReadResultAsync(string taskId, CancellationToken cancellationToken = default) =>
         ReadAsync(sql => sql.ReadResultAsync(taskId, cancellationToken), (string?)null, "reading a task's result", cancellationToken);

@@ -187,6 +187,32 @@ public sealed class BackgroundRunner : IBackgroundRunner
     public Task<TaskStatusInfo> GetStatusAsync(string taskId, CancellationToken cancellationToken = default) =>
         GetHandle(taskId).StatusAsync(cancellationToken);
 
+    /// <summary>
+    /// Runs a failed (or timed-out, or cancelled) recipe task again, as a new task with a new id and the same recipe,
+    /// input, config, session, timeout and retry policy (a fresh attempt budget). The old task stays as it was: its
+    /// errors are the record of what failed. Throws <see cref="TaskNotFoundException"/> for an unknown id and
+    /// <see cref="InvalidOperationException"/> for a task that is not finished, completed, or a delegate (its code lives
+    /// only in the process that submitted it).
+    /// </summary>
+    public async Task<BackgroundTaskHandle> RetryAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        var reply = await Router.Ask<ITaskReply>(new GetTaskSpec(taskId), Options.AskTimeout, cancellationToken).ConfigureAwait(false);
+        var (task, spec) = reply switch
+        {
+            TaskSpecReply r => (r.Task, r.Spec),
+            TaskNotFound => throw new TaskNotFoundException(taskId),
+            _ => throw new InvalidOperationException($"Unexpected reply to a retry: {reply.GetType().Name}."),
+        };
+        if (task.Status is not (BackgroundTaskStatus.Failed or BackgroundTaskStatus.Cancelled))
+            throw new InvalidOperationException(
+                $"Task {taskId} is {task.Status.ToWireName()}; only a failed or cancelled task can be retried.");
+        if (spec.Kind != TaskKind.Recipe)
+            throw new InvalidOperationException(
+                $"Task {taskId} is a delegate: its code lives only in the process that submitted it, so it cannot be retried from here.");
+        var info = await SubmitAsync(spec with { TaskId = NewTaskId() }, null, cancellationToken).ConfigureAwait(false);
+        return new BackgroundTaskHandle(info.TaskId, spec.RecipeName!, info.SessionId, this);
+    }
+
     /// <summary>Cancels a task; false when it had already finished.</summary>
     public Task<bool> CancelAsync(string taskId, CancellationToken cancellationToken = default) =>
         GetHandle(taskId).CancelAsync(cancellationToken);

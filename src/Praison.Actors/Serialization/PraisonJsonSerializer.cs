@@ -49,6 +49,8 @@ internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("s.passivate", typeof(PassivateTask)),
         ("trs", typeof(TaskRetryScheduled)),
         ("trx", typeof(TaskRetriesExhausted)),
+        ("c.spec", typeof(GetTaskSpec)),
+        ("r.spec", typeof(TaskSpecReply)),
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -158,6 +158,9 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
             case GetTaskStatus:
                 Sender.Tell(new TaskStatusReply(Info()));
                 break;
+            case GetTaskSpec:
+                Sender.Tell(new TaskSpecReply(Info(), _state.Spec!));
+                break;
             case WaitForTask:
                 if (_state.IsTerminal) Sender.Tell(Outcome());
                 else if (!_waiters.Contains(Sender)) _waiters.Add(Sender); // a cluster client renews its wait with the same ref

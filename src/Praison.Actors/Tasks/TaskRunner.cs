@@ -81,6 +81,9 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             case GetTaskStatus:
                 Sender.Tell(new TaskStatusReply(Info()));
                 break;
+            case GetTaskSpec:
+                Sender.Tell(new TaskSpecReply(Info(), _state.Spec!));
+                break;
             case WaitForTask:
                 if (_state.IsTerminal) Sender.Tell(Outcome());
                 else if (!_waiters.Contains(Sender)) _waiters.Add(Sender);

@@ -233,6 +233,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             case GetTaskStatus:
                 replyTo.Tell(new TaskStatusReply(record.Info));
                 break;
+            case GetTaskSpec:
+                replyTo.Tell(new TaskSpecReply(record.Info, state.Spec!));
+                break;
             case WaitForTask:
                 if (state.IsTerminal) replyTo.Tell(record.Outcome);
                 else (record.Waiters ??= new List<IActorRef>()).Add(replyTo);
@@ -656,6 +659,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var queue = _reading[id];
         var withResult = queue.Exists(c => c.Command is WaitForTask);
         var withSequenceNr = queue.Exists(c => c.Command is RemoveTask);
+        var withSpec = queue.Exists(c => c.Command is GetTaskSpec);
         var table = _table!;
         ReadAsync().PipeTo(Self, failure: ex => new StoredRead(id, null, null, null, withResult, withSequenceNr, ex));
 
@@ -667,7 +671,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 : null;
             long? sequenceNr = withSequenceNr && info is not null
                 && (await table.ReadSequenceNrsAsync([id]).ConfigureAwait(false)).TryGetValue(id, out var seq) ? seq : null;
-            return new StoredRead(id, info, result, sequenceNr, withResult, withSequenceNr, null);
+            var spec = withSpec && info is not null ? await table.ReadSpecAsync(id).ConfigureAwait(false) : null;
+            return new StoredRead(id, info, result, sequenceNr, withResult, withSequenceNr, null) { Spec = spec, WithSpec = withSpec };
         }
     }
 
@@ -695,7 +700,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 return;
             }
             if (r.Info is not null && ((command is WaitForTask && r.Info.Status == BackgroundTaskStatus.Completed && !r.WithResult)
-                || (command is RemoveTask && !r.WithSequenceNr)))
+                || (command is RemoveTask && !r.WithSequenceNr) || (command is GetTaskSpec && !r.WithSpec)))
             {
                 ReadStored(r.TaskId);
                 return;
@@ -720,6 +725,12 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         {
             case GetTaskStatus:
                 replyTo.Tell(new TaskStatusReply(info));
+                break;
+            case GetTaskSpec when r.Spec is { } spec:
+                replyTo.Tell(new TaskSpecReply(info, spec));
+                break;
+            case GetTaskSpec:
+                replyTo.Tell(new TaskNotFound(id)); // its events went between the two reads
                 break;
             case WaitForTask:
                 replyTo.Tell(new TaskOutcome(info, r.ResultJson));
@@ -841,7 +852,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private sealed record DueCleanups(List<(string TaskId, long SequenceNr)>? Due, Exception? Error) : ISupervisorInternal;
 
     private sealed record StoredRead(string TaskId, TaskStatusInfo? Info, string? ResultJson, long? SequenceNr,
-        bool WithResult, bool WithSequenceNr, Exception? Error) : ISupervisorInternal;
+        bool WithResult, bool WithSequenceNr, Exception? Error) : ISupervisorInternal
+    {
+        public TaskSpec? Spec { get; init; }
+        public bool WithSpec { get; init; }
+    }
 
     private sealed record ClearTargets(ClearTasks Clear, IActorRef ReplyTo, List<(string TaskId, long SequenceNr)>? Stored, Exception? Error)
         : ISupervisorInternal;
