@@ -29,11 +29,13 @@ public sealed class JobsHost : IAsyncDisposable
     public LogSink Logs { get; }
 
     /// <summary>Starts the host; <paramref name="map"/> may add endpoints of the test's own.</summary>
-    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null)
+    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null,
+        Action<RecipeRegistry>? moreRecipes = null)
     {
         var recipes = new RecipeRegistry().Register("""
             name: echo
             """, ctx => Task.FromResult<object?>(new { echoed = true }));
+        moreRecipes?.Invoke(recipes);
         var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Runner = new BackgroundRunnerOptions { Recipes = recipes },

@@ -73,6 +73,31 @@ public abstract class RetryTableSuite : TaskTableSuite
         }
     }
 
+    protected async Task A_failed_task_held_only_in_the_table_is_retried_after_a_restart()
+    {
+        await using var store = await CreateStoreAsync();
+        var calls = 0;
+        var recipes = new RecipeRegistry().Register("name: once-broken\nruntime:\n  retry:\n    max_attempts: 2\n    initial_delay_sec: 0\n",
+            ctx => Interlocked.Increment(ref calls) <= 2 ? throw new InvalidOperationException("broken") : Task.FromResult<object?>(ctx.GetInputString("n")));
+        var options = new PraisonRuntimeOptions { Store = store.Store, Runner = new BackgroundRunnerOptions { Recipes = recipes } };
+        string id;
+        await using (var first = await PraisonRuntime.StartAsync(options))
+        {
+            var h = await first.Runner.RunBackgroundAsync("once-broken", new RecipeRunOptions { Input = new { n = "7" }, SessionId = "s" });
+            await Assert.ThrowsAsync<RecipeException>(() => h.WaitAsync(Long));
+            id = h.TaskId;
+        }
+        // A new process: the finished task is in the table only, its submission in the journal.
+        await using var second = await PraisonRuntime.StartAsync(options);
+        var retried = await second.Runner.RetryAsync(id);
+        Assert.Equal("7", await retried.WaitAsync(Long));
+        var info = await retried.StatusAsync();
+        Assert.Equal(("s", 2, 1), (info.SessionId, info.MaxAttempts, info.Attempt));
+        Assert.Equal(BackgroundTaskStatus.Failed, (await second.Runner.GetStatusAsync(id)).Status);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => second.Runner.RetryAsync(retried.TaskId)); // completed
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => second.Runner.RetryAsync("never-there"));
+    }
+
     protected async Task A_table_from_before_retries_gets_the_new_columns_at_start_up()
     {
         await using var store = await CreateStoreAsync();
@@ -93,6 +118,7 @@ public class SqliteRetryTableTests : RetryTableSuite
 
     [Fact] public Task The_row_shows_attempts_the_wait_and_every_error_on_sqlite() => The_row_shows_attempts_the_wait_and_every_error();
     [Fact] public Task A_table_from_before_retries_gets_the_new_columns_on_sqlite() => A_table_from_before_retries_gets_the_new_columns_at_start_up();
+    [Fact] public Task A_failed_task_held_only_in_the_table_is_retried_after_a_restart_on_sqlite() => A_failed_task_held_only_in_the_table_is_retried_after_a_restart();
 }
 
 [Collection("durable")]
@@ -102,4 +128,5 @@ public class PostgresRetryTableTests : RetryTableSuite
 
     [PostgresFact] public Task The_row_shows_attempts_the_wait_and_every_error_on_postgres() => The_row_shows_attempts_the_wait_and_every_error();
     [PostgresFact] public Task A_table_from_before_retries_gets_the_new_columns_on_postgres() => A_table_from_before_retries_gets_the_new_columns_at_start_up();
+    [PostgresFact] public Task A_failed_task_held_only_in_the_table_is_retried_after_a_restart_on_postgres() => A_failed_task_held_only_in_the_table_is_retried_after_a_restart();
 }
