@@ -18,6 +18,7 @@ namespace Praison.Actors.Tasks;
 internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 {
     private const string ChildPrefix = "task-";
+    private const char AttemptSeparator = '~'; // not allowed in task ids (TaskLimits), allowed in actor names
     private const string CleanupTimer = "cleanup";
     private const string SweepTimer = "sweep";
     private const string NextAttemptTimer = "next-attempt-";
@@ -460,7 +461,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         record.Work = null;
         record.Waiters = null;
         record.Subscribers = null;
-        record.Actor = Context.ActorOf(TaskRunner.Props(_taskSettings, handover), ChildPrefix + state.TaskId);
+        // A retry's runner is named after its attempt: the runner of the failed attempt may not have stopped yet.
+        var name = state.Attempt == 0 ? ChildPrefix + state.TaskId : $"{ChildPrefix}{state.TaskId}{AttemptSeparator}{state.Attempt + 1}";
+        record.Actor = Context.ActorOf(TaskRunner.Props(_taskSettings, handover), name);
         Context.Watch(record.Actor);
     }
 
@@ -517,6 +520,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private void OnTaskStopped(IActorRef actor)
     {
         var id = actor.Path.Name[ChildPrefix.Length..];
+        if (id.IndexOf(AttemptSeparator) is var cut and >= 0) id = id[..cut];
         if (!_tasks.TryGetValue(id, out var record) || !actor.Equals(record.Actor)) return;
         // A runner never stops by itself (a failed write is retried): only a bug that threw gets here, and then
         // what it held is unknown, so the task is no longer tracked.

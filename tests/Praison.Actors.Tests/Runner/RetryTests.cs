@@ -34,6 +34,18 @@ public class RetryTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Many_tasks_retried_at_once_without_delay_all_finish()
+    {
+        // The next attempt's runner starts while the failed attempt's runner may still be stopping.
+        var runner = CreateRunner(maxConcurrent: 8);
+        var handles = new List<ActorHandle<int>>();
+        for (var i = 0; i < 40; i++)
+            handles.Add(await runner.SubmitAsync(ctx => ctx.Attempt < 3 ? throw new InvalidOperationException("again") : Task.FromResult(ctx.Attempt),
+                new TaskOptions { Retry = Immediate(3) }));
+        Assert.All(await runner.WaitAllAsync(handles, Long), attempt => Assert.Equal(3, attempt));
+    }
+
+    [Fact]
     public async Task After_the_last_attempt_the_task_fails_with_retries_exhausted_and_every_error()
     {
         var runner = CreateRunner();
