@@ -61,4 +61,26 @@ public sealed class RetryCommandTests : IDisposable
         var missing = await CliProcess.RunAsync(_dir, "background", "retry", "no-such-task");
         Assert.True(missing.ExitCode == 6, missing.ToString());
     }
+
+    [Fact]
+    public async Task Retry_goes_through_serve_when_a_host_serves_the_data_directory()
+    {
+        _dir.Write("recipes/broken/TEMPLATE.yaml", "name: broken\nsteps:\n  - command: sh\n    args: [\"-c\", \"exit 5\"]\n");
+        using var serve = await Serve.StartAsync(_dir);
+        var submit = await CliProcess.RunAsync(_dir, "background", "submit", "-r", "broken", "--json");
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        var id = submit.Json().GetProperty("taskId").GetString()!;
+        var wait = await CliProcess.RunAsync(_dir, "background", "wait", id, "--timeout", "60");
+        Assert.True(wait.ExitCode == 1, wait.ToString()); // failed
+
+        var retry = await CliProcess.RunAsync(_dir, "background", "retry", id, "--json");
+        Assert.True(retry.ExitCode == 0, retry.ToString());
+        var newId = retry.Json().GetProperty("taskId").GetString()!;
+        Assert.NotEqual(id, newId);
+        var second = await CliProcess.RunAsync(_dir, "background", "wait", newId, "--timeout", "60");
+        Assert.True(second.ExitCode == 1, second.ToString()); // the host ran it (and it failed the same way)
+
+        var missing = await CliProcess.RunAsync(_dir, "background", "retry", "no-such-task"); // a 404 through serve
+        Assert.True(missing.ExitCode == 6, missing.ToString());
+    }
 }
