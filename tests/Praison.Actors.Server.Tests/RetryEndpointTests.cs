@@ -29,22 +29,25 @@ public sealed class RetryEndpointTests : IAsyncLifetime
     public async Task A_failed_run_shows_every_attempt_and_is_run_again_as_a_new_run_with_its_input()
     {
         var submitted = await _host.Http.PostAsJsonAsync(PraisonJobsEndpoints.RunsPath, new { recipe = "flaky", input = new { n = 7 } });
-        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString()!;
         var handle = _host.Runtime.Runner.GetHandle(id);
         await Assert.ThrowsAsync<RecipeException>(() => handle.WaitAsync(TimeSpan.FromSeconds(30)));
 
         var failed = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{id}");
         Assert.Equal("failed", failed.GetProperty("status").GetString());
-        Assert.Equal("retries-exhausted", failed.GetProperty("error").GetProperty("kind").GetString());
-        Assert.Equal((2, 2), (failed.GetProperty("attempt").GetInt32(), failed.GetProperty("maxAttempts").GetInt32()));
-        Assert.Equal(["flake 1", "flake 2"], failed.GetProperty("attemptErrors").EnumerateArray().Select(e => e.GetProperty("message").GetString()));
+        Assert.Equal("retries-exhausted", failed.GetProperty("error_detail").GetProperty("kind").GetString());
+        Assert.Equal("All 2 attempts failed; the last: flake 2", failed.GetProperty("error").GetString());
+        Assert.Equal((2, 2), (failed.GetProperty("attempt").GetInt32(), failed.GetProperty("max_attempts").GetInt32()));
+        Assert.Equal(["flake 1", "flake 2"], failed.GetProperty("attempt_errors").EnumerateArray().Select(e => e.GetProperty("message").GetString()));
 
         var retried = await _host.Http.PostAsync($"{PraisonJobsEndpoints.RunsPath}/{id}/retry", null);
         Assert.Equal(202, (int)retried.StatusCode);
         var run = await retried.Content.ReadFromJsonAsync<JsonElement>();
-        var newId = run.GetProperty("taskId").GetString()!;
+        var newId = run.GetProperty("job_id").GetString()!;
+        Assert.Equal("flaky", run.GetProperty("recipe").GetString());
+        Assert.Equal(2, run.GetProperty("max_attempts").GetInt32());
         Assert.NotEqual(id, newId);
-        Assert.Equal($"{PraisonJobsEndpoints.RunsPath}/{newId}", retried.Headers.Location?.ToString());
+        Assert.Equal($"{PraisonJobsEndpoints.RunsPath}/{newId}", retried.Headers.Location?.AbsolutePath);
         Assert.Equal("{\"input\":7}", JsonSerializer.Serialize(await _host.Runtime.Runner.GetHandle(newId).WaitAsync(TimeSpan.FromSeconds(30))));
         Assert.Equal("failed", (await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{id}")).GetProperty("status").GetString());
 

@@ -275,8 +275,8 @@ public sealed class WebhookTests : IAsyncLifetime
     public async Task The_jobs_api_answers_422_naming_a_refused_webhook_url_and_shows_the_delivery_on_the_run()
     {
         await using var host = await JobsHost.StartAsync();
-        var refused = await host.PostJsonTextAsync("""{"recipe": "echo", "webhook_url": "http://127.0.0.1:8080/hook"}""");
-        await ErrorAnswer.AssertAsync(refused, 422, "http://127.0.0.1:8080/hook", "SSRF");
+        var refused = await host.PostJsonTextAsync("""{"recipe": "echo", "prompt": "p", "webhook_url": "http://127.0.0.1:8080/hook"}""");
+        await ErrorAnswer.AssertInvalidAsync(refused, "webhook_url", "http://127.0.0.1:8080/hook", "SSRF");
         Assert.Equal(0, await host.StoredTaskCountAsync());
 
         // Allowed by a runtime that permits private networks: submitted over HTTP, the run's view carries its delivery.
@@ -289,9 +289,9 @@ public sealed class WebhookTests : IAsyncLifetime
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         var submitted = await http.PostAsync(PraisonJobsEndpoints.RunsPath,
-            new StringContent($$"""{"recipe": "ok", "webhook_url": "{{_receiver.Url}}"}""", System.Text.Encoding.UTF8, "application/json"));
+            new StringContent($$"""{"recipe": "ok", "prompt": "p", "webhook_url": "{{_receiver.Url}}"}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-        var id = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync()).RootElement.GetProperty("taskId").GetString()!;
+        var id = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync()).RootElement.GetProperty("job_id").GetString()!;
         Assert.Equal(id, (await _receiver.NextAsync()).Json.GetProperty("job_id").GetString());
 
         var webhook = await EventuallyAsync(async () =>
@@ -301,12 +301,12 @@ public sealed class WebhookTests : IAsyncLifetime
         }, w => w.ValueKind == JsonValueKind.Object && w.GetProperty("state").GetString() == "delivered", "the run's webhook delivered");
         Assert.True(webhook.GetProperty("delivered").GetBoolean());
         Assert.Equal(_receiver.Url, webhook.GetProperty("url").GetString());
-        Assert.Equal(200, webhook.GetProperty("attempts")[0].GetProperty("statusCode").GetInt32());
+        Assert.Equal(200, webhook.GetProperty("attempts")[0].GetProperty("status_code").GetInt32());
 
         var plain = JsonDocument.Parse(await (await http.PostAsync(PraisonJobsEndpoints.RunsPath,
-            new StringContent("""{"recipe": "ok"}""", System.Text.Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()).RootElement;
-        var plainView = JsonDocument.Parse(await http.GetStringAsync($"{PraisonJobsEndpoints.RunsPath}/{plain.GetProperty("taskId").GetString()}")).RootElement;
-        Assert.False(plainView.TryGetProperty("webhook", out _)); // no webhook, no field
+            new StringContent("""{"recipe": "ok", "prompt": "p"}""", System.Text.Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()).RootElement;
+        var plainView = JsonDocument.Parse(await http.GetStringAsync($"{PraisonJobsEndpoints.RunsPath}/{plain.GetProperty("job_id").GetString()}")).RootElement;
+        Assert.Equal(JsonValueKind.Null, plainView.GetProperty("webhook").ValueKind); // no webhook: null, as the job view writes every field
         await app.StopAsync();
     }
 }
