@@ -51,8 +51,11 @@ internal sealed record ProgressWritten(int Count, Exception? Error) : ITaskJourn
 /// <summary>The task's row is deleted after the plugin deleted its events (or, <paramref name="Error"/> set, it is not).</summary>
 internal sealed record TaskRowDeleted(string TaskId, Exception? Error) : ITaskJournalMessage;
 
-/// <summary>A batch the journal wrote itself is stored, or (<paramref name="Error"/> set) none of it is.</summary>
-internal sealed record TaskEventsStored(long BatchId, Exception? Error) : ITaskJournalMessage;
+/// <summary>
+/// A batch the journal wrote itself is stored but for the rows <paramref name="Outcome"/> names (duplicate submissions,
+/// conflicting sequence numbers), or (<paramref name="Error"/> set) none of it is.
+/// </summary>
+internal sealed record TaskEventsStored(long BatchId, Exception? Error, Persistence.WriteOutcome? Outcome = null) : ITaskJournalMessage;
 
 /// <summary>The journal's debounce timer: remove the tombstone rows of deleted tasks now.</summary>
 internal sealed record PurgeTick : ITaskJournalMessage

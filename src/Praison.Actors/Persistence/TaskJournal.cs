@@ -74,6 +74,8 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
         if (!_ready) _journal.Tell(new ReplayMessages(1, 0, 0, "praison-task-journal-ready", Self));
     }
 
+    protected override void PostStop() => _sql?.ReleaseWriterAsync();
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void OnReceive(object message)
@@ -103,7 +105,7 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
                 _batchesInFlight--;
                 if (_rowBatches.Remove(stored.BatchId, out var batch))
                     foreach (var (write, replyTo) in batch)
-                        replyTo.Tell(new TaskEventWritten(write.TaskId, write.SequenceNr, write.Event, stored.Error));
+                        replyTo.Tell(Answer(write, stored));
                 Flush();
                 break;
             case WriteMessageSuccess s:
@@ -269,17 +271,36 @@ internal sealed class TaskJournal : UntypedActor, IWithTimers
             if (write.Event is TaskCompleted or TaskFailed or TaskCancelled && _progress.Remove(write.TaskId, out var last)) finals.Add(last);
         var sql = _sql!;
         StoreAsync()
-            .ContinueWith(t => new TaskEventsStored(id, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new TaskCanceledException()),
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                    ? new TaskEventsStored(id, null, t.Result)
+                    : new TaskEventsStored(id, t.Exception?.GetBaseException() ?? new TaskCanceledException()),
                 TaskContinuationOptions.ExecuteSynchronously)
             .PipeTo(Self);
 
-        async Task StoreAsync()
+        async Task<WriteOutcome> StoreAsync()
         {
-            await PraisonTelemetry.TimeWriteAsync(rows.Count, () => sql.WriteEventsAsync(rows, CancellationToken.None)).ConfigureAwait(false);
+            WriteOutcome outcome = WriteOutcome.AllStored;
+            await PraisonTelemetry.TimeWriteAsync(rows.Count, async () => outcome = await sql.WriteEventsAsync(rows, CancellationToken.None).ConfigureAwait(false))
+                .ConfigureAwait(false);
             // Progress is best effort (the events are stored): a failed write leaves the row's earlier progress.
             if (finals.Count > 0)
                 await sql.WriteProgressAsync(finals, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            return outcome;
         }
+    }
+
+    /// <summary>The answer to one write of a batch written here: stored, a duplicate submission, a conflict, or the batch's error.</summary>
+    private static ITaskJournalMessage Answer(WriteTaskEvent write, TaskEventsStored stored)
+    {
+        if (stored.Error is null && stored.Outcome is { } outcome)
+        {
+            if (write.Event is TaskSubmitted && outcome.DuplicateSubmissions.Contains(write.TaskId))
+                return new TaskSubmitDuplicate(write.TaskId, write.SequenceNr);
+            if (outcome.Conflicts.Contains((TaskPersistenceIds.For(write.TaskId), write.SequenceNr)))
+                return new TaskEventWritten(write.TaskId, write.SequenceNr, write.Event, new InvalidOperationException(
+                    $"Event {write.SequenceNr} of task '{write.TaskId}' is already stored as a different event; this one was not stored."));
+        }
+        return new TaskEventWritten(write.TaskId, write.SequenceNr, write.Event, stored.Error);
     }
 
     private void Answer(IPersistentRepresentation persistent, Exception? error)

@@ -76,7 +76,10 @@ internal sealed class TaskTable(bool postgres)
         yield return $"CREATE TABLE IF NOT EXISTS {SchemaSteps} (step TEXT NOT NULL PRIMARY KEY, done_at {BigInt} NOT NULL)";
     }
 
-    /// <summary>Applies one batch's row changes (already coalesced to one per task) inside <paramref name="tx"/>.</summary>
+    /// <summary>
+    /// Applies one batch's row changes (already coalesced to one per task) inside <paramref name="tx"/>, inserts
+    /// overwriting a row already there: the backfill's write (the event path claims ids instead, see <see cref="ClaimAsync"/>).
+    /// </summary>
     public async Task WriteAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<TaskRowChange> changes, CancellationToken ct)
     {
         if (changes.Count == 0) return;
@@ -84,112 +87,177 @@ internal sealed class TaskTable(bool postgres)
         var updates = changes.Where(c => !c.Inserts).ToList();
         if (connection is NpgsqlConnection pg)
         {
-            if (inserts.Count > 0) await InsertPostgresAsync(pg, inserts, ct).ConfigureAwait(false);
-            if (updates.Count > 0) await UpdatePostgresAsync(pg, updates, ct).ConfigureAwait(false);
+            if (inserts.Count > 0)
+            {
+                await using var command = new NpgsqlCommand(
+                    $"INSERT INTO {Name} ({InsertColumns}) SELECT * FROM {InsertUnnest("i_")}" + OnConflictOverwrite, pg);
+                AddInsertArrays(command, inserts, "i_");
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            if (updates.Count > 0)
+            {
+                await using var command = new NpgsqlCommand($"UPDATE {Name} t SET " + string.Format(UpdateAssignments, "u.", "t.") +
+                    $" FROM {UpdateUnnest("u_")} WHERE t.task_id = u.task_id", pg);
+                AddUpdateArrays(command, updates, "u_");
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             return;
         }
         if (inserts.Count > 0)
         {
-            await using var insert = Command(connection, tx,
-                $"INSERT INTO {Name} ({InsertColumns}) VALUES ($id, $kind, $name, $recipe, $session, $status, $attempt, $submitted, " +
-                "$started, $finished, $cleanup_delay, $cleanup, $error_kind, $error_message, $error_type, $error_stack, $result_bytes, $seq, " +
-                "$max_attempts, $next_attempt_at, $attempt_errors)" +
-                OnConflictOverwrite);
-            foreach (var c in inserts)
-            {
-                var spec = c.Spec!;
-                Set(insert, "$id", c.TaskId);
-                Set(insert, "$kind", KindName(spec.Kind));
-                Set(insert, "$name", spec.Name);
-                Set(insert, "$recipe", spec.RecipeName);
-                Set(insert, "$session", spec.SessionId);
-                Set(insert, "$status", c.Status.ToWireName());
-                Set(insert, "$attempt", c.Attempt ?? 0);
-                Set(insert, "$submitted", (c.SubmittedAt ?? DateTimeOffset.UnixEpoch).UtcTicks);
-                Set(insert, "$started", c.StartedAt?.UtcTicks);
-                Set(insert, "$finished", c.FinishedAt?.UtcTicks);
-                Set(insert, "$cleanup_delay", spec.CleanupDelayMs);
-                Set(insert, "$cleanup", c.CleanupAt?.UtcTicks);
-                SetError(insert, c.Error);
-                Set(insert, "$result_bytes", c.ResultBytes);
-                Set(insert, "$seq", c.SequenceNr);
-                Set(insert, "$max_attempts", spec.MaxAttempts);
-                Set(insert, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
-                Set(insert, "$attempt_errors", c.AttemptErrorLines);
-                await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
+            await using var insert = SqliteInsert(connection, OnConflictOverwrite);
+            insert.Transaction = tx;
+            await InsertSqliteAsync(insert, inserts, null, ct).ConfigureAwait(false);
         }
         if (updates.Count > 0)
         {
-            await using var update = Command(connection, tx,
-                $"UPDATE {Name} SET " + string.Format(UpdateAssignments, "$", "") + " WHERE task_id = $id");
-            foreach (var c in updates)
-            {
-                Set(update, "$id", c.TaskId);
-                Set(update, "$status", c.Status.ToWireName());
-                Set(update, "$attempt", c.Attempt);
-                Set(update, "$started_at", c.StartedAt?.UtcTicks);
-                Set(update, "$finished_at", c.FinishedAt?.UtcTicks);
-                Set(update, "$error_kind", c.Error is null ? null : ErrorKindName(c.Error.Kind));
-                Set(update, "$error_message", c.Error?.Message);
-                Set(update, "$error_type", c.Error?.ErrorType);
-                Set(update, "$error_stack", c.Error?.StackTrace);
-                Set(update, "$result_bytes", c.ResultBytes);
-                Set(update, "$sequence_nr", c.SequenceNr);
-                Set(update, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
-                Set(update, "$attempt_errors", c.AttemptErrorLines);
-                await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
+            await using var update = SqliteUpdate(connection);
+            update.Transaction = tx;
+            await UpdateSqliteAsync(update, updates, ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>One statement for the whole batch: the server parses it once whatever the batch size.</summary>
-    private static async Task InsertPostgresAsync(NpgsqlConnection connection, List<TaskRowChange> rows, CancellationToken ct)
+    /// <summary>SQLite: the statement that claims an id (inserts its row unless the id has one); reusable across batches.</summary>
+    public static DbCommand SqliteClaim(DbConnection connection) => SqliteInsert(connection, " ON CONFLICT (task_id) DO NOTHING");
+
+    /// <summary>SQLite: the statement that applies an update change to an existing row; reusable across batches.</summary>
+    public static DbCommand SqliteUpdate(DbConnection connection) =>
+        Command(connection, null, $"UPDATE {Name} SET " + string.Format(UpdateAssignments, "$", "") + " WHERE task_id = $id");
+
+    /// <summary>
+    /// SQLite: runs <paramref name="claim"/> (<see cref="SqliteClaim"/>) for each insert change and returns the ids it
+    /// inserted, the ids this write claims; an id that already has a row (another process, or a task stored earlier)
+    /// is left alone. Inside the caller's write transaction, so two processes on one file claim an id once.
+    /// </summary>
+    public static async Task<HashSet<string>> ClaimAsync(DbCommand claim, IReadOnlyList<TaskRowChange> inserts, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            $"INSERT INTO {Name} ({InsertColumns}) SELECT * FROM unnest(@id, @kind, @name, @recipe, @session, @status, @attempt, " +
-            "@submitted, @started, @finished, @cleanup_delay, @cleanup, @error_kind, @error_message, @error_type, @error_stack, " +
-            "@result_bytes, @seq, @max_attempts, @next_attempt_at, @attempt_errors)" + OnConflictOverwrite, connection);
-        AddArray(command, "id", NpgsqlDbType.Text, rows.Select(c => c.TaskId).ToArray());
-        AddArray(command, "kind", NpgsqlDbType.Text, rows.Select(c => KindName(c.Spec!.Kind)).ToArray());
-        AddArray(command, "name", NpgsqlDbType.Text, rows.Select(c => c.Spec!.Name).ToArray());
-        AddArray(command, "recipe", NpgsqlDbType.Text, rows.Select(c => c.Spec!.RecipeName).ToArray());
-        AddArray(command, "session", NpgsqlDbType.Text, rows.Select(c => c.Spec!.SessionId).ToArray());
-        AddArray(command, "status", NpgsqlDbType.Text, rows.Select(c => c.Status.ToWireName()).ToArray());
-        AddArray(command, "attempt", NpgsqlDbType.Integer, rows.Select(c => c.Attempt ?? 0).ToArray());
-        AddArray(command, "submitted", NpgsqlDbType.Bigint, rows.Select(c => (c.SubmittedAt ?? DateTimeOffset.UnixEpoch).UtcTicks).ToArray());
-        AddArray(command, "started", NpgsqlDbType.Bigint, rows.Select(c => c.StartedAt?.UtcTicks).ToArray());
-        AddArray(command, "finished", NpgsqlDbType.Bigint, rows.Select(c => c.FinishedAt?.UtcTicks).ToArray());
-        AddArray(command, "cleanup_delay", NpgsqlDbType.Bigint, rows.Select(c => c.Spec!.CleanupDelayMs).ToArray());
-        AddArray(command, "cleanup", NpgsqlDbType.Bigint, rows.Select(c => c.CleanupAt?.UtcTicks).ToArray());
-        AddErrorArrays(command, rows);
-        AddArray(command, "result_bytes", NpgsqlDbType.Integer, rows.Select(c => c.ResultBytes).ToArray());
-        AddArray(command, "seq", NpgsqlDbType.Bigint, rows.Select(c => c.SequenceNr).ToArray());
-        AddArray(command, "max_attempts", NpgsqlDbType.Integer, rows.Select(c => c.Spec!.MaxAttempts).ToArray());
-        AddArray(command, "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
-        AddArray(command, "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
-        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        var claimed = new HashSet<string>();
+        await InsertSqliteAsync(claim, inserts, claimed, ct).ConfigureAwait(false);
+        return claimed;
     }
 
-    private static async Task UpdatePostgresAsync(NpgsqlConnection connection, List<TaskRowChange> rows, CancellationToken ct)
+    /// <summary>SQLite: runs <paramref name="update"/> (<see cref="SqliteUpdate"/>) for each update change.</summary>
+    public static async Task UpdateSqliteAsync(DbCommand update, IReadOnlyList<TaskRowChange> updates, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            $"UPDATE {Name} t SET " + string.Format(UpdateAssignments, "u.", "t.") +
-            " FROM unnest(@id, @status, @attempt, @started_at, @finished_at, @error_kind, @error_message, @error_type, @error_stack, " +
-            "@result_bytes, @sequence_nr, @next_attempt_at, @attempt_errors) AS u(task_id, status, attempt, started_at, finished_at, " +
-            "error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr, next_attempt_at, attempt_errors) " +
-            "WHERE t.task_id = u.task_id", connection);
-        AddArray(command, "id", NpgsqlDbType.Text, rows.Select(c => c.TaskId).ToArray());
-        AddArray(command, "status", NpgsqlDbType.Text, rows.Select(c => c.Status.ToWireName()).ToArray());
-        AddArray(command, "attempt", NpgsqlDbType.Integer, rows.Select(c => c.Attempt).ToArray());
-        AddArray(command, "started_at", NpgsqlDbType.Bigint, rows.Select(c => c.StartedAt?.UtcTicks).ToArray());
-        AddArray(command, "finished_at", NpgsqlDbType.Bigint, rows.Select(c => c.FinishedAt?.UtcTicks).ToArray());
-        AddErrorArrays(command, rows);
-        AddArray(command, "result_bytes", NpgsqlDbType.Integer, rows.Select(c => c.ResultBytes).ToArray());
-        AddArray(command, "sequence_nr", NpgsqlDbType.Bigint, rows.Select(c => c.SequenceNr).ToArray());
-        AddArray(command, "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
-        AddArray(command, "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
-        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        foreach (var c in updates)
+        {
+            Set(update, "$id", c.TaskId);
+            Set(update, "$status", c.Status.ToWireName());
+            Set(update, "$attempt", c.Attempt);
+            Set(update, "$started_at", c.StartedAt?.UtcTicks);
+            Set(update, "$finished_at", c.FinishedAt?.UtcTicks);
+            Set(update, "$error_kind", c.Error is null ? null : ErrorKindName(c.Error.Kind));
+            Set(update, "$error_message", c.Error?.Message);
+            Set(update, "$error_type", c.Error?.ErrorType);
+            Set(update, "$error_stack", c.Error?.StackTrace);
+            Set(update, "$result_bytes", c.ResultBytes);
+            Set(update, "$sequence_nr", c.SequenceNr);
+            Set(update, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
+            Set(update, "$attempt_errors", c.AttemptErrorLines);
+            await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private static DbCommand SqliteInsert(DbConnection connection, string onConflict) =>
+        Command(connection, null,
+            $"INSERT INTO {Name} ({InsertColumns}) VALUES ($id, $kind, $name, $recipe, $session, $status, $attempt, $submitted, " +
+            "$started, $finished, $cleanup_delay, $cleanup, $error_kind, $error_message, $error_type, $error_stack, $result_bytes, $seq, " +
+            "$max_attempts, $next_attempt_at, $attempt_errors)" + onConflict);
+
+    private static async Task InsertSqliteAsync(DbCommand insert, IReadOnlyList<TaskRowChange> inserts, HashSet<string>? inserted, CancellationToken ct)
+    {
+        foreach (var c in inserts)
+        {
+            var spec = c.Spec!;
+            Set(insert, "$id", c.TaskId);
+            Set(insert, "$kind", KindName(spec.Kind));
+            Set(insert, "$name", spec.Name);
+            Set(insert, "$recipe", spec.RecipeName);
+            Set(insert, "$session", spec.SessionId);
+            Set(insert, "$status", c.Status.ToWireName());
+            Set(insert, "$attempt", c.Attempt ?? 0);
+            Set(insert, "$submitted", (c.SubmittedAt ?? DateTimeOffset.UnixEpoch).UtcTicks);
+            Set(insert, "$started", c.StartedAt?.UtcTicks);
+            Set(insert, "$finished", c.FinishedAt?.UtcTicks);
+            Set(insert, "$cleanup_delay", spec.CleanupDelayMs);
+            Set(insert, "$cleanup", c.CleanupAt?.UtcTicks);
+            SetError(insert, c.Error);
+            Set(insert, "$result_bytes", c.ResultBytes);
+            Set(insert, "$seq", c.SequenceNr);
+            Set(insert, "$max_attempts", spec.MaxAttempts);
+            Set(insert, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
+            Set(insert, "$attempt_errors", c.AttemptErrorLines);
+            if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0) inserted?.Add(c.TaskId);
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL: the claim as a common table expression <c>claimed(task_id)</c> of one write statement: the rows of
+    /// <paramref name="inserts"/> whose id had no row, inserted (a concurrent claim of the same id waits for the other
+    /// transaction, then finds the row). Parameters go to <paramref name="command"/>.
+    /// </summary>
+    public static string PostgresClaimCte(NpgsqlCommand command, IReadOnlyList<TaskRowChange> inserts)
+    {
+        AddInsertArrays(command, inserts, "i_");
+        return $"claimed AS (INSERT INTO {Name} ({InsertColumns}) SELECT * FROM {InsertUnnest("i_")} ON CONFLICT (task_id) DO NOTHING RETURNING task_id)";
+    }
+
+    /// <summary>
+    /// PostgreSQL: the updates as a common table expression of one write statement, applied only to tasks whose event
+    /// the CTE <paramref name="written"/> (persistence_id, sequence_number) stored.
+    /// </summary>
+    public static string PostgresUpdateCte(NpgsqlCommand command, IReadOnlyList<TaskRowChange> updates, string written)
+    {
+        AddUpdateArrays(command, updates, "u_");
+        return $"updated AS (UPDATE {Name} t SET " + string.Format(UpdateAssignments, "u.", "t.") +
+               $" FROM {UpdateUnnest("u_")} WHERE t.task_id = u.task_id AND EXISTS (SELECT 1 FROM {written} w " +
+               $"WHERE w.persistence_id = '{TaskPersistenceIds.Prefix}' || u.task_id AND w.sequence_number = u.sequence_nr))";
+    }
+
+    private static string InsertUnnest(string p) =>
+        $"unnest(@{p}id, @{p}kind, @{p}name, @{p}recipe, @{p}session, @{p}status, @{p}attempt, @{p}submitted, @{p}started, @{p}finished, " +
+        $"@{p}cleanup_delay, @{p}cleanup, @{p}error_kind, @{p}error_message, @{p}error_type, @{p}error_stack, @{p}result_bytes, @{p}seq, " +
+        $"@{p}max_attempts, @{p}next_attempt_at, @{p}attempt_errors)";
+
+    private static string UpdateUnnest(string p) =>
+        $"unnest(@{p}id, @{p}status, @{p}attempt, @{p}started_at, @{p}finished_at, @{p}error_kind, @{p}error_message, @{p}error_type, " +
+        $"@{p}error_stack, @{p}result_bytes, @{p}sequence_nr, @{p}next_attempt_at, @{p}attempt_errors) AS u(task_id, status, attempt, " +
+        "started_at, finished_at, error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr, next_attempt_at, attempt_errors)";
+
+    private static void AddInsertArrays(NpgsqlCommand command, IReadOnlyList<TaskRowChange> rows, string p)
+    {
+        AddArray(command, p + "id", NpgsqlDbType.Text, rows.Select(c => c.TaskId).ToArray());
+        AddArray(command, p + "kind", NpgsqlDbType.Text, rows.Select(c => KindName(c.Spec!.Kind)).ToArray());
+        AddArray(command, p + "name", NpgsqlDbType.Text, rows.Select(c => c.Spec!.Name).ToArray());
+        AddArray(command, p + "recipe", NpgsqlDbType.Text, rows.Select(c => c.Spec!.RecipeName).ToArray());
+        AddArray(command, p + "session", NpgsqlDbType.Text, rows.Select(c => c.Spec!.SessionId).ToArray());
+        AddArray(command, p + "status", NpgsqlDbType.Text, rows.Select(c => c.Status.ToWireName()).ToArray());
+        AddArray(command, p + "attempt", NpgsqlDbType.Integer, rows.Select(c => c.Attempt ?? 0).ToArray());
+        AddArray(command, p + "submitted", NpgsqlDbType.Bigint, rows.Select(c => (c.SubmittedAt ?? DateTimeOffset.UnixEpoch).UtcTicks).ToArray());
+        AddArray(command, p + "started", NpgsqlDbType.Bigint, rows.Select(c => c.StartedAt?.UtcTicks).ToArray());
+        AddArray(command, p + "finished", NpgsqlDbType.Bigint, rows.Select(c => c.FinishedAt?.UtcTicks).ToArray());
+        AddArray(command, p + "cleanup_delay", NpgsqlDbType.Bigint, rows.Select(c => c.Spec!.CleanupDelayMs).ToArray());
+        AddArray(command, p + "cleanup", NpgsqlDbType.Bigint, rows.Select(c => c.CleanupAt?.UtcTicks).ToArray());
+        AddErrorArrays(command, rows, p);
+        AddArray(command, p + "result_bytes", NpgsqlDbType.Integer, rows.Select(c => c.ResultBytes).ToArray());
+        AddArray(command, p + "seq", NpgsqlDbType.Bigint, rows.Select(c => c.SequenceNr).ToArray());
+        AddArray(command, p + "max_attempts", NpgsqlDbType.Integer, rows.Select(c => c.Spec!.MaxAttempts).ToArray());
+        AddArray(command, p + "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
+        AddArray(command, p + "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
+    }
+
+    private static void AddUpdateArrays(NpgsqlCommand command, IReadOnlyList<TaskRowChange> rows, string p)
+    {
+        AddArray(command, p + "id", NpgsqlDbType.Text, rows.Select(c => c.TaskId).ToArray());
+        AddArray(command, p + "status", NpgsqlDbType.Text, rows.Select(c => c.Status.ToWireName()).ToArray());
+        AddArray(command, p + "attempt", NpgsqlDbType.Integer, rows.Select(c => c.Attempt).ToArray());
+        AddArray(command, p + "started_at", NpgsqlDbType.Bigint, rows.Select(c => c.StartedAt?.UtcTicks).ToArray());
+        AddArray(command, p + "finished_at", NpgsqlDbType.Bigint, rows.Select(c => c.FinishedAt?.UtcTicks).ToArray());
+        AddErrorArrays(command, rows, p);
+        AddArray(command, p + "result_bytes", NpgsqlDbType.Integer, rows.Select(c => c.ResultBytes).ToArray());
+        AddArray(command, p + "sequence_nr", NpgsqlDbType.Bigint, rows.Select(c => c.SequenceNr).ToArray());
+        AddArray(command, p + "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
+        AddArray(command, p + "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
     }
 
     /// <summary>Records the last progress of each task (table only: progress is not journaled).</summary>
@@ -374,12 +442,12 @@ internal sealed class TaskTable(bool postgres)
         Set(command, "$error_stack", error?.StackTrace);
     }
 
-    private static void AddErrorArrays(NpgsqlCommand command, List<TaskRowChange> rows)
+    private static void AddErrorArrays(NpgsqlCommand command, IReadOnlyList<TaskRowChange> rows, string p)
     {
-        AddArray(command, "error_kind", NpgsqlDbType.Text, rows.Select(c => c.Error is null ? null : ErrorKindName(c.Error.Kind)).ToArray());
-        AddArray(command, "error_message", NpgsqlDbType.Text, rows.Select(c => c.Error?.Message).ToArray());
-        AddArray(command, "error_type", NpgsqlDbType.Text, rows.Select(c => c.Error?.ErrorType).ToArray());
-        AddArray(command, "error_stack", NpgsqlDbType.Text, rows.Select(c => c.Error?.StackTrace).ToArray());
+        AddArray(command, p + "error_kind", NpgsqlDbType.Text, rows.Select(c => c.Error is null ? null : ErrorKindName(c.Error.Kind)).ToArray());
+        AddArray(command, p + "error_message", NpgsqlDbType.Text, rows.Select(c => c.Error?.Message).ToArray());
+        AddArray(command, p + "error_type", NpgsqlDbType.Text, rows.Select(c => c.Error?.ErrorType).ToArray());
+        AddArray(command, p + "error_stack", NpgsqlDbType.Text, rows.Select(c => c.Error?.StackTrace).ToArray());
     }
 
     private static void AddArray<T>(NpgsqlCommand command, string name, NpgsqlDbType type, T[] values) =>

@@ -47,6 +47,24 @@ internal sealed class WebhookTable(SqlJournalAccess sql)
         }
     }
 
+    /// <summary>
+    /// PostgreSQL: the <c>waiting</c> rows of the batch's submitted tasks that have a webhook, as a common table
+    /// expression of the batch's one write statement (after the claim's <c>claimed</c>): only ids the batch claimed.
+    /// Empty when no submission has a webhook.
+    /// </summary>
+    public static string PostgresWaitingCte(NpgsqlCommand command, IReadOnlyList<TaskRowChange> inserts)
+    {
+        var hooks = inserts.Where(c => c.Spec?.WebhookUrl is not null).ToList();
+        if (hooks.Count == 0) return "";
+        command.Parameters.Add(new NpgsqlParameter("w_id", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = hooks.Select(c => c.TaskId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("w_url", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = hooks.Select(c => c.Spec!.WebhookUrl).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("w_events", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = hooks.Select(c => EventsText(c.Spec!.WebhookEvents)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("w_msg", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = hooks.Select(c => MessageId(c.TaskId)).ToArray() });
+        return $", webhooks AS (INSERT INTO {Name} (task_id, url, events, state, message_id) SELECT w.id, w.url, w.events, '{Waiting}', w.msg " +
+               "FROM unnest(@w_id, @w_url, @w_events, @w_msg) AS w(id, url, events, msg) WHERE w.id IN (SELECT task_id FROM claimed) " +
+               "ON CONFLICT (task_id) DO NOTHING)";
+    }
+
     /// <summary>Deletes a task's row (with the task's own row).</summary>
     public static async Task DeleteAsync(DbConnection connection, string taskId, CancellationToken ct)
     {

@@ -9,6 +9,7 @@ using NpgsqlTypes;
 using Praison.Actors.Benchmarks.Baselines;
 using Praison.Actors.Benchmarks.Harness;
 using Praison.Actors.Messages;
+using Praison.Actors.Persistence;
 
 namespace Praison.Actors.Benchmarks.Scenarios;
 
@@ -26,6 +27,9 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// <item>journal B (durable stores): the three events of B/3 tasks sent to the Akka.Persistence.Sql journal
 /// as one WriteMessages of B AtomicWrites, one batch in flight, as the runtime's TaskJournal does. B = 64 is
 /// about what a batch holds at concurrency 64; B = 2000 is the TaskJournal's largest batch.</item>
+/// <item>journal rows + task rows B (durable stores): the runtime's own write of a batch (journal rows, claims of
+/// submitted ids, task-table rows, one transaction), as the TaskJournal sends it; the increment over raw COPY/INSERT is
+/// what the task table costs.</item>
 /// <item>raw INSERT B / raw COPY B: the same rows (same serializer bytes, same table and indexes) written by
 /// hand with Npgsql or Microsoft.Data.Sqlite in one transaction per batch, one batch in flight: a multi-row
 /// INSERT, and PostgreSQL's binary COPY. What the database takes when the journal plugin is out of the way.</item>
@@ -66,6 +70,7 @@ public sealed class ProfileScenario : Scenario
                 experiments.Add(("ask round trip", _ => RunAsks(nSpawn, ct)));
             }
             else
+            {
                 foreach (var batch in new[] { 64, 2000 })
                 {
                     experiments.Add(($"journal {batch}", s => RunJournal(s, nEvents, batch, ct)));
@@ -73,6 +78,9 @@ public sealed class ProfileScenario : Scenario
                     if (kind == StoreKind.PostgreSql)
                         experiments.Add(($"raw COPY {batch}", s => RunRaw(s, nEvents, batch, copy: true, ct)));
                 }
+                foreach (var batch in new[] { 6, 64, 2000 })
+                    experiments.Add(($"journal rows + task rows {batch}", s => RunTaskWrites(s, nEvents, batch, ct)));
+            }
             foreach (var (experiment, run) in experiments)
             {
                 var name = $"{label} {experiment}";
@@ -327,6 +335,59 @@ public sealed class ProfileScenario : Scenario
                 }
                 await tx.CommitAsync(ct);
             }
+        });
+    }
+
+    /// <summary>
+    /// The runtime's own durable write (<c>SqlJournalAccess.WriteEventsAsync</c>: journal rows, the claim of each
+    /// submitted id and the task rows in one transaction), one batch in flight, batches pipelined as the TaskJournal
+    /// sees them: each holds the Submitted of B/3 tasks, the Started of the B/3 before and the Completed of the B/3
+    /// before those. Compare with "raw COPY"/"raw INSERT" (journal rows alone) for what the task table adds; B = 6 is
+    /// about a batch at concurrency 5.
+    /// </summary>
+    private static async Task<Measured> RunTaskWrites(StoreUnderTest store, int events, int batch, CancellationToken ct)
+    {
+        await store.Store.PrepareAsync(ct);
+        var system = ActorSystem.Create("profile", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.ParseString("akka.loglevel = WARNING")));
+        List<List<JournalRowWrite>> batches;
+        try
+        {
+            var writer = system.ActorOf(Props.Create(typeof(JournalWriter), batch), "writer");
+            await writer.Ask<Done>(new Write("warm", 300), TimeSpan.FromMinutes(2), ct); // the plugin creates its tables
+            var group = Math.Max(1, batch / 3);
+            var tasks = events / 3;
+            var now = DateTimeOffset.UtcNow;
+            var writerUuid = Guid.NewGuid().ToString("N");
+            JournalRowWrite Row(int task, int index)
+            {
+                var id = "w" + task;
+                var e = (ITaskEvent)Events(now, id)[index];
+                var serializer = system.Serialization.FindSerializerFor(e);
+                return new(TaskPersistenceIds.For(id), index + 1, serializer.ToBinary(e), Akka.Serialization.Serialization.ManifestFor(serializer, e),
+                    serializer.Identifier, now.UtcTicks, writerUuid, TaskRowChange.Of(id, index + 1, e));
+            }
+            batches = new List<List<JournalRowWrite>>();
+            var groups = (tasks + group - 1) / group;
+            for (var step = 0; step < groups + 2; step++)
+            {
+                var rows = new List<JournalRowWrite>();
+                for (var stage = 0; stage < 3; stage++)
+                {
+                    var g = step - stage;
+                    if (g < 0 || g >= groups) continue;
+                    for (var t = g * group; t < Math.Min(tasks, (g + 1) * group); t++) rows.Add(Row(t, stage));
+                }
+                batches.Add(rows);
+            }
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+        var sql = store.Store.Sql!;
+        return await Measure(batches.Sum(b => b.Count), "events/s", async () =>
+        {
+            foreach (var rows in batches) await sql.WriteEventsAsync(rows, ct);
         });
     }
 

@@ -14,7 +14,8 @@ namespace Praison.Actors.IntegrationTests.Persistence;
 /// <summary>
 /// The TaskJournal writes a SQL store's batches itself (COPY on PostgreSQL, prepared INSERTs on SQLite) into the
 /// journal plugin's table. These checks hold it to the plugin's format: the rows match the plugin's own, the
-/// plugin replays them, and a batch is stored all or none.
+/// plugin replays them, and a key already taken fails only its own write (a duplicate submission, a retried write
+/// counted as stored, or a conflict), never the rest of the batch.
 /// </summary>
 public abstract class TaskJournalSqlWriteSuite
 {
@@ -79,7 +80,7 @@ public abstract class TaskJournalSqlWriteSuite
         }
     }
 
-    protected async Task A_batch_is_stored_all_or_none()
+    protected async Task A_taken_key_fails_only_its_own_write()
     {
         await using var store = await CreateStoreAsync();
         await store.Store.PrepareAsync();
@@ -88,21 +89,59 @@ public abstract class TaskJournalSqlWriteSuite
         {
             var sql = store.Store.Sql!;
             var direct = system.ActorOf(TaskJournal.Props(null, sql: sql), "direct");
-            var first = EventsOf("taken")[0];
-            await WriteAllAsync(direct, "taken", [first]);
+            var events = EventsOf("taken");
+            await WriteAllAsync(direct, "taken", events[..2]);
 
-            // A second event 1 for the same task is refused, and is answered as such.
-            var again = await direct.Ask<TaskEventWritten>(new WriteTaskEvent("taken", 1, first), Long);
-            Assert.NotNull(again.Error);
+            // A second event 1 for the same task is a claimed id: answered as a duplicate submission, nothing stored.
+            var again = await direct.Ask<TaskSubmitDuplicate>(new WriteTaskEvent("taken", 1, events[0]), Long);
+            Assert.Equal(new TaskSubmitDuplicate("taken", 1), again);
+            Assert.Equal(2, await sql.CountRowsAsync("taken", CancellationToken.None));
 
-            // A batch holding that duplicate stores none of its rows, not even the new task's.
-            var bytes = system.Serialization.FindSerializerFor(first).ToBinary(first);
-            var manifest = ((Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerFor(first)).Manifest(first);
-            var id = system.Serialization.FindSerializerFor(first).Identifier;
-            JournalRowWrite Row(string pid) => new(pid, 1, bytes, manifest, id, DateTime.UtcNow.Ticks, "test");
-            await Assert.ThrowsAnyAsync<DbException>(() => sql.WriteEventsAsync([Row("task-fresh"), Row("task-taken")], CancellationToken.None));
-            Assert.Equal(0, await sql.CountRowsAsync("fresh", CancellationToken.None));
-            Assert.Equal(1, await sql.CountRowsAsync("taken", CancellationToken.None));
+            // A retried write whose commit had succeeded (same key, same bytes) counts as stored, in a batch that also
+            // stores a new row; a different event under a taken key is refused alone, its task row left as it was.
+            var serializer = system.Serialization.FindSerializerFor(events[0]);
+            JournalRowWrite Row(string id, long seq, ITaskEvent e) => new("task-" + id, seq, serializer.ToBinary(e),
+                ((Akka.Serialization.SerializerWithStringManifest)serializer).Manifest(e), serializer.Identifier, DateTime.UtcNow.Ticks, "test",
+                TaskRowChange.Of(id, seq, e));
+            var retried = await sql.WriteEventsAsync([Row("taken", 2, events[1]), Row("fresh", 1, EventsOf("fresh")[0])], CancellationToken.None);
+            Assert.Same(WriteOutcome.AllStored, retried);
+            Assert.Equal(1, await sql.CountRowsAsync("fresh", CancellationToken.None));
+
+            var different = new TaskCancelled("another writer", DateTimeOffset.UnixEpoch);
+            var conflict = await sql.WriteEventsAsync([Row("taken", 2, different), Row("fresh", 2, events[1])], CancellationToken.None);
+            Assert.Equal(new[] { ("task-taken", 2L) }, conflict.Conflicts.ToArray());
+            Assert.Empty(conflict.DuplicateSubmissions);
+            Assert.Equal(BackgroundTaskStatus.Running, (await store.Store.GetTaskAsync("taken"))!.Status);
+            Assert.Equal(BackgroundTaskStatus.Running, (await store.Store.GetTaskAsync("fresh"))!.Status);
+            Assert.Equal(2, await sql.CountRowsAsync("taken", CancellationToken.None));
+
+            // Through the journal the conflicting write is answered with an error, and only it.
+            var refused = await direct.Ask<TaskEventWritten>(new WriteTaskEvent("taken", 2, different), Long);
+            Assert.NotNull(refused.Error);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    protected async Task A_cleaned_up_id_is_stored_again_whole()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.Store.PrepareAsync();
+        var system = ActorSystem.Create("journal-write", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.Empty));
+        try
+        {
+            // No purge: the plugin's tombstone (event 3, flagged deleted) stays after the delete.
+            var direct = system.ActorOf(TaskJournal.Props(null, sql: store.Store.Sql!), "direct");
+            await WriteAllAsync(direct, "again", EventsOf("again"));
+            Assert.Null((await direct.Ask<TaskEventsDeleted>(new DeleteTaskEvents("again", 3), Long)).Error);
+            Assert.Null(await store.Store.GetTaskAsync("again"));
+
+            // The id is claimed anew and every event of the new task is stored, event 3 included.
+            await WriteAllAsync(direct, "again", EventsOf("again"));
+            Assert.Equal(BackgroundTaskStatus.Completed, (await store.Store.GetTaskAsync("again"))!.Status);
+            Assert.Equal(3, await store.Store.Sql!.CountRowsAsync("again", CancellationToken.None));
         }
         finally
         {
@@ -162,7 +201,8 @@ public class SqliteTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
     protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
 
     [Fact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_sqlite() => Rows_match_the_plugins_own_and_replay_through_it();
-    [Fact] public Task A_batch_is_stored_all_or_none_on_sqlite() => A_batch_is_stored_all_or_none();
+    [Fact] public Task A_taken_key_fails_only_its_own_write_on_sqlite() => A_taken_key_fails_only_its_own_write();
+    [Fact] public Task A_cleaned_up_id_is_stored_again_whole_on_sqlite() => A_cleaned_up_id_is_stored_again_whole();
 }
 
 public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
@@ -170,5 +210,6 @@ public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
     protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
 
     [PostgresFact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_postgres() => Rows_match_the_plugins_own_and_replay_through_it();
-    [PostgresFact] public Task A_batch_is_stored_all_or_none_on_postgres() => A_batch_is_stored_all_or_none();
+    [PostgresFact] public Task A_taken_key_fails_only_its_own_write_on_postgres() => A_taken_key_fails_only_its_own_write();
+    [PostgresFact] public Task A_cleaned_up_id_is_stored_again_whole_on_postgres() => A_cleaned_up_id_is_stored_again_whole();
 }

@@ -98,18 +98,21 @@ public abstract class TaskTableSuite
             JournalRowWrite Row(string id, long seq, ITaskEvent e) =>
                 new("task-" + id, seq, serializer.ToBinary(e), manifest, serializer.Identifier, DateTime.UtcNow.Ticks, "test", TaskRowChange.Of(id, seq, e));
 
-            // The duplicate event 1 of "taken" fails the batch: neither the new task's row nor taken's change is kept.
-            await Assert.ThrowsAnyAsync<DbException>(() => store.Store.Sql!.WriteEventsAsync(
+            // A second Submitted of "taken" finds the id claimed: it is refused alone, taken's row is untouched, and the
+            // new task in the same batch is stored.
+            var outcome = await store.Store.Sql!.WriteEventsAsync(
                 [Row("fresh", 1, new TaskSubmitted(Spec("fresh"), At)), Row("taken", 1, new TaskSubmitted(Spec("taken", session: "other"), At))],
-                CancellationToken.None));
-            Assert.Null(await store.Store.GetTaskAsync("fresh"));
+                CancellationToken.None);
+            Assert.Equal(new[] { "taken" }, outcome.DuplicateSubmissions.ToArray());
+            Assert.NotNull(await store.Store.GetTaskAsync("fresh"));
             Assert.Equal("s1", (await store.Store.GetTaskAsync("taken"))!.SessionId);
+            Assert.Equal(1, await store.Store.Sql!.CountRowsAsync("taken", CancellationToken.None));
 
             // A broken row change fails the journal rows with it: the table and the events never disagree.
             await DropTableAsync(store, "praison_tasks");
             await Assert.ThrowsAnyAsync<DbException>(() => store.Store.Sql!.WriteEventsAsync(
-                [Row("fresh", 1, new TaskSubmitted(Spec("fresh"), At))], CancellationToken.None));
-            Assert.Equal(0, await store.Store.Sql!.CountRowsAsync("fresh", CancellationToken.None));
+                [Row("later", 1, new TaskSubmitted(Spec("later"), At))], CancellationToken.None));
+            Assert.Equal(0, await store.Store.Sql!.CountRowsAsync("later", CancellationToken.None));
         }
         finally
         {

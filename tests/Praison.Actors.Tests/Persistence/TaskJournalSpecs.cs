@@ -66,6 +66,10 @@ public class TaskJournalSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
     private sealed class FakeSql(Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task> write)
         : SqlJournalAccess(() => throw new InvalidOperationException("no database"), () => throw new InvalidOperationException("no database"), postgres: false)
     {
-        public override Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken) => write(rows, cancellationToken);
+        public override async Task<WriteOutcome> WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken)
+        {
+            await write(rows, cancellationToken);
+            return WriteOutcome.AllStored;
+        }
     }
 }

@@ -158,9 +158,9 @@ public sealed class WriteFailureTests : IAsyncLifetime
 
         public void Heal() => _failing = null;
 
-        public override Task WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken) =>
+        public override Task<WriteOutcome> WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken) =>
             _failing is { } failing && rows.Any(r => failing.Contains(r.Manifest))
-                ? Task.FromException(new IOException(Error))
+                ? Task.FromException<WriteOutcome>(new IOException(Error))
                 : base.WriteEventsAsync(rows, cancellationToken);
     }
 }
