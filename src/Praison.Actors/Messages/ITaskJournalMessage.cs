@@ -55,7 +55,7 @@ internal sealed record TaskRowDeleted(string TaskId, Exception? Error) : ITaskJo
 /// A batch the journal wrote itself is stored but for the rows <paramref name="Outcome"/> names (duplicate submissions,
 /// conflicting sequence numbers), or (<paramref name="Error"/> set) none of it is.
 /// </summary>
-internal sealed record TaskEventsStored(long BatchId, Exception? Error, Persistence.WriteOutcome? Outcome = null) : ITaskJournalMessage;
+internal sealed record TaskEventsStored(long BatchId, Exception? Error, WriteOutcome? Outcome = null) : ITaskJournalMessage;
 
 /// <summary>The journal's debounce timer: remove the tombstone rows of deleted tasks now.</summary>
 internal sealed record PurgeTick : ITaskJournalMessage
@@ -64,3 +64,17 @@ internal sealed record PurgeTick : ITaskJournalMessage
 }
 
 internal sealed record PurgeDone(int Rows, Exception? Error) : ITaskJournalMessage;
+
+/// <summary>
+/// What a batch write did with the rows it did not store as given (every other row is stored, with its task-row
+/// change); here, not in Persistence, because <see cref="TaskEventsStored"/> carries it (Messages must not depend on
+/// Persistence: the namespaces form a DAG). <paramref name="DuplicateSubmissions"/>: task ids whose <c>Submitted</c> found the id already claimed in
+/// the task table (nothing of that task was written). <paramref name="Conflicts"/>: rows whose (persistence id,
+/// sequence number) already holds a different event (not written, their task rows untouched). A row found already
+/// stored with the same bytes (a write whose commit succeeded but whose answer was lost, then retried) counts as
+/// stored.
+/// </summary>
+internal sealed record WriteOutcome(IReadOnlySet<string> DuplicateSubmissions, IReadOnlySet<(string PersistenceId, long SequenceNr)> Conflicts)
+{
+    public static readonly WriteOutcome AllStored = new(new HashSet<string>(), new HashSet<(string, long)>());
+}

@@ -15,16 +15,3 @@ internal sealed record JournalRowWrite(
     long Created,
     string WriterUuid,
     TaskRowChange? Change = null);
-
-/// <summary>
-/// What a batch write did with the rows it did not store as given (every other row is stored, with its task-row
-/// change). <paramref name="DuplicateSubmissions"/>: task ids whose <c>Submitted</c> found the id already claimed in
-/// the task table (nothing of that task was written). <paramref name="Conflicts"/>: rows whose (persistence id,
-/// sequence number) already holds a different event (not written, their task rows untouched). A row found already
-/// stored with the same bytes (a write whose commit succeeded but whose answer was lost, then retried) counts as
-/// stored.
-/// </summary>
-internal sealed record WriteOutcome(IReadOnlySet<string> DuplicateSubmissions, IReadOnlySet<(string PersistenceId, long SequenceNr)> Conflicts)
-{
-    public static readonly WriteOutcome AllStored = new(new HashSet<string>(), new HashSet<(string, long)>());
-}

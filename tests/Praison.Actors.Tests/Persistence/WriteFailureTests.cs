@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Akka.Actor;
 using Akka.Configuration;
+using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
 using Xunit;
