@@ -178,22 +178,22 @@ internal sealed class JobSubmitRequest
     }
 
     /// <summary>
-    /// The effective scope: none (no dedupe), session (the key within <c>session_id</c>) or global (the key alone);
-    /// a key without a scope is global.
+    /// The effective scope: none (no dedupe), session (the key within <c>session_id</c>) or global (the key alone). A key
+    /// without a scope takes <paramref name="recipeScope"/> (the recipe's <c>runtime.job.idempotency_scope</c>), else global.
     /// </summary>
-    public string EffectiveScope => IdempotencyKey is null ? "none" : IdempotencyScope ?? "global";
+    public string EffectiveScope(string? recipeScope = null) => IdempotencyKey is null ? "none" : IdempotencyScope ?? recipeScope ?? "global";
 
     /// <summary>
     /// The job id of a keyed submission: <c>run_</c> + the first 24 hex digits (96 bits) of SHA-256 over scope, session
-    /// and key, so every host, process and node derives the same id and the task table's primary key claims it once.
-    /// Null when the submission is not deduplicated.
+    /// (for the session scope) and key; null without a key or with scope none, so the same key always names the same job.
     /// </summary>
-    public string? IdempotentJobId()
+    public string? IdempotentJobId(string? recipeScope = null)
     {
-        if (IdempotencyKey is null || EffectiveScope == "none") return null;
+        var scope = EffectiveScope(recipeScope);
+        if (IdempotencyKey is null || scope == "none") return null;
         // Lengths keep the parts apart: no session/key pair can spell another's material.
-        var session = EffectiveScope == "session" ? SessionId ?? "" : "";
-        var material = $"{EffectiveScope}|{session.Length}|{session}|{IdempotencyKey}";
+        var session = scope == "session" ? SessionId ?? "" : "";
+        var material = $"{scope}|{session.Length}|{session}|{IdempotencyKey}";
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(material));
         return "run_" + Convert.ToHexStringLower(hash)[..24];
     }

@@ -133,7 +133,7 @@ public static class PraisonJobsEndpoints
             }
         }
 
-        var keyedId = body.IdempotentJobId();
+        var keyedId = body.IdempotentJobId(runner.Recipes.TryGet(body.RecipeName!, out var named) ? named.Template.Job.IdempotencyScope : null);
         BackgroundTaskHandle handle;
         try
         {

@@ -30,6 +30,40 @@ public sealed class ServeTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_submit_wait_status_list_and_an_idempotency_key_against_serve()
+    {
+        using var serve = await Serve.StartAsync(_dir);
+        var url = serve.Url.ToString();
+
+        // PraisonAI's `praisonai run submit` form: the prompt is the input (a JSON object's properties reach the recipe).
+        var waited = await CliProcess.RunAsync(_dir, "run", "submit", """{"name": "Ada"}""", "--recipe", "hello", "--wait",
+            "--idempotency-key", "order-7", "--json", "--api-url", url);
+        Assert.True(waited.ExitCode == 0, waited.ToString());
+        var result = waited.Json();
+        Assert.Equal("succeeded", result.GetProperty("status").GetString());
+        Assert.Equal("Hello, Ada!", result.GetProperty("result").GetProperty("greeting").GetString());
+        var id = result.GetProperty("job_id").GetString()!;
+
+        // The same key names the same job: nothing new runs, whatever the prompt says.
+        var again = await CliProcess.RunAsync(_dir, "run", "submit", """{"name": "Bob"}""", "--recipe", "hello",
+            "--idempotency-key", "order-7", "--json", "--api-url", url);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(id, again.Json().GetProperty("job_id").GetString());
+
+        var status = await CliProcess.RunAsync(_dir, "run", "status", id, "--json", "--api-url", url);
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Equal("succeeded", status.Json().GetProperty("status").GetString());
+        Assert.Equal(100, status.Json().GetProperty("progress").GetProperty("percentage").GetDouble());
+
+        var list = await CliProcess.RunAsync(_dir, "run", "list", "--status", "succeeded", "--json", "--api-url", url);
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains(id, list.Stdout);
+
+        var unknown = await CliProcess.RunAsync(_dir, "run", "status", "run_000000000000", "--api-url", url);
+        Assert.Equal(6, unknown.ExitCode);
+    }
+
+    [Fact]
     public async Task Cancel_from_another_process_goes_through_serve()
     {
         using var serve = await Serve.StartAsync(_dir);

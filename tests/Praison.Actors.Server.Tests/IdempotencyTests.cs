@@ -53,6 +53,23 @@ public sealed class IdempotencyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_without_a_scope_takes_the_recipes_runtime_job_idempotency_scope()
+    {
+        var a = await SubmitAsync(_host.Http, new { prompt = "x", recipe_name = "per-session", session_id = "s1" }, headerKey: "k");
+        var b = await SubmitAsync(_host.Http, new { prompt = "x", recipe_name = "per-session", session_id = "s2" }, headerKey: "k");
+        var again = await SubmitAsync(_host.Http, new { prompt = "x", recipe_name = "per-session", session_id = "s1" }, headerKey: "k");
+        var global = await SubmitAsync(_host.Http, new { prompt = "x", recipe_name = "per-session", session_id = "s3", idempotency_scope = "global" }, headerKey: "k");
+        var globalAgain = await SubmitAsync(_host.Http, new { prompt = "x", recipe_name = "per-session", session_id = "s4", idempotency_scope = "global" }, headerKey: "k");
+
+        var (idA, idB, idAgain) = (await JobIdAsync(a), await JobIdAsync(b), await JobIdAsync(again));
+        Assert.NotEqual(idA, idB); // one key, two sessions: two jobs
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(idA, idAgain);
+        Assert.Equal(await JobIdAsync(global), await JobIdAsync(globalAgain)); // the body's scope wins over the recipe's
+        Assert.Equal(3, await _host.StoredTaskCountAsync());
+    }
+
+    [Fact]
     public async Task The_header_key_wins_over_the_body_key()
     {
         var a = await JobIdAsync(await SubmitAsync(_host.Http, new { prompt = "x", recipe_name = "echo", idempotency_key = "body" }, headerKey: "header"));

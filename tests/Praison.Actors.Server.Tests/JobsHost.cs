@@ -45,6 +45,8 @@ public sealed class JobsHost : IAsyncDisposable
             // What the recipe was given: its input and config, as the recipe sees them.
             .Register("name: echo-input\n", ctx => Task.FromResult<object?>(new { input = ctx.Input, config = ctx.Config }))
             .Register("name: fail\n", _ => throw new InvalidOperationException("the recipe failed on purpose"))
+            // A recipe whose TEMPLATE.yaml scopes idempotency keys to the session when a job names no scope.
+            .Register("name: per-session\nruntime:\n  job:\n    idempotency_scope: session\n", _ => Task.FromResult<object?>("ok"))
             // Reports step 1/2, then waits for the test to open its gate (input property "gate"), then reports step 2/2.
             .Register("name: gated\n", async ctx =>
             {

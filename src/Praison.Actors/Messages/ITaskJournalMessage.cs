@@ -67,8 +67,7 @@ internal sealed record PurgeDone(int Rows, Exception? Error) : ITaskJournalMessa
 
 /// <summary>
 /// What a batch write did with the rows it did not store as given (every other row is stored, with its task-row
-/// change); here, not in Persistence, because <see cref="TaskEventsStored"/> carries it (Messages must not depend on
-/// Persistence: the namespaces form a DAG). <paramref name="DuplicateSubmissions"/>: task ids whose <c>Submitted</c> found the id already claimed in
+/// change). <paramref name="DuplicateSubmissions"/>: task ids whose <c>Submitted</c> found the id already claimed in
 /// the task table (nothing of that task was written). <paramref name="Conflicts"/>: rows whose (persistence id,
 /// sequence number) already holds a different event (not written, their task rows untouched). A row found already
 /// stored with the same bytes (a write whose commit succeeded but whose answer was lost, then retried) counts as

@@ -15,3 +15,4 @@ internal sealed record JournalRowWrite(
     long Created,
     string WriterUuid,
     TaskRowChange? Change = null);
+
