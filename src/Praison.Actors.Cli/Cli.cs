@@ -303,7 +303,12 @@ public sealed class Cli
         Row("submitted", run.SubmittedAt.ToLocalTime().ToString("u"));
         Row("started", run.StartedAt?.ToLocalTime().ToString("u"));
         Row("finished", run.FinishedAt?.ToLocalTime().ToString("u"));
+        Row("attempt", run.MaxAttempts > 1 ? $"{run.Attempt} of {run.MaxAttempts}" : null);
+        Row("next attempt", run.NextAttemptAt?.ToLocalTime().ToString("u"));
+        Row("last error", run.Status != "failed" && run.AttemptErrors is [.., var last] ? $"{last.Kind}: {last.Message}" : null);
         Row("error", run.Error is { } e ? $"{e.Kind}: {e.Message}" : null);
+        if (run.Status == "failed" && run.AttemptErrors is { Count: > 1 } errors)
+            for (var i = 0; i < errors.Count; i++) Row($"attempt {i + 1}", $"{errors[i].Kind}: {errors[i].Message}");
         AnsiConsole.Write(grid);
         if (run.Result is { } result) ResultSummary.Write(result, Json);
     }

@@ -37,6 +37,9 @@ internal sealed class NodeTaskSupervisor : UntypedActor
             case TaskStatusChanged { Task.IsTerminal: true } e:
                 Release(e.Task.TaskId, Sender);
                 break;
+            case TaskStatusChanged { Task.NextAttemptAt: not null } e:
+                Release(e.Task.TaskId, Sender); // a failed attempt waits for its retry out of its slot
+                break;
             case TaskStoreState s:
                 if (s.Error is not null) _health.Failed(s.TaskId, s.Error, s.Retried, DateTimeOffset.UtcNow);
                 else if (_health.Succeeded(s.TaskId)) TryStartNext();

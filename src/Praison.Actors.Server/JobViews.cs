@@ -41,8 +41,14 @@ public sealed record JobView
     public string? Kind { get; init; }
     /// <summary>How many times the task was started (reruns after a restart count).</summary>
     public int Attempt { get; init; }
-    /// <summary>The structured error: kind (exception, timeout, interrupted, invalid-result), message and type.</summary>
+    /// <summary>The structured error: kind (exception, timeout, interrupted, invalid-result, retries-exhausted), message and type.</summary>
     public ErrorView? ErrorDetail { get; init; }
+    /// <summary>How many attempts the job's retry policy allows (1 without one).</summary>
+    public int MaxAttempts { get; init; } = 1;
+    /// <summary>When a job waiting between attempts (queued) starts its next one; null otherwise.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+    /// <summary>Every failed attempt's error, oldest first (the dead-letter view); null when no attempt failed.</summary>
+    public IReadOnlyList<ErrorView>? AttemptErrors { get; init; }
     /// <summary>The webhook delivery of a job submitted with <c>webhook_url</c>: state and every attempt; null without one.</summary>
     public WebhookView? Webhook { get; init; }
 
@@ -66,6 +72,9 @@ public sealed record JobView
             Kind = run.Kind,
             Attempt = t.Attempt,
             ErrorDetail = run.Error,
+            MaxAttempts = run.MaxAttempts,
+            NextAttemptAt = run.NextAttemptAt,
+            AttemptErrors = run.AttemptErrors,
         };
     }
 
@@ -87,7 +96,7 @@ public sealed record JobView
             ? new ProgressView(Progress.Percentage / 100, (int)Math.Round(Progress.Percentage), Progress.CurrentStep, CompletedAt ?? StartedAt ?? CreatedAt)
             : null,
         ErrorDetail ?? (Error is null ? null : new ErrorView("exception", Error, null)),
-        Attempt) { Result = result };
+        Attempt) { Result = result, MaxAttempts = MaxAttempts, NextAttemptAt = NextAttemptAt, AttemptErrors = AttemptErrors };
 }
 
 /// <summary>

@@ -63,15 +63,16 @@ public static class PraisonJobsEndpoints
         one.MapPost("/cancel", CancelAsync);
         one.MapDelete("", DeleteAsync);
         one.MapGet("/stream", StreamAsync);
+        one.MapRetry(); // POST {id}/retry: RetryEndpoint.cs
         secured.MapPraisonSchedules(); // behind the API key, Host check and CORS like the runs
         return app;
     }
 
-    private static IResult Error(int status, string message) => ApiErrors.Result(status, message);
+    internal static IResult Error(int status, string message) => ApiErrors.Result(status, message);
 
-    private static IResult NotFound(string id) => Error(404, $"Job not found: {id}");
+    internal static IResult NotFound(string id) => Error(404, $"Job not found: {id}");
 
-    private static IResult Json<T>(T value, int status = 200) => Results.Json(value, JobsJson.Options, statusCode: status);
+    internal static IResult Json<T>(T value, int status = 200) => Results.Json(value, JobsJson.Options, statusCode: status);
 
     /// <summary>
     /// 200 <c>healthy</c> while the store takes writes; 503 <c>unhealthy</c> with the last write error from the first
@@ -192,7 +193,7 @@ public static class PraisonJobsEndpoints
         Results.Json(new { detail = problems, error = string.Join(" ", problems.Select(p => p.Msg)) }, JobsJson.Options,
             statusCode: StatusCodes.Status422UnprocessableEntity);
 
-    private static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}";
+    internal static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}";
 
     // The query values arrive as text so that a bad one gets a message naming it, not an empty 400 from binding.
     private static async Task<IResult> ListAsync(BackgroundRunner runner, string? status, string? session_id, string? page, string? page_size,

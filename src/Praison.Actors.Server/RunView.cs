@@ -26,6 +26,17 @@ public sealed record RunView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Result { get; init; }
 
+    /// <summary>The most attempts the run's retry policy allows (1 without one).</summary>
+    public int MaxAttempts { get; init; } = 1;
+
+    /// <summary>While the run waits between two attempts: when the next one may start.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>The error of every failed attempt, oldest first; absent when no attempt failed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ErrorView>? AttemptErrors { get; init; }
+
     /// <summary>Completed, failed or cancelled: the run will not change again.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is "completed" or "failed" or "cancelled";
@@ -47,7 +58,12 @@ public sealed record RunView(
         t.FinishedAt,
         t.Progress is { } p ? new ProgressView(p.Fraction, (int)Math.Round(p.Fraction * 100), p.Message, p.At) : null,
         t.Error is { } e ? new ErrorView(ErrorKindName(e.Kind), e.Message, e.ErrorType) : null,
-        t.Attempt);
+        t.Attempt)
+    {
+        MaxAttempts = t.MaxAttempts,
+        NextAttemptAt = t.NextAttemptAt,
+        AttemptErrors = t.AttemptErrors.Count == 0 ? null : t.AttemptErrors.Select(a => new ErrorView(ErrorKindName(a.Kind), a.Message, a.ErrorType)).ToList(),
+    };
 
     /// <summary>Parses a stored JSON result into an element that outlives its document.</summary>
     public static JsonElement? ParseResult(string? json)
@@ -63,6 +79,7 @@ public sealed record RunView(
         TaskErrorKind.Timeout => "timeout",
         TaskErrorKind.Interrupted => "interrupted",
         TaskErrorKind.InvalidResult => "invalid-result",
+        TaskErrorKind.RetriesExhausted => "retries-exhausted",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }
@@ -70,7 +87,7 @@ public sealed record RunView(
 /// <summary>The last progress a task reported: <c>fraction</c> in [0, 1], the same as a whole <c>percent</c>, and the step message.</summary>
 public sealed record ProgressView(double Fraction, int Percent, string? Message, DateTimeOffset At);
 
-/// <summary>Why a task failed: <c>kind</c> is exception, timeout, interrupted or invalid-result.</summary>
+/// <summary>Why a task failed: <c>kind</c> is exception, timeout, interrupted, invalid-result or retries-exhausted.</summary>
 public sealed record ErrorView(string Kind, string Message, string? Type);
 
 

@@ -130,6 +130,12 @@ public interface IBackgroundRunner : IRecipeRunner
     Task<bool> CancelAsync(string taskId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Runs a failed or cancelled recipe task again as a new task (same recipe, input, config, session, timeout and
+    /// retry policy; new id); the old task is left as it was.
+    /// </summary>
+    Task<BackgroundTaskHandle> RetryAsync(string taskId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The store's health as this runner's writes see it: failing from the first failed write until one succeeds again
     /// (tasks whose writes fail stay visible with their last stored status and a <see cref="TaskStatusInfo.StoreError"/>).
     /// </summary>

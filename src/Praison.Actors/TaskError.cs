@@ -15,6 +15,11 @@ public enum TaskErrorKind
     /// <summary>The work returned a result that could not be stored (too large or not serializable).</summary>
     InvalidResult,
 
+    /// <summary>
+    /// Every attempt its <see cref="RetryPolicy"/> allowed failed; the message is the last attempt's, and
+    /// <see cref="TaskStatusInfo.AttemptErrors"/> holds every attempt's error.
+    /// </summary>
+    RetriesExhausted,
     /// <summary>The work stopped itself because a spending limit was reached (it threw <see cref="BudgetExceededException"/>).</summary>
     BudgetExceeded,
 }

@@ -23,6 +23,8 @@ public sealed class TaskOptions
     /// <summary>How long a finished task keeps its result; null takes the runner's default (3600 s).</summary>
     public TimeSpan? CleanupDelay { get; init; }
 
+    /// <summary>Retries with backoff when an attempt fails or times out; null: one attempt (the host default).</summary>
+    public RetryPolicy? Retry { get; init; }
     /// <summary>Where the task's terminal outcome is POSTed, signed; as <see cref="RecipeRunOptions.WebhookUrl"/>.</summary>
     public string? WebhookUrl { get; init; }
 

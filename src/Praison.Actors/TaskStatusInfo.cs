@@ -4,7 +4,9 @@ namespace Praison.Actors;
 /// A snapshot of one task. It converts implicitly to <see cref="BackgroundTaskStatus"/>, so
 /// <c>BackgroundTaskStatus s = await handle.StatusAsync();</c> reads as the contract says while the
 /// snapshot still carries progress, times and error. <see cref="StoreError"/> is the last write error while a
-/// write of this task is being retried (the status is then the last one stored), null otherwise.
+/// write of this task is being retried (the status is then the last one stored), null otherwise. A task with a
+/// <see cref="RetryPolicy"/> shows its <see cref="Attempt"/>, <see cref="MaxAttempts"/>, <see cref="NextAttemptAt"/>
+/// (Pending between attempts) and <see cref="AttemptErrors"/>.
 /// </summary>
 public sealed record TaskStatusInfo(
     string TaskId,
@@ -21,6 +23,20 @@ public sealed record TaskStatusInfo(
     int Attempt = 0,
     string? StoreError = null)
 {
+    /// <summary>The most attempts the task's retry policy allows (1 without a policy).</summary>
+    public int MaxAttempts { get; init; } = 1;
+
+    /// <summary>While the task waits between two attempts: when the next one may start (stored, so a restart keeps it).</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>The error of every failed attempt so far, oldest first (empty when none failed).</summary>
+    public IReadOnlyList<TaskError> AttemptErrors { get => _attemptErrors; init => _attemptErrors = ValueList<TaskError>.Of(value); }
+
+    private readonly ValueList<TaskError> _attemptErrors = ValueList<TaskError>.Empty;
+
+    /// <summary>The error of the last failed attempt, null when none failed.</summary>
+    public TaskError? LastError => AttemptErrors.Count > 0 ? AttemptErrors[^1] : Error;
+
     /// <summary>Completed, Failed or Cancelled: the status will not change again.</summary>
     public bool IsTerminal => Status.IsTerminal();
 

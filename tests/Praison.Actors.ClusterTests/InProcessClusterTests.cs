@@ -43,6 +43,7 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
                 return "never";
             })
             .Register("name: echo\n", ctx => Task.FromResult<object?>(name))
+            .Register("name: flaky\n", ctx => ctx.Attempt == 1 ? throw new InvalidOperationException("first attempt") : Task.FromResult<object?>(name))
             .Register("name: work\n", async ctx =>
             {
                 var now = Interlocked.Increment(ref Running[node]);
@@ -163,6 +164,24 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
             Assert.Equal(ids.Order(), listed.Select(t => t.TaskId).Order());
             Assert.All(listed, t => Assert.Equal(BackgroundTaskStatus.Completed, t.Status));
         }
+    }
+
+    [Fact]
+    public async Task A_retried_recipe_waits_through_its_retry_in_the_cluster_and_a_failed_one_is_retried_from_any_node()
+    {
+        var retry = new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero };
+        var h = await B.RunBackgroundAsync("flaky", new RecipeRunOptions { Retry = retry });
+        Assert.Contains((string)(await h.WaitAsync(Patience))!, ThreeNodeFixture.Names);
+        var info = await A.GetStatusAsync(h.TaskId);
+        Assert.Equal((BackgroundTaskStatus.Completed, 2, 2), (info.Status, info.Attempt, info.MaxAttempts));
+        Assert.Equal("first attempt", Assert.Single(info.AttemptErrors).Message);
+
+        var once = await B.RunBackgroundAsync("flaky", new RecipeRunOptions { SessionId = "retry-me" });
+        await Assert.ThrowsAsync<RecipeException>(() => once.WaitAsync(Patience));
+        var again = await fixture.Cluster.Nodes[2].Runner.RetryAsync(once.TaskId);
+        Assert.NotEqual(once.TaskId, again.TaskId);
+        Assert.Equal("retry-me", (await again.StatusAsync()).SessionId);
+        await Assert.ThrowsAsync<RecipeException>(() => again.WaitAsync(Patience)); // attempt 1 of the new task fails too
     }
 
     [Fact]

@@ -36,7 +36,8 @@ public sealed class JobsHost : IAsyncDisposable
     public LogSink Logs { get; }
 
     /// <summary>Starts the host; <paramref name="map"/> may add endpoints of the test's own.</summary>
-    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null, TaskStore? store = null)
+    public static async Task<JobsHost> StartAsync(PraisonJobsOptions? options = null, Action<IEndpointRouteBuilder>? map = null, TaskStore? store = null,
+        Action<RecipeRegistry>? moreRecipes = null)
     {
         var recipes = new RecipeRegistry().Register("""
             name: echo
@@ -55,6 +56,7 @@ public sealed class JobsHost : IAsyncDisposable
                 ctx.ReportProgress(0.75, "step 2/2: second");
                 return "opened";
             });
+        moreRecipes?.Invoke(recipes);
         var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
             Store = store ?? TaskStore.Ephemeral,

@@ -18,6 +18,7 @@ public sealed class TaskIdRouteTests : IAsyncLifetime
         { "POST", "{0}/cancel" },
         { "DELETE", "{0}" },
         { "GET", "{0}/stream" },
+        { "POST", "{0}/retry" },
     };
 
     // As they appear in the URL (already escaped).

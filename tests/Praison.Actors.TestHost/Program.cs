@@ -3,13 +3,14 @@ using Praison.Actors;
 using Praison.Actors.Persistence;
 
 // Usage: TestHost --store sqlite --data-dir DIR | --store postgres --connection CS
-//                 --log FILE [--submit N] [--max-concurrent N]
+//                 --log FILE [--submit N] [--submit-retry 1] [--max-concurrent N]
 // Prints one line per event on stdout, for the test to read:
 //   recovered <count> <id,id,...>    the tasks the store held at start
 //   submitted <id>                   after the task is stored
 //   all-terminal                     when every known task has finished
 // The work appends "start <id> <attempt>" and "end <id> <attempt>" to the log file: the execution record the
-// test counts, kept apart from the journal on purpose.
+// test counts, kept apart from the journal on purpose. --submit-retry submits one "crash-retry" task, whose first
+// attempt fails and whose second waits 10 s (stored); it appends "retry-start <id> <attempt> <utc ticks>".
 var options = Args.Parse(args);
 var store = options["store"] == "postgres" ? TaskStore.PostgreSql(options["connection"]) : TaskStore.Sqlite(options["data-dir"]);
 var log = options["log"];
@@ -30,6 +31,14 @@ foreach (var (name, onRestart) in new[] { ("crash-rerun", "rerun"), ("crash-once
         return $"{ctx.TaskId}:{ctx.Attempt}";
     });
 }
+
+recipes.Register(
+    "name: crash-retry\nruntime:\n  retry:\n    max_attempts: 2\n    backoff: fixed\n    initial_delay_sec: 10\n",
+    ctx =>
+    {
+        ExecutionLog.Append(log, $"retry-start {ctx.TaskId} {ctx.Attempt} {DateTimeOffset.UtcNow.UtcTicks}");
+        return ctx.Attempt == 1 ? throw new InvalidOperationException("first attempt fails") : Task.FromResult<object?>("second");
+    });
 
 await using var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
 {
@@ -53,6 +62,9 @@ if (options.TryGetValue("submit", out var n))
         Console.WriteLine($"submitted {h.TaskId}");
     }
 }
+
+if (options.ContainsKey("submit-retry"))
+    Console.WriteLine($"submitted {(await runtime.Runner.RunBackgroundAsync("crash-retry")).TaskId}");
 
 // Report when everything has finished, then stay up until killed or stdin closes.
 var stdinClosed = Task.Run(() => Console.In.ReadToEnd());

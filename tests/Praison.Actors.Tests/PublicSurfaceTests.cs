@@ -57,6 +57,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(WebhookOptions), typeof(WebhookDelivery), typeof(WebhookAttempt), typeof(WebhookDeliveryState),
             typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun),
             typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleException), typeof(ScheduleNotFoundException),
+            typeof(RetryPolicy), typeof(RetryBackoff), typeof(RetryOn),
         ];
         Assert.All(client, t =>
         {

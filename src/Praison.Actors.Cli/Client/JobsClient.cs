@@ -100,6 +100,13 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
         return (await ReadAsync<JobView>(response, ct)).ToRunView();
     }
 
+    /// <summary>Runs a failed or cancelled run again as a new run (<c>POST runs/{id}/retry</c>); the new run.</summary>
+    public async Task<RunView> RetryAsync(string id, CancellationToken ct)
+    {
+        using var response = await _http.PostAsync($"{PraisonJobsEndpoints.RunsPath}/{Uri.EscapeDataString(id)}/retry", null, ct);
+        return (await ReadAsync<JobView>(response, ct)).ToRunView();
+    }
+
     /// <summary>Deletes a run (<c>DELETE runs/{id}</c>).</summary>
     public async Task DeleteAsync(string id, CancellationToken ct)
     {

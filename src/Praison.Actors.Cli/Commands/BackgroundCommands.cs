@@ -10,7 +10,7 @@ using Spectre.Console;
 
 namespace Praison.Actors.Cli.Commands;
 
-/// <summary><c>praison-actors background ...</c>: run, submit, list, status, wait, cancel, clear.</summary>
+/// <summary><c>praison-actors background ...</c>: run, submit, list, status, wait, cancel, clear, retry.</summary>
 public static class BackgroundCommands
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -26,6 +26,7 @@ public static class BackgroundCommands
         background.Subcommands.Add(Wait());
         background.Subcommands.Add(Cancel());
         background.Subcommands.Add(Clear());
+        background.Subcommands.Add(RetryCommand.Build()); // RetryCommand.cs
         background.Subcommands.Add(Help());
         return background;
     }

@@ -11,7 +11,7 @@ namespace Praison.Actors.Handles;
 internal sealed class WatchSubscriberActor : UntypedActor
 {
     private readonly ChannelWriter<object> _writer;
-    private bool _watching;
+    private IActorRef? _watched;
 
     public WatchSubscriberActor(ChannelWriter<object> writer) => _writer = writer;
 
@@ -23,11 +23,14 @@ internal sealed class WatchSubscriberActor : UntypedActor
         switch (message)
         {
             case TaskUpdateNotice n:
-                if (!_watching && !Sender.IsNobody())
+                if (!Sender.IsNobody() && !Sender.Equals(_watched))
                 {
-                    // Notices come from the task actor itself: watch it, so a task that stops ends the stream.
+                    // Notices come from the actor that holds the task: watch it, so a task that stops ends the stream.
+                    // The holder changes (the supervisor hands a task to a runner, and takes it back while it waits for a
+                    // retry): the watch follows the latest one.
+                    if (_watched is not null) Context.Unwatch(_watched);
                     Context.Watch(Sender);
-                    _watching = true;
+                    _watched = Sender;
                 }
                 _writer.TryWrite(n);
                 if (n.Update.IsFinal) Finish(null);
@@ -36,6 +39,8 @@ internal sealed class WatchSubscriberActor : UntypedActor
                 _writer.TryWrite(nf);
                 Finish(null);
                 break;
+            case Terminated t when !t.ActorRef.Equals(_watched):
+                break; // an earlier holder of the task
             case Terminated:
                 Finish(new InvalidOperationException("The task's actor stopped before the task finished."));
                 break;

@@ -36,6 +36,8 @@ internal sealed record TaskEffects(
     DateTimeOffset? CleanupAt,
     bool DeleteNow)
 {
+    /// <summary>A failed attempt will be retried: the task waits, out of its slot, until then; then it queues for a slot again.</summary>
+    public DateTimeOffset? RetryAt { get; init; }
     /// <summary>The task is over and has a webhook: its outcome goes to the node's webhook dispatcher.</summary>
     public bool NotifyWebhook { get; init; }
 
@@ -51,6 +53,10 @@ internal sealed record TaskEffects(
         TaskSubmitted => Nothing with { Reply = TaskReplyEffect.Accepted, Enqueue = true },
         TaskStarted => Nothing with { Publish = true, StartWork = true },
         TaskRequeued => Nothing with { Publish = true, Enqueue = true },
+        TaskRetryScheduled r => Nothing with
+        {
+            Publish = true, FreeSlot = true, StopWork = before.Status == BackgroundTaskStatus.Running, RetryAt = r.NextAttemptAt,
+        },
         _ when after.IsTerminal => new TaskEffects(
             Reply: e is TaskCancelled ? TaskReplyEffect.Cancelled : TaskReplyEffect.None,
             AnswerWaiters: true,

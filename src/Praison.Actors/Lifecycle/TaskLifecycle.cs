@@ -38,7 +38,11 @@ internal abstract record TaskDecision
     public sealed record None : TaskDecision;
 }
 
-/// <summary>The task lifecycle's command decisions: Pending → Running → Completed | Failed | Cancelled.</summary>
+/// <summary>
+/// The task lifecycle's command decisions: Pending → Running → Completed | Failed | Cancelled; with a retry policy a
+/// failed attempt goes Running → Pending (RetryScheduled: waiting until NextAttemptAt) → Running, until the last
+/// allowed attempt fails (RetriesExhausted → Failed).
+/// </summary>
 internal static class TaskLifecycle
 {
     public const string InterruptedDelegateMessage =
@@ -76,14 +80,14 @@ internal static class TaskLifecycle
         return (state.Status, intent) switch
         {
             (BackgroundTaskStatus.Pending, TaskIntent.Start) when state.Deadline <= now =>
-                new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now)),
+                new TaskDecision.Persist(AttemptFailed(state, TimeoutError(state), RetryOn.Timeout, now)),
             (BackgroundTaskStatus.Pending, TaskIntent.Start) =>
                 new TaskDecision.Persist(new TaskStarted(state.Attempt + 1, now)),
             (_, TaskIntent.Cancel c) => new TaskDecision.Persist(new TaskCancelled(c.Reason, now)),
             (BackgroundTaskStatus.Running, TaskIntent.Complete c) => new TaskDecision.Persist(new TaskCompleted(c.ResultJson, now)),
-            (BackgroundTaskStatus.Running, TaskIntent.Fail f) => new TaskDecision.Persist(new TaskFailed(f.Error, now)),
+            (BackgroundTaskStatus.Running, TaskIntent.Fail f) => new TaskDecision.Persist(AttemptFailed(state, f.Error, RetryOn.Failed, now)),
             (BackgroundTaskStatus.Running, TaskIntent.TimeOut) when now >= state.Deadline =>
-                new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now)),
+                new TaskDecision.Persist(AttemptFailed(state, TimeoutError(state), RetryOn.Timeout, now)),
             (BackgroundTaskStatus.Running, TaskIntent.TimeOut) => new TaskDecision.Refuse("The deadline has not passed yet."),
             (BackgroundTaskStatus.Running, TaskIntent.Recover) => DecideRecoveredRunning(state, now),
             (BackgroundTaskStatus.Pending, TaskIntent.Recover) when state.Spec!.Kind == TaskKind.Delegate =>
@@ -120,8 +124,38 @@ internal static class TaskLifecycle
         if (!spec.RerunOnRestart)
             return new TaskDecision.Persist(new TaskFailed(new TaskError(TaskErrorKind.Interrupted, InterruptedRecipeMessage), now));
         if (state.Deadline <= now)
-            return new TaskDecision.Persist(new TaskFailed(TimeoutError(state), now));
+            return new TaskDecision.Persist(AttemptFailed(state, TimeoutError(state), RetryOn.Timeout, now));
         return new TaskDecision.Persist(new TaskRequeued("process restarted while running; on_restart: rerun", now));
+    }
+
+    /// <summary>
+    /// The event for a failed attempt: a stored wait for the next attempt when the task's retry policy retries this
+    /// ending and allows another attempt; the end of the retries when it retries this ending but none is left; a plain
+    /// failure otherwise (no policy, or an ending the policy does not retry, such as an interruption).
+    /// </summary>
+    private static ITaskEvent AttemptFailed(TaskState state, TaskError error, RetryOn ending, DateTimeOffset now)
+    {
+        if (state.Spec!.Retry is not { MaxAttempts: > 1 } policy || (policy.RetryOn & ending) == 0
+            || error.Kind is TaskErrorKind.Interrupted)
+            return new TaskFailed(error, now);
+        var attempt = Math.Max(1, state.Attempt);
+        if (attempt >= policy.MaxAttempts) return new TaskRetriesExhausted(attempt, error, now);
+        return new TaskRetryScheduled(attempt, error, now + RetryDelay(policy, state.TaskId, attempt), now);
+    }
+
+    /// <summary>
+    /// The wait after failed attempt <paramref name="attempt"/>. Jitter takes off up to half of it, by a fraction drawn
+    /// from the task id and the attempt: spread across tasks, yet the same every time it is decided (pure, testable).
+    /// </summary>
+    public static TimeSpan RetryDelay(RetryPolicy policy, string taskId, int attempt)
+    {
+        var delay = policy.DelayAfter(attempt);
+        if (!policy.Jitter || delay <= TimeSpan.Zero) return delay;
+        var hash = 2166136261u; // FNV-1a: stable across processes, unlike string.GetHashCode
+        foreach (var c in taskId) hash = (hash ^ c) * 16777619u;
+        hash = (hash ^ (uint)attempt) * 16777619u;
+        var fraction = (hash % 10_000) / 10_000.0;
+        return TimeSpan.FromTicks(delay.Ticks - (long)(delay.Ticks * 0.5 * fraction));
     }
 
     private static TaskError TimeoutError(TaskState state) =>

@@ -17,6 +17,20 @@ internal sealed record TaskState(
     string? ResultJson,
     TaskError? Error)
 {
+    /// <summary>When the current attempt first started (kept across a restart's rerun, cleared by a retry): its deadline counts from here.</summary>
+    public DateTimeOffset? AttemptStartedAt { get; init; }
+
+    /// <summary>While waiting between attempts: when the next attempt may start.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>The error of every failed attempt, oldest first.</summary>
+    public IReadOnlyList<TaskError> AttemptErrors { get => _attemptErrors; init => _attemptErrors = ValueList<TaskError>.Of(value); }
+
+    private readonly ValueList<TaskError> _attemptErrors = ValueList<TaskError>.Empty;
+
+    /// <summary>Pending because an attempt failed and the next one waits for <see cref="NextAttemptAt"/>.</summary>
+    public bool WaitingForRetry => Status == BackgroundTaskStatus.Pending && NextAttemptAt is not null;
+
     public static TaskState Empty(string taskId) =>
         new(taskId, null, BackgroundTaskStatus.Pending, 0, null, null, null, null, null);
 
@@ -25,8 +39,11 @@ internal sealed record TaskState(
 
     public bool IsTerminal => Exists && Status.IsTerminal();
 
-    /// <summary>The run deadline counts from the first persisted start, so a restart never grants a fresh timeout.</summary>
-    public DateTimeOffset? Deadline => FirstStartedAt + Spec?.Timeout;
+    /// <summary>
+    /// The deadline of the current attempt counts from its first persisted start, so a restart never grants a fresh
+    /// timeout; each retry's attempt gets its own.
+    /// </summary>
+    public DateTimeOffset? Deadline => AttemptStartedAt + Spec?.Timeout;
 
     /// <summary>When a finished task's events are deleted.</summary>
     public DateTimeOffset? CleanupAt => FinishedAt + Spec?.CleanupDelay;
@@ -34,7 +51,21 @@ internal sealed record TaskState(
     public TaskState Apply(ITaskEvent e) => e switch
     {
         TaskSubmitted s => this with { Spec = s.Spec, Status = BackgroundTaskStatus.Pending, SubmittedAt = s.At },
-        TaskStarted s => this with { Status = BackgroundTaskStatus.Running, Attempt = s.Attempt, FirstStartedAt = FirstStartedAt ?? s.At },
+        TaskStarted s => this with
+        {
+            Status = BackgroundTaskStatus.Running, Attempt = s.Attempt, FirstStartedAt = FirstStartedAt ?? s.At,
+            AttemptStartedAt = AttemptStartedAt ?? s.At, NextAttemptAt = null,
+        },
+        TaskRetryScheduled r => this with
+        {
+            Status = BackgroundTaskStatus.Pending, Attempt = r.Attempt, AttemptStartedAt = null, NextAttemptAt = r.NextAttemptAt,
+            AttemptErrors = [.. AttemptErrors, r.Error],
+        },
+        TaskRetriesExhausted x => this with
+        {
+            Status = BackgroundTaskStatus.Failed, Attempt = x.Attempt, Error = ExhaustedError(x), FinishedAt = x.At,
+            AttemptErrors = [.. AttemptErrors, x.Error],
+        },
         TaskRequeued => this with { Status = BackgroundTaskStatus.Pending },
         TaskCompleted c => this with { Status = BackgroundTaskStatus.Completed, ResultJson = c.ResultJson, FinishedAt = c.At },
         TaskFailed f => this with { Status = BackgroundTaskStatus.Failed, Error = f.Error, FinishedAt = f.At },
@@ -42,10 +73,17 @@ internal sealed record TaskState(
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown task event."),
     };
 
+    /// <summary>The task's error once every attempt failed: the last attempt's message, type and stack, under kind RetriesExhausted.</summary>
+    public static TaskError ExhaustedError(TaskRetriesExhausted x) =>
+        new(TaskErrorKind.RetriesExhausted, $"All {x.Attempt} attempts failed; the last: {x.Error.Message}", x.Error.ErrorType, x.Error.StackTrace);
+
     public TaskStatusInfo ToInfo(TaskProgress? progress = null, string? storeError = null)
     {
         var spec = Spec ?? throw new InvalidOperationException($"Task {TaskId} has not been submitted.");
         return new TaskStatusInfo(TaskId, spec.Kind, spec.Name, spec.RecipeName, spec.SessionId, Status,
-            SubmittedAt!.Value, FirstStartedAt, FinishedAt, progress, Error, Attempt, storeError);
+            SubmittedAt!.Value, FirstStartedAt, FinishedAt, progress, Error, Attempt, storeError)
+        {
+            MaxAttempts = spec.MaxAttempts, NextAttemptAt = NextAttemptAt, AttemptErrors = AttemptErrors,
+        };
     }
 }

@@ -26,6 +26,9 @@ internal sealed record CreateLocalTask(TaskSpec Spec, TaskWork Work) : ITaskComm
 
 internal sealed record GetTaskStatus(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
 
+/// <summary>Answered with <see cref="TaskSpecReply"/>: how the task was submitted (to run it again as a new task).</summary>
+internal sealed record GetTaskSpec(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
+
 /// <summary>Answered with <see cref="TaskOutcome"/> once the task is terminal (at once if it already is).</summary>
 internal sealed record WaitForTask(string TaskId) : ITaskCommand, INotInfluenceReceiveTimeout;
 

@@ -22,6 +22,12 @@ internal sealed record IdleDue : ITaskInternal
     public static readonly IdleDue Instance = new();
 }
 
+/// <summary>The stored wait before a task's next attempt has passed: it asks for a slot again.</summary>
+internal sealed record NextAttemptDue : ITaskInternal
+{
+    public static readonly NextAttemptDue Instance = new();
+}
+
 /// <summary>The cleanup delay of a finished task has passed.</summary>
 internal sealed record CleanupDue : ITaskInternal
 {

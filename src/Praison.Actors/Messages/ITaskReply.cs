@@ -16,6 +16,9 @@ internal sealed record TaskNotFound(string TaskId) : ITaskReply;
 
 internal sealed record TaskStatusReply(TaskStatusInfo Task) : ITaskReply;
 
+/// <summary>The task's status and the spec it was submitted with.</summary>
+internal sealed record TaskSpecReply(TaskStatusInfo Task, TaskSpec Spec) : ITaskReply;
+
 /// <summary>A terminal task: its result (JSON) when Completed, its error in <see cref="TaskStatusInfo.Error"/> otherwise.</summary>
 internal sealed record TaskOutcome(TaskStatusInfo Task, string? ResultJson) : ITaskReply;
 

@@ -20,8 +20,12 @@ internal sealed record TaskSpec(
     bool RerunOnRestart = false,
     string? TraceParent = null, // W3C trace context of the submitter, so the run's span joins its trace
     string? WebhookUrl = null,
-    IReadOnlyList<string>? WebhookEvents = null)
+    IReadOnlyList<string>? WebhookEvents = null,
+    RetryPolicy? Retry = null)
 {
+    /// <summary>The most attempts allowed (1 without a retry policy).</summary>
+    public int MaxAttempts => Retry?.MaxAttempts ?? 1;
+
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
     public TimeSpan CleanupDelay => TimeSpan.FromMilliseconds(CleanupDelayMs);
 }

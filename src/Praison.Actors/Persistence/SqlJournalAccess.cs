@@ -39,6 +39,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         if (postgres) await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLockKey})", cancellationToken).ConfigureAwait(false);
         foreach (var ddl in _table.CreateStatements().Concat(WebhookTable.CreateStatements(postgres)).Concat(ScheduleTable.CreateStatements(postgres)))
             await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
+        await AddMissingColumnsAsync(connection, tx, cancellationToken).ConfigureAwait(false);
         await using (var done = TaskTable.Command(connection, tx, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'"))
             if (Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0)
             {
@@ -54,6 +55,20 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             $"INSERT INTO {TaskTable.SchemaSteps} (step, done_at) VALUES ('{TaskTable.BackfillStep}', {DateTimeOffset.UtcNow.UtcTicks})",
             cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A table created before a column was added gets it (null in existing rows); a fresh table has them all.</summary>
+    private async Task AddMissingColumnsAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken)
+    {
+        foreach (var (name, sqlite, pg) in TaskTable.AddedColumns)
+        {
+            // Probed first: an ALTER takes the table's exclusive lock even when it changes nothing.
+            await using var probe = TaskTable.Command(connection, tx, postgres
+                ? $"SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{TaskTable.Name}' AND column_name = '{name}'"
+                : $"SELECT COUNT(*) FROM pragma_table_info('{TaskTable.Name}') WHERE name = '{name}'");
+            if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) == 0)
+                await ExecuteAsync(connection, tx, $"ALTER TABLE {TaskTable.Name} ADD COLUMN {name} {(postgres ? pg : sqlite)}", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ internal sealed record TaskRowChange(string TaskId, long SequenceNr, BackgroundT
     /// <summary>UTF-8 size of the stored result JSON; the result itself stays in the journal's Completed event.</summary>
     public int? ResultBytes { get; init; }
 
+    /// <summary>When the next attempt may start (a retry's wait); the row clears it once the task is not Pending.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>Errors of failed attempts to append to the row's list, as JSON lines (one error object per line).</summary>
+    public string? AttemptErrorLines { get; init; }
+
     public bool Inserts => Spec is not null;
 
     /// <summary>When a row inserted by this change is cleaned up; updates compute it from the row's stored cleanup delay.</summary>
@@ -36,6 +42,14 @@ internal sealed record TaskRowChange(string TaskId, long SequenceNr, BackgroundT
         TaskSubmitted s => new(taskId, sequenceNr, BackgroundTaskStatus.Pending) { Spec = s.Spec, SubmittedAt = s.At, Attempt = 0 },
         TaskStarted s => new(taskId, sequenceNr, BackgroundTaskStatus.Running) { Attempt = s.Attempt, StartedAt = s.At },
         TaskRequeued => new(taskId, sequenceNr, BackgroundTaskStatus.Pending),
+        TaskRetryScheduled r => new(taskId, sequenceNr, BackgroundTaskStatus.Pending)
+        {
+            Attempt = r.Attempt, NextAttemptAt = r.NextAttemptAt, AttemptErrorLines = ErrorLines([r.Error]),
+        },
+        TaskRetriesExhausted x => new(taskId, sequenceNr, BackgroundTaskStatus.Failed)
+        {
+            Attempt = x.Attempt, FinishedAt = x.At, Error = Lifecycle.TaskState.ExhaustedError(x), AttemptErrorLines = ErrorLines([x.Error]),
+        },
         TaskCompleted c => new(taskId, sequenceNr, BackgroundTaskStatus.Completed)
         {
             FinishedAt = c.At, ResultBytes = c.ResultJson is null ? 0 : Encoding.UTF8.GetByteCount(c.ResultJson),
@@ -58,7 +72,21 @@ internal sealed record TaskRowChange(string TaskId, long SequenceNr, BackgroundT
         FinishedAt = next.FinishedAt ?? FinishedAt,
         Error = next.Error ?? Error,
         ResultBytes = next.ResultBytes ?? ResultBytes,
+        NextAttemptAt = next.Status == BackgroundTaskStatus.Pending ? next.NextAttemptAt ?? NextAttemptAt : null, // as the row's rule
+        AttemptErrorLines = AttemptErrorLines is null ? next.AttemptErrorLines
+            : next.AttemptErrorLines is null ? AttemptErrorLines : AttemptErrorLines + next.AttemptErrorLines,
     };
+
+    /// <summary>Errors as JSON lines, each ending in a newline, so appending is plain text concatenation in any SQL dialect.</summary>
+    public static string? ErrorLines(IReadOnlyList<TaskError> errors) =>
+        errors.Count == 0 ? null
+            : string.Concat(errors.Select(e => System.Text.Json.JsonSerializer.Serialize(e, Serialization.PraisonJsonSerializer.EventOptions) + "\n"));
+
+    /// <summary>The errors stored as <see cref="ErrorLines"/>.</summary>
+    public static IReadOnlyList<TaskError> ParseErrorLines(string? lines) =>
+        string.IsNullOrEmpty(lines) ? []
+            : lines.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => System.Text.Json.JsonSerializer.Deserialize<TaskError>(l, Serialization.PraisonJsonSerializer.EventOptions)!).ToList();
 
     /// <summary>The changes of a batch of events, one per task, in the batch's order of first appearance.</summary>
     public static IReadOnlyList<TaskRowChange> Coalesce(IEnumerable<TaskRowChange> changes)

@@ -19,11 +19,12 @@ internal sealed class TaskTable(bool postgres)
 
     private const string InsertColumns =
         "task_id, kind, name, recipe, session_id, status, attempt, submitted_at, started_at, finished_at, cleanup_delay_ms, " +
-        "cleanup_at, error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr";
+        "cleanup_at, error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr, max_attempts, next_attempt_at, attempt_errors";
 
     private const string ReadColumns =
         "task_id, kind, name, recipe, session_id, status, attempt, submitted_at, started_at, finished_at, " +
-        "error_kind, error_message, error_type, error_stack, progress_fraction, progress_message, progress_at";
+        "error_kind, error_message, error_type, error_stack, progress_fraction, progress_message, progress_at, " +
+        "max_attempts, next_attempt_at, attempt_errors";
 
     // A re-insert (the backfill, or an id reused after a row delete failed) overwrites every event-owned column.
     private const string OnConflictOverwrite =
@@ -32,7 +33,8 @@ internal sealed class TaskTable(bool postgres)
         "started_at = excluded.started_at, finished_at = excluded.finished_at, cleanup_delay_ms = excluded.cleanup_delay_ms, " +
         "cleanup_at = excluded.cleanup_at, error_kind = excluded.error_kind, error_message = excluded.error_message, " +
         "error_type = excluded.error_type, error_stack = excluded.error_stack, result_bytes = excluded.result_bytes, " +
-        "sequence_nr = excluded.sequence_nr, store_error = NULL";
+        "sequence_nr = excluded.sequence_nr, max_attempts = excluded.max_attempts, next_attempt_at = excluded.next_attempt_at, " +
+        "attempt_errors = excluded.attempt_errors, store_error = NULL";
 
     // A later event keeps what it does not set; the first start stays; cleanup counts from the stored delay.
     private const string UpdateAssignments =
@@ -41,7 +43,18 @@ internal sealed class TaskTable(bool postgres)
         "cleanup_at = CASE WHEN {0}finished_at IS NULL THEN {1}cleanup_at ELSE {0}finished_at + {1}cleanup_delay_ms * 10000 END, " +
         "error_kind = COALESCE({0}error_kind, {1}error_kind), error_message = COALESCE({0}error_message, {1}error_message), " +
         "error_type = COALESCE({0}error_type, {1}error_type), error_stack = COALESCE({0}error_stack, {1}error_stack), " +
-        "result_bytes = COALESCE({0}result_bytes, {1}result_bytes), sequence_nr = {0}sequence_nr, store_error = NULL";
+        "result_bytes = COALESCE({0}result_bytes, {1}result_bytes), sequence_nr = {0}sequence_nr, store_error = NULL, " +
+        // A retry's wait shows only while the task is Pending; the attempts' errors are appended (JSON lines).
+        "next_attempt_at = CASE WHEN {0}status = 'pending' THEN COALESCE({0}next_attempt_at, {1}next_attempt_at) ELSE NULL END, " +
+        "attempt_errors = CASE WHEN {0}attempt_errors IS NULL THEN {1}attempt_errors ELSE COALESCE({1}attempt_errors, '') || {0}attempt_errors END";
+
+    /// <summary>Columns added after the table was first released: (name, SQLite type, PostgreSQL type), added to older stores at start-up.</summary>
+    public static readonly (string Name, string Sqlite, string Postgres)[] AddedColumns =
+    {
+        ("max_attempts", "INTEGER NULL", "INTEGER NULL"),
+        ("next_attempt_at", "INTEGER NULL", "BIGINT NULL"),
+        ("attempt_errors", "TEXT NULL", "TEXT NULL"),
+    };
 
     private string BigInt => postgres ? "BIGINT" : "INTEGER";
     private string Real => postgres ? "DOUBLE PRECISION" : "REAL";
@@ -55,7 +68,7 @@ internal sealed class TaskTable(bool postgres)
             $"started_at {BigInt} NULL, finished_at {BigInt} NULL, cleanup_delay_ms {BigInt} NOT NULL, cleanup_at {BigInt} NULL, " +
             "error_kind TEXT NULL, error_message TEXT NULL, error_type TEXT NULL, error_stack TEXT NULL, result_bytes INTEGER NULL, " +
             $"sequence_nr {BigInt} NOT NULL, progress_fraction {Real} NULL, progress_message TEXT NULL, progress_at {BigInt} NULL, " +
-            "store_error TEXT NULL)";
+            "store_error TEXT NULL, " + string.Join(", ", AddedColumns.Select(c => c.Name + " " + (postgres ? c.Postgres : c.Sqlite))) + ")";
         yield return $"CREATE INDEX IF NOT EXISTS ix_{Name}_submitted ON {Name} (submitted_at, task_id)";
         yield return $"CREATE INDEX IF NOT EXISTS ix_{Name}_status ON {Name} (status, submitted_at, task_id)";
         yield return $"CREATE INDEX IF NOT EXISTS ix_{Name}_session ON {Name} (session_id, submitted_at, task_id)";
@@ -139,6 +152,8 @@ internal sealed class TaskTable(bool postgres)
             Set(update, "$error_stack", c.Error?.StackTrace);
             Set(update, "$result_bytes", c.ResultBytes);
             Set(update, "$sequence_nr", c.SequenceNr);
+            Set(update, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
+            Set(update, "$attempt_errors", c.AttemptErrorLines);
             await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
     }
@@ -146,8 +161,8 @@ internal sealed class TaskTable(bool postgres)
     private static DbCommand SqliteInsert(DbConnection connection, string onConflict) =>
         Command(connection, null,
             $"INSERT INTO {Name} ({InsertColumns}) VALUES ($id, $kind, $name, $recipe, $session, $status, $attempt, $submitted, " +
-            "$started, $finished, $cleanup_delay, $cleanup, $error_kind, $error_message, $error_type, $error_stack, $result_bytes, $seq)" +
-            onConflict);
+            "$started, $finished, $cleanup_delay, $cleanup, $error_kind, $error_message, $error_type, $error_stack, $result_bytes, $seq, " +
+            "$max_attempts, $next_attempt_at, $attempt_errors)" + onConflict);
 
     private static async Task InsertSqliteAsync(DbCommand insert, IReadOnlyList<TaskRowChange> inserts, HashSet<string>? inserted, CancellationToken ct)
     {
@@ -169,6 +184,9 @@ internal sealed class TaskTable(bool postgres)
             SetError(insert, c.Error);
             Set(insert, "$result_bytes", c.ResultBytes);
             Set(insert, "$seq", c.SequenceNr);
+            Set(insert, "$max_attempts", spec.MaxAttempts);
+            Set(insert, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
+            Set(insert, "$attempt_errors", c.AttemptErrorLines);
             if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0) inserted?.Add(c.TaskId);
         }
     }
@@ -198,12 +216,13 @@ internal sealed class TaskTable(bool postgres)
 
     private static string InsertUnnest(string p) =>
         $"unnest(@{p}id, @{p}kind, @{p}name, @{p}recipe, @{p}session, @{p}status, @{p}attempt, @{p}submitted, @{p}started, @{p}finished, " +
-        $"@{p}cleanup_delay, @{p}cleanup, @{p}error_kind, @{p}error_message, @{p}error_type, @{p}error_stack, @{p}result_bytes, @{p}seq)";
+        $"@{p}cleanup_delay, @{p}cleanup, @{p}error_kind, @{p}error_message, @{p}error_type, @{p}error_stack, @{p}result_bytes, @{p}seq, " +
+        $"@{p}max_attempts, @{p}next_attempt_at, @{p}attempt_errors)";
 
     private static string UpdateUnnest(string p) =>
         $"unnest(@{p}id, @{p}status, @{p}attempt, @{p}started_at, @{p}finished_at, @{p}error_kind, @{p}error_message, @{p}error_type, " +
-        $"@{p}error_stack, @{p}result_bytes, @{p}sequence_nr) AS u(task_id, status, attempt, started_at, finished_at, error_kind, " +
-        "error_message, error_type, error_stack, result_bytes, sequence_nr)";
+        $"@{p}error_stack, @{p}result_bytes, @{p}sequence_nr, @{p}next_attempt_at, @{p}attempt_errors) AS u(task_id, status, attempt, " +
+        "started_at, finished_at, error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr, next_attempt_at, attempt_errors)";
 
     private static void AddInsertArrays(NpgsqlCommand command, IReadOnlyList<TaskRowChange> rows, string p)
     {
@@ -222,6 +241,9 @@ internal sealed class TaskTable(bool postgres)
         AddErrorArrays(command, rows, p);
         AddArray(command, p + "result_bytes", NpgsqlDbType.Integer, rows.Select(c => c.ResultBytes).ToArray());
         AddArray(command, p + "seq", NpgsqlDbType.Bigint, rows.Select(c => c.SequenceNr).ToArray());
+        AddArray(command, p + "max_attempts", NpgsqlDbType.Integer, rows.Select(c => c.Spec!.MaxAttempts).ToArray());
+        AddArray(command, p + "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
+        AddArray(command, p + "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
     }
 
     private static void AddUpdateArrays(NpgsqlCommand command, IReadOnlyList<TaskRowChange> rows, string p)
@@ -234,6 +256,8 @@ internal sealed class TaskTable(bool postgres)
         AddErrorArrays(command, rows, p);
         AddArray(command, p + "result_bytes", NpgsqlDbType.Integer, rows.Select(c => c.ResultBytes).ToArray());
         AddArray(command, p + "sequence_nr", NpgsqlDbType.Bigint, rows.Select(c => c.SequenceNr).ToArray());
+        AddArray(command, p + "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
+        AddArray(command, p + "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
     }
 
     /// <summary>Records the last progress of each task (table only: progress is not journaled).</summary>
@@ -270,7 +294,7 @@ internal sealed class TaskTable(bool postgres)
         return new TaskRowChange(s.TaskId, task.SequenceNr, s.Status)
         {
             Spec = s.Spec, SubmittedAt = s.SubmittedAt, Attempt = s.Attempt, StartedAt = s.FirstStartedAt, FinishedAt = s.FinishedAt,
-            Error = s.Error,
+            Error = s.Error, NextAttemptAt = s.NextAttemptAt, AttemptErrorLines = TaskRowChange.ErrorLines(s.AttemptErrors),
             ResultBytes = s.Status == BackgroundTaskStatus.Completed ? System.Text.Encoding.UTF8.GetByteCount(s.ResultJson ?? "") : null,
         };
     }
@@ -351,7 +375,12 @@ internal sealed class TaskTable(bool postgres)
                 r.IsDBNull(12) ? null : r.GetString(12), r.IsDBNull(13) ? null : r.GetString(13));
         return new TaskStatusInfo(r.GetString(0), ParseKind(r.GetString(1)), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
             r.IsDBNull(4) ? null : r.GetString(4), BackgroundTaskStatusExtensions.ParseStatus(r.GetString(5)),
-            Time(r, 7)!.Value, Time(r, 8), Time(r, 9), progress, error, Convert.ToInt32(r.GetValue(6)));
+            Time(r, 7)!.Value, Time(r, 8), Time(r, 9), progress, error, Convert.ToInt32(r.GetValue(6)))
+        {
+            MaxAttempts = r.IsDBNull(17) ? 1 : Convert.ToInt32(r.GetValue(17)),
+            NextAttemptAt = Time(r, 18),
+            AttemptErrors = TaskRowChange.ParseErrorLines(r.IsDBNull(19) ? null : r.GetString(19)),
+        };
     }
 
     private DbCommand Filtered(DbConnection connection, string select, TaskQuery query, string tail)
@@ -391,6 +420,7 @@ internal sealed class TaskTable(bool postgres)
         TaskErrorKind.Interrupted => "interrupted",
         TaskErrorKind.InvalidResult => "invalid_result",
         TaskErrorKind.BudgetExceeded => "budget_exceeded",
+        TaskErrorKind.RetriesExhausted => "retries_exhausted",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -400,6 +430,7 @@ internal sealed class TaskTable(bool postgres)
         "interrupted" => TaskErrorKind.Interrupted,
         "invalid_result" => TaskErrorKind.InvalidResult,
         "budget_exceeded" => TaskErrorKind.BudgetExceeded,
+        "retries_exhausted" => TaskErrorKind.RetriesExhausted,
         _ => TaskErrorKind.Exception,
     };
 

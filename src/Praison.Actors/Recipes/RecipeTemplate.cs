@@ -113,6 +113,11 @@ public sealed partial record RecipeTemplate
     /// <summary><c>runtime.background</c>: concurrency and other background settings.</summary>
     public RecipeBackgroundSettings Background { get; init; } = new();
 
+    /// <summary>
+    /// <c>runtime.retry</c> (or PraisonAI's <c>runtime.schedule.max_retries</c>, as max_attempts = max_retries + 1):
+    /// the default retry policy of a run; null retries nothing.
+    /// </summary>
+    public RetryPolicy? Retry { get; init; }
     /// <summary><c>runtime.job</c>: async-job settings (timeout, webhook, events, idempotency scope).</summary>
     public RecipeJobSettings Job { get; init; } = new();
 
@@ -175,6 +180,7 @@ public sealed partial record RecipeTemplate
         reader.WarnUnknownKeys(root, "", [.. OwnTopLevelKeys, .. PraisonAITopLevelKeys], shown: OwnTopLevelKeys);
 
         int? timeout = null;
+        RetryPolicy? retry = null;
         var background = new RecipeBackgroundSettings();
         var job = new RecipeJobSettings();
         var schedule = new RecipeScheduleSettings();
@@ -182,6 +188,7 @@ public sealed partial record RecipeTemplate
         {
             reader.WarnUnknownKeys(runtime, "runtime", RuntimeKeys);
             timeout = reader.Int(runtime, "timeout_sec", "runtime.timeout_sec", min: 1);
+            retry = RetryReader.Read(reader, runtime);
             if (reader.Mapping(runtime, "background", "runtime.background") is { } bg)
             {
                 reader.WarnUnknownKeys(bg, "runtime.background", "enabled", "max_concurrent", "cleanup_delay_sec", "on_restart");
@@ -229,6 +236,7 @@ public sealed partial record RecipeTemplate
             Version = reader.Scalar(root, "version", "version")?.Value,
             TimeoutSec = timeout,
             Background = background,
+            Retry = retry,
             Job = job,
             Schedule = schedule,
             Warnings = reader.Warnings,

@@ -239,6 +239,33 @@ public sealed class BackgroundRunner : IBackgroundRunner
     public Task<TaskStatusInfo> GetStatusAsync(string taskId, CancellationToken cancellationToken = default) =>
         GetHandle(taskId).StatusAsync(cancellationToken);
 
+    /// <summary>
+    /// Runs a failed (or timed-out, or cancelled) recipe task again, as a new task with a new id and the same recipe,
+    /// input, config, session, timeout and retry policy (a fresh attempt budget). The old task stays as it was: its
+    /// errors are the record of what failed. Throws <see cref="TaskNotFoundException"/> for an unknown id and
+    /// <see cref="InvalidOperationException"/> for a task that is not finished, completed, or a delegate (its code lives
+    /// only in the process that submitted it).
+    /// </summary>
+    public async Task<BackgroundTaskHandle> RetryAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        var reply = await Router.Ask<ITaskReply>(new GetTaskSpec(taskId), Options.AskTimeout, cancellationToken).ConfigureAwait(false);
+        var (task, spec) = reply switch
+        {
+            TaskSpecReply r => (r.Task, r.Spec),
+            TaskNotFound => throw new TaskNotFoundException(taskId),
+            _ => throw new InvalidOperationException($"Unexpected reply to a retry: {reply.GetType().Name}."),
+        };
+        if (task.Status is not (BackgroundTaskStatus.Failed or BackgroundTaskStatus.Cancelled))
+            throw new InvalidOperationException(
+                $"Task {taskId} is {task.Status.ToWireName()}; only a failed or cancelled task can be retried.");
+        if (spec.Kind != TaskKind.Recipe)
+            throw new InvalidOperationException(
+                $"Task {taskId} is a delegate: its code lives only in the process that submitted it, so it cannot be retried from here.");
+        // The new run joins the trace of whoever asked for the retry; its webhook, if any, is the original's.
+        var retry = spec with { TaskId = NewTaskId(), TraceParent = PraisonTelemetry.CurrentTraceParent() };
+        return RecipeHandle(spec.RecipeName!, await SubmitAsync(retry, null, cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>Cancels a task; false when it had already finished.</summary>
     public Task<bool> CancelAsync(string taskId, CancellationToken cancellationToken = default) =>
         GetHandle(taskId).CancelAsync(cancellationToken);
@@ -342,10 +369,16 @@ public sealed class BackgroundRunner : IBackgroundRunner
         if (options.Name is { } n && TaskLimits.NameProblem(n, "TaskOptions.Name") is { } nameProblem)
             throw new ArgumentException(nameProblem, nameof(options));
         CheckSessionId(options.SessionId, "TaskOptions.SessionId");
+        CheckRetry(options.Retry, "TaskOptions.Retry");
         var (url, events) = Webhook(options.WebhookUrl, options.WebhookEvents, "TaskOptions");
         return new TaskSpec(TaskIdOf(options.TaskId, "TaskOptions.TaskId"), TaskKind.Delegate, options.Name ?? "task", null, options.SessionId, null, null,
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds, TraceParent: PraisonTelemetry.CurrentTraceParent(),
-            WebhookUrl: url, WebhookEvents: events);
+            WebhookUrl: url, WebhookEvents: events, Retry: options.Retry);
+    }
+
+    private static void CheckRetry(RetryPolicy? retry, string what)
+    {
+        if (retry?.Problem(what) is { } problem) throw new ArgumentException(problem, nameof(retry));
     }
 
     /// <summary>Session ids share one limit on every surface (<see cref="TaskLimits"/>), so none is stored oversized.</summary>
@@ -386,6 +419,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
             throw new ArgumentOutOfRangeException(nameof(options), options.Timeout,
                 $"Timeout must be positive, got {options.Timeout}.");
         CheckSessionId(options.SessionId, "RecipeRunOptions.SessionId");
+        CheckRetry(options.Retry, "RecipeRunOptions.Retry");
 
         var timeoutSec = options.TimeoutSec ?? template.TimeoutSec ?? (int?)template.Job.Timeout?.TotalSeconds;
         // runtime.job.webhook_url had its ${ENV} expanded when the template was read.
@@ -396,7 +430,8 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return new TaskSpec(TaskIdOf(options.TaskId, "RecipeRunOptions.TaskId"), TaskKind.Recipe, recipeName, recipeName, options.SessionId,
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
-            template.Background.MaxConcurrent, template.Background.RerunOnRestart, PraisonTelemetry.CurrentTraceParent(), url, events);
+            template.Background.MaxConcurrent, template.Background.RerunOnRestart, PraisonTelemetry.CurrentTraceParent(), url, events,
+            Retry: options.Retry ?? template.Retry);
     }
 
     /// <summary>

@@ -47,6 +47,10 @@ internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("s.changed", typeof(TaskStatusChanged)),
         ("s.removed", typeof(TaskRemoved)),
         ("s.passivate", typeof(PassivateTask)),
+        ("trs", typeof(TaskRetryScheduled)),
+        ("trx", typeof(TaskRetriesExhausted)),
+        ("c.spec", typeof(GetTaskSpec)),
+        ("r.spec", typeof(TaskSpecReply)),
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -21,6 +21,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
     private const string CleanupTimer = "cleanup";
     private const string IdleTimer = "idle";
+    private const string NextAttemptTimer = "next-attempt";
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
 
     private readonly string _taskId;
@@ -114,9 +115,13 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
             if (_settings.Sharded) ArmIdle();
             return;
         }
-        // Running tasks are re-run or failed, pending delegates are failed (their code is gone); the rest queue.
+        // Running tasks are re-run or failed, pending delegates are failed (their code is gone); the rest queue, except
+        // one waiting for its retry: that wait goes on until its stored time.
         if (Decide(new TaskIntent.Recover()) is TaskDecision.None)
-            Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
+        {
+            if (_state.WaitingForRetry) AwaitNextAttempt();
+            else Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
+        }
     }
 
     protected override void OnReceive(object message)
@@ -164,6 +169,9 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
             case GetTaskStatus:
                 Sender.Tell(new TaskStatusReply(Info()));
                 break;
+            case GetTaskSpec:
+                Sender.Tell(new TaskSpecReply(Info(), _state.Spec!));
+                break;
             case WaitForTask:
                 if (_state.IsTerminal) Sender.Tell(Outcome());
                 else if (!_waiters.Contains(Sender)) _waiters.Add(Sender); // a cluster client renews its wait with the same ref
@@ -183,6 +191,9 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
                 break;
             case IdleDue:
                 OnIdle();
+                break;
+            case NextAttemptDue:
+                OnNextAttemptDue();
                 break;
 
             // Everything below changes state: it waits until the write in flight is stored.
@@ -366,7 +377,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private void Apply(TaskEffects effects, ITaskEvent e)
     {
         if (effects.Enqueue) Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
-        else if (e is TaskStarted || effects.FreeSlot) Supervisor.Tell(new TaskStatusChanged(Info()));
+        else if (e is TaskStarted || effects.FreeSlot) Supervisor.Tell(new TaskStatusChanged(Info())); // a retry's wait frees the slot too
         switch (effects.Reply)
         {
             case TaskReplyEffect.Accepted:
@@ -394,14 +405,35 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         if (effects.DeleteNow) BeginRemove();
         else ScheduleCleanup(effects.CleanupAt);
+        if (effects.RetryAt is not null)
+        {
+            Context.SetReceiveTimeout(null);
+            AwaitNextAttempt();
+        }
+        else if (_state.IsTerminal) Timers.Cancel(NextAttemptTimer);
+    }
+
+    /// <summary>A failed attempt waits, out of its slot, until its stored next-attempt time; then it asks for a slot again.</summary>
+    private void AwaitNextAttempt()
+    {
+        if (!_settings.Executes || _state.NextAttemptAt is not { } at) return;
+        var due = at - DateTimeOffset.UtcNow;
+        Timers.StartSingleTimer(NextAttemptTimer, NextAttemptDue.Instance, due > TimeSpan.Zero ? due : TimeSpan.Zero);
+    }
+
+    private void OnNextAttemptDue()
+    {
+        if (!_state.WaitingForRetry) return;
+        if (_state.NextAttemptAt > DateTimeOffset.UtcNow) AwaitNextAttempt(); // woke early (clock granularity)
+        else Supervisor.Tell(new TaskEnqueued(Info(), _state.Spec!.RecipeMaxConcurrent));
     }
 
     private void StartWork()
     {
         ArmDeadline(_state.Deadline!.Value);
+        // A delegate's code stays until the task ends: a retry runs it again.
         if (!_run.Start(_state, _work, _settings, Self, _log))
             Decide(new TaskIntent.Fail(new TaskError(TaskErrorKind.Interrupted, TaskLifecycle.InterruptedDelegateMessage)));
-        _work = null;
     }
 
     private void OnDeleted(TaskEventsDeleted d)

@@ -25,6 +25,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     private TaskWork? _work;
     private IActorRef? _requester;              // answered when the write in flight (a cancellation) is stored
     private long _updateSeq;
+    private bool _handedBack;                   // a failed attempt waits for its retry in the supervisor: commands go there
 
     public TaskRunner(TaskActorSettings settings, TaskHandover handover)
     {
@@ -62,6 +63,12 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
 
     protected override void OnReceive(object message)
     {
+        if (_handedBack)
+        {
+            // The supervisor holds the task again (it waits for its next attempt); what reached us meanwhile goes there.
+            if (message is ITaskCommand) Supervisor.Forward(message);
+            return;
+        }
         switch (message)
         {
             case TaskEventWritten w:
@@ -73,6 +80,9 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             // Queries are answered from the stored state at once, even while a write is in flight or retried.
             case GetTaskStatus:
                 Sender.Tell(new TaskStatusReply(Info()));
+                break;
+            case GetTaskSpec:
+                Sender.Tell(new TaskSpecReply(Info(), _state.Spec!));
                 break;
             case WaitForTask:
                 if (_state.IsTerminal) Sender.Tell(Outcome());
@@ -200,7 +210,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         _requester = null;
         if (effects.StopWork) _run.Stop(_log, TaskId);
         if (effects.StartWork) StartWork();
-        if (effects.Publish) Publish();
+        if (effects.Publish && effects.RetryAt is null) Publish(); // a retry's wait is published by the supervisor, which holds it
         if (effects.NotifyWebhook) NotifyWebhook();
         if (effects.AnswerWaiters)
         {
@@ -214,15 +224,16 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             Context.SetReceiveTimeout(null);
             Report(effects);
         }
+        if (_state.IsTerminal) _work = null;
     }
 
     private void StartWork()
     {
         ArmDeadline(_state.Deadline!.Value);
         Supervisor.Tell(new TaskStateReport(_state, _writes.SequenceNr, null, null, null));
+        // A delegate's code stays here until the task ends: a retry runs it again.
         if (!_run.Start(_state, _work, _settings, Self, _log))
             Decide(new TaskIntent.Fail(new TaskError(TaskErrorKind.Interrupted, TaskLifecycle.InterruptedDelegateMessage)));
-        _work = null;
     }
 
     /// <summary>
@@ -231,8 +242,18 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     /// </summary>
     private void Report(TaskEffects? effects)
     {
-        Supervisor.Tell(new TaskStateReport(_state, _writes.SequenceNr, _run.Progress,
-            _removeRequesters.Count > 0 ? _removeRequesters.ToList() : null, effects));
+        var report = new TaskStateReport(_state, _writes.SequenceNr, _run.Progress,
+            _removeRequesters.Count > 0 ? _removeRequesters.ToList() : null, effects);
+        if (report.Retrying)
+        {
+            // Not finished: the task waits for its next attempt in the supervisor, with whoever waits for or watches it.
+            report = report with { Waiters = _waiters.ToList(), Subscribers = _subscribers.ToList(), UpdateSequence = _updateSeq, Work = _work };
+            _waiters.Clear();
+            _subscribers.Clear();
+            _work = null;
+            _handedBack = true;
+        }
+        Supervisor.Tell(report);
         _removeRequesters.Clear();
     }
 

@@ -19,8 +19,10 @@ namespace Praison.Actors.Tasks;
 internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 {
     private const string ChildPrefix = "task-";
+    private const char AttemptSeparator = '~'; // not allowed in task ids (TaskLimits), allowed in actor names
     private const string CleanupTimer = "cleanup";
     private const string SweepTimer = "sweep";
+    private const string NextAttemptTimer = "next-attempt-";
     private const int SweepBatch = 500;
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
@@ -102,6 +104,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         }
         foreach (var record in _tasks.Values)
             if (record.State is { Status: BackgroundTaskStatus.Pending, Spec.Kind: TaskKind.Delegate }) Recover(record);
+            else if (record.State.WaitingForRetry) AwaitNextAttempt(record); // the stored wait goes on from its stored end
             else if (record.State.Status == BackgroundTaskStatus.Pending) Enqueue(record);
         _log.Info("Recovered {0} tasks: {1} queued, {2} were running", recovered.Count, _slots.QueuedCount, running);
         TryStartNext();
@@ -156,6 +159,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 break;
             case CleanupTick:
                 OnCleanupTick();
+                break;
+            case RetryDue d:
+                OnNextAttemptDue(d.TaskId);
                 break;
             case SweepTick:
                 Sweep();
@@ -261,6 +267,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         {
             case GetTaskStatus:
                 replyTo.Tell(new TaskStatusReply(record.Info));
+                break;
+            case GetTaskSpec:
+                replyTo.Tell(new TaskSpecReply(record.Info, state.Spec!));
                 break;
             case WaitForTask:
                 if (state.IsTerminal) replyTo.Tell(record.Outcome);
@@ -394,6 +403,44 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (effects.DeleteNow) Delete(record);
         else if (effects.CleanupAt is not null) ScheduleCleanup(record);
         if (effects.FreeSlot) _slots.Remove(record.State.TaskId);
+        if (effects.RetryAt is not null) AwaitNextAttempt(record);
+        else if (record.WaitingForRetry && record.State.IsTerminal)
+        {
+            // Cancelled (or removed) while waiting for its next attempt: the wait ends with it.
+            record.WaitingForRetry = false;
+            Timers.Cancel(NextAttemptTimer + record.State.TaskId);
+        }
+    }
+
+    /// <summary>
+    /// A failed attempt waits, out of its slot, until its stored next-attempt time; then it queues for a slot again.
+    /// After a restart the wait goes on until the same stored time (a time already past queues it at once).
+    /// </summary>
+    private void AwaitNextAttempt(TaskRecord record)
+    {
+        if (record.State.NextAttemptAt is not { } at) return;
+        record.WaitingForRetry = true;
+        var due = at - DateTimeOffset.UtcNow;
+        Timers.StartSingleTimer(NextAttemptTimer + record.State.TaskId, new RetryDue(record.State.TaskId),
+            due > TimeSpan.Zero ? due : TimeSpan.Zero);
+    }
+
+    private void OnNextAttemptDue(string id)
+    {
+        if (!_tasks.TryGetValue(id, out var record) || !record.WaitingForRetry) return;
+        if (!record.State.WaitingForRetry)
+        {
+            record.WaitingForRetry = false;
+            return;
+        }
+        if (record.State.NextAttemptAt > DateTimeOffset.UtcNow)
+        {
+            AwaitNextAttempt(record); // the timer woke early (clock granularity): wait for the rest
+            return;
+        }
+        record.WaitingForRetry = false;
+        Enqueue(record);
+        TryStartNext();
     }
 
     /// <summary>Commands that arrived during a write, in their order; a command may start another write.</summary>
@@ -448,7 +495,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         record.Work = null;
         record.Waiters = null;
         record.Subscribers = null;
-        record.Actor = Context.ActorOf(TaskRunner.Props(_taskSettings, handover), ChildPrefix + state.TaskId);
+        // A retry's runner is named after its attempt: the runner of the failed attempt may not have stopped yet.
+        var name = state.Attempt == 0 ? ChildPrefix + state.TaskId : $"{ChildPrefix}{state.TaskId}{AttemptSeparator}{state.Attempt + 1}";
+        record.Actor = Context.ActorOf(TaskRunner.Props(_taskSettings, handover), name);
         Context.Watch(record.Actor);
     }
 
@@ -458,8 +507,18 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         if (!_tasks.TryGetValue(report.State.TaskId, out var record) || !actor.Equals(record.Actor)) return;
         record.State = report.State;
         record.Writes = new TaskWrites(report.State.TaskId, report.SequenceNr);
-        if (!report.State.IsTerminal) return;
-        record.Progress = report.Progress;
+        if (report.Retrying)
+        {
+            // A failed attempt waits for its retry here, as a pending record with its waiters, watchers and code.
+            record.Waiters = report.Waiters is { Count: > 0 } waiters ? waiters.ToList() : null;
+            record.Subscribers = report.Subscribers is { Count: > 0 } subscribers ? subscribers.ToHashSet() : null;
+            record.UpdateSeq = report.UpdateSequence;
+            record.Work = report.Work;
+            record.Progress = null; // a failed attempt's progress is not the next one's
+            Publish(record);        // from here, so watchers follow the task to its new holder
+        }
+        else if (!report.State.IsTerminal) return;
+        if (!report.Retrying) record.Progress = report.Progress;
         record.Actor = null;
         Context.Unwatch(actor);
         actor.Tell(PoisonPill.Instance); // commands already sent to it are answered first, from the same state
@@ -495,6 +554,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private void OnTaskStopped(IActorRef actor)
     {
         var id = actor.Path.Name[ChildPrefix.Length..];
+        if (id.IndexOf(AttemptSeparator) is var cut and >= 0) id = id[..cut];
         if (!_tasks.TryGetValue(id, out var record) || !actor.Equals(record.Actor)) return;
         // A runner never stops by itself (a failed write is retried): only a bug that threw gets here, and then
         // what it held is unknown, so the task is no longer tracked.
@@ -637,6 +697,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var queue = _reading[id];
         var withResult = queue.Exists(c => c.Command is WaitForTask);
         var withSequenceNr = queue.Exists(c => c.Command is RemoveTask);
+        var withSpec = queue.Exists(c => c.Command is GetTaskSpec);
         var table = _table!;
         ReadAsync().PipeTo(Self, failure: ex => new StoredRead(id, null, null, null, withResult, withSequenceNr, ex));
 
@@ -648,7 +709,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 : null;
             long? sequenceNr = withSequenceNr && info is not null
                 && (await table.ReadSequenceNrsAsync([id]).ConfigureAwait(false)).TryGetValue(id, out var seq) ? seq : null;
-            return new StoredRead(id, info, result, sequenceNr, withResult, withSequenceNr, null);
+            var spec = withSpec && info is not null ? await table.ReadSpecAsync(id).ConfigureAwait(false) : null;
+            return new StoredRead(id, info, result, sequenceNr, withResult, withSequenceNr, null) { Spec = spec, WithSpec = withSpec };
         }
     }
 
@@ -676,7 +738,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 return;
             }
             if (r.Info is not null && ((command is WaitForTask && r.Info.Status == BackgroundTaskStatus.Completed && !r.WithResult)
-                || (command is RemoveTask && !r.WithSequenceNr)))
+                || (command is RemoveTask && !r.WithSequenceNr) || (command is GetTaskSpec && !r.WithSpec)))
             {
                 ReadStored(r.TaskId);
                 return;
@@ -702,6 +764,12 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         {
             case GetTaskStatus:
                 replyTo.Tell(new TaskStatusReply(info));
+                break;
+            case GetTaskSpec when r.Spec is { } spec:
+                replyTo.Tell(new TaskSpecReply(info, spec));
+                break;
+            case GetTaskSpec:
+                replyTo.Tell(new TaskNotFound(id)); // its events went between the two reads
                 break;
             case WaitForTask:
                 replyTo.Tell(new TaskOutcome(info, r.ResultJson));
@@ -812,6 +880,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public static readonly CountHeld Instance = new();
     }
 
+    /// <summary>The stored wait of a failed attempt has passed: the task queues for a slot again.</summary>
+    private sealed record RetryDue(string TaskId) : ISupervisorInternal;
+
     private sealed record SweepTick : ISupervisorInternal
     {
         public static readonly SweepTick Instance = new();
@@ -820,7 +891,11 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private sealed record DueCleanups(List<(string TaskId, long SequenceNr)>? Due, Exception? Error) : ISupervisorInternal;
 
     private sealed record StoredRead(string TaskId, TaskStatusInfo? Info, string? ResultJson, long? SequenceNr,
-        bool WithResult, bool WithSequenceNr, Exception? Error) : ISupervisorInternal;
+        bool WithResult, bool WithSequenceNr, Exception? Error) : ISupervisorInternal
+    {
+        public TaskSpec? Spec { get; init; }
+        public bool WithSpec { get; init; }
+    }
 
     private sealed record ClearTargets(ClearTasks Clear, IActorRef ReplyTo, List<(string TaskId, long SequenceNr)>? Stored, Exception? Error)
         : ISupervisorInternal;
@@ -843,6 +918,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public TaskProgress? Progress;              // the last a finished task's work reported
         public long UpdateSeq;
         public bool Deleting;
+        public bool WaitingForRetry;                // the next-attempt timer is armed; the task is not queued yet
 
         public bool Busy => Writes.Busy || Deleting;
 

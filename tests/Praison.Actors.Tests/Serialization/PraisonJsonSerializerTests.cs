@@ -36,6 +36,9 @@ public class PraisonJsonSerializerTests(ITestOutputHelper output) : RuntimeTestK
         new ClearReply(3),
         new TaskRemoved("abc"),
         new PassivateTask("abc", T),
+        new TaskRetryScheduled(2, new TaskError(TaskErrorKind.Exception, "boom", "System.Exception"), T.AddSeconds(5), T),
+        new TaskRetriesExhausted(3, new TaskError(TaskErrorKind.Timeout, "late"), T),
+        new TaskSubmitted(Spec with { Retry = new RetryPolicy { MaxAttempts = 4, Backoff = RetryBackoff.Fixed, Jitter = true, RetryOn = RetryOn.Timeout } }, T),
     };
 
     [Theory]
