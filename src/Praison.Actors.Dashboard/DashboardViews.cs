@@ -44,3 +44,19 @@ internal sealed record RecipeView(
 internal sealed record SessionView(bool AuthRequired, bool SignedIn, bool ReadOnly, int PageSize);
 
 internal sealed record DashboardError(string Error);
+
+internal sealed record ScheduleRunView(string TaskId, DateTimeOffset SlotAt, DateTimeOffset FiredAt, string Reason, string? Status);
+
+/// <summary>A schedule on the schedules page: <see cref="State"/> is active, paused or done (a one-shot that fired).</summary>
+internal sealed record ScheduleRow(
+    string Name, string Recipe, string Expression, string TimeZone, bool Paused, string State, DateTimeOffset? NextFireAt,
+    DateTimeOffset? LastFireAt, string? LastTaskId, string? SessionId, string Overlap, string CatchUp, DateTimeOffset CreatedAt,
+    IReadOnlyList<ScheduleRunView> Runs)
+{
+    public static ScheduleRow From(ScheduleInfo s, IReadOnlyList<ScheduleRun> runs) => new(
+        s.Name, s.Recipe, s.Expression, s.TimeZone, s.Paused, s.Paused ? "paused" : s.NextFireAt is null ? "done" : "active", s.NextFireAt,
+        s.LastFireAt, s.LastTaskId, s.SessionId, s.Overlap.ToString(), s.CatchUp.ToString(), s.CreatedAt,
+        runs.Select(r => new ScheduleRunView(r.TaskId, r.SlotAt, r.FiredAt, r.Reason, r.Status?.ToString())).ToList());
+}
+
+internal sealed record TriggeredView(string Name, string TaskId);

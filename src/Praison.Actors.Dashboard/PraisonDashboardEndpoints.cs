@@ -51,6 +51,14 @@ public static class PraisonDashboardEndpoints
         data.MapPost("/runs", api.RunAsync);
         data.MapGet("/recipes", api.Recipes);
         data.MapGet("/events", api.EventsAsync);
+
+        var schedules = new DashboardScheduleApi(runner);
+        data.MapGet("/schedules", schedules.ListAsync);
+        data.MapPost("/schedules", schedules.CreateAsync);
+        data.MapPost("/schedules/{name}/pause", schedules.PauseAsync);
+        data.MapPost("/schedules/{name}/resume", schedules.ResumeAsync);
+        data.MapPost("/schedules/{name}/trigger", schedules.TriggerAsync);
+        data.MapDelete("/schedules/{name}", schedules.DeleteAsync);
         return app;
     }
 }
@@ -82,6 +90,8 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
             return await next(context);
         }
         catch (TaskNotFoundException ex) { return Error(404, ex.Message); }
+        catch (ScheduleNotFoundException ex) { return Error(404, ex.Message); }
+        catch (ScheduleException ex) { return Error(400, ex.Message); }
         catch (TaskRejectedException ex) { return Error(409, ex.Message); }
         catch (RecipeException ex) { return Error(400, ex.Message); }
         catch (ArgumentException ex) { return Error(400, ex.Message); }

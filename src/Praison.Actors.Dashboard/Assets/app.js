@@ -299,6 +299,72 @@ async function recipes() {
       session.readOnly ? '' : h('a', { href: '#/run?recipe=' + encodeURIComponent(r.name) }, 'Run…'))));
 }
 
+// ---- schedules ----
+// Schedules change rarely and fire on their own clock: the page re-reads its list every 3 s (tasks stay on SSE).
+async function schedules() {
+  const list = h('div', { 'data-testid': 'schedules' });
+  const act = async (e, path, init, done) => {
+    e.target.disabled = true;
+    try { const r = await api(path, init); setStatus(done(r)); }
+    catch (err) { setStatus(err.message, true); }
+    await load();
+  };
+  const row = s => {
+    const base = 'schedules/' + encodeURIComponent(s.name);
+    return h('tr', { 'data-schedule': s.name, 'data-state': s.state },
+      h('td', {}, h('strong', {}, s.name), s.sessionId ? h('div', { class: 'muted' }, 'session ' + s.sessionId) : ''),
+      h('td', {}, s.recipe),
+      h('td', {}, h('code', {}, s.expression)),
+      h('td', {}, s.timeZone),
+      h('td', { 'data-testid': 'next-fire' }, s.paused ? '–' : (fmtTime(s.nextFireAt) || '–')),
+      h('td', {}, h('span', { class: 'badge ' + (s.paused ? 'Pending' : s.state === 'done' ? 'Cancelled' : 'Running'), 'data-testid': 'schedule-state' }, s.state)),
+      h('td', { class: 'runs', 'data-testid': 'runs' }, s.runs.length === 0 ? h('span', { class: 'muted' }, 'none yet') :
+        s.runs.map(r => h('a', { href: '#/tasks/' + encodeURIComponent(r.taskId), class: 'badge ' + (r.status ?? 'gone'), 'data-testid': 'run',
+          'data-task': r.taskId, title: `${r.reason} · slot ${fmtTime(r.slotAt)} · fired ${fmtTime(r.firedAt)}` }, r.status ?? 'cleaned up'))),
+      h('td', { class: 'row-actions' }, session.readOnly ? '' : [
+        s.paused
+          ? h('button', { 'data-testid': 'resume', onclick: e => act(e, base + '/resume', { method: 'POST' }, () => 'Resumed ' + s.name) }, 'Resume')
+          : h('button', { 'data-testid': 'pause', onclick: e => act(e, base + '/pause', { method: 'POST' }, () => 'Paused ' + s.name) }, 'Pause'),
+        h('button', { 'data-testid': 'trigger', onclick: e => act(e, base + '/trigger', { method: 'POST' }, r => `Triggered ${s.name}: task ${r.taskId}`) }, 'Run now'),
+        h('button', { class: 'danger', 'data-testid': 'delete-schedule', onclick: e => {
+          if (!confirm('Delete schedule ' + s.name + '? Runs already started go on.')) return;
+          act(e, base, { method: 'DELETE' }, () => 'Deleted ' + s.name);
+        } }, 'Delete')]));
+  };
+  const load = async () => {
+    const data = await api('schedules');
+    list.replaceChildren(data.length === 0 ? h('p', { class: 'muted', 'data-testid': 'empty' }, 'No schedules.') :
+      h('table', {}, h('thead', {}, h('tr', {}, ['Schedule', 'Recipe', 'Expression', 'Zone', 'Next fire', 'State', 'Last runs', ''].map(c => h('th', {}, c)))),
+        h('tbody', {}, data.map(row))));
+    setStatus(`${data.length} schedules · updated ${new Date().toLocaleTimeString()}`);
+  };
+  let form = '';
+  if (!session.readOnly) {
+    const recipes = await api('recipes');
+    const name = h('input', { name: 'name', placeholder: 'nightly-report', 'data-testid': 'schedule-name', required: true });
+    const recipe = h('select', { name: 'recipe', 'data-testid': 'schedule-recipe' }, recipes.map(r => h('option', { value: r.name }, r.name)));
+    const expr = h('input', { name: 'expression', placeholder: 'hourly, */15m, cron:0 9 * * 1-5, at:2030-01-01T09:00', 'data-testid': 'schedule-expression', required: true });
+    const zone = h('input', { name: 'timeZone', placeholder: 'UTC', 'data-testid': 'schedule-zone' });
+    const input = h('input', { name: 'input', placeholder: '{} (JSON, optional)', 'data-testid': 'schedule-input' });
+    const err = h('span', { class: 'error', 'data-testid': 'schedule-error' });
+    form = h('details', { class: 'create' }, h('summary', {}, 'New schedule'), h('form', { class: 'filters', onsubmit: async e => {
+      e.preventDefault();
+      err.textContent = '';
+      let parsed = null;
+      try { parsed = input.value.trim() ? JSON.parse(input.value) : null; } catch (x) { err.textContent = 'Input is not valid JSON: ' + x.message; return; }
+      try {
+        await api('schedules', { method: 'POST', json: { name: name.value, recipe: recipe.value, expression: expr.value, timeZone: zone.value || null, input: parsed } });
+        setStatus('Created ' + name.value); name.value = ''; expr.value = '';
+        await load();
+      } catch (x) { err.textContent = x.message; }
+    } }, h('label', {}, 'Name', name), h('label', {}, 'Recipe', recipe), h('label', {}, 'Expression', expr), h('label', {}, 'Zone', zone),
+      h('label', {}, 'Input', input), h('button', { class: 'primary', type: 'submit', 'data-testid': 'schedule-create' }, 'Create'), err));
+  }
+  show(h('h1', {}, 'Schedules'), form, list);
+  await load();
+  timer = setInterval(() => load().catch(e => setStatus(e.message, true)), 3000);
+}
+
 function placeholder(title, text) {
   show(h('h1', {}, title), h('p', { class: 'placeholder', 'data-testid': 'placeholder' }, text));
 }
@@ -317,7 +383,7 @@ async function route() {
     else if (page === 'tasks') await tasks(params);
     else if (page === 'run') await run();
     else if (page === 'recipes') await recipes();
-    else if (page === 'schedules') placeholder('Schedules', 'Schedules are not shown yet: this dashboard has no access to the scheduler in this build.');
+    else if (page === 'schedules') await schedules();
     else if (page === 'cluster') placeholder('Cluster', 'Cluster members are not shown yet: this dashboard reads tasks through the runner only.');
     else placeholder('Not found', 'No page ' + path);
   } catch (e) {
