@@ -31,7 +31,27 @@ internal sealed record TimelineEntry(DateTimeOffset At, string What);
 /// <summary><see cref="InputStored"/> is false when the runner cannot read what a task was submitted with (no SQL store).</summary>
 internal sealed record TaskDetailView(
     TaskRow Task, JsonElement? Result, string? ErrorType, string? StackTrace, IReadOnlyList<TimelineEntry> Timeline,
-    DateTimeOffset? ProgressAt, bool InputStored, JsonElement? Input, JsonElement? Config);
+    DateTimeOffset? ProgressAt, bool InputStored, JsonElement? Input, JsonElement? Config)
+{
+    public int MaxAttempts { get; init; } = 1;
+    public DateTimeOffset? NextAttemptAt { get; init; }
+    public IReadOnlyList<AttemptErrorView> AttemptErrors { get; init; } = [];
+    public WebhookDeliveryView? Webhook { get; init; }
+}
+
+/// <summary>The error of failed attempt number <see cref="Attempt"/>.</summary>
+internal sealed record AttemptErrorView(int Attempt, string Kind, string Message, string? ErrorType);
+
+internal sealed record WebhookAttemptRow(int Attempt, DateTimeOffset At, int? StatusCode, string? Error, bool Delivered);
+
+/// <summary>A task's webhook: its state (pending, delivered, failed, skipped), attempts and the last HTTP status a receiver gave.</summary>
+internal sealed record WebhookDeliveryView(string Url, string State, int AttemptCount, int? LastStatusCode, DateTimeOffset? NextAttemptAt,
+    IReadOnlyList<WebhookAttemptRow> Attempts)
+{
+    public static WebhookDeliveryView From(WebhookDelivery d) => new(d.Url, d.State.ToString().ToLowerInvariant(), d.Attempts.Count,
+        d.Attempts.LastOrDefault(a => a.StatusCode is not null)?.StatusCode, d.NextAttemptAt,
+        d.Attempts.Select(a => new WebhookAttemptRow(a.Attempt, a.At, a.StatusCode, a.Error, a.Delivered)).ToList());
+}
 
 internal sealed record OverviewView(
     IReadOnlyDictionary<string, long> Counts, long Total, long Running, long QueueDepth,

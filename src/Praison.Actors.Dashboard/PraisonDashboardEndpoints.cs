@@ -47,6 +47,7 @@ public static class PraisonDashboardEndpoints
         data.MapGet("/tasks", api.TasksAsync);
         data.MapGet("/tasks/{id}", api.TaskAsync);
         data.MapPost("/tasks/{id}/cancel", api.CancelAsync);
+        data.MapPost("/tasks/{id}/retry", api.RetryAsync);
         data.MapDelete("/tasks/{id}", api.DeleteAsync);
         data.MapPost("/runs", api.RunAsync);
         data.MapGet("/recipes", api.Recipes);
@@ -185,15 +186,29 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
             var value = await runner.GetHandle(info.TaskId).WaitAsync(TimeSpan.FromSeconds(30), ct);
             result = JsonSerializer.SerializeToElement(value, DashboardJson.Options);
         }
+        var webhook = await runner.GetWebhookDeliveryAsync(info.TaskId, ct);
         var timeline = new List<TimelineEntry> { new(info.SubmittedAt, "Submitted") };
         if (info.StartedAt is { } started) timeline.Add(new(started, info.Attempt > 1 ? $"Started (attempt {info.Attempt})" : "Started"));
         if (info.Progress is { } progress && !info.IsTerminal)
             timeline.Add(new(progress.At, $"Progress {progress.Fraction:P0}{(progress.Message is null ? "" : ": " + progress.Message)}"));
+        if (info.NextAttemptAt is { } next)
+            timeline.Add(new(next, $"Attempt {info.Attempt + 1} of {info.MaxAttempts} due"));
         if (info.FinishedAt is { } finished)
             timeline.Add(new(finished, info.Error is { } e ? $"{info.Status} ({e.Kind}): {e.Message}" : info.Status.ToString()));
+        foreach (var a in webhook?.Attempts ?? [])
+            timeline.Add(new(a.At, $"Webhook attempt {a.Attempt}: {(a.StatusCode is { } code ? "HTTP " + code : a.Error ?? "no answer")}"));
+        if (webhook?.NextAttemptAt is { } nextWebhook)
+            timeline.Add(new(nextWebhook, "Webhook attempt due"));
+        timeline.Sort((a, b) => a.At.CompareTo(b.At)); // stable: equal times keep the order above
         var input = await runner.GetInputAsync(info.TaskId, ct);
         return new TaskDetailView(TaskRow.From(info), result, info.Error?.ErrorType, info.Error?.StackTrace, timeline, info.Progress?.At,
-            input is not null, Parse(input?.InputJson), Parse(input?.ConfigJson));
+            input is not null, Parse(input?.InputJson), Parse(input?.ConfigJson))
+        {
+            MaxAttempts = info.MaxAttempts,
+            NextAttemptAt = info.NextAttemptAt,
+            AttemptErrors = info.AttemptErrors.Select((e, i) => new AttemptErrorView(i + 1, e.Kind.ToString(), e.Message, e.ErrorType)).ToList(),
+            Webhook = webhook is null ? null : WebhookDeliveryView.From(webhook),
+        };
     }
 
     private static JsonElement? Parse(string? json)
@@ -210,6 +225,16 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
         if (info.IsTerminal) return Error(409, $"Task {id} has already finished ({info.Status}).");
         if (!await runner.CancelAsync(id, ct)) return Error(409, $"Task {id} finished before it could be cancelled.");
         return Ok(TaskRow.From(await runner.GetStatusAsync(id, ct)));
+    }
+
+    /// <summary>A failed or cancelled recipe task runs again as a new task (409 for any other).</summary>
+    public async Task<IResult> RetryAsync(string id, CancellationToken ct)
+    {
+        if (TaskIds.Problem(id) is { } bad) return Error(400, bad);
+        BackgroundTaskHandle handle;
+        try { handle = await runner.RetryAsync(id, ct); }
+        catch (InvalidOperationException ex) { return Error(409, ex.Message); }
+        return Results.Json(TaskRow.From(await handle.StatusAsync(ct)), DashboardJson.Options, statusCode: 201);
     }
 
     public async Task<IResult> DeleteAsync(string id, CancellationToken ct)

@@ -188,7 +188,7 @@ public sealed class DashboardBrowserTests(BrowserFixture browser) : IClassFixtur
         await page.ScreenshotAsync("overview");
 
         await page.Page.GotoAsync(host.DashboardUrl + "#/recipes");
-        await Expect(page.Page.GetByTestId("recipe")).ToHaveCountAsync(3);
+        await Expect(page.Page.GetByTestId("recipe")).ToHaveCountAsync(4);
         await Expect(page.Page.GetByTestId("recipe").Filter(new() { HasText = "gated" })).ToContainTextAsync("wait for the gate");
         await page.ScreenshotAsync("recipes");
 

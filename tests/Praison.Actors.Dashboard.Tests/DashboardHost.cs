@@ -10,7 +10,7 @@ namespace Praison.Actors.Dashboard.Tests;
 /// <summary>
 /// The dashboard on a real Kestrel at 127.0.0.1:0 over an ephemeral runtime. Recipes: <c>gated</c> reports 50 %
 /// and waits until the test opens its gate (<see cref="Release"/>, keyed by the input's <c>key</c>), then completes
-/// with <c>{"done": key}</c>; <c>boom</c> throws; <c>echo</c> returns its input.
+/// with <c>{"done": key}</c>; <c>boom</c> throws; <c>echo</c> returns its input; <c>flaky</c> fails its first attempt.
 /// </summary>
 public sealed class DashboardHost : IAsyncDisposable
 {
@@ -60,10 +60,18 @@ public sealed class DashboardHost : IAsyncDisposable
                 """, ctx => throw new InvalidOperationException("the boom recipe always fails"))
             .Register("""
                 name: echo
-                """, ctx => Task.FromResult<object?>(ctx.Input));
+                """, ctx => Task.FromResult<object?>(ctx.Input))
+            .Register("""
+                name: flaky
+                """, ctx => ctx.Attempt == 1 ? throw new InvalidOperationException("the first attempt of flaky fails") : Task.FromResult<object?>("flaky ok"));
         var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
         {
-            Runner = new BackgroundRunnerOptions { Recipes = recipes, MaxConcurrentTasks = 20 },
+            Runner = new BackgroundRunnerOptions
+            {
+                Recipes = recipes, MaxConcurrentTasks = 20,
+                // Webhook tests receive on loopback and want the retry soon.
+                Webhooks = new WebhookOptions { AllowPrivateNetworks = true, FirstRetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1) },
+            },
             SystemName = "dashboard-tests",
             Store = store ?? TaskStore.Ephemeral,
         });

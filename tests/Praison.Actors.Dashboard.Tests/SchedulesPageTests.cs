@@ -55,11 +55,12 @@ public sealed class SchedulesPageTests(BrowserFixture browser) : IClassFixture<B
         var taskId = await run.GetAttributeAsync("data-task");
         var info = await host.Runner.GetStatusAsync(taskId!);
         Assert.Equal("echo", info.RecipeName);
-        await page.ScreenshotAsync("schedules");
 
         await row.GetByTestId("resume").ClickAsync();
         await Expect(row.GetByTestId("schedule-state")).ToHaveTextAsync("active");
         Assert.False((await host.Runner.Scheduler.GetHandle("nightly-echo").InfoAsync()).Paused);
+        await Expect(row.GetByTestId("next-fire")).Not.ToHaveTextAsync("–");
+        await page.ScreenshotAsync("schedules");
         Assert.True(await page.Page.EvaluateAsync<bool>("() => window.__notReloaded === true"), "the page was reloaded");
 
         await run.ClickAsync(); // a run links to its task's detail

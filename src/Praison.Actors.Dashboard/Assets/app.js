@@ -106,7 +106,16 @@ function actionButtons(t, after) {
     catch (err) { setStatus(err.message, true); }
     after();
   } }, 'Cancel'));
-  else buttons.push(h('button', { 'data-testid': 'delete', onclick: async e => {
+  if ((t.status === 'Failed' || t.status === 'Cancelled') && t.kind === 'Recipe') buttons.push(h('button', { 'data-testid': 'retry', onclick: async e => {
+    e.target.disabled = true;
+    try {
+      const r = await api('tasks/' + encodeURIComponent(t.taskId) + '/retry', { method: 'POST' });
+      setStatus('Retried ' + t.taskId + ' as ' + r.taskId);
+      if (after.retried) { after.retried(r.taskId); return; }
+    } catch (err) { setStatus(err.message, true); }
+    after();
+  } }, 'Retry'));
+  if (terminal(t.status)) buttons.push(h('button', { 'data-testid': 'delete', onclick: async e => {
     if (!confirm('Delete task ' + t.taskId + '?')) return;
     e.target.disabled = true;
     try { await api('tasks/' + encodeURIComponent(t.taskId), { method: 'DELETE' }); setStatus('Deleted ' + t.taskId); }
@@ -232,17 +241,21 @@ async function tasks(params) {
 // ---- one task ----
 async function task(id) {
   const d = await api('tasks/' + encodeURIComponent(id));
+  const after = gone => gone ? (location.hash = '#/tasks') : route();
+  after.retried = newId => { location.hash = '#/tasks/' + encodeURIComponent(newId); };
   const render = d => {
     const t = d.task;
+    const w = d.webhook;
     show(
       h('h1', {}, 'Task ', h('code', { 'data-testid': 'task-id' }, t.taskId)),
-      h('div', { class: 'actions' }, actionButtons(t, gone => gone ? (location.hash = '#/tasks') : route())),
+      h('div', { class: 'actions' }, actionButtons(t, after)),
       h('dl', { class: 'kv', 'data-testid': 'detail' },
         h('dt', {}, 'Status'), h('dd', {}, badge(t.status)),
         h('dt', {}, 'Name'), h('dd', {}, t.name, ' ', h('span', { class: 'muted' }, `(${t.kind})`)),
         h('dt', {}, 'Recipe'), h('dd', {}, t.recipeName ?? '–'),
         h('dt', {}, 'Session'), h('dd', {}, t.sessionId ?? '–'),
-        h('dt', {}, 'Attempt'), h('dd', {}, String(t.attempt)),
+        h('dt', {}, 'Attempt'), h('dd', { 'data-testid': 'attempt' }, d.maxAttempts > 1 ? `${t.attempt} of ${d.maxAttempts}` : String(t.attempt)),
+        d.nextAttemptAt ? [h('dt', {}, 'Next attempt'), h('dd', { 'data-testid': 'next-attempt' }, fmtTime(d.nextAttemptAt))] : [],
         h('dt', {}, 'Progress'), h('dd', {}, progressCell(t)),
         h('dt', {}, 'Submitted'), h('dd', {}, fmtTime(t.submittedAt)),
         h('dt', {}, 'Started'), h('dd', {}, fmtTime(t.startedAt) || '–'),
@@ -250,6 +263,20 @@ async function task(id) {
         t.storeError ? [h('dt', {}, 'Store error'), h('dd', { class: 'error' }, t.storeError)] : []),
       t.errorKind ? [h('h2', {}, 'Error'), h('p', { class: 'error', 'data-testid': 'error' }, `${t.errorKind}: ${t.errorMessage}`),
         d.errorType ? h('p', { class: 'muted' }, d.errorType) : '', d.stackTrace ? h('pre', {}, d.stackTrace) : ''] : [],
+      d.attemptErrors.length ? [h('h2', {}, 'Failed attempts'), h('table', { 'data-testid': 'attempt-errors' },
+        h('thead', {}, h('tr', {}, ['Attempt', 'Kind', 'Error'].map(c => h('th', {}, c)))),
+        h('tbody', {}, d.attemptErrors.map(a => h('tr', {}, h('td', {}, String(a.attempt)), h('td', {}, a.kind),
+          h('td', {}, a.message, a.errorType ? h('div', { class: 'muted' }, a.errorType) : '')))))] : [],
+      w ? [h('h2', {}, 'Webhook'), h('dl', { class: 'kv', 'data-testid': 'webhook' },
+        h('dt', {}, 'URL'), h('dd', {}, h('code', {}, w.url)),
+        h('dt', {}, 'State'), h('dd', { 'data-testid': 'webhook-state' }, w.state),
+        h('dt', {}, 'Attempts'), h('dd', { 'data-testid': 'webhook-attempts' }, String(w.attemptCount)),
+        h('dt', {}, 'Last response'), h('dd', { 'data-testid': 'webhook-code' }, w.lastStatusCode ? 'HTTP ' + w.lastStatusCode : '–'),
+        w.nextAttemptAt ? [h('dt', {}, 'Next attempt'), h('dd', {}, fmtTime(w.nextAttemptAt))] : []),
+        w.attempts.length ? h('table', { 'data-testid': 'webhook-attempt-list' },
+          h('thead', {}, h('tr', {}, ['#', 'At', 'Response', 'Error'].map(c => h('th', {}, c)))),
+          h('tbody', {}, w.attempts.map(a => h('tr', {}, h('td', {}, String(a.attempt)), h('td', {}, fmtTime(a.at)),
+            h('td', {}, a.statusCode ? 'HTTP ' + a.statusCode : '–', a.delivered ? ' ✓' : ''), h('td', {}, a.error ?? ''))))) : ''] : [],
       h('h2', {}, 'Input'),
       d.inputStored ? h('pre', { 'data-testid': 'input' }, d.input === null ? '(none)' : JSON.stringify(d.input, null, 2))
         : h('p', { class: 'muted', 'data-testid': 'input' }, 'Not available: this runner keeps no readable event store (ephemeral store).'),
@@ -259,10 +286,31 @@ async function task(id) {
       h('ol', { class: 'timeline', 'data-testid': 'timeline' }, d.timeline.map(e => h('li', {}, h('span', { class: 'muted' }, fmtTime(e.at)), ' ', e.what))));
   };
   render(d);
+  let last = d;
+  const here = location.hash;
+  // Progress moves from the stream; a new status or attempt re-reads the detail (errors, next attempt, timeline).
   if (!terminal(d.task.status)) follow([id], async t => {
-    if (terminal(t.status)) render(await api('tasks/' + encodeURIComponent(id)));
-    else render({ ...d, task: t, timeline: d.timeline });
+    if (terminal(t.status) || t.status !== last.task.status || t.attempt !== last.task.attempt) {
+      last = await api('tasks/' + encodeURIComponent(id));
+      render(last);
+      if (terminal(last.task.status)) watchWebhook();
+    }
+    else render({ ...last, task: t });
   });
+  // A webhook is delivered after the task ends, when no stream follows it: re-read while its delivery is pending.
+  const watchWebhook = () => {
+    if (timer || !(last.webhook && last.webhook.state === 'pending')) return;
+    timer = setInterval(async () => {
+      try {
+        const fresh = await api('tasks/' + encodeURIComponent(id));
+        if (location.hash !== here) return; // navigated away meanwhile
+        last = fresh;
+        render(last);
+        if (!(last.webhook && last.webhook.state === 'pending')) { clearInterval(timer); timer = null; }
+      } catch (e) { setStatus(e.message, true); }
+    }, 2000);
+  };
+  if (terminal(d.task.status)) watchWebhook();
 }
 
 // ---- run a recipe ----
