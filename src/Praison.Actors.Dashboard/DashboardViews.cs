@@ -80,3 +80,6 @@ internal sealed record ScheduleRow(
 }
 
 internal sealed record TriggeredView(string Name, string TaskId);
+
+/// <summary>The nodes page: <see cref="Clustered"/> is false (and <see cref="Cluster"/> null) in a host without an <see cref="IClusterInfo"/>.</summary>
+internal sealed record ClusterView(bool Clustered, ClusterInfoSnapshot? Cluster);

@@ -12,7 +12,8 @@ namespace Praison.Actors.Dashboard;
 /// The live dashboard over a <see cref="BackgroundRunner"/> registered in DI (as <c>AddPraisonJobs</c> does):
 /// <code>app.MapPraisonDashboard(new PraisonDashboardOptions { ApiKey = key });</code>
 /// A single page (embedded HTML, JS and CSS) at <see cref="PraisonDashboardOptions.Path"/> over a JSON API at
-/// <c>{Path}/api</c>; running tasks' progress arrives as server-sent events from <c>{Path}/api/events</c>.
+/// <c>{Path}/api</c>; running tasks' progress arrives as server-sent events from <c>{Path}/api/events</c>. In a
+/// clustered host, an <see cref="IClusterInfo"/> in DI feeds the nodes page.
 /// </summary>
 public static class PraisonDashboardEndpoints
 {
@@ -60,6 +61,11 @@ public static class PraisonDashboardEndpoints
         data.MapPost("/schedules/{name}/resume", schedules.ResumeAsync);
         data.MapPost("/schedules/{name}/trigger", schedules.TriggerAsync);
         data.MapDelete("/schedules/{name}", schedules.DeleteAsync);
+
+        // A clustered host registers an IClusterInfo; without one the nodes page says "not clustered".
+        var cluster = app.ServiceProvider.GetService<IClusterInfo>();
+        data.MapGet("/cluster", async (CancellationToken ct) => Results.Json(
+            new ClusterView(cluster is not null, cluster is null ? null : await cluster.GetSnapshotAsync(ct)), DashboardJson.Options));
         return app;
     }
 }

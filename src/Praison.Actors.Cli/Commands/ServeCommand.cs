@@ -88,6 +88,7 @@ public static class ServeCommand
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
             IAsyncDisposable runtime;
             BackgroundRunner runner;
+            IClusterInfo? clusterInfo = null; // the dashboard's nodes page, when clustered
             var storeText = cli.DataDir;
             if (parse.GetValue(clustered))
             {
@@ -107,6 +108,7 @@ public static class ServeCommand
                 Console.Out.WriteLine($"Cluster node {node.Address} is up.");
                 runtime = node;
                 runner = node.Runner;
+                clusterInfo = new PraisonClusterInfo(node);
             }
             else
             {
@@ -125,6 +127,7 @@ public static class ServeCommand
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddPraisonJobs(runner, jobsOptions);
             builder.Services.AddPraisonObservability();
+            if (clusterInfo is not null) builder.Services.AddSingleton(clusterInfo);
             await using var app = builder.Build();
             app.MapPraisonJobs();
             // The dashboard asks for the same key as the API (entered once, kept as an HttpOnly cookie).

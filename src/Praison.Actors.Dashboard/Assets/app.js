@@ -413,6 +413,35 @@ async function schedules() {
   timer = setInterval(() => load().catch(e => setStatus(e.message, true)), 3000);
 }
 
+// ---- cluster ----
+async function cluster() {
+  const load = async () => {
+    const data = await api('cluster');
+    if (!data.clustered) {
+      show(h('h1', {}, 'Cluster'), h('p', { class: 'placeholder', 'data-testid': 'not-clustered' },
+        'Not clustered: this host runs its tasks on its own (start it with serve --cluster to see members here).'));
+      return false;
+    }
+    const c = data.cluster;
+    show(h('h1', {}, 'Cluster'),
+      h('p', { class: 'muted' }, 'Seen from ', h('code', {}, c.selfAddress), ' · leader ', h('code', { 'data-testid': 'leader' }, c.leader ?? 'none')),
+      c.taskCountsError ? h('p', { class: 'error' }, 'Tasks per node unknown: ' + c.taskCountsError) : '',
+      h('table', { 'data-testid': 'members' },
+        h('thead', {}, h('tr', {}, ['Member', 'Status', 'Roles', 'Reachable', 'Active tasks', 'Running', 'Queued'].map(x => h('th', {}, x)))),
+        h('tbody', {}, c.members.map(m => h('tr', { 'data-member': m.address, 'data-self': m.isSelf ? 'true' : null },
+          h('td', {}, h('code', {}, m.address), m.isSelf ? h('span', { class: 'muted' }, ' (this node)') : ''),
+          h('td', {}, h('span', { class: 'badge ' + m.status, 'data-testid': 'member-status' }, m.status)),
+          h('td', {}, m.roles.join(', ')),
+          h('td', {}, m.reachable ? 'yes' : h('span', { class: 'error' }, 'unreachable')),
+          h('td', { 'data-testid': 'active-tasks' }, m.activeTasks ?? '–'),
+          h('td', { 'data-testid': 'running' }, m.running ?? '–'),
+          h('td', {}, m.queued ?? '–'))))));
+    setStatus(`${c.members.length} members · updated ${new Date().toLocaleTimeString()}`);
+    return true;
+  };
+  if (await load()) timer = setInterval(() => load().catch(e => setStatus(e.message, true)), 3000);
+}
+
 function placeholder(title, text) {
   show(h('h1', {}, title), h('p', { class: 'placeholder', 'data-testid': 'placeholder' }, text));
 }
@@ -432,7 +461,7 @@ async function route() {
     else if (page === 'run') await run();
     else if (page === 'recipes') await recipes();
     else if (page === 'schedules') await schedules();
-    else if (page === 'cluster') placeholder('Cluster', 'Cluster members are not shown yet: this dashboard reads tasks through the runner only.');
+    else if (page === 'cluster') await cluster();
     else placeholder('Not found', 'No page ' + path);
   } catch (e) {
     if (e.status !== 401) { show(h('p', { class: 'error', 'data-testid': 'page-error' }, e.message)); setStatus(e.message, true); }
