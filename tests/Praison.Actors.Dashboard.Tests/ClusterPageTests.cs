@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Akka.Actor;
 using Akka.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -53,10 +54,20 @@ public sealed class ClusterPageTests(BrowserFixture browser) : IClassFixture<Bro
             app.MapPraisonDashboard();
             await app.StartAsync();
 
+            // Once both regions are known to the coordinator, new shards go to both nodes.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                var stats = await a.Region.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+                    new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
+                if (stats.Regions.Count == 2) break;
+                await Task.Delay(100); // polling an observable condition with a deadline
+            }
+
             // Tasks spread over the shards of both nodes; each holds until the gate opens.
             const int Tasks = 12;
             await a.Runner.RunBackgroundManyAsync("hold", Enumerable.Range(0, Tasks).Select(_ => (RecipeRunOptions?)null));
-            var deadline = DateTime.UtcNow.AddSeconds(60);
+            deadline = DateTime.UtcNow.AddSeconds(60);
             while (running.Count < Tasks && DateTime.UtcNow < deadline) await Task.Delay(50); // polling an observable condition with a deadline
             Assert.Equal(Tasks, running.Count);
 
@@ -75,6 +86,7 @@ public sealed class ClusterPageTests(BrowserFixture browser) : IClassFixture<Bro
             // Tasks per node from the shard statistics: each node holds exactly the tasks its own recipe reported running.
             var onA = running.Values.Count(n => n == "a");
             var onB = running.Values.Count(n => n == "b");
+            Assert.True(onA > 0 && onB > 0, $"the tasks did not spread: {onA} on a, {onB} on b");
             await Expect(rowA.GetByTestId("active-tasks")).ToHaveTextAsync(onA.ToString());
             await Expect(rowB.GetByTestId("active-tasks")).ToHaveTextAsync(onB.ToString());
             await Expect(rowA.GetByTestId("running")).ToHaveTextAsync(onA.ToString()); // the answering node's own supervisor
