@@ -98,6 +98,14 @@ public sealed class DashboardApiTests
         var refused = await JsonAsync(await ro.Http.SendAsync(Action(HttpMethod.Post, "/dashboard/api/runs", new { recipe = "echo" })), HttpStatusCode.Forbidden);
         Assert.Contains("read-only", refused.GetProperty("error").GetString());
         Assert.Empty(await ro.Runner.ListAsync());
+        var failed = await ro.Runner.RunBackgroundAsync("boom");
+        await ro.UntilAsync(failed.TaskId, t => t.IsTerminal, "finished");
+        foreach (var (method, path) in new[] { (HttpMethod.Post, "/cancel"), (HttpMethod.Post, "/retry"), (HttpMethod.Delete, "") })
+        {
+            var no = await JsonAsync(await ro.Http.SendAsync(Action(method, "/dashboard/api/tasks/" + failed.TaskId + path)), HttpStatusCode.Forbidden);
+            Assert.Contains("read-only", no.GetProperty("error").GetString());
+        }
+        Assert.Single(await ro.Runner.ListAsync()); // not retried, not deleted
 
         await using var rw = await DashboardHost.StartAsync();
         var noHeader = await JsonAsync(await rw.Http.PostAsJsonAsync("/dashboard/api/runs", new { recipe = "echo" }), HttpStatusCode.BadRequest);

@@ -66,12 +66,34 @@ public sealed class LargeStoreTests(BrowserFixture browser) : IClassFixture<Brow
             Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/dashboard/api/tasks/bulk0012345")).StatusCode);
 
             await using var page = await WatchedPage.OpenAsync(browser);
+            // Every task list the browser receives is one page: 25 rows and a few KB, never the table.
+            var lists = new List<(string Url, int Rows, int Bytes)>();
+            var twoPages = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            page.Page.Response += async (_, response) =>
+            {
+                if (!response.Url.Contains("/api/tasks?", StringComparison.Ordinal)) return;
+                var body = await response.BodyAsync();
+                var rows = JsonDocument.Parse(body).RootElement.GetProperty("tasks").GetArrayLength();
+                lock (lists)
+                {
+                    lists.Add((response.Url, rows, body.Length));
+                    if (lists.Count == 2) twoPages.TrySetResult();
+                }
+            };
             await page.Page.GotoAsync(host.DashboardUrl + "#/tasks");
             await Expect(page.Page.GetByTestId("page-info")).ToHaveTextAsync("Page 1 of 4000 · 100000 tasks");
             await Expect(page.Page.Locator("tr[data-task]")).ToHaveCountAsync(25);
             await page.Page.GetByTestId("next").ClickAsync();
             await Expect(page.Page.GetByTestId("page-info")).ToHaveTextAsync("Page 2 of 4000 · 100000 tasks");
             await Expect(page.Page.Locator("tr[data-task='bulk0000025']")).ToHaveCountAsync(1);
+            await twoPages.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the handler reads each body after the page has it
+            lock (lists)
+            {
+                Assert.Equal(2, lists.Count); // page 1, then page 2
+                Assert.All(lists, l => Assert.Equal(25, l.Rows));
+                Assert.All(lists, l => Assert.True(l.Bytes < 32 * 1024, $"{l.Url} sent {l.Bytes} bytes"));
+                Assert.Contains("page=2", lists[1].Url);
+            }
             page.AssertNoErrors();
         }
         finally
