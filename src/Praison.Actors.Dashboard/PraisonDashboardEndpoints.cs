@@ -205,9 +205,9 @@ internal sealed class DashboardApi(BackgroundRunner runner, PraisonDashboardOpti
             timeline.Add(new(a.At, $"Webhook attempt {a.Attempt}: {(a.StatusCode is { } code ? "HTTP " + code : a.Error ?? "no answer")}"));
         if (webhook?.NextAttemptAt is { } nextWebhook)
             timeline.Add(new(nextWebhook, "Webhook attempt due"));
-        timeline.Sort((a, b) => a.At.CompareTo(b.At)); // stable: equal times keep the order above
+        var ordered = timeline.OrderBy(e => e.At).ToList(); // OrderBy is stable: equal times keep the order above
         var input = await runner.GetInputAsync(info.TaskId, ct);
-        return new TaskDetailView(TaskRow.From(info), result, info.Error?.ErrorType, info.Error?.StackTrace, timeline, info.Progress?.At,
+        return new TaskDetailView(TaskRow.From(info), result, info.Error?.ErrorType, info.Error?.StackTrace, ordered, info.Progress?.At,
             input is not null, Parse(input?.InputJson), Parse(input?.ConfigJson))
         {
             MaxAttempts = info.MaxAttempts,
