@@ -143,14 +143,18 @@ public static class PraisonCluster
         return (id => TaskEntity.Props(id, settings), supervisor);
     }
 
-    /// <summary>Around a started shard region: the router every handle asks, the store sweeper, and the runner.</summary>
+    /// <summary>Around a started shard region: the router every handle asks, the store sweeper, the scheduler singleton, and the runner.</summary>
     internal static PraisonClusterNode Complete(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner, PraisonClusterOptions cluster,
         IActorRef region, IActorRef supervisor)
     {
         var hasTable = BackgroundRunner.SqlWriter(runner.JournalPluginId, store) is not null;
         var router = system.ActorOf(ClusterTaskRouter.Props(region, store, hasTable, supervisor), runner.ActorName);
         system.ActorOf(TaskStoreSweeper.Props(region, store, cluster.StoreScanInterval, hasTable), runner.ActorName + "-sweeper");
-        return new PraisonClusterNode(system, new BackgroundRunner(system, router, runner) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
+        // One scheduler per cluster (a singleton); the runner's schedules live in the shared store's table.
+        ClusterScheduler.Use(system, cluster);
+        var node = new PraisonClusterNode(system, new BackgroundRunner(system, router, runner, store) { WaitRenewal = cluster.WaitRenewal }, store, region, supervisor);
+        _ = node.Runner.Schedules; // starts this node's singleton manager and proxy, so the scheduler runs from the start
+        return node;
     }
 
     /// <summary>

@@ -27,6 +27,13 @@ public sealed class PraisonClusterOptions
     /// <summary>Cluster roles of this node. Tasks run on every node; roles are for your own use.</summary>
     public IReadOnlyList<string> Roles { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// The role of the nodes that may host the cluster's one scheduler (a cluster singleton: it runs on the oldest node
+    /// with the role and moves when that node leaves or is downed). Null: any node. Nodes without the role still
+    /// create, change and trigger schedules; their runners tell the scheduler through its proxy.
+    /// </summary>
+    public string? SchedulerRole { get; init; }
+
     /// <summary>Failure detection and downing; <see cref="ClusterTimings.Default"/> unless you tune it.</summary>
     public ClusterTimings Timings { get; init; } = ClusterTimings.Default;
 
@@ -51,6 +58,8 @@ public sealed class PraisonClusterOptions
             throw new ArgumentOutOfRangeException(nameof(WaitRenewal), WaitRenewal, "WaitRenewal must be positive.");
         if (StoreScanInterval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(StoreScanInterval), StoreScanInterval, "StoreScanInterval must be positive.");
+        if (SchedulerRole is { } role && string.IsNullOrWhiteSpace(role))
+            throw new ArgumentException("SchedulerRole must not be blank (null lets any node host the scheduler).", nameof(SchedulerRole));
         foreach (var seed in SeedNodes)
             if (!seed.StartsWith("akka.tcp://", StringComparison.Ordinal))
                 throw new ArgumentException($"Seed node '{seed}' is not an akka.tcp:// address.", nameof(SeedNodes));

@@ -1,6 +1,8 @@
+using Akka.Actor;
 using Praison.Actors.TestSupport;
 using Praison.Actors;
 using Praison.Actors.Cluster;
+using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
 
 // Usage: ClusterNode --name N --port P [--seed akka.tcp://...] (--connection CS | --data-dir DIR) --log FILE [--max-concurrent M]
@@ -9,10 +11,14 @@ using Praison.Actors.Persistence;
 //   submitted <id>           after each task of a "submit" command is stored
 //   submit-done
 //   stopped                  after a graceful leave
-// Reads commands on stdin: "submit <count> <ms>" runs <count> tasks of ~<ms> through this node; "stop" (or end of
-// input) leaves the cluster gracefully and exits.
+//   scheduled <name> <ms>    after "schedule": the schedule is stored; its creation time (unix ms), which slots count from
+//   triggered <name> <id>    after "trigger": the run-now task is stored
+// Reads commands on stdin: "submit <count> <ms>" runs <count> tasks of ~<ms> through this node; "schedule <name> <expr>
+// <catch-up> <window-s>" stores a schedule of the recipe "cluster-tick" (overlap allow) through this node's runner;
+// "trigger <name>" runs it now; "stop" (or end of input) leaves the cluster gracefully and exits.
 // The work appends "start|end <id> <attempt> <node> <unix-ms>" to <log>.<name>, one flushed write per line: the
-// execution record the tests count, kept apart from the journal on purpose.
+// execution record the tests count, kept apart from the journal on purpose. Each look of the scheduler at a schedule
+// on this node appends "look <schedule> <slots-fired> <node> <unix-ms>" ("lookerr" when it failed): who fires.
 var options = Args.Parse(args);
 var name = options["name"];
 var log = options["log"] + "." + name; // one file per process: appends from several processes could overwrite each other
@@ -32,6 +38,13 @@ recipes.Register("name: cluster-rerun\nruntime:\n  background:\n    on_restart: 
     return $"{ctx.TaskId}:{ctx.Attempt}:{name}";
 });
 
+// A scheduled slot: records its start and ends at once.
+recipes.Register("name: cluster-tick\nruntime:\n  background:\n    on_restart: rerun\n", ctx =>
+{
+    ExecutionLog.Append(log, $"start {ctx.TaskId} {ctx.Attempt} {name} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
+    return Task.FromResult<object?>(ctx.TaskId);
+});
+
 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
 {
     Store = store,
@@ -48,6 +61,7 @@ var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
         StoreScanInterval = TimeSpan.FromSeconds(10),
     },
 });
+node.System.EventStream.Subscribe(node.System.ActorOf(Props.Create(() => new LookLog(log, name))), typeof(ScheduleLooked));
 Console.WriteLine($"ready {node.Address}");
 
 while (Console.ReadLine() is { } line)
@@ -63,6 +77,19 @@ while (Console.ReadLine() is { } line)
         }
         Console.WriteLine("submit-done");
     }
+    if (parts is ["schedule", var schedule, var expression, var catchUp, var window])
+    {
+        var handle = await node.Runner.Scheduler.ScheduleAsync(schedule, "cluster-tick", expression, new ScheduleOptions
+        {
+            CatchUp = Enum.Parse<ScheduleCatchUp>(catchUp, ignoreCase: true),
+            CatchUpWindow = TimeSpan.FromSeconds(int.Parse(window)),
+            Overlap = ScheduleOverlap.Allow,
+        });
+        var info = await handle.InfoAsync();
+        Console.WriteLine($"scheduled {schedule} {info.CreatedAt.ToUnixTimeMilliseconds()}");
+    }
+    if (parts is ["trigger", var triggered])
+        Console.WriteLine($"triggered {triggered} {await node.Runner.Scheduler.GetHandle(triggered).TriggerAsync()}");
     if (parts is ["wait", .. var ids])
     {
         // Printed first: a wait on a finished task answers at once, and its line must come after this one.
@@ -77,3 +104,11 @@ while (Console.ReadLine() is { } line)
 await node.DisposeAsync();
 Console.WriteLine("stopped");
 return 0;
+
+/// <summary>Appends each look of the scheduler on this node to the execution log.</summary>
+internal sealed class LookLog : ReceiveActor
+{
+    public LookLog(string log, string node) =>
+        Receive<ScheduleLooked>(l => ExecutionLog.Append(log,
+            $"{(l.Error is null ? "look" : "lookerr")} {l.Name} {l.Fired} {node} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"));
+}

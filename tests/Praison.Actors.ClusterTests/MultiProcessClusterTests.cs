@@ -13,8 +13,8 @@ namespace Praison.Actors.ClusterTests;
 [Collection("cluster")]
 public class MultiProcessClusterTests(ITestOutputHelper output)
 {
-    private const int MaxConcurrent = 4;
-    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
+    internal const int MaxConcurrent = 4;
+    internal static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
 
     [PostgresFact]
     public async Task A_sigkilled_node_s_tasks_finish_elsewhere_each_completed_exactly_once()
@@ -105,15 +105,15 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
     }
 
     /// <summary>The prefix of the nodes' execution logs (each node writes prefix.name).</summary>
-    private static string NewLog() => Path.Combine(Path.GetTempPath(), $"praison-cluster-{Guid.NewGuid():N}.log");
+    internal static string NewLog() => Path.Combine(Path.GetTempPath(), $"praison-cluster-{Guid.NewGuid():N}.log");
 
-    private static void DeleteLogs(string log)
+    internal static void DeleteLogs(string log)
     {
         foreach (var f in Directory.GetFiles(Path.GetDirectoryName(log)!, Path.GetFileName(log) + ".*")) File.Delete(f);
     }
 
     /// <summary>The seed first (it also creates the schema), then the other two; each is awaited until Up.</summary>
-    private static async Task<List<NodeProcess>> StartClusterAsync(PostgresTestStore db, string log)
+    internal static async Task<List<NodeProcess>> StartClusterAsync(PostgresTestStore db, string log)
     {
         var nodes = new List<NodeProcess>();
         var seed = NodeProcess.Start("node1", FreePort.Next(), null, db.ConnectionString, log, MaxConcurrent);

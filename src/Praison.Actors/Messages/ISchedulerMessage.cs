@@ -3,7 +3,10 @@ using Akka.Event;
 
 namespace Praison.Actors.Messages;
 
-/// <summary>Messages of the scheduler actor: its timers, reload requests and the results of its work (PipeTo). Never leave the process.</summary>
+/// <summary>
+/// Messages of the scheduler actor: its timers, reload requests and the results of its work (PipeTo). Only
+/// <see cref="ReloadSchedules"/> leaves the process (to a cluster's scheduler singleton).
+/// </summary>
 internal interface ISchedulerMessage : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
 /// <summary>Look at every schedule now and fire what is due.</summary>
@@ -12,8 +15,11 @@ internal sealed record SchedulerTick : ISchedulerMessage
     public static readonly SchedulerTick Instance = new();
 }
 
-/// <summary>Read the schedules from the store again (a schedule was added, changed or removed, possibly by another process).</summary>
-internal sealed record ReloadSchedules : ISchedulerMessage
+/// <summary>
+/// Read the schedules from the store again (a schedule was added, changed or removed, possibly by another process).
+/// In a cluster every node's runner sends it through the singleton proxy, so it is serialized (<see cref="IPraisonMessage"/>).
+/// </summary>
+internal sealed record ReloadSchedules : ISchedulerMessage, IPraisonMessage
 {
     public static readonly ReloadSchedules Instance = new();
 }

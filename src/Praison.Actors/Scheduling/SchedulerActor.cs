@@ -84,6 +84,8 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
     {
         _looking.Remove(looked.Name);
         _retryAt.Remove(looked.Name);
+        // Which node looks, for diagnostics (the cluster tests count looks per node); nothing when nobody subscribes.
+        Context.System.EventStream.Publish(looked);
         if (looked.Error is not null)
         {
             _log.Warning("Schedule {0}: firing failed: {1}; retried in {2}", looked.Name, looked.Error, RetryDelay);

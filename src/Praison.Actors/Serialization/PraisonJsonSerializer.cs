@@ -51,6 +51,7 @@ internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("trx", typeof(TaskRetriesExhausted)),
         ("c.spec", typeof(GetTaskSpec)),
         ("r.spec", typeof(TaskSpecReply)),
+        ("sch.reload", typeof(ReloadSchedules)), // to a cluster's scheduler singleton through its proxy
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -115,4 +115,46 @@ public sealed class AkkaHostingExtensionsTests(ITestOutputHelper output) : IAsyn
         Assert.Equal("survivor", (await wait)?.ToString());
         await survivor.StopAsync();
     }
+    [Fact]
+    public async Task The_scheduler_runs_once_per_cluster_on_a_node_of_the_scheduler_role()
+    {
+        var ports = new[] { FreePort(), FreePort() };
+        var seed = $"akka.tcp://praison-actors@127.0.0.1:{ports[0]}";
+        var ran = new ConcurrentDictionary<string, string>();
+        RecipeRegistry Recipes(string node) => new RecipeRegistry().Register("name: tick\n", ctx =>
+        {
+            ran[ctx.TaskId] = node;
+            return Task.FromResult<object?>(node);
+        });
+        PraisonClusterOptions Node(int port, params string[] roles) => new()
+        {
+            Port = port, SeedNodes = [seed], Timings = ClusterTimings.Fast, Roles = roles, SchedulerRole = "scheduler",
+        };
+        // The seed (the oldest node) lacks the role, so the singleton must go to the other node.
+        using var plain = TestHosts.ClusterNode(_store.Store, Recipes("plain"), Node(ports[0]));
+        await plain.StartAsync();
+        using var scheduling = TestHosts.ClusterNode(_store.Store, Recipes("scheduling"), Node(ports[1], "scheduler"));
+        await scheduling.StartAsync();
+
+        // Created through DI on the node without the role: its runner tells the singleton through the proxy.
+        var handle = await plain.Services.GetRequiredService<IScheduler>().ScheduleAsync("every-second", "tick", "*/1s");
+        var deadline = DateTime.UtcNow + Long;
+        IReadOnlyList<ScheduleRun> runs;
+        while ((runs = await handle.RunsAsync(10)).Count(r => r.Status == BackgroundTaskStatus.Completed) < 2)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"two slots did not complete within {Long}; runs: {runs.Count}");
+            await Task.Delay(100);
+        }
+
+        // The singleton lives under the manager of the node with the role; the other node has only the proxy.
+        var plainSystem = plain.Services.GetRequiredService<ActorSystem>();
+        var schedulingSystem = scheduling.Services.GetRequiredService<ActorSystem>();
+        Assert.NotNull(await schedulingSystem.ActorSelection("/user/praison-scheduler/scheduler").ResolveOne(Long));
+        Assert.NotNull(await plainSystem.ActorSelection("/user/praison-scheduler-proxy").ResolveOne(Long));
+        await Assert.ThrowsAsync<ActorNotFoundException>(() => plainSystem.ActorSelection("/user/praison-scheduler").ResolveOne(Long));
+        output.WriteLine($"{runs.Count} runs, executed on: {string.Join(", ", runs.Select(r => ran.GetValueOrDefault(r.TaskId)))}");
+
+        await scheduling.StopAsync();
+        await plain.StopAsync();
+    }
 }

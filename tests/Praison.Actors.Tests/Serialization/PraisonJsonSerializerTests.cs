@@ -39,6 +39,7 @@ public class PraisonJsonSerializerTests(ITestOutputHelper output) : RuntimeTestK
         new TaskRetryScheduled(2, new TaskError(TaskErrorKind.Exception, "boom", "System.Exception"), T.AddSeconds(5), T),
         new TaskRetriesExhausted(3, new TaskError(TaskErrorKind.Timeout, "late"), T),
         new TaskSubmitted(Spec with { Retry = new RetryPolicy { MaxAttempts = 4, Backoff = RetryBackoff.Fixed, Jitter = true, RetryOn = RetryOn.Timeout } }, T),
+        ReloadSchedules.Instance,
     };
 
     [Theory]
