@@ -13,7 +13,8 @@ namespace Praison.Actors.Persistence;
 /// stored goes out as the next single WriteMessages, which the SQL journal commits in one transaction. A
 /// persistent actor per task would instead recover (two queries) before its first write and commit alone,
 /// which measured as the limit of durable throughput (~260 tasks/s on SQLite).
-/// Each task has at most one write in flight (its owner waits for the answer), so per-task order holds.
+/// Each task has at most one write in flight (its owner waits for the answer), so per-task order holds, also with
+/// several batches in flight (PostgreSQL: <see cref="SqlJournalAccess.ConcurrentBatches"/>, each on its own connection).
 /// On a SQL store whose journal is the default one (<c>sql</c> given) it writes the batch itself, in the
 /// journal plugin's table and row format, together with the task table's rows in the same transaction (see
 /// <see cref="SqlJournalAccess.WriteEventsAsync"/>): the profile scenario measured the plugin's batch insert as the
