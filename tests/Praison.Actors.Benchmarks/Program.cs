@@ -36,6 +36,13 @@ if (int.TryParse(Environment.GetEnvironmentVariable("PRAISON_BENCH_MIN_THREADS")
     Console.Error.WriteLine($"ThreadPool.SetMinThreads({minThreads}) from PRAISON_BENCH_MIN_THREADS");
 }
 
+// Comparison aid only: how many batches the TaskJournal keeps in flight on PostgreSQL (the runtime's default otherwise).
+if (int.TryParse(Environment.GetEnvironmentVariable("PRAISON_BENCH_PG_BATCHES"), out var pgBatches) && pgBatches > 0)
+{
+    Praison.Actors.Persistence.SqlJournalAccess.PostgresConcurrentBatches = pgBatches;
+    Console.Error.WriteLine($"PostgreSQL batches in flight: {pgBatches} from PRAISON_BENCH_PG_BATCHES");
+}
+
 var machine = Machine.Describe();
 var command = "dotnet run -c Release --project tests/Praison.Actors.Benchmarks --" + (args.Length == 0 ? "" : " " + string.Join(' ', args));
 Console.Error.WriteLine($"Praison.Actors benchmarks{(options.Quick ? " (--quick)" : "")} on {machine}");

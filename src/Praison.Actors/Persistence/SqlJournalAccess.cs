@@ -22,6 +22,17 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     private readonly TaskTable _table = new(postgres);
     private string False => postgres ? "false" : "0";
 
+    /// <summary>
+    /// How many batch writes the <see cref="TaskJournal"/> keeps in flight. PostgreSQL: several, each its own statement
+    /// on its own connection, so the server works on one while the next is sent and commits share a WAL flush (group
+    /// commit); every task has at most one write in flight, so a task's events never race each other. SQLite: one (a
+    /// single writer; batches queue on its one connection anyway).
+    /// </summary>
+    public virtual int ConcurrentBatches => postgres ? PostgresConcurrentBatches : 1;
+
+    /// <summary>Measured with the throughput scenario (docs/architecture.md, the write path); the harness may set it to compare.</summary>
+    internal static int PostgresConcurrentBatches { get; set; } = 3;
+
     /// <summary>The schedule table in the same database as the journal.</summary>
     public ScheduleTable Schedules => new(openJournal, postgres);
     private string True => postgres ? "true" : "1";
@@ -146,8 +157,9 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     /// transactions are serial. Other journal rows are written with <c>ON CONFLICT DO NOTHING</c>: a row whose
     /// (persistence id, sequence number) is already stored with the same bytes is a retried write whose commit
     /// succeeded (counted as stored); with other bytes it is a <see cref="WriteOutcome.Conflicts"/> entry, its task row
-    /// untouched. Neither fails the batch. Any other error fails the whole batch. A claimed id's leftover tombstone row
-    /// (kept by the plugin after a delete until the purge) is removed with the claim.</para>
+    /// untouched. Neither fails the batch. Any other error fails the whole batch. A task's tombstone row (kept by the
+    /// plugin after a delete) goes with its task row (<see cref="DeleteTaskRowAsync"/>), so a claimed id has none; one
+    /// left by an older version or a crash is a conflict of the write that meets it, removed then, so its retry is stored.</para>
     /// <para>PostgreSQL: one statement (data-modifying CTEs over <c>unnest</c> of array parameters), so one round trip
     /// and the statement's own transaction; it replaced BEGIN + COPY + INSERT + UPDATE + COMMIT. SQLite: one write
     /// transaction of prepared statements (claim, journal rows, row updates).</para>
@@ -156,8 +168,10 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     {
         if (rows.Count == 0) return WriteOutcome.AllStored;
         var changes = TaskRowChange.Coalesce(rows.Where(r => r.Change is not null).Select(r => r.Change!));
-        var inserts = changes.Where(c => c.Inserts).ToList();
-        var updates = changes.Where(c => !c.Inserts).ToList();
+        // In id order: concurrent batches (several in flight on PostgreSQL, or other processes) then take the rows'
+        // locks in the same order, so two claims of the same ids wait for each other instead of deadlocking.
+        var inserts = changes.Where(c => c.Inserts).OrderBy(c => c.TaskId, StringComparer.Ordinal).ToList();
+        var updates = changes.Where(c => !c.Inserts).OrderBy(c => c.TaskId, StringComparer.Ordinal).ToList();
         var claims = inserts.Select(c => c.TaskId).ToHashSet();
         // Rows of a task whose Submitted is in the batch are written only if its id is claimed.
         bool Claiming(JournalRowWrite row) => row.Change is { } c && claims.Contains(c.TaskId);
@@ -172,7 +186,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             conflicts = new HashSet<(string, long)>();
             foreach (var row in rows)
                 if ((!Claiming(row) || claimed.Contains(row.Change!.TaskId)) && !written.Contains((row.PersistenceId, row.SequenceNr))
-                    && !await StoredAlreadyAsync(connection, null, row, cancellationToken).ConfigureAwait(false))
+                    && await StoredAlreadyAsync(connection, null, row, cancellationToken).ConfigureAwait(false) != KeyHolds.SameEvent)
                     conflicts.Add((row.PersistenceId, row.SequenceNr));
         }
         else
@@ -226,7 +240,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
     /// <summary>One SQLite connection with the batch write's prepared statements (claim, journal rows, row update, key check).</summary>
     private sealed class SqliteBatchWriter(DbConnection connection) : IAsyncDisposable
     {
-        private DbCommand? _claim, _tombstones, _fresh, _later, _update;
+        private DbCommand? _claim, _fresh, _later, _update;
 
         public async Task<(HashSet<string> Claimed, HashSet<(string, long)> Conflicts)> WriteAsync(IReadOnlyList<JournalRowWrite> rows,
             Func<JournalRowWrite, bool> claiming, IReadOnlyList<TaskRowChange> inserts, IReadOnlyList<TaskRowChange> updates, CancellationToken ct)
@@ -239,15 +253,6 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
                 _claim ??= TaskTable.SqliteClaim(connection);
                 _claim.Transaction = tx;
                 claimed = await TaskTable.ClaimAsync(_claim, inserts, ct).ConfigureAwait(false);
-                // A claimed id may be one cleaned up before: the tombstone the plugin kept (until the purge) would
-                // collide with the new task's later events. Its sequence number is above 1, so never with this batch's.
-                _tombstones ??= TaskTable.Command(connection, null, "DELETE FROM journal WHERE persistence_id = $pid AND deleted = 1");
-                _tombstones.Transaction = tx;
-                foreach (var id in claimed)
-                {
-                    TaskTable.Set(_tombstones, "$pid", TaskPersistenceIds.For(id));
-                    await _tombstones.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                }
                 // A webhook row only for a claimed submission: a duplicate must not add one to the existing task.
                 await WebhookTable.InsertWaitingAsync(connection, tx, inserts.Where(c => claimed.Contains(c.TaskId)).ToList(), ct).ConfigureAwait(false);
             }
@@ -262,7 +267,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
                 command.Transaction = tx;
                 SetJournalRow(command, row);
                 if (await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0) written.Add((row.PersistenceId, row.SequenceNr));
-                else if (!await StoredAlreadyAsync(connection, tx, row, ct).ConfigureAwait(false)) conflicts.Add((row.PersistenceId, row.SequenceNr));
+                else if (await StoredAlreadyAsync(connection, tx, row, ct).ConfigureAwait(false) != KeyHolds.SameEvent) conflicts.Add((row.PersistenceId, row.SequenceNr));
             }
             var stored = updates.Where(c => written.Contains((TaskPersistenceIds.For(c.TaskId), c.SequenceNr))).ToList();
             if (stored.Count > 0)
@@ -277,7 +282,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var command in new[] { _claim, _tombstones, _fresh, _later, _update })
+            foreach (var command in new[] { _claim, _fresh, _later, _update })
                 if (command is not null) await command.DisposeAsync().ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
@@ -303,17 +308,11 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         Add(command, "j_identifier", NpgsqlDbType.Integer, rows.Select(r => r.SerializerId).ToArray());
         Add(command, "j_writer", NpgsqlDbType.Text, rows.Select(r => r.WriterUuid).ToArray());
         Add(command, "j_claim", NpgsqlDbType.Text, rows.Select(r => claiming(r) ? r.Change!.TaskId : null).ToArray());
-        Add(command, "t_pids", NpgsqlDbType.Text, inserts.Select(c => TaskPersistenceIds.For(c.TaskId)).ToArray());
         const string journalRows =
             "SELECT j.created, false, j.pid, j.seq, j.message, j.manifest, j.identifier, j.writer FROM unnest(@j_created, @j_pid, @j_seq, " +
             "@j_message, @j_manifest, @j_identifier, @j_writer, @j_claim) AS j(created, pid, seq, message, manifest, identifier, writer, claim)";
         command.CommandText =
             "WITH " + TaskTable.PostgresClaimCte(command, inserts) + ", " +
-            // A claimed id may be one cleaned up before: the tombstone the plugin kept (until the purge) would collide
-            // with the new task's later events. Its sequence number is above 1, so never with this statement's rows.
-            // "= ANY(array)" lets the planner probe the (persistence_id, sequence_number) index instead of scanning the journal.
-            $"tombstones AS (DELETE FROM journal WHERE persistence_id = ANY(@t_pids) AND deleted " +
-            $"AND persistence_id IN (SELECT '{TaskPersistenceIds.Prefix}' || task_id FROM claimed)), " +
             $"fresh AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IN (SELECT task_id FROM claimed) " +
             "RETURNING persistence_id, sequence_number), " +
             $"later AS (INSERT INTO journal ({JournalColumns}) {journalRows} WHERE j.claim IS NULL ON CONFLICT DO NOTHING " +
@@ -321,6 +320,10 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             TaskTable.PostgresUpdateCte(command, updates, "later") + WebhookTable.PostgresWaitingCte(command, inserts) + " " +
             "SELECT 0, task_id, 0::bigint FROM claimed UNION ALL SELECT 1, persistence_id, sequence_number FROM fresh " +
             "UNION ALL SELECT 1, persistence_id, sequence_number FROM later";
+        // Prepared (once per pooled connection; two texts, with and without webhook rows): parsing and planning this
+        // statement cost more server time than executing a batch of a few dozen events. Its generic plan keeps the hash
+        // joins (array lengths unknown), so a large batch is not planned worse than with its values.
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         var claimed = new HashSet<string>();
         var written = new HashSet<(string, long)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -347,16 +350,37 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         TaskTable.Set(command, "$writer", row.WriterUuid);
     }
 
-    /// <summary>Whether the journal already holds <paramref name="row"/>'s key with the same event bytes (an earlier try of this write).</summary>
-    private static async Task<bool> StoredAlreadyAsync(DbConnection connection, DbTransaction? tx, JournalRowWrite row, CancellationToken cancellationToken)
+    private enum KeyHolds { SameEvent, OtherEvent, Tombstone }
+
+    /// <summary>
+    /// What the journal holds under <paramref name="row"/>'s key, which the write did not take: the same event (an earlier
+    /// try of this write whose commit succeeded), another event, or a tombstone of a deleted task. A tombstone is left
+    /// only by a delete whose task row was not removed with it (a store written before tombstones went with the row, or
+    /// a crash between the plugin's delete and the row's): it is removed here, so the write, answered with an error and
+    /// retried, is stored at its next try.
+    /// </summary>
+    private static async Task<KeyHolds> StoredAlreadyAsync(DbConnection connection, DbTransaction? tx, JournalRowWrite row, CancellationToken cancellationToken)
     {
-        await using var command = TaskTable.Command(connection, tx,
-            "SELECT message, manifest FROM journal WHERE persistence_id = @pid AND sequence_number = @seq");
-        TaskTable.Set(command, "@pid", row.PersistenceId);
-        TaskTable.Set(command, "@seq", row.SequenceNr);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-               && ((byte[])reader.GetValue(0)).AsSpan().SequenceEqual(row.Message) && reader.GetString(1) == row.Manifest;
+        bool same, deleted;
+        await using (var command = TaskTable.Command(connection, tx,
+                         "SELECT message, manifest, deleted FROM journal WHERE persistence_id = @pid AND sequence_number = @seq"))
+        {
+            TaskTable.Set(command, "@pid", row.PersistenceId);
+            TaskTable.Set(command, "@seq", row.SequenceNr);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return KeyHolds.OtherEvent; // gone meanwhile: a retry decides
+            same = ((byte[])reader.GetValue(0)).AsSpan().SequenceEqual(row.Message) && reader.GetString(1) == row.Manifest;
+            deleted = Convert.ToBoolean(reader.GetValue(2));
+        }
+        if (!deleted) return same ? KeyHolds.SameEvent : KeyHolds.OtherEvent;
+        await using (var remove = TaskTable.Command(connection, tx,
+                         "DELETE FROM journal WHERE persistence_id = @pid AND sequence_number = @seq AND deleted"))
+        {
+            TaskTable.Set(remove, "@pid", row.PersistenceId);
+            TaskTable.Set(remove, "@seq", row.SequenceNr);
+            await remove.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return KeyHolds.Tombstone;
     }
 
     /// <summary>Writes the last progress of each task to its row (one transaction; rows already deleted are skipped).</summary>
@@ -370,14 +394,29 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes a task's row, right after the journal plugin deleted its events (that delete is not ours to join).</summary>
+    /// <summary>
+    /// Deletes a task's row and webhook row, right after the journal plugin deleted its events (that delete is not ours
+    /// to join), and the plugin's tombstone (the task's highest event, kept flagged deleted) in the same transaction: a
+    /// task without a row then has no journal rows left, so claiming its id again needs no look at the journal (the batch
+    /// write used to delete tombstones at every claim, which scanned the journal).
+    /// </summary>
     public async Task DeleteTaskRowAsync(string taskId, CancellationToken cancellationToken)
     {
         await using var connection = openJournal();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = _table.Delete(connection, taskId);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await WebhookTable.DeleteAsync(connection, taskId, cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = _table.Delete(connection, taskId))
+        {
+            command.Transaction = tx;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await WebhookTable.DeleteAsync(connection, taskId, cancellationToken, tx).ConfigureAwait(false);
+        await using (var tombstone = TaskTable.Command(connection, tx, $"DELETE FROM journal WHERE persistence_id = @pid AND deleted = {True}"))
+        {
+            TaskTable.Set(tombstone, "@pid", TaskPrefix + taskId);
+            await tombstone.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A new connection to the journal's database (not opened), for the tables kept beside the task table.</summary>

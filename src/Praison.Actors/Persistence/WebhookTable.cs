@@ -66,9 +66,9 @@ internal sealed class WebhookTable(SqlJournalAccess sql)
     }
 
     /// <summary>Deletes a task's row (with the task's own row).</summary>
-    public static async Task DeleteAsync(DbConnection connection, string taskId, CancellationToken ct)
+    public static async Task DeleteAsync(DbConnection connection, string taskId, CancellationToken ct, DbTransaction? tx = null)
     {
-        await using var delete = TaskTable.Command(connection, null, $"DELETE FROM {Name} WHERE task_id = {P(connection, "id")}");
+        await using var delete = TaskTable.Command(connection, tx, $"DELETE FROM {Name} WHERE task_id = {P(connection, "id")}");
         Set(connection, delete, "id", taskId);
         await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }

@@ -132,11 +132,12 @@ public abstract class TaskJournalSqlWriteSuite
         var system = ActorSystem.Create("journal-write", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.Empty));
         try
         {
-            // No purge: the plugin's tombstone (event 3, flagged deleted) stays after the delete.
+            // No purge: the plugin's tombstone (event 3, flagged deleted) goes with the task's row, in the row's delete.
             var direct = system.ActorOf(TaskJournal.Props(null, sql: store.Store.Sql!), "direct");
             await WriteAllAsync(direct, "again", EventsOf("again"));
             Assert.Null((await direct.Ask<TaskEventsDeleted>(new DeleteTaskEvents("again", 3), Long)).Error);
             Assert.Null(await store.Store.GetTaskAsync("again"));
+            Assert.Equal(0, await store.Store.Sql!.CountRowsAsync("again", CancellationToken.None));
 
             // The id is claimed anew and every event of the new task is stored, event 3 included.
             await WriteAllAsync(direct, "again", EventsOf("again"));
@@ -147,6 +148,53 @@ public abstract class TaskJournalSqlWriteSuite
         {
             await system.Terminate();
         }
+    }
+
+    protected async Task A_tombstone_left_behind_fails_only_the_write_that_meets_it_and_the_retry_is_stored()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.Store.PrepareAsync();
+        var system = ActorSystem.Create("journal-write", PraisonRuntime.BuildConfig(store.Store, ConfigurationFactory.Empty));
+        try
+        {
+            var direct = system.ActorOf(TaskJournal.Props(null, sql: store.Store.Sql!), "direct");
+            await WriteAllAsync(direct, "left", EventsOf("left"));
+            // What the plugin's delete leaves (event 3 kept, flagged deleted) with the task's row deleted on its own, as
+            // an older version did (or a crash between the two deletes and a purge).
+            await ExecuteAsync(store, "UPDATE journal SET deleted = true WHERE persistence_id = 'task-left' AND sequence_number = 3");
+            await ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id = 'task-left' AND sequence_number < 3");
+            await ExecuteAsync(store, "DELETE FROM praison_tasks WHERE task_id = 'left'");
+
+            var events = EventsOf("left");
+            await WriteAllAsync(direct, "left", events[..2]);
+            var met = await direct.Ask<TaskEventWritten>(new WriteTaskEvent("left", 3, events[2]), Long);
+            Assert.NotNull(met.Error);
+            Assert.Equal(BackgroundTaskStatus.Running, (await store.Store.GetTaskAsync("left"))!.Status); // the row follows the journal
+
+            var retried = await direct.Ask<TaskEventWritten>(new WriteTaskEvent("left", 3, events[2]), Long);
+            Assert.Null(retried.Error);
+            Assert.Equal(BackgroundTaskStatus.Completed, (await store.Store.GetTaskAsync("left"))!.Status);
+            Assert.Equal("\"done\"", await store.Store.Sql!.ReadResultAsync("left", CancellationToken.None));
+            Assert.Equal(3, await store.Store.Sql!.CountRowsAsync("left", CancellationToken.None));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    private static async Task ExecuteAsync(TestStore store, string sql)
+    {
+        await using DbConnection connection = store.Store switch
+        {
+            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
+            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
+            _ => throw new InvalidOperationException("not a SQL store"),
+        };
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Every column but the ordering number, the writer id and the time, for one persistence id.</summary>
@@ -203,6 +251,8 @@ public class SqliteTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
     [Fact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_sqlite() => Rows_match_the_plugins_own_and_replay_through_it();
     [Fact] public Task A_taken_key_fails_only_its_own_write_on_sqlite() => A_taken_key_fails_only_its_own_write();
     [Fact] public Task A_cleaned_up_id_is_stored_again_whole_on_sqlite() => A_cleaned_up_id_is_stored_again_whole();
+    [Fact] public Task A_tombstone_left_behind_fails_only_the_write_that_meets_it_and_the_retry_is_stored_on_sqlite() =>
+        A_tombstone_left_behind_fails_only_the_write_that_meets_it_and_the_retry_is_stored();
 }
 
 public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
@@ -212,4 +262,6 @@ public class PostgresTaskJournalSqlWriteTests : TaskJournalSqlWriteSuite
     [PostgresFact] public Task Rows_match_the_plugins_own_and_replay_through_it_on_postgres() => Rows_match_the_plugins_own_and_replay_through_it();
     [PostgresFact] public Task A_taken_key_fails_only_its_own_write_on_postgres() => A_taken_key_fails_only_its_own_write();
     [PostgresFact] public Task A_cleaned_up_id_is_stored_again_whole_on_postgres() => A_cleaned_up_id_is_stored_again_whole();
+    [PostgresFact] public Task A_tombstone_left_behind_fails_only_the_write_that_meets_it_and_the_retry_is_stored_on_postgres() =>
+        A_tombstone_left_behind_fails_only_the_write_that_meets_it_and_the_retry_is_stored();
 }

@@ -62,10 +62,46 @@ public class TaskJournalSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
         Assert.Null(stored.Error);
     }
 
+    [Fact]
+    public async Task With_several_batches_allowed_in_flight_writes_go_out_at_once_up_to_the_limit_and_are_answered_as_each_is_stored()
+    {
+        var batches = new ConcurrentQueue<IReadOnlyList<JournalRowWrite>>();
+        var gates = new ConcurrentDictionary<string, TaskCompletionSource>();
+        var started = new SemaphoreSlim(0);
+        TaskCompletionSource Gate(string firstId) => gates.GetOrAdd(firstId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var journal = Sys.ActorOf(TaskJournal.Props(null, sql: new FakeSql(async (rows, _) =>
+        {
+            batches.Enqueue(rows);
+            started.Release();
+            await Gate(rows[0].PersistenceId).Task;
+        }, concurrentBatches: 2)));
+
+        journal.Tell(Write("a"), TestActor);
+        Assert.True(await started.WaitAsync(Long));
+        journal.Tell(Write("b"), TestActor);
+        Assert.True(await started.WaitAsync(Long)); // a second batch while the first is being stored
+        journal.Tell(Write("c"), TestActor);
+        journal.Tell(Write("d"), TestActor);
+
+        // The second batch is answered first when it is stored first; the waiting writes then go out together.
+        Gate("task-b").SetResult();
+        Assert.Equal("b", ExpectMsg<TaskEventWritten>().TaskId);
+        Assert.True(await started.WaitAsync(Long));
+        Assert.Equal(new[] { "task-c", "task-d" }, batches.Last().Select(r => r.PersistenceId));
+        Gate("task-c").SetResult();
+        Gate("task-a").SetResult();
+        var rest = Enumerable.Range(0, 3).Select(_ => ExpectMsg<TaskEventWritten>()).ToList();
+        Assert.All(rest, w => Assert.Null(w.Error));
+        Assert.Equal(new[] { "a", "c", "d" }, rest.Select(w => w.TaskId).Order());
+        Assert.Equal(new[] { 1, 1, 2 }, batches.Select(b => b.Count));
+    }
+
     /// <summary>Batch writes go to <paramref name="write"/>; no database is ever opened.</summary>
-    private sealed class FakeSql(Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task> write)
+    private sealed class FakeSql(Func<IReadOnlyList<JournalRowWrite>, CancellationToken, Task> write, int concurrentBatches = 1)
         : SqlJournalAccess(() => throw new InvalidOperationException("no database"), () => throw new InvalidOperationException("no database"), postgres: false)
     {
+        public override int ConcurrentBatches => concurrentBatches;
+
         public override async Task<WriteOutcome> WriteEventsAsync(IReadOnlyList<JournalRowWrite> rows, CancellationToken cancellationToken)
         {
             await write(rows, cancellationToken);
