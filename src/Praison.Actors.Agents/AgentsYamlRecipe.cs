@@ -3,7 +3,8 @@ namespace Praison.Actors;
 /// <summary>
 /// The built-in <c>agents</c> recipe: runs the PraisonAI agents file whose text is the input's <c>agents_yaml</c>
 /// (the jobs API's <c>agent_file</c> / <c>agent_yaml</c> bodies). The text travels in the task's stored input, so a
-/// run restarted after a crash runs the same agents, whatever happened to the file since.
+/// run interrupted by a restart is run again (<c>on_restart: rerun</c>: at-least-once, so the model is asked again) on
+/// the same agents, whatever happened to the file since.
 /// </summary>
 public sealed class AgentsYamlRecipe : IRecipe
 {
@@ -23,6 +24,8 @@ public sealed class AgentsYamlRecipe : IRecipe
         version: "1.0"
         runtime:
           timeout_sec: 3600
+          background:
+            on_restart: rerun
         """;
 
     private readonly Func<AgentEndpoint> _endpoint;
