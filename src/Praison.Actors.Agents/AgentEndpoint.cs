@@ -140,11 +140,11 @@ public sealed class AgentEndpoint
         if (BaseUrl is null)
             throw new AgentConfigurationException(
                 "No model endpoint is configured: set OPENAI_BASE_URL to an OpenAI-compatible server (e.g. http://localhost:11434/v1 for Ollama) " +
-                "and/or OPENAI_API_KEY (OpenAI's endpoint is used when only a key is set).");
+                "and/or OPENAI_API_KEY (OpenAI's endpoint is used when only a key is set); on the CLI, --base-url URL and --api-key-env NAME do the same.");
         if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new AgentConfigurationException($"OPENAI_BASE_URL '{BaseUrl}' is not an http(s) URL.");
         if (Options.ApiKey is null && uri.Host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase))
-            throw new AgentConfigurationException("OPENAI_API_KEY is not set; OpenAI's endpoint (api.openai.com) needs it.");
+            throw new AgentConfigurationException("OPENAI_API_KEY is not set; OpenAI's endpoint (api.openai.com) needs it (on the CLI: export it, or name another variable with --api-key-env NAME).");
     }
 
     /// <summary>The chat client for <paramref name="model"/> (null: <see cref="Model"/>).</summary>

@@ -33,10 +33,14 @@ public sealed partial class AgentRecipe : IRecipe
     /// <summary>A recipe from its <paramref name="template"/> and <paramref name="agents"/>, run on the endpoint <paramref name="endpoint"/> gives (asked at each run).</summary>
     public AgentRecipe(RecipeTemplate template, AgentsFile agents, Func<AgentEndpoint> endpoint)
     {
-        Template = template ?? throw new ArgumentNullException(nameof(template));
+        ArgumentNullException.ThrowIfNull(template);
+        // The agents keys of a TEMPLATE.yaml that declares its agents inline are read here, not unknown.
+        Template = template with { Warnings = [.. template.Warnings.Where(w => !AgentsFileKeys.Contains(w.Key))] };
         Agents = agents ?? throw new ArgumentNullException(nameof(agents));
         _endpoint = endpoint ?? throw new ArgumentNullException(nameof(endpoint));
     }
+
+    private static readonly HashSet<string> AgentsFileKeys = new(StringComparer.Ordinal) { "framework", "topic", "roles", "agents", "max_cost_usd" };
 
     /// <inheritdoc />
     public RecipeTemplate Template { get; }

@@ -37,11 +37,15 @@ public static class AgentRecipes
         return new AgentRecipe(template, AgentsFile.Parse(template.Document!, template.SourcePath!), endpoint);
     }
 
-    /// <summary>Registers <c>ask</c> in <paramref name="registry"/>, on the endpoint <paramref name="endpoint"/> gives (default: the environment).</summary>
+    /// <summary>
+    /// Registers <c>ask</c> and <c>agents</c> (<see cref="AgentsYamlRecipe"/>: an agents file given in the input) in
+    /// <paramref name="registry"/>, on the endpoint <paramref name="endpoint"/> gives (default: the environment).
+    /// </summary>
     public static RecipeRegistry AddAgentRecipes(this RecipeRegistry registry, Func<AgentEndpoint>? endpoint = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        return registry.Register(Ask(endpoint ?? AgentEndpoint.FromEnvironment));
+        endpoint ??= AgentEndpoint.FromEnvironment;
+        return registry.Register(Ask(endpoint)).Register(new AgentsYamlRecipe(endpoint));
     }
 
     /// <summary>
@@ -79,5 +83,6 @@ public static class AgentRecipes
     public static void EnsureRunnable(IRecipe recipe)
     {
         if (recipe is AgentRecipe agents) agents.Endpoint.EnsureUsable();
+        else if (recipe is AgentsYamlRecipe yaml) yaml.Endpoint.EnsureUsable();
     }
 }

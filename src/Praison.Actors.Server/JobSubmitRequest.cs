@@ -104,8 +104,9 @@ internal sealed class JobSubmitRequest
         {
             Prompt = prompt,
             // A prompt-only job runs the host's default (agent) recipe, when it has one.
+            // agent_file / agent_yaml run the built-in 'agents' recipe with the file's text in the input (AgentsInput).
             RecipeName = !string.IsNullOrWhiteSpace(recipe) ? recipe
-                : body.TryGetProperty("agent_file", out _) || body.TryGetProperty("agent_yaml", out _) ? null : defaultRecipe,
+                : HasText(body, "agent_file") || HasText(body, "agent_yaml") ? AgentsYamlRecipe.Name : defaultRecipe,
             AgentFile = Text("agent_file"),
             AgentYaml = Text("agent_yaml"),
             RecipeConfig = Object("recipe_config"),
@@ -118,18 +119,18 @@ internal sealed class JobSubmitRequest
             WebhookUrl = Text("webhook_url"),
         };
         _ = Text("framework");
-        if (found.Count == 0 && request.RecipeName is null)
-        {
-            var what = request.AgentFile is not null ? "'agent_file'" : request.AgentYaml is not null ? "'agent_yaml'" : "a job without 'recipe_name'";
-            found.Add(new(["body", request.AgentFile is not null ? "agent_file" : request.AgentYaml is not null ? "agent_yaml" : "recipe_name"],
-                request.AgentFile is not null || request.AgentYaml is not null
-                    ? $"This server does not run {what} bodies. Put the agents file in a recipe folder (TEMPLATE.yaml with roles:, "
-                      + "or an agents.yaml beside it) and send \"recipe_name\" with that folder's name."
-                    : $"This server has no default agent recipe, so {what} cannot run. Configure a model endpoint "
-                      + "(OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL_NAME) for `serve`'s built-in 'ask' recipe, or send "
-                      + "\"recipe_name\" with the name of a recipe this server has (the prompt becomes its input, as {\"prompt\": ...}).",
+        if (request.AgentFile is not null && request.AgentYaml is not null)
+            found.Add(new(["body", "agent_yaml"], "Send either 'agent_file' (a path on the server) or 'agent_yaml' (the file's text), not both.", "value_error"));
+        if ((request.AgentFile ?? request.AgentYaml) is not null && !string.IsNullOrWhiteSpace(recipe))
+            found.Add(new(["body", "recipe_name"], "A job runs either a recipe ('recipe_name') or an agents file ('agent_file' / 'agent_yaml'), not both.", "value_error"));
+        if ((request.AgentFile ?? request.AgentYaml) is not null && input is { ValueKind: not JsonValueKind.Object })
+            found.Add(new(["body", "input"], "With 'agent_file' or 'agent_yaml', 'input' must be a JSON object (the agents file's text is added to it).", "dict_type"));
+        if (found.Count == 0 && request.RecipeName is null && request.AgentFile is null && request.AgentYaml is null)
+            found.Add(new(["body", "recipe_name"],
+                "This server has no default agent recipe, so a job without 'recipe_name' cannot run. Configure a model endpoint "
+                + "(OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL_NAME) for `serve`'s built-in 'ask' recipe, or send "
+                + "\"recipe_name\" with the name of a recipe this server has (the prompt becomes its input, as {\"prompt\": ...}).",
                 "agents_not_configured"));
-        }
         return request;
     }
 
@@ -163,6 +164,57 @@ internal sealed class JobSubmitRequest
         }
         obj["prompt"] = text;
         return JsonSerializer.SerializeToElement(obj);
+    }
+
+    /// <summary>True when the job runs an agents file (<c>agent_file</c> or <c>agent_yaml</c>).</summary>
+    public bool RunsAgentsFile => AgentFile is not null || AgentYaml is not null;
+
+    /// <summary>
+    /// The input of an agents-file job: <see cref="RecipeInput"/> plus the file's text (<c>agents_yaml</c>) and where it
+    /// came from (<c>agents_source</c>), after checking the text parses. <c>agent_file</c> is read inside
+    /// <paramref name="agentsRoot"/> only. Null with a problem naming the field when it cannot run.
+    /// </summary>
+    public JsonElement? AgentsInput(string? agentsRoot, out ValidationProblem? problem)
+    {
+        problem = null;
+        string text, source;
+        if (AgentFile is { } file)
+        {
+            if (agentsRoot is null)
+            {
+                problem = new(["body", "agent_file"],
+                    "This server runs 'agent_file' only from a configured agents root, and none is configured: start serve with "
+                    + $"--agents-root DIR (or set {AgentsRoot.Variable}) and put the file under DIR, or send the file's text as 'agent_yaml'.",
+                    "agents_root_not_configured");
+                return null;
+            }
+            try
+            {
+                (source, text) = AgentsRoot.Read(agentsRoot, file);
+            }
+            catch (ArgumentException ex)
+            {
+                problem = new(["body", "agent_file"], ex.Message, "value_error");
+                return null;
+            }
+        }
+        else
+        {
+            (source, text) = ("agent_yaml", AgentYaml!);
+        }
+        try
+        {
+            AgentsFile.Parse(text, source); // checked now, so a bad file is a 422 naming the line, not a failed run
+        }
+        catch (RecipeTemplateException ex)
+        {
+            problem = new(["body", AgentFile is not null ? "agent_file" : "agent_yaml"], ex.Message, "agents_file_invalid");
+            return null;
+        }
+        var input = JsonNode.Parse(RecipeInput().GetRawText())!.AsObject();
+        input[AgentsYamlRecipe.YamlInput] = text;
+        input[AgentsYamlRecipe.SourceInput] = source;
+        return JsonSerializer.SerializeToElement(input);
     }
 
     /// <summary><c>config</c> with <c>recipe_config</c> over it (recipe_config wins a shared key); null when neither was sent.</summary>
@@ -200,6 +252,8 @@ internal sealed class JobSubmitRequest
 
     /// <summary>A fresh id: <c>run_</c> + 12 random hex digits, as praisonai's ids.</summary>
     public static string NewJobId() => "run_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
+    private static bool HasText(JsonElement body, string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String;
 
     private static string Kind(JsonElement v) => v.ValueKind switch
     {

@@ -121,6 +121,16 @@ public static class PraisonJobsEndpoints
         using (var doc = read.Document!)
             body = JobSubmitRequest.Parse(doc.RootElement, request.Headers["Idempotency-Key"].ToString(), out problems, options.DefaultRecipe);
         if (problems.Count > 0) return Invalid(problems);
+        var input = body.RecipeInput();
+        if (body.RunsAgentsFile)
+        {
+            if (!runner.Recipes.TryGet(AgentsYamlRecipe.Name, out _))
+                return Invalid([new(["body", body.AgentFile is not null ? "agent_file" : "agent_yaml"],
+                    $"This server does not run agents files: its runner has no '{AgentsYamlRecipe.Name}' recipe (register it with RecipeRegistry.AddAgentRecipes).",
+                    "agents_not_configured")]);
+            if (body.AgentsInput(options.AgentsRoot, out var agentsProblem) is not { } withAgents) return Invalid([agentsProblem!]);
+            input = withAgents;
+        }
         if (options.CheckRecipe is { } check && runner.Recipes.TryGet(body.RecipeName!, out var recipe))
         {
             try
@@ -145,7 +155,7 @@ public static class PraisonJobsEndpoints
                 handle = await runner.RunBackgroundAsync(body.RecipeName!, new RecipeRunOptions
                 {
                     TaskId = keyedId ?? JobSubmitRequest.NewJobId(),
-                    Input = body.RecipeInput(),
+                    Input = input,
                     Config = body.RecipeConfiguration(),
                     SessionId = body.SessionId,
                     TimeoutSec = body.TimeoutSec,

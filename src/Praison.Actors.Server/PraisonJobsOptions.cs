@@ -39,6 +39,15 @@ public sealed class PraisonJobsOptions
     public Action<IRecipe>? CheckRecipe { get; init; }
 
     /// <summary>
+    /// The folder a job's <c>agent_file</c> must lie in (resolved with <c>..</c> and symlinks followed; a path that
+    /// leaves it is a 422). Null: <c>agent_file</c> jobs are refused with a 422 saying how to configure it
+    /// (<c>serve --agents-root DIR</c> or <c>PRAISON_AGENTS_ROOT</c>). <c>agent_yaml</c> (the text itself) needs no root.
+    /// Both run the host's built-in <c>agents</c> recipe (<see cref="AgentsYamlRecipe"/>), with the file's text stored
+    /// in the task's input.
+    /// </summary>
+    public string? AgentsRoot { get; init; }
+
+    /// <summary>
     /// The API key every route but <c>/health</c> requires (<c>Authorization: Bearer KEY</c> or <c>X-API-Key: KEY</c>).
     /// Null: read <c>PRAISON_JOBS_API_KEY</c>, then <c>PRAISONAI_JOBS_API_KEY</c>; none of them set: no key is required.
     /// </summary>
@@ -71,6 +80,8 @@ public sealed class PraisonJobsOptions
             throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "MaxRequestBodyBytes must be positive.");
         if (ApiKey is { Length: 0 })
             throw new ArgumentException("ApiKey must not be empty (null means: read PRAISON_JOBS_API_KEY).", nameof(ApiKey));
+        if (AgentsRoot is not null && !Directory.Exists(AgentsRoot))
+            throw new ArgumentException($"AgentsRoot '{AgentsRoot}' is not an existing folder.", nameof(AgentsRoot));
         foreach (var origin in CorsOrigins)
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/")
                 throw new ArgumentException($"CorsOrigins holds '{origin}', which is not an origin such as https://app.example.com.", nameof(CorsOrigins));

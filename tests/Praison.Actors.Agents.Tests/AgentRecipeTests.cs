@@ -199,4 +199,14 @@ public sealed class AgentRecipeTests : IAsyncLifetime
         var noRoles = Assert.Throws<RecipeTemplateException>(() => AgentsFile.Parse("topic: x\n"));
         Assert.Equal("agents", noRoles.Key);
     }
+
+    [Fact]
+    public void A_template_declaring_its_agents_warns_only_about_keys_nobody_reads()
+    {
+        Assert.Empty(AgentRecipes.Ask(Endpoint).Template.Warnings);
+
+        var template = RecipeTemplate.Parse("name: inline\nframework: praisonai\ntopic: x\ncolour: blue\n" + TwoAgents[TwoAgents.IndexOf("roles:", StringComparison.Ordinal)..]);
+        var recipe = new AgentRecipe(template, AgentsFile.Parse(template.Document!, "TEMPLATE.yaml"), Endpoint);
+        Assert.Equal("colour", Assert.Single(recipe.Template.Warnings).Key);
+    }
 }

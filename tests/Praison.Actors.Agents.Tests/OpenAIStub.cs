@@ -64,7 +64,7 @@ public sealed class OpenAIStub : IAsyncDisposable
         var body = await JsonNode.ParseAsync(http.Request.Body);
         var model = body?["model"]?.GetValue<string>() ?? "echo";
         var messages = (body?["messages"]?.AsArray() ?? []).Select(m => (Role: m!["role"]!.GetValue<string>(), Text: TextOf(m["content"]))).ToList();
-        var request = new StubRequest(model, messages, DateTimeOffset.UtcNow);
+        var request = new StubRequest(model, messages, DateTimeOffset.UtcNow) { Authorization = http.Request.Headers.Authorization.ToString() };
         Requests.Enqueue(request);
         var n = _countByModel.AddOrUpdate(model, 1, (_, c) => c + 1);
         var aborted = http.RequestAborted;
@@ -180,6 +180,9 @@ public sealed class OpenAIStub : IAsyncDisposable
 /// <summary>One request the stub received.</summary>
 public sealed record StubRequest(string Model, List<(string Role, string Text)> Messages, DateTimeOffset At)
 {
+    /// <summary>The request's Authorization header (e.g. "Bearer KEY").</summary>
+    public string Authorization { get; init; } = "";
+
     /// <summary>Completes with the number of chunks sent when the client went away before the answer ended.</summary>
     public TaskCompletionSource<int> Disconnected { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

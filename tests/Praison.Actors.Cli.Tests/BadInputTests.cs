@@ -58,7 +58,7 @@ public sealed class BadInputTests(BadInputTests.Store store) : IClassFixture<Bad
 
     [Fact]
     public Task Unknown_recipe() =>
-        AssertRejected(2, "Unknown recipe 'nope'. Known recipes: ask, hash-files, hello, sleep, word-count.", "background", "run", "nope");
+        AssertRejected(2, "Unknown recipe 'nope'. Known recipes: agents, ask, hash-files, hello, sleep, word-count.", "background", "run", "nope");
 
     [Fact]
     public Task Unknown_recipe_on_submit() =>

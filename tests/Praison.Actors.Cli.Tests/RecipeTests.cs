@@ -136,7 +136,7 @@ public sealed class RecipeTests : IDisposable
         var list = await CliProcess.RunAsync(_dir, "recipes", "list", "--json");
         Assert.True(list.ExitCode == 0, list.ToString());
         var names = list.Json().GetProperty("recipes").EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray();
-        Assert.Equal(["ask", "hash-files", "hello", "one", "sleep", "word-count"], names);
+        Assert.Equal(["agents", "ask", "hash-files", "hello", "one", "sleep", "word-count"], names);
         var error = list.Json().GetProperty("errors")[0];
         Assert.Equal("bad", error.GetProperty("folder").GetString());
         Assert.Contains("TEMPLATE.yaml:2:8: steps: expected a list of steps", error.GetProperty("error").GetString());

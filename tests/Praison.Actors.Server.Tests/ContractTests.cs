@@ -253,14 +253,21 @@ public sealed class ContractTests : IAsyncLifetime
         Assert.Equal(0, await _host.StoredTaskCountAsync());
     }
 
+    [Fact]
+    public async Task Without_a_recipe_or_a_default_one_it_is_a_422_saying_how_to_configure_one()
+    {
+        var response = await _host.Http.PostAsync(PraisonJobsEndpoints.RunsPath, new StringContent("""{"prompt": "hello"}""", Encoding.UTF8, "application/json"));
+        await ErrorAnswer.AssertInvalidAsync(response, "recipe_name", "a job without 'recipe_name'", "OPENAI_BASE_URL", "\"recipe_name\"");
+        Assert.Equal(0, await _host.StoredTaskCountAsync());
+    }
+
     [Theory]
-    [InlineData("""{"prompt": "hello"}""", "recipe_name", "a job without 'recipe_name'", "OPENAI_BASE_URL")]
-    [InlineData("""{"prompt": "hello", "agent_file": "agents.yaml"}""", "agent_file", "'agent_file'", "recipe folder")]
-    [InlineData("""{"prompt": "hello", "agent_yaml": "roles: {}"}""", "agent_yaml", "'agent_yaml'", "recipe folder")]
-    public async Task Without_a_recipe_or_a_default_one_it_is_a_422_saying_how_to_configure_one(string json, string field, string named, string how)
+    [InlineData("""{"prompt": "hello", "agent_file": "agents.yaml"}""", "agent_file")]
+    [InlineData("""{"prompt": "hello", "agent_yaml": "roles: {}"}""", "agent_yaml")]
+    public async Task Agents_files_on_a_host_without_the_agents_recipe_are_a_422_saying_how_to_register_it(string json, string field)
     {
         var response = await _host.Http.PostAsync(PraisonJobsEndpoints.RunsPath, new StringContent(json, Encoding.UTF8, "application/json"));
-        await ErrorAnswer.AssertInvalidAsync(response, field, named, how, "\"recipe_name\"");
+        await ErrorAnswer.AssertInvalidAsync(response, field, "'agents' recipe", "AddAgentRecipes");
         Assert.Equal(0, await _host.StoredTaskCountAsync());
     }
 

@@ -73,7 +73,9 @@ public static class BackgroundCommands
               praison-actors background run hash-files -i '{"path":"."}'
               praison-actors background run sleep -i '{"seconds":30}' --timeout 5
               praison-actors background run word-count -i '{"path":"README.md"}' --json | jq .result.words
+              praison-actors background run ask -i '{"prompt":"Hello"}' --base-url http://localhost:11434/v1 --model llama3.2
             """) { recipe, input, config, session, timeout, root };
+        var agentFlags = new AgentEndpointFlags().AddTo(command);
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var name = parse.GetValue(recipe)!;
@@ -82,13 +84,18 @@ public static class BackgroundCommands
             var configJson = Cli.ParseJson(parse.GetValue(config), "-c/--config", mustBeObject: true);
             var options = RunOptions(inputJson, configJson, parse.GetValue(session), TaskTimeout(parse.GetValue(timeout)));
 
+            var agentEndpoint = agentFlags.Endpoint(parse); // bad flags: exit 2 before anything else
             using var stop = new StopSignal();
             using var server = await cli.ConnectAsync(token);
+            if (server is not null && agentFlags.Given(parse) is { Length: > 0 } given)
+                throw new CliException(ExitCodes.BadInput,
+                    $"{given} configure agents run in this process, but the serve host at {server.BaseAddress} runs this task on its own endpoint; "
+                    + "give them to `serve` instead (or stop it to run here).");
             if (server is not null)
                 return await RunThroughServerAsync(cli, server, name, inputJson, configJson, options, stop, token);
 
             var recipeHost = RecipeHost.For(parse.GetValue(root), cli.DataDir);
-            var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost);
+            var catalog = RecipeCatalog.Load(cli.RecipesDir, recipeHost, agentEndpoint);
             var chosen = catalog.Get(name);
             WarnAbout(chosen); // an unknown or broken recipe fails here, before anything is stored,
             AgentRecipes.EnsureRunnable(chosen); // and so does an agents recipe without a model endpoint

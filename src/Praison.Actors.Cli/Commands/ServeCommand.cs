@@ -51,6 +51,11 @@ public static class ServeCommand
         {
             Description = "Allow webhook URLs that resolve to loopback or private addresses (refused by default: SSRF guard).",
         };
+        var agentsRoot = new Option<string?>("--agents-root")
+        {
+            Description = $"Folder the jobs API's agent_file paths must lie in ('..' and symlinks out of it are refused; default: ${AgentsRoot.Variable}; none: agent_file is refused, agent_yaml still runs).",
+            HelpName = "DIR",
+        };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: the store of this host, or the one every node shares (with --cluster; default there: $PRAISON_POSTGRES)." };
         var command = new Command("serve", """
             Host the tasks of the data directory: run them (pending ones from the store too) and serve the jobs API
@@ -72,17 +77,19 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate };
+            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate, agentsRoot };
+        var agentFlags = new AgentEndpointFlags().AddTo(command);
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             // Checked before anything starts: a server reachable from other machines must have a key.
             var jobsOptions = JobsOptions(new Uri(parse.GetValue(urls)!), parse.GetValue(corsOrigins) ?? [], parse.GetValue(allowedHosts) ?? [],
-                TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 5));
+                TimeSpan.FromSeconds(parse.GetValue(heartbeat) ?? 5), agentsRoot: parse.GetValue(agentsRoot));
+            var agentEndpoint = agentFlags.Endpoint(parse);
             var webhooks = Webhooks(parse.GetValue(webhookSecret), parse.GetValue(webhookAllowPrivate)); // bad input: before anything starts
             using var host = HostLock.TryAcquire(cli.DataDir, "serve")
                 ?? throw new CliException(ExitCodes.Unavailable,
                     $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
-            var catalog = RecipeCatalog.Load(cli.RecipesDir, RecipeHost.For(parse.GetValue(root), cli.DataDir));
+            var catalog = RecipeCatalog.Load(cli.RecipesDir, RecipeHost.For(parse.GetValue(root), cli.DataDir), agentEndpoint);
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token); // before anything reruns
             foreach (var (folder, error) in catalog.Broken)
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
@@ -157,8 +164,12 @@ public static class ServeCommand
     /// the Host header must name the bound address (or an --allowed-host); on loopback neither.
     /// </summary>
     internal static PraisonJobsOptions JobsOptions(Uri url, string[] corsOrigins, string[] allowedHosts, TimeSpan heartbeat,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, string? agentsRoot = null)
     {
+        // --agents-root, else $PRAISON_AGENTS_ROOT; a folder that does not exist is bad input (Validate).
+        agentsRoot ??= (environment ?? Environment.GetEnvironmentVariable)(AgentsRoot.Variable) is { Length: > 0 } fromEnv ? fromEnv : null;
+        if (agentsRoot is not null && !Directory.Exists(agentsRoot))
+            throw new CliException(ExitCodes.BadInput, $"--agents-root (or ${AgentsRoot.Variable}) '{agentsRoot}' is not an existing folder.");
         var options = new PraisonJobsOptions
         {
             StreamHeartbeat = heartbeat,
@@ -167,6 +178,7 @@ public static class ServeCommand
             DefaultRecipe = AgentRecipes.DefaultName,
             CheckRecipe = AgentRecipes.EnsureRunnable,
             AllowedHosts = IsLoopback(url.Host) ? allowedHosts : [.. allowedHosts, .. BoundNames(url.Host)],
+            AgentsRoot = agentsRoot is null ? null : Path.GetFullPath(agentsRoot),
         };
         try
         {

@@ -29,13 +29,14 @@ public sealed class RecipeCatalog
     /// <summary>
     /// The built-ins and the folders under <paramref name="recipesDir"/>. <paramref name="host"/> (default: the
     /// current directory, nothing recorded) is the root the built-ins read under and where steps are recorded.
+    /// Agent recipes run on <paramref name="agentEndpoint"/> (default: the environment's <c>OPENAI_*</c>, read at each run).
     /// </summary>
-    public static RecipeCatalog Load(string recipesDir, RecipeHost? host = null)
+    public static RecipeCatalog Load(string recipesDir, RecipeHost? host = null, Func<AgentEndpoint>? agentEndpoint = null)
     {
         host ??= RecipeHost.ForCurrentDirectory();
         var registry = new RecipeRegistry();
         foreach (var recipe in BuiltInRecipes.All(host.Root)) registry.Register(recipe);
-        registry.AddAgentRecipes(); // `ask`, on the endpoint the environment configures (OPENAI_*), read at each run
+        registry.AddAgentRecipes(agentEndpoint); // `ask` and `agents`, on the flags' endpoint or the environment's (OPENAI_*)
 
         var broken = new Dictionary<string, RecipeException>(StringComparer.Ordinal);
         var full = Path.GetFullPath(recipesDir);
@@ -47,7 +48,7 @@ public sealed class RecipeCatalog
                 if (!File.Exists(file)) continue;
                 try
                 {
-                    registry.Register(LoadFolder(folder, file, registry, host.DataDir));
+                    registry.Register(LoadFolder(folder, file, registry, host.DataDir, agentEndpoint));
                 }
                 catch (RecipeException ex)
                 {
@@ -58,7 +59,7 @@ public sealed class RecipeCatalog
         return new RecipeCatalog(registry, broken, full);
     }
 
-    private static IRecipe LoadFolder(string folder, string file, RecipeRegistry registry, string? dataDir)
+    private static IRecipe LoadFolder(string folder, string file, RecipeRegistry registry, string? dataDir, Func<AgentEndpoint>? agentEndpoint)
     {
         var template = RecipeTemplate.Load(file);
         if (registry.TryGet(template.Name, out var existing))
@@ -66,7 +67,7 @@ public sealed class RecipeCatalog
                 $"{file}: recipe name '{template.Name}' is already taken by {existing.Template.SourcePath ?? "another recipe"}; rename one of them.",
                 template.Name);
         // A PraisonAI agents recipe: roles: in the template, or an agents.yaml beside it.
-        if (AgentRecipes.TryLoadFolder(folder, template) is { } agents) return agents;
+        if (AgentRecipes.TryLoadFolder(folder, template, agentEndpoint) is { } agents) return agents;
         var steps = StepDefinition.Parse(template)
             ?? throw new RecipeTemplateException(file, 1, 1, "steps",
                 "a folder recipe needs 'steps:' (commands to run); code recipes are registered in code");
