@@ -132,14 +132,15 @@ public static class PraisonCluster
     internal static (Func<string, Props> Entity, IActorRef Supervisor) EntityProps(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner)
     {
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
-        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
-            sql: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
+        var sqlWriter = BackgroundRunner.SqlWriter(runner.JournalPluginId, store);
+        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId, sql: sqlWriter), runner.ActorName + "-journal");
         // Webhooks of the tasks finishing on this node; deliveries left pending by a stopped node are not resumed (yet).
         var webhooks = system.ActorOf(WebhookDispatcher.Props(runner.Webhooks, BackgroundRunner.SqlWriter(runner.JournalPluginId, store), resume: false),
             runner.ActorName + "-webhooks");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
-            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal, Webhooks: webhooks);
+            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal, Webhooks: webhooks,
+            JournalClaimsIds: sqlWriter is not null); // a new task's entity stores its submission without replaying first
         return (id => TaskEntity.Props(id, settings), supervisor);
     }
 
