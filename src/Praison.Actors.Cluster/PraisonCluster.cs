@@ -131,7 +131,7 @@ public static class PraisonCluster
     /// </summary>
     internal static (Func<string, Props> Entity, IActorRef Supervisor) EntityProps(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner)
     {
-        var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
+        var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks, runner.MaxQueued), runner.ActorName + "-node");
         var sqlWriter = BackgroundRunner.SqlWriter(runner.JournalPluginId, store);
         var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId, sql: sqlWriter), runner.ActorName + "-journal");
         // Webhooks of the tasks finishing on this node; deliveries left pending by a stopped node are not resumed (yet).
@@ -140,7 +140,8 @@ public static class PraisonCluster
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
             ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal, Webhooks: webhooks,
-            JournalClaimsIds: sqlWriter is not null); // a new task's entity stores its submission without replaying first
+            JournalClaimsIds: sqlWriter is not null, // a new task's entity stores its submission without replaying first
+            SupervisorAdmits: true);                 // MaxQueued per node: the entity asks for room before it stores
         return (id => TaskEntity.Props(id, settings), supervisor);
     }
 

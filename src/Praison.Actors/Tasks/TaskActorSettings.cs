@@ -12,6 +12,8 @@ namespace Praison.Actors.Tasks;
 /// <paramref name="JournalClaimsIds"/> is true when <paramref name="Journal"/> claims each submitted id in the task
 /// table (the SQL writer answers an id already stored with <see cref="Messages.TaskSubmitDuplicate"/>): a
 /// <see cref="TaskEntity"/> whose first message is a submission then stores it without replaying first.
+/// <paramref name="SupervisorAdmits"/>: a <see cref="TaskEntity"/> asks its supervisor for room in the queue
+/// (<see cref="Messages.AdmitTask"/>) before it stores a new task (a cluster node's MaxQueued).
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,
@@ -23,7 +25,8 @@ internal sealed record TaskActorSettings(
     object? ShardPassivateMessage = null,
     IActorRef? Journal = null,
     IActorRef? Webhooks = null,
-    bool JournalClaimsIds = false)
+    bool JournalClaimsIds = false,
+    bool SupervisorAdmits = false)
 {
     /// <summary>
     /// True for a cluster-sharded entity (<see cref="ShardPassivateMessage"/> is set: the shard's Passivate). Such an

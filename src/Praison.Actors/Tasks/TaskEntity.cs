@@ -44,6 +44,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private bool _removing;                 // DeleteTaskEvents sent
     private bool _removed;                  // events deleted: the task no longer exists
     private IActorRef? _duplicateOf;        // a submitter whose id another writer had stored: answered after a replay
+    private TaskSpec? _admitting;           // a new task's spec while its supervisor decides whether the queue has room
 
     public TaskEntity(string taskId, TaskActorSettings settings)
     {
@@ -198,7 +199,10 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
         switch (message)
         {
-            case ITaskCommand when !_state.Exists && _writes.Busy:
+            case AdmitTaskReply a when _admitting is { } admitted && a.TaskId == _taskId:
+                OnAdmitted(admitted, a.Refusal);
+                break;
+            case ITaskCommand when !_state.Exists && (_writes.Busy || _admitting is not null):
                 Stash.Stash(); // the submission is being stored: there is nothing to answer from yet
                 break;
             case ITaskCommand c and not (CreateTask or CreateLocalTask) when !_state.Exists:
@@ -283,6 +287,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private void OnSubmitDuplicate(TaskSubmitDuplicate d)
     {
         if (_writes.OnDuplicate(d) is null) return;
+        if (_settings.SupervisorAdmits) Supervisor.Tell(new AdmissionReleased(_taskId)); // not a new task: it takes no new room
         _duplicateOf = _requester ?? ActorRefs.Nobody;
         _requester = null;
         _work = null;
@@ -301,7 +306,29 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         _work = work;
         _requester = Sender;
+        if (_settings.SupervisorAdmits)
+        {
+            _admitting = spec; // commands wait until the supervisor answers
+            Supervisor.Tell(new AdmitTask(_taskId));
+            return;
+        }
         Decide(new TaskIntent.Submit(spec));
+    }
+
+    /// <summary>The node's queue has room (store the submission) or is full (refuse it, storing nothing, and let go).</summary>
+    private void OnAdmitted(TaskSpec spec, string? refusal)
+    {
+        _admitting = null;
+        if (refusal is null)
+        {
+            Decide(new TaskIntent.Submit(spec));
+            return;
+        }
+        _requester?.Tell(new TaskRejected(_taskId, refusal));
+        _requester = null;
+        _work = null;
+        Stash.UnstashAll();
+        RequestPassivation(null);
     }
 
     private void OnCancel(CancelTask c)
@@ -394,6 +421,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
                 // Nothing was stored: the task does not exist; what waited for the submission finds nothing.
                 _log.Error(w.Error, "Task {0}: storing its submission failed", _taskId);
                 Supervisor.Tell(new TaskStoreState(_taskId, _writes.StoreError, Retried: false));
+                if (_settings.SupervisorAdmits) Supervisor.Tell(new AdmissionReleased(_taskId));
                 _requester?.Tell(new TaskRejected(_taskId, $"The task could not be stored: {w.Error!.Message}"));
                 _requester = null;
                 _work = null;
