@@ -19,7 +19,45 @@ public static class ClusterHocon
 
     /// <summary>Cluster, sharding and the sharding tables for <paramref name="store"/>, to put over <see cref="PraisonRuntime.BuildConfig"/>.</summary>
     public static Config Build(PraisonClusterOptions options, TaskStore store) =>
-        ClusterOnly(options).WithFallback(ShardingPersistence(store));
+        ClusterOnly(options).WithFallback(Discovery(options)).WithFallback(ShardingPersistence(store));
+
+    /// <summary>
+    /// Akka.Management and Cluster Bootstrap over the chosen discovery method (empty without
+    /// <see cref="PraisonClusterOptions.Discovery"/>): the management endpoint other nodes probe, the service to look up,
+    /// how many contact points must be found before a new cluster forms.
+    /// </summary>
+    public static Config Discovery(PraisonClusterOptions options)
+    {
+        if (options.Discovery is not { } d) return Config.Empty;
+        string Q(string s) => PraisonHocon.Quote(s);
+        var kubernetes = d.Method == ClusterDiscovery.KubernetesMethod;
+        var lookup = kubernetes
+            ? $"kubernetes-api.pod-label-selector = {Q(d.PodLabelSelector)}"
+            : $"config.services.{Q(d.ServiceName)}.endpoints = [{string.Join(", ", d.Endpoints.Select(Q))}]";
+        // Kubernetes: the container port named "management"; config: the port of each listed endpoint.
+        var portName = kubernetes ? "port-name = \"management\"" : "";
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.management {
+              http {
+                hostname = {{Q(options.PublicHostname ?? options.Hostname)}}
+                port = {{d.ManagementPort}}
+                bind-hostname = {{Q(options.Hostname)}}
+                bind-port = {{d.ManagementPort}}
+              }
+              cluster.bootstrap.contact-point-discovery {
+                service-name = {{Q(d.ServiceName)}}
+                discovery-method = akka.discovery
+                required-contact-point-nr = {{d.ContactPoints}}
+                {{portName}}
+              }
+            }
+            akka.discovery {
+              method = {{Q(d.Method)}}
+              {{lookup}}
+            }
+            """);
+        return kubernetes ? config.WithFallback(Akka.Discovery.KubernetesApi.KubernetesDiscovery.DefaultConfiguration()) : config;
+    }
 
     /// <summary>The sharding journal and snapshot store: Akka.Persistence.Sql on the task store's database, in their own tables.</summary>
     public static Config ShardingPersistence(TaskStore store)

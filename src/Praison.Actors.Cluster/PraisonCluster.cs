@@ -165,7 +165,13 @@ public static class PraisonCluster
         var self = Akka.Cluster.Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         self.RegisterOnMemberUp(() => up.TrySetResult());
-        if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
+        if (cluster.Discovery is not null)
+        {
+            // Cluster Bootstrap: serve the management endpoint the other nodes probe, then find them and join or form.
+            await Akka.Management.Dsl.AkkaManagement.Get(system).Start().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        else if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
         else if (self.Settings.SeedNodes.Count == 0) self.JoinSeedNodes(cluster.SeedNodes.Select(Address.Parse));
         try
         {
@@ -173,8 +179,9 @@ public static class PraisonCluster
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException(
-                $"The node {self.SelfAddress} did not join the cluster (seeds: {string.Join(", ", cluster.SeedNodes)}) within {timeout.TotalSeconds:0} s.");
+            throw new TimeoutException(cluster.Discovery is { } d
+                ? $"The node {self.SelfAddress} did not join the cluster (discovery: {d.Method}, service {d.ServiceName}, {d.ContactPoints} contact point(s) required) within {timeout.TotalSeconds:0} s."
+                : $"The node {self.SelfAddress} did not join the cluster (seeds: {string.Join(", ", cluster.SeedNodes)}) within {timeout.TotalSeconds:0} s.");
         }
     }
 
