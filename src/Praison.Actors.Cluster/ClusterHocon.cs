@@ -22,9 +22,9 @@ public static class ClusterHocon
         ClusterOnly(options).WithFallback(Discovery(options)).WithFallback(ShardingPersistence(store));
 
     /// <summary>
-    /// Akka.Management and Cluster Bootstrap over the chosen discovery method (empty without
-    /// <see cref="PraisonClusterOptions.Discovery"/>): the management endpoint other nodes probe, the service to look up,
-    /// how many contact points must be found before a new cluster forms.
+    /// Akka.Discovery's method and what it looks up (empty without <see cref="PraisonClusterOptions.Discovery"/>): the
+    /// endpoint list of the service (config), or the pods' label selector with raw pod IPs (Kubernetes), so the seed
+    /// addresses match the addresses the nodes advertise.
     /// </summary>
     public static Config Discovery(PraisonClusterOptions options)
     {
@@ -32,25 +32,9 @@ public static class ClusterHocon
         string Q(string s) => PraisonHocon.Quote(s);
         var kubernetes = d.Method == ClusterDiscovery.KubernetesMethod;
         var lookup = kubernetes
-            ? $"kubernetes-api.pod-label-selector = {Q(d.PodLabelSelector)}"
+            ? $"kubernetes-api {{ pod-label-selector = {Q(d.PodLabelSelector)}, use-raw-ip = true }}"
             : $"config.services.{Q(d.ServiceName)}.endpoints = [{string.Join(", ", d.Endpoints.Select(Q))}]";
-        // Kubernetes: the container port named "management"; config: the port of each listed endpoint.
-        var portName = kubernetes ? "port-name = \"management\"" : "";
         var config = ConfigurationFactory.ParseString($$"""
-            akka.management {
-              http {
-                hostname = {{Q(options.PublicHostname ?? options.Hostname)}}
-                port = {{d.ManagementPort}}
-                bind-hostname = {{Q(options.Hostname)}}
-                bind-port = {{d.ManagementPort}}
-              }
-              cluster.bootstrap.contact-point-discovery {
-                service-name = {{Q(d.ServiceName)}}
-                discovery-method = akka.discovery
-                required-contact-point-nr = {{d.ContactPoints}}
-                {{portName}}
-              }
-            }
             akka.discovery {
               method = {{Q(d.Method)}}
               {{lookup}}

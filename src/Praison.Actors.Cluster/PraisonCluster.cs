@@ -165,12 +165,8 @@ public static class PraisonCluster
         var self = Akka.Cluster.Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         self.RegisterOnMemberUp(() => up.TrySetResult());
-        if (cluster.Discovery is not null)
-        {
-            // Cluster Bootstrap: serve the management endpoint the other nodes probe, then find them and join or form.
-            await Akka.Management.Dsl.AkkaManagement.Get(system).Start().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            await Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-        }
+        if (cluster.Discovery is { } discovery)
+            self.JoinSeedNodes(await DiscoverSeedsAsync(system, discovery, timeout, cancellationToken).ConfigureAwait(false));
         else if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
         else if (self.Settings.SeedNodes.Count == 0) self.JoinSeedNodes(cluster.SeedNodes.Select(Address.Parse));
         try
@@ -180,9 +176,36 @@ public static class PraisonCluster
         catch (TimeoutException)
         {
             throw new TimeoutException(cluster.Discovery is { } d
-                ? $"The node {self.SelfAddress} did not join the cluster (discovery: {d.Method}, service {d.ServiceName}, {d.ContactPoints} contact point(s) required) within {timeout.TotalSeconds:0} s."
+                ? $"The node {self.SelfAddress} did not join the cluster (discovery: {d.Method}, service {d.ServiceName}) within {timeout.TotalSeconds:0} s."
                 : $"The node {self.SelfAddress} did not join the cluster (seeds: {string.Join(", ", cluster.SeedNodes)}) within {timeout.TotalSeconds:0} s.");
         }
+    }
+
+    /// <summary>
+    /// The nodes of the service as seed addresses, once the lookup returns at least the required number, sorted so that
+    /// every node computes the same first seed (the one that forms a new cluster; the others join it, or all join the
+    /// running cluster any of them belongs to).
+    /// </summary>
+    private static async Task<IReadOnlyList<Address>> DiscoverSeedsAsync(ActorSystem system, ClusterDiscovery d, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        var lookup = d.Method == ClusterDiscovery.KubernetesMethod ? new Akka.Discovery.Lookup(d.ServiceName, d.PortName, "tcp") : new Akka.Discovery.Lookup(d.ServiceName);
+        var service = Akka.Discovery.Discovery.Get(system).Default;
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var found = 0;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var resolved = await service.Lookup(lookup, TimeSpan.FromSeconds(10)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var seeds = resolved.Addresses.Where(t => t.Port is not null)
+                .Select(t => new Address(self.Protocol, self.System, t.Address?.ToString() ?? t.Host, t.Port))
+                .Distinct().OrderBy(a => a.Host, StringComparer.Ordinal).ThenBy(a => a.Port).ToList();
+            found = seeds.Count;
+            if (found >= d.ContactPoints) return seeds;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
+        throw new TimeoutException(
+            $"Discovery ({d.Method}, service {d.ServiceName}) found {found} node(s), fewer than the {d.ContactPoints} required, within {timeout.TotalSeconds:0} s.");
     }
 
     /// <summary>Asks the journal probe and waits for its answer.</summary>

@@ -25,8 +25,8 @@ public sealed class PraisonClusterOptions
     public IReadOnlyList<string> SeedNodes { get; init; } = Array.Empty<string>();
 
     /// <summary>
-    /// How this node finds the others when there are no static <see cref="SeedNodes"/>: Akka.Management's Cluster
-    /// Bootstrap over a discovery method (a fixed list of endpoints, or the Kubernetes API). Null: seeds, or a cluster of its own.
+    /// How this node finds the others when there are no static <see cref="SeedNodes"/>: Akka.Discovery (a fixed list of
+    /// endpoints, or the Kubernetes API) supplies the seeds. Null: seeds, or a cluster of its own.
     /// </summary>
     public ClusterDiscovery? Discovery { get; init; }
 
@@ -91,8 +91,10 @@ public sealed record ClusterTimings(TimeSpan HeartbeatInterval, TimeSpan Accepta
 }
 
 /// <summary>
-/// Cluster Bootstrap (Akka.Management): every node serves its management endpoint, finds the others' endpoints through
-/// a discovery method, and they agree on who forms the cluster or whom to join; no node needs to know a seed address.
+/// Seeds found through Akka.Discovery instead of listed: the nodes look the service up (a fixed list of endpoints, or
+/// the pods of the service through the Kubernetes API), wait until at least <see cref="RequiredContactPoints"/> answer
+/// to the lookup, and join them as seed nodes in one order every node computes alike (by address), so the first of
+/// them forms the cluster when none exists yet and every later node joins the running one (Akka's seed-node process).
 /// </summary>
 public sealed record ClusterDiscovery
 {
@@ -107,17 +109,17 @@ public sealed record ClusterDiscovery
     /// <summary>The service the nodes are discovered as (config: the key of the endpoint list; Kubernetes: the pods' <c>app</c> label).</summary>
     public string ServiceName { get; init; } = "praison-actors";
 
-    /// <summary>Port of this node's Akka.Management HTTP endpoint (other nodes probe it).</summary>
-    public int ManagementPort { get; init; } = 8558;
-
-    /// <summary>Config discovery: every node's management endpoint as host:port (this node's own included).</summary>
+    /// <summary>Config discovery: every node's remoting endpoint as host:port (this node's own included).</summary>
     public IReadOnlyList<string> Endpoints { get; init; } = Array.Empty<string>();
 
-    /// <summary>How many nodes must be found before a new cluster is formed (config default: every endpoint listed).</summary>
+    /// <summary>How many nodes the lookup must return before this node joins (config default: every endpoint listed; Kubernetes: 2).</summary>
     public int? RequiredContactPoints { get; init; }
 
     /// <summary>Kubernetes: the label selector of the pods, {0} being <see cref="ServiceName"/>.</summary>
     public string PodLabelSelector { get; init; } = "app={0}";
+
+    /// <summary>Kubernetes: the name of the container port of Akka remoting.</summary>
+    public string PortName { get; init; } = "remoting";
 
     internal int ContactPoints => RequiredContactPoints ?? (Method == ConfigMethod ? Endpoints.Count : 2);
 
@@ -125,11 +127,9 @@ public sealed record ClusterDiscovery
     {
         if (Method is not (ConfigMethod or KubernetesMethod))
             throw new ArgumentException($"Discovery method '{Method}' is not supported: use '{ConfigMethod}' or '{KubernetesMethod}'.", nameof(Method));
-        if (ManagementPort is < 1 or > 65535)
-            throw new ArgumentOutOfRangeException(nameof(ManagementPort), ManagementPort, "The management port must be 1..65535.");
         if (string.IsNullOrWhiteSpace(ServiceName)) throw new ArgumentException("The service name must not be empty.", nameof(ServiceName));
         if (Method == ConfigMethod && Endpoints.Count == 0)
-            throw new ArgumentException("Config discovery needs every node's management endpoint (host:port).", nameof(Endpoints));
+            throw new ArgumentException("Config discovery needs every node's remoting endpoint (host:port).", nameof(Endpoints));
         foreach (var e in Endpoints)
             if (e.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(e[(colon + 1)..], out var p) || p is < 1 or > 65535))
                 throw new ArgumentException($"Discovery endpoint '{e}' is not host:port.", nameof(Endpoints));

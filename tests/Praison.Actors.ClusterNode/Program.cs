@@ -3,7 +3,7 @@ using Praison.Actors;
 using Praison.Actors.Cluster;
 using Praison.Actors.Persistence;
 
-// Usage: ClusterNode --name N --port P [--seed akka.tcp://... | --discovery-endpoints H:P,H:P --management-port P]
+// Usage: ClusterNode --name N --port P [--seed akka.tcp://... | --discovery-endpoints H:P,H:P]
 //                    (--connection CS | --data-dir DIR) --log FILE [--max-concurrent M]
 // Prints on stdout, for the test to read:
 //   ready <address>          the node is Up in the cluster
@@ -12,7 +12,7 @@ using Praison.Actors.Persistence;
 //   stopped                  after a graceful leave
 // Reads commands on stdin: "submit <count> <ms>" runs <count> tasks of ~<ms> through this node; "bench <count>
 // <in-flight>" submits <count> no-op recipe tasks through this node, at most <in-flight> submitted-and-awaited at once,
-// and prints "bench-done <count> <elapsed-ms> <failed>" (the harness's cluster scenario); "members" prints
+// and prints "bench-done <count> <elapsed-ms> <failed> <process-cpu-ms>" (the harness's cluster scenario); "members" prints
 // "members <n>", the Up members this node sees; "stop" (or end of input, or SIGTERM) leaves the cluster gracefully and exits 0.
 // The work appends "start|end <id> <attempt> <node> <unix-ms>" to <log>.<name>, one flushed write per line: the
 // execution record the tests count, kept apart from the journal on purpose.
@@ -52,13 +52,12 @@ var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
     {
         Port = int.Parse(options["port"]),
         SeedNodes = options.TryGetValue("seed", out var seed) ? new[] { seed } : Array.Empty<string>(),
-        // Cluster Bootstrap instead of a seed: every node's management endpoint, comma-separated.
+        // Seeds from config discovery instead of a seed address: every node's remoting endpoint, comma-separated.
         Discovery = options.TryGetValue("discovery-endpoints", out var endpoints)
             ? new ClusterDiscovery
             {
                 Method = ClusterDiscovery.ConfigMethod,
                 Endpoints = endpoints.Split(','),
-                ManagementPort = int.Parse(options["management-port"]),
             }
             : null,
         Timings = ClusterTimings.Fast,
@@ -100,8 +99,10 @@ while (await Task.Run(Console.ReadLine) is { } line)
         Console.WriteLine($"members {Akka.Cluster.Cluster.Get(node.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)}");
     if (parts is ["bench", var benchCount, var benchInFlight])
     {
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var (elapsed, failed) = await Bench(node.Runner, int.Parse(benchCount), int.Parse(benchInFlight));
-        Console.WriteLine($"bench-done {benchCount} {elapsed.TotalMilliseconds:0} {failed}");
+        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu; // this process: node and its client
+        Console.WriteLine($"bench-done {benchCount} {elapsed.TotalMilliseconds:0} {failed} {cpu.TotalMilliseconds:0}");
     }
     if (parts is ["wait", .. var ids])
     {

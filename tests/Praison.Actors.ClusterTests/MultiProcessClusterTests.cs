@@ -147,14 +147,14 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
     {
         await using var db = await PostgresTestStore.CreateAsync();
         var log = NewLog();
-        var management = new[] { FreePort.Next(), FreePort.Next() };
-        var endpoints = management.Select(p => $"127.0.0.1:{p}").ToList();
+        var ports = new[] { FreePort.Next(), FreePort.Next() };
+        var endpoints = ports.Select(p => $"127.0.0.1:{p}").ToList();
         var nodes = new List<NodeProcess>();
         try
         {
-            // Started together, neither knowing the other's remoting address: Cluster Bootstrap decides who forms.
+            // Started together with no seed address: each looks the service up and both derive the same first seed.
             for (var i = 0; i < 2; i++)
-                nodes.Add(NodeProcess.StartWithDiscovery($"node{i + 1}", FreePort.Next(), management[i], endpoints, db.ConnectionString, log, MaxConcurrent));
+                nodes.Add(NodeProcess.StartWithDiscovery($"node{i + 1}", ports[i], endpoints, db.ConnectionString, log, MaxConcurrent));
             foreach (var n in nodes) await n.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Startup);
             foreach (var n in nodes)
             {

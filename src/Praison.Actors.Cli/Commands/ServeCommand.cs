@@ -41,13 +41,12 @@ public static class ServeCommand
         var publicHostname = new Option<string?>("--public-hostname") { Description = "Address other nodes use to reach this one when it differs from --hostname (containers: the pod IP)." };
         var discovery = new Option<string?>("--discovery")
         {
-            Description = "Find the other nodes through Akka.Management Cluster Bootstrap instead of --seed: 'config' (the --discovery-endpoint list) or 'kubernetes' (pods labelled app=<--service-name>).",
+            Description = "Find the other nodes through Akka.Discovery instead of --seed: 'config' (the --discovery-endpoint list) or 'kubernetes' (pods labelled app=<--service-name>, container port 'remoting').",
         };
         discovery.AcceptOnlyFromAmong("config", "kubernetes");
-        var discoveryEndpoints = new Option<string[]>("--discovery-endpoint") { Description = "With --discovery config: every node's management endpoint, host:port (repeatable; this node's too).", AllowMultipleArgumentsPerToken = true };
-        var managementPort = new Option<int>("--management-port") { Description = "With --discovery: this node's Akka.Management HTTP port, probed by the other nodes (default 8558).", DefaultValueFactory = _ => 8558 };
+        var discoveryEndpoints = new Option<string[]>("--discovery-endpoint") { Description = "With --discovery config: every node's remoting endpoint, host:port (repeatable; this node's too).", AllowMultipleArgumentsPerToken = true };
         var serviceName = new Option<string>("--service-name") { Description = "With --discovery: the name the nodes are discovered as (Kubernetes: the pods' app label).", DefaultValueFactory = _ => "praison-actors" };
-        var contactPoints = new Option<int?>("--required-contact-points") { Description = "With --discovery: nodes that must be found before a new cluster forms (config default: every endpoint; kubernetes: 2)." };
+        var contactPoints = new Option<int?>("--required-contact-points") { Description = "With --discovery: nodes the lookup must return before this node joins (config default: every endpoint; kubernetes: 2)." };
         var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds a run's event stream may stay quiet before a heartbeat event (default 5; fractions allowed).", max: 86_400,
             rule: "--sse-heartbeat must be a number of seconds above 0 and at most 86400");
         var corsOrigins = new Option<string[]>("--cors-origin") { Description = "Browser origin allowed to call the API cross-site, e.g. https://app.example.com (repeatable; none: CORS off).", AllowMultipleArgumentsPerToken = true };
@@ -82,9 +81,9 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-              praison-actors serve --cluster --discovery config --management-port 8558 --discovery-endpoint 127.0.0.1:8558 --discovery-endpoint 127.0.0.1:8559
+              praison-actors serve --cluster --port 4053 --discovery config --discovery-endpoint 127.0.0.1:4053 --discovery-endpoint 127.0.0.1:4054
               praison-actors serve --cluster --discovery kubernetes --service-name praison-actors --hostname 0.0.0.0 --public-hostname $POD_IP
-            """) { urls, clustered, port, seeds, hostname, publicHostname, discovery, discoveryEndpoints, managementPort, serviceName, contactPoints, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate };
+            """) { urls, clustered, port, seeds, hostname, publicHostname, discovery, discoveryEndpoints, serviceName, contactPoints, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             // Checked before anything starts: a server reachable from other machines must have a key.
@@ -116,7 +115,6 @@ public static class ServeCommand
                         {
                             Method = method == "kubernetes" ? ClusterDiscovery.KubernetesMethod : ClusterDiscovery.ConfigMethod,
                             Endpoints = parse.GetValue(discoveryEndpoints) ?? Array.Empty<string>(),
-                            ManagementPort = parse.GetValue(managementPort),
                             ServiceName = parse.GetValue(serviceName)!,
                             RequiredContactPoints = parse.GetValue(contactPoints),
                         }

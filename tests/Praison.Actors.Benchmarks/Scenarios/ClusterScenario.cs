@@ -47,7 +47,8 @@ public sealed class ClusterScenario : Scenario
         }
 
         var standalone = result.Figure("standalone postgresql", "throughput", "tasks/s");
-        await MeasureStandaloneAsync(standalone, o, n, warmUp, ct);
+        var standaloneStored = await MeasureStandaloneAsync(standalone, result.Figure("standalone postgresql", "node CPU per task", "µs"), o, n, warmUp, ct);
+        result.Notes.Add($"standalone: per task stored {standaloneStored}");
         Progress($"standalone: {Report.Num(standalone.Of(Side.Project)!.Median)} tasks/s");
 
         Figure? one = null;
@@ -62,8 +63,10 @@ public sealed class ClusterScenario : Scenario
             };
             var throughput = result.Figure(name, "throughput", "tasks/s", goal);
             var startup = result.Figure(name, "cluster start", "s");
+            var cpu = result.Figure(name, "node CPU per task", "µs");
             if (nodes == 1) one = throughput;
-            await MeasureClusterAsync(nodes, throughput, startup, o, n, warmUp, ct);
+            var stored = await MeasureClusterAsync(nodes, throughput, startup, cpu, o, n, warmUp, ct);
+            result.Notes.Add($"{name}: per task stored {stored}");
             var median = throughput.Of(Side.Project)!.Median;
             Progress($"{name}: {Report.Num(median)} tasks/s ({median / standalone.Of(Side.Project)!.Median:P0} of standalone; start {startup.Of(Side.Project)!.Median:0.0} s)");
             result.Notes.Add($"{name}: {median / standalone.Of(Side.Project)!.Median:P0} of the standalone host" +
@@ -74,7 +77,7 @@ public sealed class ClusterScenario : Scenario
     private static double? Share(Figure f, Figure of) =>
         f.Of(Side.Project) is { } p && of.Of(Side.Project) is { Median: > 0 } b ? p.Median / b.Median : null;
 
-    private static async Task MeasureStandaloneAsync(Figure figure, HarnessOptions o, int n, int warmUp, CancellationToken ct)
+    private static async Task<string> MeasureStandaloneAsync(Figure figure, Figure cpu, HarnessOptions o, int n, int warmUp, CancellationToken ct)
     {
         await using var store = await StoreUnderTest.CreateAsync(StoreKind.PostgreSql, o.PostgresConnectionString, ct);
         var recipes = new RecipeRegistry().Register($"name: {Recipe}\n", _ => Task.FromResult<object?>(null));
@@ -83,12 +86,37 @@ public sealed class ClusterScenario : Scenario
         for (var run = 0; run < o.Runs; run++)
         {
             Settle();
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var r = await ClusterThroughput.MeasureAsync([runtime.Runner], Recipe, n, InFlight).WaitAsync(ct);
+            cpu.Add(Side.Project, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds * 1000 / n); // host and its client
             figure.Add(Side.Project, r.TasksPerSecond);
         }
+        return await StoredPerTaskAsync(((TaskStore.PostgreSqlStore)store.Store).ConnectionString, warmUp + o.Runs * n, ct);
     }
 
-    private static async Task MeasureClusterAsync(int count, Figure throughput, Figure startup, HarnessOptions o, int n, int warmUp,
+    /// <summary>Rows and bytes (the message column) per task in the task journal and the sharding journal, and task-table rows.</summary>
+    private static async Task<string> StoredPerTaskAsync(string connection, int tasks, CancellationToken ct)
+    {
+        await using var c = new NpgsqlConnection(connection);
+        await c.OpenAsync(ct);
+        async Task<(long Rows, long Bytes)> Count(string table)
+        {
+            await using var exists = new NpgsqlCommand("SELECT to_regclass(@t) IS NOT NULL", c);
+            exists.Parameters.AddWithValue("t", table);
+            if (!(bool)(await exists.ExecuteScalarAsync(ct))!) return (0, 0);
+            await using var cmd = new NpgsqlCommand($"SELECT COUNT(*), COALESCE(SUM(octet_length(message)), 0) FROM {table}", c);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            await r.ReadAsync(ct);
+            return (r.GetInt64(0), r.GetInt64(1));
+        }
+        var journal = await Count("journal");
+        var sharding = await Count("sharding_journal");
+        return $"journal {journal.Rows / (double)tasks:0.00} rows / {journal.Bytes / (double)tasks:0} B of messages, " +
+               $"sharding_journal {sharding.Rows / (double)tasks:0.00} rows / {sharding.Bytes / (double)tasks:0} B, praison_tasks 1 row " +
+               "(counted after the runs, before any entity passivates)";
+    }
+
+    private static async Task<string> MeasureClusterAsync(int count, Figure throughput, Figure startup, Figure cpu, HarnessOptions o, int n, int warmUp,
         CancellationToken ct)
     {
         await using var store = await StoreUnderTest.CreateAsync(StoreKind.PostgreSql, o.PostgresConnectionString, ct);
@@ -107,8 +135,14 @@ public sealed class ClusterScenario : Scenario
 
             await BenchAsync(nodes, warmUp, ct); // shards allocated over every node, code jitted
             for (var run = 0; run < o.Runs; run++)
-                throughput.Add(Side.Project, n / (await BenchAsync(nodes, n, ct)).TotalSeconds);
+            {
+                var (elapsed, cpuMs) = await BenchAsync(nodes, n, ct);
+                throughput.Add(Side.Project, n / elapsed.TotalSeconds);
+                cpu.Add(Side.Project, cpuMs * 1000 / n);
+            }
+            var stored = await StoredPerTaskAsync(connection, warmUp + o.Runs * n, ct);
             foreach (var node in nodes) await node.StopAsync(Startup);
+            return stored;
         }
         finally
         {
@@ -117,8 +151,8 @@ public sealed class ClusterScenario : Scenario
         }
     }
 
-    /// <summary>Every node submits its share at once; the wall time until the last one reports it done.</summary>
-    private static async Task<TimeSpan> BenchAsync(List<NodeProcess> nodes, int total, CancellationToken ct)
+    /// <summary>Every node submits its share at once; the wall time until the last one reports it done, and the nodes' CPU time.</summary>
+    private static async Task<(TimeSpan Elapsed, double CpuMs)> BenchAsync(List<NodeProcess> nodes, int total, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         var shares = nodes.Select((_, i) => total / nodes.Count + (i < total % nodes.Count ? 1 : 0)).ToList();
@@ -127,6 +161,6 @@ public sealed class ClusterScenario : Scenario
         var elapsed = sw.Elapsed;
         var failed = done.Sum(l => int.Parse(l.Split(' ')[3]));
         if (failed > 0) throw new InvalidOperationException($"{failed} of {total} cluster tasks failed: {string.Join("; ", done)}");
-        return elapsed;
+        return (elapsed, done.Sum(l => double.Parse(l.Split(' ')[4], System.Globalization.CultureInfo.InvariantCulture)));
     }
 }

@@ -26,13 +26,13 @@ public sealed class NodeProcess : IDisposable
         return new NodeProcess(name, port, ChildProcess.Start("Praison.Actors.ClusterNode", args));
     }
 
-    /// <summary>A node that finds the others through Cluster Bootstrap over config discovery (no seed).</summary>
-    public static NodeProcess StartWithDiscovery(string name, int port, int managementPort, IEnumerable<string> endpoints, string connectionString,
+    /// <summary>A node that finds the others through config discovery (no seed address given).</summary>
+    public static NodeProcess StartWithDiscovery(string name, int port, IEnumerable<string> endpoints, string connectionString,
         string log, int maxConcurrent) =>
         new(name, port, ChildProcess.Start("Praison.Actors.ClusterNode", new[]
         {
             "--name", name, "--port", port.ToString(), "--connection", connectionString, "--log", log, "--max-concurrent", maxConcurrent.ToString(),
-            "--discovery-endpoints", string.Join(',', endpoints), "--management-port", managementPort.ToString(),
+            "--discovery-endpoints", string.Join(',', endpoints),
         }));
 
     public void Send(string line) => _process.Send(line);

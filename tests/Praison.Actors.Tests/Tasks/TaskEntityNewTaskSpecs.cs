@@ -108,6 +108,42 @@ public class TaskEntityNewTaskSpecs(ITestOutputHelper output) : RuntimeTestKit(o
         Assert.Equal(1, journal.ExpectMsg<WriteTaskEvent>().SequenceNr);
     }
 
+    [Fact]
+    public void With_supervisor_admission_a_full_queue_refuses_the_submission_before_anything_is_stored()
+    {
+        var supervisor = CreateTestProbe();
+        var journal = CreateTestProbe();
+        var settings = new TaskActorSettings(new RecipeRegistry(), 1 << 20, null, Executes: true, TimeSpan.FromMinutes(5),
+            supervisor.Ref, ShardPassivate, journal.Ref, JournalClaimsIds: true, SupervisorAdmits: true);
+        var shard = Sys.ActorOf(Props.Create(() => new Shard(TaskEntity.Props("e", settings))));
+        shard.Tell(new CreateTask(Spec()));
+
+        Assert.Equal("e", supervisor.ExpectMsg<AdmitTask>().TaskId);
+        shard.Tell(new GetTaskStatus("e"));                           // waits for the decision
+        supervisor.Reply(new AdmitTaskReply("e", "The task queue is full: 2 tasks are waiting and MaxQueued is 2."));
+
+        Assert.Contains("queue is full", ExpectMsg<TaskRejected>().Reason);
+        ExpectMsg<TaskNotFound>();                                    // nothing was stored
+        journal.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void With_supervisor_admission_an_admitted_submission_is_stored_and_a_duplicate_gives_its_room_back()
+    {
+        var supervisor = CreateTestProbe();
+        var journal = CreateTestProbe();
+        var settings = new TaskActorSettings(new RecipeRegistry(), 1 << 20, null, Executes: true, TimeSpan.FromMinutes(5),
+            supervisor.Ref, ShardPassivate, journal.Ref, JournalClaimsIds: true, SupervisorAdmits: true);
+        var shard = Sys.ActorOf(Props.Create(() => new Shard(TaskEntity.Props("e", settings))));
+        shard.Tell(new CreateTask(Spec()));
+        supervisor.ExpectMsg<AdmitTask>();
+        supervisor.Reply(new AdmitTaskReply("e", null));
+
+        Assert.Equal(1, journal.ExpectMsg<WriteTaskEvent>().SequenceNr);
+        journal.Reply(new TaskSubmitDuplicate("e", 1));
+        Assert.Equal("e", supervisor.ExpectMsg<AdmissionReleased>().TaskId);
+    }
+
     /// <summary>Creates the entity on the first message and tells it that message right away, as a shard does.</summary>
     private sealed class Shard : ReceiveActor
     {
