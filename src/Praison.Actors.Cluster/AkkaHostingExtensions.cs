@@ -92,6 +92,7 @@ public static class AkkaHostingExtensions
                 }
                 """)
             .WithFallback(PraisonCluster.NodeSettings(cluster))
+            .WithFallback(ClusterHocon.Discovery(cluster))
             .WithFallback(ClusterHocon.ShardingPersistence(store))
             .WithFallback(store.ToConfig());
     }

@@ -19,7 +19,29 @@ public static class ClusterHocon
 
     /// <summary>Cluster, sharding and the sharding tables for <paramref name="store"/>, to put over <see cref="PraisonRuntime.BuildConfig"/>.</summary>
     public static Config Build(PraisonClusterOptions options, TaskStore store) =>
-        ClusterOnly(options).WithFallback(ShardingPersistence(store));
+        ClusterOnly(options).WithFallback(Discovery(options)).WithFallback(ShardingPersistence(store));
+
+    /// <summary>
+    /// Akka.Discovery's method and what it looks up (empty without <see cref="PraisonClusterOptions.Discovery"/>): the
+    /// endpoint list of the service (config), or the pods' label selector with raw pod IPs (Kubernetes), so the seed
+    /// addresses match the addresses the nodes advertise.
+    /// </summary>
+    public static Config Discovery(PraisonClusterOptions options)
+    {
+        if (options.Discovery is not { } d) return Config.Empty;
+        string Q(string s) => PraisonHocon.Quote(s);
+        var kubernetes = d.Method == ClusterDiscovery.KubernetesMethod;
+        var lookup = kubernetes
+            ? $"kubernetes-api {{ pod-label-selector = {Q(d.PodLabelSelector)}, use-raw-ip = true }}"
+            : $"config.services.{Q(d.ServiceName)}.endpoints = [{string.Join(", ", d.Endpoints.Select(Q))}]";
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.discovery {
+              method = {{Q(d.Method)}}
+              {{lookup}}
+            }
+            """);
+        return kubernetes ? config.WithFallback(Akka.Discovery.KubernetesApi.KubernetesDiscovery.DefaultConfiguration()) : config;
+    }
 
     /// <summary>The sharding journal and snapshot store: Akka.Persistence.Sql on the task store's database, in their own tables.</summary>
     public static Config ShardingPersistence(TaskStore store)

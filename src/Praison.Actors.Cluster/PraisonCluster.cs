@@ -131,15 +131,17 @@ public static class PraisonCluster
     /// </summary>
     internal static (Func<string, Props> Entity, IActorRef Supervisor) EntityProps(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner)
     {
-        var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks), runner.ActorName + "-node");
-        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId,
-            sql: BackgroundRunner.SqlWriter(runner.JournalPluginId, store)), runner.ActorName + "-journal");
+        var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks, runner.MaxQueued), runner.ActorName + "-node");
+        var sqlWriter = BackgroundRunner.SqlWriter(runner.JournalPluginId, store);
+        var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId, sql: sqlWriter), runner.ActorName + "-journal");
         // Webhooks of the tasks finishing on this node; deliveries left pending by a stopped node are not resumed (yet).
         var webhooks = system.ActorOf(WebhookDispatcher.Props(runner.Webhooks, BackgroundRunner.SqlWriter(runner.JournalPluginId, store), resume: false),
             runner.ActorName + "-webhooks");
         var settings = new TaskActorSettings(runner.Recipes, runner.MaxPayloadBytes, runner.JournalPluginId,
             Executes: true, runner.PassivateFinishedAfter, supervisor,
-            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal, Webhooks: webhooks);
+            ShardPassivateMessage: new Passivate(PoisonPill.Instance), Journal: journal, Webhooks: webhooks,
+            JournalClaimsIds: sqlWriter is not null, // a new task's entity stores its submission without replaying first
+            SupervisorAdmits: true);                 // MaxQueued per node: the entity asks for room before it stores
         return (id => TaskEntity.Props(id, settings), supervisor);
     }
 
@@ -167,7 +169,9 @@ public static class PraisonCluster
         var self = Akka.Cluster.Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         self.RegisterOnMemberUp(() => up.TrySetResult());
-        if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
+        if (cluster.Discovery is { } discovery)
+            self.JoinSeedNodes(await DiscoverSeedsAsync(system, discovery, timeout, cancellationToken).ConfigureAwait(false));
+        else if (cluster.SeedNodes.Count == 0) self.Join(self.SelfAddress);
         else if (self.Settings.SeedNodes.Count == 0) self.JoinSeedNodes(cluster.SeedNodes.Select(Address.Parse));
         try
         {
@@ -175,9 +179,37 @@ public static class PraisonCluster
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException(
-                $"The node {self.SelfAddress} did not join the cluster (seeds: {string.Join(", ", cluster.SeedNodes)}) within {timeout.TotalSeconds:0} s.");
+            throw new TimeoutException(cluster.Discovery is { } d
+                ? $"The node {self.SelfAddress} did not join the cluster (discovery: {d.Method}, service {d.ServiceName}) within {timeout.TotalSeconds:0} s."
+                : $"The node {self.SelfAddress} did not join the cluster (seeds: {string.Join(", ", cluster.SeedNodes)}) within {timeout.TotalSeconds:0} s.");
         }
+    }
+
+    /// <summary>
+    /// The nodes of the service as seed addresses, once the lookup returns at least the required number, sorted so that
+    /// every node computes the same first seed (the one that forms a new cluster; the others join it, or all join the
+    /// running cluster any of them belongs to).
+    /// </summary>
+    private static async Task<IReadOnlyList<Address>> DiscoverSeedsAsync(ActorSystem system, ClusterDiscovery d, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        var lookup = d.Method == ClusterDiscovery.KubernetesMethod ? new Akka.Discovery.Lookup(d.ServiceName, d.PortName, "tcp") : new Akka.Discovery.Lookup(d.ServiceName);
+        var service = Akka.Discovery.Discovery.Get(system).Default;
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var found = 0;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var resolved = await service.Lookup(lookup, TimeSpan.FromSeconds(10)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var seeds = resolved.Addresses.Where(t => t.Port is not null)
+                .Select(t => new Address(self.Protocol, self.System, t.Address?.ToString() ?? t.Host, t.Port))
+                .Distinct().OrderBy(a => a.Host, StringComparer.Ordinal).ThenBy(a => a.Port).ToList();
+            found = seeds.Count;
+            if (found >= d.ContactPoints) return seeds;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
+        throw new TimeoutException(
+            $"Discovery ({d.Method}, service {d.ServiceName}) found {found} node(s), fewer than the {d.ContactPoints} required, within {timeout.TotalSeconds:0} s.");
     }
 
     /// <summary>Asks the journal probe and waits for its answer.</summary>

@@ -24,6 +24,12 @@ public sealed class PraisonClusterOptions
     /// <summary>Static seed nodes, e.g. <c>akka.tcp://praison-actors@127.0.0.1:4053</c>. A node listed first seeds a new cluster.</summary>
     public IReadOnlyList<string> SeedNodes { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// How this node finds the others when there are no static <see cref="SeedNodes"/>: Akka.Discovery (a fixed list of
+    /// endpoints, or the Kubernetes API) supplies the seeds. Null: seeds, or a cluster of its own.
+    /// </summary>
+    public ClusterDiscovery? Discovery { get; init; }
+
     /// <summary>Cluster roles of this node. Tasks run on every node; roles are for your own use.</summary>
     public IReadOnlyList<string> Roles { get; init; } = Array.Empty<string>();
 
@@ -60,6 +66,12 @@ public sealed class PraisonClusterOptions
             throw new ArgumentOutOfRangeException(nameof(StoreScanInterval), StoreScanInterval, "StoreScanInterval must be positive.");
         if (SchedulerRole is { } role && string.IsNullOrWhiteSpace(role))
             throw new ArgumentException("SchedulerRole must not be blank (null lets any node host the scheduler).", nameof(SchedulerRole));
+        if (Discovery is not null)
+        {
+            if (SeedNodes.Count > 0)
+                throw new ArgumentException("Use either static seed nodes or discovery, not both.", nameof(Discovery));
+            Discovery.Validate();
+        }
         foreach (var seed in SeedNodes)
             if (!seed.StartsWith("akka.tcp://", StringComparison.Ordinal))
                 throw new ArgumentException($"Seed node '{seed}' is not an akka.tcp:// address.", nameof(SeedNodes));
@@ -85,4 +97,52 @@ public sealed record ClusterTimings(TimeSpan HeartbeatInterval, TimeSpan Accepta
     /// overloaded host can make a healthy node look dead for 4 s, so do not use this across a WAN.
     /// </summary>
     public static ClusterTimings Fast { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2));
+}
+
+/// <summary>
+/// Seeds found through Akka.Discovery instead of listed: the nodes look the service up (a fixed list of endpoints, or
+/// the pods of the service through the Kubernetes API), wait until at least <see cref="RequiredContactPoints"/> answer
+/// to the lookup, and join them as seed nodes in one order every node computes alike (by address), so the first of
+/// them forms the cluster when none exists yet and every later node joins the running one (Akka's seed-node process).
+/// </summary>
+public sealed record ClusterDiscovery
+{
+    /// <summary>Akka.Discovery's method name for a fixed list of endpoints.</summary>
+    public const string ConfigMethod = "config";
+    /// <summary>Akka.Discovery's method name for pods found through the Kubernetes API.</summary>
+    public const string KubernetesMethod = "kubernetes-api";
+
+    /// <summary><see cref="ConfigMethod"/> or <see cref="KubernetesMethod"/>.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>The service the nodes are discovered as (config: the key of the endpoint list; Kubernetes: the pods' <c>app</c> label).</summary>
+    public string ServiceName { get; init; } = "praison-actors";
+
+    /// <summary>Config discovery: every node's remoting endpoint as host:port (this node's own included).</summary>
+    public IReadOnlyList<string> Endpoints { get; init; } = Array.Empty<string>();
+
+    /// <summary>How many nodes the lookup must return before this node joins (config default: every endpoint listed; Kubernetes: 2).</summary>
+    public int? RequiredContactPoints { get; init; }
+
+    /// <summary>Kubernetes: the label selector of the pods, {0} being <see cref="ServiceName"/>.</summary>
+    public string PodLabelSelector { get; init; } = "app={0}";
+
+    /// <summary>Kubernetes: the name of the container port of Akka remoting.</summary>
+    public string PortName { get; init; } = "remoting";
+
+    internal int ContactPoints => RequiredContactPoints ?? (Method == ConfigMethod ? Endpoints.Count : 2);
+
+    internal void Validate()
+    {
+        if (Method is not (ConfigMethod or KubernetesMethod))
+            throw new ArgumentException($"Discovery method '{Method}' is not supported: use '{ConfigMethod}' or '{KubernetesMethod}'.", nameof(Method));
+        if (string.IsNullOrWhiteSpace(ServiceName)) throw new ArgumentException("The service name must not be empty.", nameof(ServiceName));
+        if (Method == ConfigMethod && Endpoints.Count == 0)
+            throw new ArgumentException("Config discovery needs every node's remoting endpoint (host:port).", nameof(Endpoints));
+        foreach (var e in Endpoints)
+            if (e.LastIndexOf(':') is var colon && (colon <= 0 || !int.TryParse(e[(colon + 1)..], out var p) || p is < 1 or > 65535))
+                throw new ArgumentException($"Discovery endpoint '{e}' is not host:port.", nameof(Endpoints));
+        if (ContactPoints < 1)
+            throw new ArgumentOutOfRangeException(nameof(RequiredContactPoints), ContactPoints, "At least one contact point is required.");
+    }
 }

@@ -57,6 +57,17 @@ public sealed class BadInputTests(BadInputTests.Store store) : IClassFixture<Bad
             "--urls", "http://127.0.0.1:0");
 
     [Fact]
+    public Task Config_discovery_without_endpoints_on_serve_cluster() =>
+        AssertRejected(2, "Config discovery needs every node's remoting endpoint (host:port).", "serve", "--cluster", "--discovery", "config",
+            "--postgres", "Host=127.0.0.1;Database=never_opened", "--urls", "http://127.0.0.1:0");
+
+    [Fact]
+    public Task Discovery_and_seeds_together_on_serve_cluster() =>
+        AssertRejected(2, "Use either static seed nodes or discovery, not both.", "serve", "--cluster", "--discovery", "config",
+            "--discovery-endpoint", "127.0.0.1:4053", "--seed", "akka.tcp://praison-actors@127.0.0.1:4053",
+            "--postgres", "Host=127.0.0.1;Database=never_opened", "--urls", "http://127.0.0.1:0");
+
+    [Fact]
     public Task Unknown_recipe() =>
         AssertRejected(2, "Unknown recipe 'nope'. Known recipes: agents, ask, hash-files, hello, sleep, word-count.", "background", "run", "nope");
 

@@ -104,6 +104,84 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
         }
     }
 
+    [PostgresFact]
+    public async Task A_sigterm_hands_the_node_s_shards_off_loses_no_task_and_exits_0()
+    {
+        await using var db = await PostgresTestStore.CreateAsync();
+        var log = NewLog();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            nodes.AddRange(await StartClusterAsync(db, log));
+            var ids = await SubmitAsync(nodes[0], 45, 1500);
+
+            var leaving = nodes[1];
+            await Eventually.UntilAsync(() => Task.FromResult(ExecutionLog.Read(log)),
+                l => l.Running(leaving.Name).Count >= 1, Startup, $"{leaving.Name} runs tasks");
+            var termAt = DateTimeOffset.UtcNow;
+            var interrupted = ExecutionLog.Read(log).Running(leaving.Name);
+            leaving.Terminate(); // as Kubernetes stops a pod in a rolling deploy
+            await leaving.WaitForLineAsync(l => l == "stopped", Startup);
+            await leaving.WaitForExitAsync(Startup);
+            Assert.Equal(0, leaving.ExitCode);
+            output.WriteLine($"{leaving.Name} left on SIGTERM in {(DateTimeOffset.UtcNow - termAt).TotalSeconds:0.0} s with {interrupted.Count} task(s) running on it");
+
+            var tasks = await Eventually.UntilAsync(() => db.Store.ReadTasksAsync(),
+                t => t.Count == ids.Count && t.All(x => x.Info.IsTerminal), TimeSpan.FromSeconds(150), "every task ends");
+            var lines = ExecutionLog.Read(log);
+            await AssertEachCompletedExactlyOnceAsync(db, ids, tasks, lines, null, null);
+            // Its shards moved: every task that was running on it was completed by another node.
+            foreach (var id in interrupted)
+                Assert.NotEqual(leaving.Name, System.Text.Json.JsonSerializer.Deserialize<string>(tasks.Single(t => t.Info.TaskId == id).ResultJson!)!.Split(':')[2]);
+            foreach (var n in nodes.Where(n => !n.HasExited)) await n.StopAsync(Startup);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            DeleteLogs(log);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Two_nodes_with_config_discovery_form_one_cluster_without_seeds_and_share_tasks()
+    {
+        await using var db = await PostgresTestStore.CreateAsync();
+        var log = NewLog();
+        var ports = new[] { FreePort.Next(), FreePort.Next() };
+        var endpoints = ports.Select(p => $"127.0.0.1:{p}").ToList();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            // Started together with no seed address: each looks the service up and both derive the same first seed.
+            for (var i = 0; i < 2; i++)
+                nodes.Add(NodeProcess.StartWithDiscovery($"node{i + 1}", ports[i], endpoints, db.ConnectionString, log, MaxConcurrent));
+            foreach (var n in nodes) await n.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Startup);
+            foreach (var n in nodes)
+            {
+                // One cluster, not two: each node sees both members Up.
+                await Eventually.UntilAsync(async () =>
+                {
+                    n.Send("members");
+                    return await n.WaitForLineAsync(l => l.StartsWith("members ", StringComparison.Ordinal), Startup);
+                }, l => l == "members 2", Startup, $"{n.Name} sees 2 members");
+            }
+
+            var ids = await SubmitAsync(nodes[0], 20, 200);
+            var tasks = await Eventually.UntilAsync(() => db.Store.ReadTasksAsync(),
+                t => t.Count == ids.Count && t.All(x => x.Info.IsTerminal), TimeSpan.FromSeconds(120), "every task ends");
+            await AssertEachCompletedExactlyOnceAsync(db, ids, tasks, ExecutionLog.Read(log), null, null);
+            var byNode = ExecutionLog.Read(log).Entries.Where(e => e.Kind == "end").GroupBy(e => e.Node).ToDictionary(g => g.Key, g => g.Count());
+            output.WriteLine("tasks run per node: " + string.Join(", ", byNode.Select(kv => $"{kv.Key} {kv.Value}")));
+            Assert.Equal(2, byNode.Count); // shards were allocated on both nodes
+            foreach (var n in nodes) await n.StopAsync(Startup);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            DeleteLogs(log);
+        }
+    }
+
     /// <summary>The prefix of the nodes' execution logs (each node writes prefix.name).</summary>
     internal static string NewLog() => Path.Combine(Path.GetTempPath(), $"praison-cluster-{Guid.NewGuid():N}.log");
 

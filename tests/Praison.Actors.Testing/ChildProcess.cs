@@ -77,6 +77,17 @@ public sealed class ChildProcess : IDisposable
         await _process.WaitForExitAsync(cts.Token);
     }
 
+    /// <summary>SIGTERM, as a container runtime or Kubernetes stops a process: the process may shut down gracefully.</summary>
+    public void Terminate()
+    {
+        if (_process.HasExited) return;
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing, the process is simply gone.</summary>
     public void Kill()
     {

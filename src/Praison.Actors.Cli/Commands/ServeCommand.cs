@@ -38,6 +38,15 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "Cluster remoting port (with --cluster; 0 picks a free one).", DefaultValueFactory = _ => 4053 };
         var seeds = new Option<string[]>("--seed") { Description = "Seed node address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (repeatable; none: form a new cluster).", AllowMultipleArgumentsPerToken = true };
         var hostname = new Option<string>("--hostname") { Description = "Address remoting binds to (with --cluster). Loopback unless you say otherwise; see the README on TLS.", DefaultValueFactory = _ => "127.0.0.1" };
+        var publicHostname = new Option<string?>("--public-hostname") { Description = "Address other nodes use to reach this one when it differs from --hostname (containers: the pod IP)." };
+        var discovery = new Option<string?>("--discovery")
+        {
+            Description = "Find the other nodes through Akka.Discovery instead of --seed: 'config' (the --discovery-endpoint list) or 'kubernetes' (pods labelled app=<--service-name>, container port 'remoting').",
+        };
+        discovery.AcceptOnlyFromAmong("config", "kubernetes");
+        var discoveryEndpoints = new Option<string[]>("--discovery-endpoint") { Description = "With --discovery config: every node's remoting endpoint, host:port (repeatable; this node's too).", AllowMultipleArgumentsPerToken = true };
+        var serviceName = new Option<string>("--service-name") { Description = "With --discovery: the name the nodes are discovered as (Kubernetes: the pods' app label).", DefaultValueFactory = _ => "praison-actors" };
+        var contactPoints = new Option<int?>("--required-contact-points") { Description = "With --discovery: nodes the lookup must return before this node joins (config default: every endpoint; kubernetes: 2)." };
         var heartbeat = Cli.SecondsOption("--sse-heartbeat", "Seconds a run's event stream may stay quiet before a heartbeat event (default 5; fractions allowed).", max: 86_400,
             rule: "--sse-heartbeat must be a number of seconds above 0 and at most 86400");
         var corsOrigins = new Option<string[]>("--cors-origin") { Description = "Browser origin allowed to call the API cross-site, e.g. https://app.example.com (repeatable; none: CORS off).", AllowMultipleArgumentsPerToken = true };
@@ -77,7 +86,9 @@ public static class ServeCommand
               praison-actors serve --urls http://127.0.0.1:9000 --data-dir ./data
               praison-actors serve --cluster --port 4053 --postgres "Host=127.0.0.1;Database=praison;Username=praison;Password=..."
               praison-actors serve --cluster --port 4054 --seed akka.tcp://praison-actors@127.0.0.1:4053 --urls http://127.0.0.1:8006 --data-dir ./node2
-            """) { urls, clustered, port, seeds, hostname, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate, agentsRoot };
+              praison-actors serve --cluster --port 4053 --discovery config --discovery-endpoint 127.0.0.1:4053 --discovery-endpoint 127.0.0.1:4054
+              praison-actors serve --cluster --discovery kubernetes --service-name praison-actors --hostname 0.0.0.0 --public-hostname $POD_IP
+            """) { urls, clustered, port, seeds, hostname, publicHostname, discovery, discoveryEndpoints, serviceName, contactPoints, postgres, heartbeat, corsOrigins, allowedHosts, root, webhookSecret, webhookAllowPrivate, agentsRoot };
         var agentFlags = new AgentEndpointFlags().AddTo(command);
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
@@ -101,16 +112,35 @@ public static class ServeCommand
             {
                 var connection = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PRAISON_POSTGRES")
                     ?? throw new CliException(ExitCodes.BadInput, "--cluster needs the store every node shares: --postgres <connection string> (or $PRAISON_POSTGRES).");
+                var clusterOptions = new PraisonClusterOptions
+                {
+                    Hostname = parse.GetValue(hostname)!,
+                    PublicHostname = parse.GetValue(publicHostname),
+                    Port = parse.GetValue(port),
+                    SeedNodes = parse.GetValue(seeds) ?? Array.Empty<string>(),
+                    Discovery = parse.GetValue(discovery) is { } method
+                        ? new ClusterDiscovery
+                        {
+                            Method = method == "kubernetes" ? ClusterDiscovery.KubernetesMethod : ClusterDiscovery.ConfigMethod,
+                            Endpoints = parse.GetValue(discoveryEndpoints) ?? Array.Empty<string>(),
+                            ServiceName = parse.GetValue(serviceName)!,
+                            RequiredContactPoints = parse.GetValue(contactPoints),
+                        }
+                        : null,
+                };
+                try
+                {
+                    PraisonCluster.Validate(new BackgroundRunnerOptions(), clusterOptions);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new CliException(ExitCodes.BadInput, ex.Message.Split(" (Parameter")[0]); // bad flags: before anything starts
+                }
                 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
                 {
                     Store = TaskStore.PostgreSql(connection),
                     Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks },
-                    Cluster = new PraisonClusterOptions
-                    {
-                        Hostname = parse.GetValue(hostname)!,
-                        Port = parse.GetValue(port),
-                        SeedNodes = parse.GetValue(seeds) ?? Array.Empty<string>(),
-                    },
+                    Cluster = clusterOptions,
                 }, token);
                 Console.Out.WriteLine($"Cluster node {node.Address} is up.");
                 runtime = node;

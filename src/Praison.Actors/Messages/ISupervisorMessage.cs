@@ -55,3 +55,15 @@ internal sealed record GetStoreHealth : ISupervisorMessage, INoSerializationVeri
 /// </summary>
 internal sealed record StoreHealth(bool Healthy, string? LastError, DateTimeOffset? Since)
     : ITaskReply, INoSerializationVerificationNeeded;
+
+/// <summary>
+/// A cluster task entity asks its node's supervisor for room in the node's queue (MaxQueued) before it stores a new
+/// task; answered with <see cref="AdmitTaskReply"/>. Node-local: the entity and the supervisor share a process.
+/// </summary>
+internal sealed record AdmitTask(string TaskId) : ISupervisorMessage, INoSerializationVerificationNeeded;
+
+/// <summary>Admitted when <paramref name="Refusal"/> is null (the node counts the task as waiting until it is queued or given up); else why not.</summary>
+internal sealed record AdmitTaskReply(string TaskId, string? Refusal) : ISupervisorMessage, INoSerializationVerificationNeeded;
+
+/// <summary>An admitted submission was not stored as a new task (the store refused it, or the id was already stored): its room is freed.</summary>
+internal sealed record AdmissionReleased(string TaskId) : ISupervisorMessage, INoSerializationVerificationNeeded;

@@ -28,6 +28,15 @@ internal sealed record NextAttemptDue : ITaskInternal
     public static readonly NextAttemptDue Instance = new();
 }
 
+/// <summary>
+/// A task entity that may skip its replay tells itself this when it starts: if it is the first message the entity
+/// gets (no submission came first: a remembered entity restarted by its shard), the entity replays.
+/// </summary>
+internal sealed record ReplayIfUnsubmitted : ITaskInternal
+{
+    public static readonly ReplayIfUnsubmitted Instance = new();
+}
+
 /// <summary>The cleanup delay of a finished task has passed.</summary>
 internal sealed record CleanupDue : ITaskInternal
 {

@@ -9,6 +9,11 @@ namespace Praison.Actors.Tasks;
 /// node's <see cref="Persistence.TaskJournal"/>; a local supervisor sets it when it starts its own (a test may set it to a probe).
 /// <paramref name="Webhooks"/> is the node's webhook dispatcher, told of every stored terminal outcome of a task with a
 /// webhook (<see cref="Messages.WebhookDue"/>); null sends none.
+/// <paramref name="JournalClaimsIds"/> is true when <paramref name="Journal"/> claims each submitted id in the task
+/// table (the SQL writer answers an id already stored with <see cref="Messages.TaskSubmitDuplicate"/>): a
+/// <see cref="TaskEntity"/> whose first message is a submission then stores it without replaying first.
+/// <paramref name="SupervisorAdmits"/>: a <see cref="TaskEntity"/> asks its supervisor for room in the queue
+/// (<see cref="Messages.AdmitTask"/>) before it stores a new task (a cluster node's MaxQueued).
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,
@@ -19,7 +24,9 @@ internal sealed record TaskActorSettings(
     IActorRef? Supervisor = null,
     object? ShardPassivateMessage = null,
     IActorRef? Journal = null,
-    IActorRef? Webhooks = null)
+    IActorRef? Webhooks = null,
+    bool JournalClaimsIds = false,
+    bool SupervisorAdmits = false)
 {
     /// <summary>
     /// True for a cluster-sharded entity (<see cref="ShardPassivateMessage"/> is set: the shard's Passivate). Such an

@@ -22,7 +22,10 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private const string CleanupTimer = "cleanup";
     private const string IdleTimer = "idle";
     private const string NextAttemptTimer = "next-attempt";
+    private const string ReplayTimer = "replay";
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(30);
+    /// <summary>How long an entity that may skip its replay waits for a first message before it replays anyway.</summary>
+    private static readonly TimeSpan UnsubmittedReplayDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly string _taskId;
     private readonly TaskActorSettings _settings;
@@ -33,13 +36,15 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private readonly TaskWorkRun _run = new();
     private TaskWrites _writes;
     private TaskState _state;
-    private bool _recovering = true;
+    private bool _recovering;
+    private bool _undecided;                // no message yet: the first one decides between a replay and a fresh submission
     private TaskWork? _work;                // a delegate task's work: in memory only
     private IActorRef? _requester;          // answered when the write in flight (submission, cancellation) is stored
     private long _updateSeq;
     private bool _removing;                 // DeleteTaskEvents sent
     private bool _removed;                  // events deleted: the task no longer exists
     private IActorRef? _duplicateOf;        // a submitter whose id another writer had stored: answered after a replay
+    private TaskSpec? _admitting;           // a new task's spec while its supervisor decides whether the queue has room
 
     public TaskEntity(string taskId, TaskActorSettings settings)
     {
@@ -60,7 +65,40 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
     private IActorRef Supervisor => _settings.Supervisor ?? Context.Parent;
 
-    protected override void PreStart() => Journal.Tell(new ReplayTaskEvents(_taskId, Self));
+    /// <summary>
+    /// Without id claims the entity replays at once. With them a submission that comes first is stored without a
+    /// replay (a new task has no events to read); anything else first, the entity's own ReplayIfUnsubmitted
+    /// included (a shard restarting a remembered entity sends nothing), replays. The guess never decides correctness:
+    /// an id already stored is refused by its claim (TaskSubmitDuplicate), and the entity then replays.
+    /// </summary>
+    protected override void PreStart()
+    {
+        if (_settings.JournalClaimsIds)
+        {
+            // On a timer rather than told at once: a shard tells the message it created the entity for right after
+            // creating it, so that message comes first (had the timer won, the entity would just replay).
+            _undecided = true;
+            Timers.StartSingleTimer(ReplayTimer, ReplayIfUnsubmitted.Instance, UnsubmittedReplayDelay);
+        }
+        else BeginReplay();
+    }
+
+    private void BeginReplay()
+    {
+        _recovering = true;
+        Journal.Tell(new ReplayTaskEvents(_taskId, Self));
+    }
+
+    /// <summary>The first message: a submission is handled as a new task's; anything else waits for a replay.</summary>
+    private bool Decided(object message)
+    {
+        _undecided = false;
+        Timers.Cancel(ReplayTimer);
+        if (message is CreateTask or CreateLocalTask) return true;
+        BeginReplay();
+        if (message is not ReplayIfUnsubmitted) Stash.Stash();
+        return false;
+    }
 
     /// <summary>Replaying: events from the journal, then its highest sequence number; everything else waits.</summary>
     private void OnReplay(object message)
@@ -76,10 +114,13 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
                 _writes = new TaskWrites(_taskId, Math.Max(_writes.SequenceNr, r.HighestSequenceNr));
                 if (_duplicateOf is { } submitter)
                 {
-                    // The task is another writer's: answer with it and reconcile nothing here.
                     submitter.Tell(_state.Exists ? new TaskAccepted(Info(), Created: false) : new TaskNotFound(_taskId));
                     _duplicateOf = null;
-                    ArmIdle();
+                    // A sharded entity is the one owner of its id in the cluster: the stored task is its own to
+                    // reconcile (e.g. a reused id whose task was pending on a lost node). Otherwise the task is
+                    // another writer's (a local host's): reconcile nothing here.
+                    if (_settings.Sharded && _settings.Executes) OnRecovered();
+                    else ArmIdle();
                 }
                 else OnRecovered();
                 Stash.UnstashAll();
@@ -126,6 +167,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
     protected override void OnReceive(object message)
     {
+        if (_undecided && !Decided(message)) return;
         if (_recovering)
         {
             OnReplay(message);
@@ -157,7 +199,10 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
         switch (message)
         {
-            case ITaskCommand when !_state.Exists && _writes.Busy:
+            case AdmitTaskReply a when _admitting is { } admitted && a.TaskId == _taskId:
+                OnAdmitted(admitted, a.Refusal);
+                break;
+            case ITaskCommand when !_state.Exists && (_writes.Busy || _admitting is not null):
                 Stash.Stash(); // the submission is being stored: there is nothing to answer from yet
                 break;
             case ITaskCommand c and not (CreateTask or CreateLocalTask) when !_state.Exists:
@@ -195,6 +240,8 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
             case NextAttemptDue:
                 OnNextAttemptDue();
                 break;
+            case ReplayIfUnsubmitted:
+                break; // a submission came first: nothing to replay
 
             // Everything below changes state: it waits until the write in flight is stored.
             case not null when (_writes.Busy || _removing) && message is ITaskCommand or WorkFinished or ReceiveTimeout or CleanupDue:
@@ -240,6 +287,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     private void OnSubmitDuplicate(TaskSubmitDuplicate d)
     {
         if (_writes.OnDuplicate(d) is null) return;
+        if (_settings.SupervisorAdmits) Supervisor.Tell(new AdmissionReleased(_taskId)); // not a new task: it takes no new room
         _duplicateOf = _requester ?? ActorRefs.Nobody;
         _requester = null;
         _work = null;
@@ -258,7 +306,29 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         }
         _work = work;
         _requester = Sender;
+        if (_settings.SupervisorAdmits)
+        {
+            _admitting = spec; // commands wait until the supervisor answers
+            Supervisor.Tell(new AdmitTask(_taskId));
+            return;
+        }
         Decide(new TaskIntent.Submit(spec));
+    }
+
+    /// <summary>The node's queue has room (store the submission) or is full (refuse it, storing nothing, and let go).</summary>
+    private void OnAdmitted(TaskSpec spec, string? refusal)
+    {
+        _admitting = null;
+        if (refusal is null)
+        {
+            Decide(new TaskIntent.Submit(spec));
+            return;
+        }
+        _requester?.Tell(new TaskRejected(_taskId, refusal));
+        _requester = null;
+        _work = null;
+        Stash.UnstashAll();
+        RequestPassivation(null);
     }
 
     private void OnCancel(CancelTask c)
@@ -351,6 +421,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
                 // Nothing was stored: the task does not exist; what waited for the submission finds nothing.
                 _log.Error(w.Error, "Task {0}: storing its submission failed", _taskId);
                 Supervisor.Tell(new TaskStoreState(_taskId, _writes.StoreError, Retried: false));
+                if (_settings.SupervisorAdmits) Supervisor.Tell(new AdmissionReleased(_taskId));
                 _requester?.Tell(new TaskRejected(_taskId, $"The task could not be stored: {w.Error!.Message}"));
                 _requester = null;
                 _work = null;

@@ -16,7 +16,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// recipes <paramref name="recipesFor"/> returns for its index.
     /// </summary>
     public static async Task<InProcessCluster> StartAsync(TaskStore store, int count, Func<int, RecipeRegistry> recipesFor,
-        int maxConcurrent, Config? config = null)
+        int maxConcurrent, Config? config = null, int maxQueued = BackgroundRunnerOptions.DefaultMaxQueued)
     {
         var nodes = new List<PraisonClusterNode>();
         try
@@ -32,7 +32,7 @@ public sealed class InProcessCluster : IAsyncDisposable
                     Config = config,
                     Runner = new BackgroundRunnerOptions
                     {
-                        Recipes = recipesFor(i), MaxConcurrentTasks = maxConcurrent,
+                        Recipes = recipesFor(i), MaxConcurrentTasks = maxConcurrent, MaxQueued = maxQueued,
                         Webhooks = new WebhookOptions { AllowPrivateNetworks = true }, // webhook tests receive on loopback
                     },
                     Cluster = new PraisonClusterOptions { Port = port, SeedNodes = new[] { seed }, Timings = ClusterTimings.Fast },

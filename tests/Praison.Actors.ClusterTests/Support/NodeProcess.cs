@@ -26,6 +26,15 @@ public sealed class NodeProcess : IDisposable
         return new NodeProcess(name, port, ChildProcess.Start("Praison.Actors.ClusterNode", args));
     }
 
+    /// <summary>A node that finds the others through config discovery (no seed address given).</summary>
+    public static NodeProcess StartWithDiscovery(string name, int port, IEnumerable<string> endpoints, string connectionString,
+        string log, int maxConcurrent) =>
+        new(name, port, ChildProcess.Start("Praison.Actors.ClusterNode", new[]
+        {
+            "--name", name, "--port", port.ToString(), "--connection", connectionString, "--log", log, "--max-concurrent", maxConcurrent.ToString(),
+            "--discovery-endpoints", string.Join(',', endpoints),
+        }));
+
     public void Send(string line) => _process.Send(line);
 
     /// <summary>Waits for the next stdout line that matches, and returns it.</summary>
@@ -33,6 +42,13 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>SIGKILL: no shutdown hooks, no leaving the cluster; the process is simply gone.</summary>
     public void Kill() => _process.Kill();
+
+    /// <summary>SIGTERM: the node runs CoordinatedShutdown (leaves, hands its shards off) and exits 0.</summary>
+    public void Terminate() => _process.Terminate();
+
+    public int ExitCode => _process.ExitCode;
+
+    public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     /// <summary>Graceful leave: shards hand off, then the process exits.</summary>
     public async Task StopAsync(TimeSpan timeout)
