@@ -150,14 +150,41 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         return ids;
     }
 
+    /// <summary>
+    /// The latest runs of schedule <paramref name="name"/>, newest first: the tasks the task table holds under its name
+    /// (<see cref="TaskQuery.ScheduleName"/>), beside the runs the record remembers whose task is gone (cleaned up) or was
+    /// stored before tasks carried their schedule's name.
+    /// </summary>
     public async Task<IReadOnlyList<ScheduleRun>> RunsAsync(string name, int limit, CancellationToken ct)
     {
         if (limit <= 0) throw new ScheduleException($"The limit must be positive, got {limit}.");
         var record = await GetAsync(name, ct).ConfigureAwait(false);
+        var query = new TaskQuery { ScheduleName = name };
+        var total = (await runner.ListPageAsync(query, 0, 0, ct).ConfigureAwait(false)).Total;
+        var skip = (int)Math.Max(0, total - limit);
+        var tasks = (await runner.ListPageAsync(query, skip, limit, ct).ConfigureAwait(false)).Tasks;
+        var remembered = record.Runs.ToDictionary(r => r.TaskId, StringComparer.Ordinal);
         var runs = new List<ScheduleRun>();
-        foreach (var run in record.Runs.Take(limit))
+        foreach (var t in tasks)
+        {
+            var entry = remembered.GetValueOrDefault(t.TaskId);
+            runs.Add(new ScheduleRun(t.TaskId, entry?.SlotAt ?? SlotOf(t.TaskId) ?? t.SubmittedAt, entry?.FiredAt ?? t.SubmittedAt,
+                entry?.Reason ?? (t.TaskId.Contains("-m", StringComparison.Ordinal) ? "manual" : "slot"), t.Status));
+        }
+        var listed = runs.Select(r => r.TaskId).ToHashSet(StringComparer.Ordinal);
+        foreach (var run in record.Runs.Where(r => !listed.Contains(r.TaskId)))
             runs.Add(new ScheduleRun(run.TaskId, run.SlotAt, run.FiredAt, run.Reason, await StatusAsync(run.TaskId, ct).ConfigureAwait(false)));
-        return runs;
+        return runs.OrderByDescending(r => r.FiredAt).ThenByDescending(r => r.SlotAt).Take(limit).ToList();
+    }
+
+    /// <summary>The slot a derived task id (<see cref="SchedulePlanner.TaskIdFor"/>) names, or null for another id.</summary>
+    private static DateTimeOffset? SlotOf(string taskId)
+    {
+        var dash = taskId.LastIndexOf('-');
+        var ms = dash < 0 ? "" : taskId[(dash + 1)..].TrimStart('m');
+        return long.TryParse(ms, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var unix)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(unix)
+            : null;
     }
 
     /// <summary>
@@ -227,6 +254,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             var handle = await runner.RunBackgroundAsync(r.Recipe, new RecipeRunOptions
             {
                 TaskId = taskId,
+                ScheduleName = r.Name,
                 Input = r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson),
                 Config = r.ConfigJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, object?>>(r.ConfigJson),
                 SessionId = r.SessionId,

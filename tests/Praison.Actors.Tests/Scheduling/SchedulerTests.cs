@@ -77,6 +77,34 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Fired_tasks_carry_their_schedule_name_and_list_filters_by_it()
+    {
+        var (runner, service) = Start();
+        await service.ScheduleAsync("alpha", "job", "*/10s");
+        await service.ScheduleAsync("beta", "job", "*/10s");
+        await runner.RunBackgroundAsync("job", new RecipeRunOptions { TaskId = "direct" });
+
+        await TickAfter(service, TimeSpan.FromSeconds(10));
+        var tasks = await TasksAsync(runner, 3);
+        Assert.Equal("alpha", tasks.Single(t => t.TaskId == SchedulePlanner.TaskIdFor("alpha", T0.AddSeconds(10))).ScheduleName);
+        Assert.Null(tasks.Single(t => t.TaskId == "direct").ScheduleName);
+
+        var alpha = await runner.ListAsync(new TaskQuery { ScheduleName = "alpha" });
+        Assert.Equal([SchedulePlanner.TaskIdFor("alpha", T0.AddSeconds(10))], alpha.Select(t => t.TaskId));
+        Assert.Empty(await runner.ListAsync(new TaskQuery { ScheduleName = "gamma" }));
+
+        _time.Advance(TimeSpan.FromSeconds(1)); // the manual run fires after the slot's run
+        var manual = await service.GetHandle("beta").TriggerAsync();
+        Assert.Equal("beta", (await runner.GetStatusAsync(manual)).ScheduleName);
+        await AwaitAssertAsync(async () =>
+        {
+            var runs = await service.GetHandle("beta").RunsAsync();
+            Assert.Equal([manual, SchedulePlanner.TaskIdFor("beta", T0.AddSeconds(10))], runs.Select(r => r.TaskId));
+            Assert.Equal(["manual", "slot"], runs.Select(r => r.Reason));
+        }, Long);
+    }
+
+    [Fact]
     public async Task The_same_slot_looked_at_twice_is_one_task()
     {
         // A crash between firing and recording, or two hosts: the same record (same pointer) is looked at twice.
