@@ -71,6 +71,30 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Runs_list_filters_by_schedule_and_job_json_names_it()
+    {
+        foreach (var name in new[] { "alpha", "beta" })
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, $$"""{"name":"{{name}}","recipe":"echo","schedule":"daily","paused":true}""")).StatusCode);
+        var alpha = (await (await _host.Http.PostAsync($"{Path}/alpha/trigger", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var beta = (await (await _host.Http.PostAsync($"{Path}/beta/trigger", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var direct = (await _host.Runtime.Runner.RunBackgroundAsync("echo")).TaskId;
+
+        var listed = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}?schedule=alpha");
+        Assert.Equal(1, listed.GetProperty("total").GetInt64());
+        var job = Assert.Single(listed.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(alpha, job.GetProperty("job_id").GetString());
+        Assert.Equal("alpha", job.GetProperty("schedule").GetString());
+
+        var one = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{beta}");
+        Assert.Equal("beta", one.GetProperty("schedule").GetString());
+        var plain = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{direct}");
+        Assert.True(!plain.TryGetProperty("schedule", out var none) || none.ValueKind == JsonValueKind.Null);
+        Assert.Equal(3, (await _host.Http.GetFromJsonAsync<JsonElement>(PraisonJobsEndpoints.RunsPath)).GetProperty("total").GetInt64());
+        Assert.Equal(0, (await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}?schedule=gamma")).GetProperty("total").GetInt64());
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{PraisonJobsEndpoints.RunsPath}?schedule=no%20spaces"), 400, "schedule name");
+    }
+
+    [Fact]
     public async Task An_unknown_schedule_is_a_404_for_every_verb()
     {
         await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/pause", null), 404, "ghost");
