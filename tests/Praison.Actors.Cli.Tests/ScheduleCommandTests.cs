@@ -98,6 +98,30 @@ public sealed class ScheduleCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_changes_a_schedule_and_bad_input_exits_2_changing_nothing()
+    {
+        await Ok("schedule", "add", "u", "-r", "hello", "-s", "daily");
+        var updated = (await Ok("schedule", "update", "u", "-s", "*/15m", "--max-retries", "2", "--timeout", "30", "--enabled", "false", "--json")).Json();
+        Assert.Equal("*/15m", updated.GetProperty("expression").GetString());
+        Assert.True(updated.GetProperty("paused").GetBoolean());
+        Assert.Equal(3, updated.GetProperty("maxAttempts").GetInt32());
+
+        var before = (await Ok("schedule", "list", "--json")).Stdout;
+        foreach (var (args, message) in new[]
+                 {
+                     (new[] { "-s", "sometimes" }, "Invalid schedule expression 'sometimes'"),
+                     (new[] { "--tz", "Mars/Base" }, "Unknown time zone 'Mars/Base'"),
+                     (new[] { "--overlap", "never" }, "--overlap must be one of"),
+                 })
+        {
+            var r = await CliProcess.RunAsync(_dir, ["schedule", "update", "u", .. args]);
+            Assert.True(r.ExitCode == 2, r.ToString());
+            Assert.Contains(message, r.Stderr);
+        }
+        Assert.Equal(before, (await Ok("schedule", "list", "--json")).Stdout);
+    }
+
+    [Fact]
     public async Task An_unknown_schedule_exits_6()
     {
         var r = await CliProcess.RunAsync(_dir, "schedule", "pause", "ghost");

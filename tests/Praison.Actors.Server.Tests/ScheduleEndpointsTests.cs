@@ -95,6 +95,33 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Patch_updates_a_schedule_and_bad_input_is_a_400_that_changes_nothing()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, """{"name":"p","recipe":"echo","schedule":"daily"}""")).StatusCode);
+        var patched = await _host.Http.PatchAsync($"{Path}/p",
+            new StringContent("""{"schedule":"*/15m","timeoutSec":30,"maxRetries":2,"overlap":"allow","enabled":false}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var view = await patched.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("*/15m", view.GetProperty("schedule").GetString());
+        Assert.Equal("paused", view.GetProperty("state").GetString());
+        Assert.Equal(30, view.GetProperty("timeoutSec").GetDouble());
+        Assert.Equal(2, view.GetProperty("maxRetries").GetInt32());
+        Assert.Equal("allow", view.GetProperty("overlap").GetString());
+
+        var before = (await ListAsync())[0].GetRawText();
+        foreach (var (body, message) in new[]
+                 {
+                     ("""{"schedule":"sometimes"}""", "Invalid schedule expression 'sometimes'"),
+                     ("""{"timeZone":"Mars/Base"}""", "Unknown time zone 'Mars/Base'"),
+                     ("""{"maxRetries":-1}""", "'maxRetries' must be"),
+                     ("""{"recipe":"other"}""", "Unknown field 'recipe'"),
+                 })
+            await ErrorAnswer.AssertAsync(await _host.Http.PatchAsync($"{Path}/p", new StringContent(body, Encoding.UTF8, "application/json")), 400, message);
+        Assert.Equal(before, (await ListAsync())[0].GetRawText());
+        await ErrorAnswer.AssertAsync(await _host.Http.PatchAsync($"{Path}/ghost", new StringContent("{}", Encoding.UTF8, "application/json")), 404, "ghost");
+    }
+
+    [Fact]
     public async Task An_unknown_schedule_is_a_404_for_every_verb()
     {
         await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/pause", null), 404, "ghost");
