@@ -49,6 +49,8 @@ public sealed record JobView
     public DateTimeOffset? NextAttemptAt { get; init; }
     /// <summary>Every failed attempt's error, oldest first (the dead-letter view); null when no attempt failed.</summary>
     public IReadOnlyList<ErrorView>? AttemptErrors { get; init; }
+    /// <summary>The schedule that submitted the job; null for a job submitted directly.</summary>
+    public string? Schedule { get; init; }
     /// <summary>The webhook delivery of a job submitted with <c>webhook_url</c>: state and every attempt; null without one.</summary>
     public WebhookView? Webhook { get; init; }
 
@@ -75,6 +77,7 @@ public sealed record JobView
             MaxAttempts = run.MaxAttempts,
             NextAttemptAt = run.NextAttemptAt,
             AttemptErrors = run.AttemptErrors,
+            Schedule = t.ScheduleName,
         };
     }
 
@@ -96,7 +99,7 @@ public sealed record JobView
             ? new ProgressView(Progress.Percentage / 100, (int)Math.Round(Progress.Percentage), Progress.CurrentStep, CompletedAt ?? StartedAt ?? CreatedAt)
             : null,
         ErrorDetail ?? (Error is null ? null : new ErrorView("exception", Error, null)),
-        Attempt) { Result = result, MaxAttempts = MaxAttempts, NextAttemptAt = NextAttemptAt, AttemptErrors = AttemptErrors };
+        Attempt) { Result = result, MaxAttempts = MaxAttempts, NextAttemptAt = NextAttemptAt, AttemptErrors = AttemptErrors, Schedule = Schedule };
 }
 
 /// <summary>

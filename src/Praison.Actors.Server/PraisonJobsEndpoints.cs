@@ -207,7 +207,7 @@ public static class PraisonJobsEndpoints
 
     // The query values arrive as text so that a bad one gets a message naming it, not an empty 400 from binding.
     private static async Task<IResult> ListAsync(BackgroundRunner runner, string? status, string? session_id, string? page, string? page_size,
-        CancellationToken ct)
+        string? schedule, CancellationToken ct)
     {
         BackgroundTaskStatus? filter = null;
         if (!string.IsNullOrEmpty(status))
@@ -217,10 +217,14 @@ public static class PraisonJobsEndpoints
                 return Error(400, $"Invalid status: {Clip(status)}. Valid values: queued, running, succeeded, failed, cancelled (or pending, completed).");
         }
         if (TaskLimits.SessionIdProblem(session_id) is { } badSession) return Error(400, badSession);
+        if (!string.IsNullOrEmpty(schedule) && TaskLimits.ScheduleNameProblem(schedule) is { } badSchedule) return Error(400, badSchedule);
         if (!TryParsePaging(page, "page", 1, int.MaxValue, 1, out var p, out var badPage)) return Error(400, badPage);
         if (!TryParsePaging(page_size, "page_size", 1, MaxPageSize, DefaultPageSize, out var size, out var badSize)) return Error(400, badSize);
 
-        var query = new TaskQuery(filter, string.IsNullOrEmpty(session_id) ? null : session_id);
+        var query = new TaskQuery(filter, string.IsNullOrEmpty(session_id) ? null : session_id)
+        {
+            ScheduleName = string.IsNullOrEmpty(schedule) ? null : schedule,
+        };
         // In long: (page - 1) * page_size overflows int for a page near int.MaxValue; a page past int.MaxValue is past
         // every task, so only the total is read.
         var skip = (long)(p - 1) * size;

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Praison.Actors.Server;
 
 /// <summary>
-/// <c>/api/v1/schedules</c>: create, list, read, delete, pause, resume, trigger, runs — over the runner's
+/// <c>/api/v1/schedules</c>: create, list, read, update (PATCH), delete, pause, resume, trigger, runs — over the runner's
 /// <see cref="BackgroundRunner.Scheduler"/>. Bad input (invalid expression, unknown zone or recipe, duplicate name, a
 /// one-shot in the past, a malformed body) is 400 with a JSON <see cref="ApiError"/> and stores nothing; an unknown
 /// schedule is 404; a store that cannot be used is 503.
@@ -29,6 +29,7 @@ public static class PraisonScheduleEndpoints
         var one = schedules.MapGroup("/{name}");
         one.MapGet("", async (string name, BackgroundRunner runner, CancellationToken ct) =>
             Results.Ok(ScheduleView.From(await runner.Scheduler.GetHandle(name).InfoAsync(ct))));
+        one.MapPatch("", UpdateAsync);
         one.MapDelete("", async (string name, BackgroundRunner runner, CancellationToken ct) =>
             await runner.Scheduler.GetHandle(name).DeleteAsync(ct) ? Results.NoContent() : NotFound(name));
         one.MapPost("/pause", (string name, BackgroundRunner runner, CancellationToken ct) => SetPausedAsync(runner, name, true, ct));
@@ -77,6 +78,29 @@ public static class PraisonScheduleEndpoints
         var handle = await runner.Scheduler.ScheduleAsync(body.Name, body.Recipe, body.Schedule, body.Options, ct);
         var info = await handle.InfoAsync(ct);
         return Results.Created($"{SchedulesPath}/{Uri.EscapeDataString(info.Name)}", ScheduleView.From(info));
+    }
+
+    private static async Task<IResult> UpdateAsync(string name, HttpRequest request, BackgroundRunner runner, CancellationToken ct)
+    {
+        if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return Error(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON (Content-Type: application/json).");
+        if (request.ContentLength > MaxBodyBytes)
+            return Error(StatusCodes.Status413PayloadTooLarge, $"The body is over {MaxBodyBytes} bytes.");
+        ScheduleUpdate changes;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            changes = CreateScheduleRequest.ParseUpdate(doc.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}");
+        }
+        catch (ArgumentException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        return Results.Ok(ScheduleView.From(await runner.Scheduler.GetHandle(name).UpdateAsync(changes, ct)));
     }
 
     /// <summary>Schedule problems as 400/404, a store that cannot be used as 503; everything else is left to the host's error handling.</summary>
@@ -130,74 +154,144 @@ public sealed record ScheduleView(string Name, string Recipe, string Schedule, s
     ScheduleOverlap Overlap, double JitterSec, string State, DateTimeOffset? NextRunAt, DateTimeOffset? LastRunAt, string? LastTaskId,
     DateTimeOffset CreatedAt, string? SessionId, JsonElement? Input)
 {
+    /// <summary>Each run's timeout in seconds; null takes the recipe's.</summary>
+    public double? TimeoutSec { get; init; }
+
+    /// <summary>Retries of each failed run; null takes the recipe's retry policy.</summary>
+    public int? MaxRetries { get; init; }
+
     /// <summary>The wire view of <paramref name="s"/>.</summary>
     public static ScheduleView From(ScheduleInfo s) => new(s.Name, s.Recipe, s.Expression, s.TimeZone, s.CatchUp, s.CatchUpWindow.TotalSeconds,
         s.Overlap, s.Jitter.TotalSeconds, s.Paused ? "paused" : s.NextFireAt is null ? "done" : "active", s.NextFireAt, s.LastFireAt,
-        s.LastTaskId, s.CreatedAt, s.SessionId, s.InputJson is null ? null : JsonDocument.Parse(s.InputJson).RootElement.Clone());
+        s.LastTaskId, s.CreatedAt, s.SessionId, s.InputJson is null ? null : JsonDocument.Parse(s.InputJson).RootElement.Clone())
+    {
+        TimeoutSec = s.Timeout?.TotalSeconds,
+        MaxRetries = s.MaxAttempts - 1,
+    };
 }
 
 /// <summary>The body of <c>POST /api/v1/schedules</c>.</summary>
 internal sealed record CreateScheduleRequest(string Name, string Recipe, string Schedule, ScheduleOptions Options)
 {
+    private static readonly string[] CreateFields =
+    [
+        "name", "recipe", "schedule", "timeZone", "input", "config", "sessionId", "timeoutSec", "maxRetries", "catchUp", "catchUpWindowSec",
+        "overlap", "jitterSec", "paused",
+    ];
+
+    private static readonly string[] UpdateFields =
+        ["schedule", "timeZone", "input", "timeoutSec", "maxRetries", "catchUp", "catchUpWindowSec", "overlap", "jitterSec", "enabled"];
+
     public static CreateScheduleRequest Parse(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object.");
-        var known = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "name", "recipe", "schedule", "timeZone", "input", "config", "sessionId", "timeoutSec", "catchUp", "catchUpWindowSec",
-            "overlap", "jitterSec", "paused",
-        };
-        foreach (var p in body.EnumerateObject())
-            if (!known.Contains(p.Name))
-                throw new ArgumentException($"Unknown field '{p.Name}'; known: {string.Join(", ", known)}.");
-
-        string Text(string field, bool required)
-        {
-            if (!body.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-                return required ? throw new ArgumentException($"'{field}' is required.") : "";
-            return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ArgumentException($"'{field}' must be a string.");
-        }
-        double? Seconds(string field)
-        {
-            if (!body.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-            return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d) && d >= 0 && d <= int.MaxValue
-                ? d
-                : throw new ArgumentException($"'{field}' must be a non-negative number of seconds.");
-        }
-        T Choice<T>(string field, T fallback, params (string Text, T Value)[] choices)
-        {
-            var text = Text(field, required: false);
-            if (text.Length == 0) return fallback;
-            foreach (var (t, v) in choices) if (t == text) return v;
-            throw new ArgumentException($"'{field}' must be one of {string.Join(", ", choices.Select(c => c.Text))}, got '{text}'.");
-        }
-
+        var b = new Body(body, CreateFields);
         IReadOnlyDictionary<string, object?>? config = null;
         if (body.TryGetProperty("config", out var c) && c.ValueKind != JsonValueKind.Null)
             config = c.ValueKind == JsonValueKind.Object
                 ? c.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())
                 : throw new ArgumentException("'config' must be a JSON object.");
-        var paused = body.TryGetProperty("paused", out var pz) && pz.ValueKind switch
+        return new CreateScheduleRequest(b.Text("name", true), b.Text("recipe", true), b.Text("schedule", true), new ScheduleOptions
+        {
+            TimeZone = b.Text("timeZone", false) is { Length: > 0 } z ? z : null,
+            Input = b.Input(),
+            Config = config,
+            SessionId = b.Text("sessionId", false) is { Length: > 0 } s ? s : null,
+            Timeout = b.Timeout(),
+            CatchUp = b.CatchUp() ?? ScheduleCatchUp.Once,
+            CatchUpWindow = b.Seconds("catchUpWindowSec") is { } w ? TimeSpan.FromSeconds(w) : TimeSpan.FromDays(1),
+            Overlap = b.Overlap() ?? ScheduleOverlap.Skip,
+            Jitter = b.Seconds("jitterSec") is { } j ? TimeSpan.FromSeconds(j) : TimeSpan.Zero,
+            Paused = b.Bool("paused") ?? false,
+            Retry = b.Retry(),
+        });
+    }
+
+    /// <summary>The body of <c>PATCH /api/v1/schedules/{name}</c>: the fields to change; absent (or null) ones stay.</summary>
+    public static ScheduleUpdate ParseUpdate(JsonElement body)
+    {
+        var b = new Body(body, UpdateFields);
+        return new ScheduleUpdate
+        {
+            Expression = b.Text("schedule", false) is { Length: > 0 } e ? e : null,
+            TimeZone = b.Text("timeZone", false) is { Length: > 0 } z ? z : null,
+            Input = b.Input(),
+            Timeout = b.Timeout(),
+            Retry = b.Retry(),
+            CatchUp = b.CatchUp(),
+            CatchUpWindow = b.Seconds("catchUpWindowSec") is { } w ? TimeSpan.FromSeconds(w) : null,
+            Overlap = b.Overlap(),
+            Jitter = b.Seconds("jitterSec") is { } j ? TimeSpan.FromSeconds(j) : null,
+            Enabled = b.Bool("enabled"),
+        };
+    }
+
+    /// <summary>Reads the fields of a schedule body; a wrong one is an <see cref="ArgumentException"/> naming it.</summary>
+    private sealed class Body
+    {
+        private readonly JsonElement _body;
+
+        public Body(JsonElement body, string[] known)
+        {
+            if (body.ValueKind != JsonValueKind.Object) throw new ArgumentException("The body must be a JSON object.");
+            foreach (var p in body.EnumerateObject())
+                if (!known.Contains(p.Name, StringComparer.Ordinal))
+                    throw new ArgumentException($"Unknown field '{p.Name}'; known: {string.Join(", ", known)}.");
+            _body = body;
+        }
+
+        public string Text(string field, bool required)
+        {
+            if (!_body.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
+                return required ? throw new ArgumentException($"'{field}' is required.") : "";
+            return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new ArgumentException($"'{field}' must be a string.");
+        }
+
+        public double? Seconds(string field)
+        {
+            if (!_body.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d) && d >= 0 && d <= int.MaxValue
+                ? d
+                : throw new ArgumentException($"'{field}' must be a non-negative number of seconds.");
+        }
+
+        public bool? Bool(string field) => !_body.TryGetProperty(field, out var v) ? null : v.ValueKind switch
         {
             JsonValueKind.True => true,
-            JsonValueKind.False or JsonValueKind.Null => false,
-            _ => throw new ArgumentException("'paused' must be true or false."),
+            JsonValueKind.False => false,
+            JsonValueKind.Null => null,
+            _ => throw new ArgumentException($"'{field}' must be true or false."),
         };
-        var timeout = Seconds("timeoutSec");
-        if (timeout is 0) throw new ArgumentException("'timeoutSec' must be positive.");
-        return new CreateScheduleRequest(Text("name", true), Text("recipe", true), Text("schedule", true), new ScheduleOptions
+
+        public object? Input() => _body.TryGetProperty("input", out var i) && i.ValueKind != JsonValueKind.Null ? i.Clone() : null;
+
+        public TimeSpan? Timeout()
         {
-            TimeZone = Text("timeZone", false) is { Length: > 0 } z ? z : null,
-            Input = body.TryGetProperty("input", out var i) && i.ValueKind != JsonValueKind.Null ? i.Clone() : null,
-            Config = config,
-            SessionId = Text("sessionId", false) is { Length: > 0 } s ? s : null,
-            Timeout = timeout is { } t ? TimeSpan.FromSeconds(t) : null,
-            CatchUp = Choice("catchUp", ScheduleCatchUp.Once, ("skip", ScheduleCatchUp.Skip), ("once", ScheduleCatchUp.Once), ("all", ScheduleCatchUp.All)),
-            CatchUpWindow = Seconds("catchUpWindowSec") is { } w ? TimeSpan.FromSeconds(w) : TimeSpan.FromDays(1),
-            Overlap = Choice("overlap", ScheduleOverlap.Skip, ("skip", ScheduleOverlap.Skip), ("buffer-one", ScheduleOverlap.BufferOne),
-                ("allow", ScheduleOverlap.Allow), ("cancel-previous", ScheduleOverlap.CancelPrevious)),
-            Jitter = Seconds("jitterSec") is { } j ? TimeSpan.FromSeconds(j) : TimeSpan.Zero,
-            Paused = paused,
-        });
+            var timeout = Seconds("timeoutSec");
+            if (timeout is 0) throw new ArgumentException("'timeoutSec' must be positive.");
+            return timeout is { } t ? TimeSpan.FromSeconds(t) : null;
+        }
+
+        public RetryPolicy? Retry()
+        {
+            if (!_body.TryGetProperty("maxRetries", out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= 0 && n < RetryPolicy.MaxAttemptsLimit
+                ? new RetryPolicy { MaxAttempts = n + 1 }
+                : throw new ArgumentException($"'maxRetries' must be a whole number from 0 to {RetryPolicy.MaxAttemptsLimit - 1}.");
+        }
+
+        public ScheduleCatchUp? CatchUp() =>
+            Choice("catchUp", ("skip", ScheduleCatchUp.Skip), ("once", ScheduleCatchUp.Once), ("all", ScheduleCatchUp.All));
+
+        public ScheduleOverlap? Overlap() =>
+            Choice("overlap", ("skip", ScheduleOverlap.Skip), ("buffer-one", ScheduleOverlap.BufferOne), ("allow", ScheduleOverlap.Allow),
+                ("cancel-previous", ScheduleOverlap.CancelPrevious));
+
+        private T? Choice<T>(string field, params (string Text, T Value)[] choices) where T : struct
+        {
+            var text = Text(field, required: false);
+            if (text.Length == 0) return null;
+            foreach (var (t, v) in choices) if (t == text) return v;
+            throw new ArgumentException($"'{field}' must be one of {string.Join(", ", choices.Select(c => c.Text))}, got '{text}'.");
+        }
     }
 }

@@ -37,6 +37,10 @@ public sealed record RunView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ErrorView>? AttemptErrors { get; init; }
 
+    /// <summary>The schedule that submitted the run; absent for a run submitted directly.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Schedule { get; init; }
+
     /// <summary>Completed, failed or cancelled: the run will not change again.</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is "completed" or "failed" or "cancelled";
@@ -63,6 +67,7 @@ public sealed record RunView(
         MaxAttempts = t.MaxAttempts,
         NextAttemptAt = t.NextAttemptAt,
         AttemptErrors = t.AttemptErrors.Count == 0 ? null : t.AttemptErrors.Select(a => new ErrorView(ErrorKindName(a.Kind), a.Message, a.ErrorType)).ToList(),
+        Schedule = t.ScheduleName,
     };
 
     /// <summary>Parses a stored JSON result into an element that outlives its document.</summary>

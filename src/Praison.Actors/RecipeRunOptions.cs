@@ -34,6 +34,9 @@ public sealed class RecipeRunOptions
 
     /// <summary>Retries with backoff for this run; null takes the recipe's <c>runtime.retry</c>, else one attempt.</summary>
     public RetryPolicy? Retry { get; init; }
+
+    /// <summary>The schedule submitting this run (set by the scheduler only), stored in the task as its schedule name.</summary>
+    internal string? ScheduleName { get; init; }
     /// <summary>
     /// Where the run's terminal outcome (succeeded, failed, timed out, cancelled) is POSTed, signed (see README
     /// "Webhooks"). Null takes the template's <c>runtime.job.webhook_url</c>. A URL resolving to a loopback or private

@@ -60,6 +60,46 @@ public sealed class ScheduleOptions
 
     /// <summary>Create the schedule paused.</summary>
     public bool Paused { get; init; }
+
+    /// <summary>Each run's retry policy; null takes the recipe's <c>runtime.retry</c>.</summary>
+    public RetryPolicy? Retry { get; init; }
+}
+
+/// <summary>
+/// A change to a stored schedule (<see cref="ScheduleHandle.UpdateAsync"/>): every field left null stays as it is. The
+/// result is checked exactly like a new schedule; a changed expression or time zone recomputes the next fire time from now.
+/// </summary>
+public sealed class ScheduleUpdate
+{
+    /// <summary>A new expression (same grammar as <see cref="IScheduler.ScheduleAsync"/>).</summary>
+    public string? Expression { get; init; }
+
+    /// <summary>A new IANA time zone.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>A new input for every run (any JSON-serializable value).</summary>
+    public object? Input { get; init; }
+
+    /// <summary>A new timeout for each run.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>A new retry policy for each run.</summary>
+    public RetryPolicy? Retry { get; init; }
+
+    /// <summary>A new catch-up policy.</summary>
+    public ScheduleCatchUp? CatchUp { get; init; }
+
+    /// <summary>A new catch-up window.</summary>
+    public TimeSpan? CatchUpWindow { get; init; }
+
+    /// <summary>A new overlap policy.</summary>
+    public ScheduleOverlap? Overlap { get; init; }
+
+    /// <summary>A new jitter.</summary>
+    public TimeSpan? Jitter { get; init; }
+
+    /// <summary>False pauses the schedule, true resumes it (from the next slot after now).</summary>
+    public bool? Enabled { get; init; }
 }
 
 /// <summary>A stored schedule as it stands.</summary>
@@ -80,7 +120,14 @@ public sealed class ScheduleOptions
 /// <param name="LastTaskId">The task of the last run it started, if any.</param>
 public sealed record ScheduleInfo(string Name, string Recipe, string Expression, string TimeZone, ScheduleCatchUp CatchUp,
     TimeSpan CatchUpWindow, ScheduleOverlap Overlap, TimeSpan Jitter, bool Paused, DateTimeOffset? NextFireAt,
-    DateTimeOffset CreatedAt, string? SessionId, string? InputJson, DateTimeOffset? LastFireAt, string? LastTaskId);
+    DateTimeOffset CreatedAt, string? SessionId, string? InputJson, DateTimeOffset? LastFireAt, string? LastTaskId)
+{
+    /// <summary>Each run's timeout; null takes the recipe's.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The most attempts each run gets (null: the recipe's retry policy).</summary>
+    public int? MaxAttempts { get; init; }
+}
 
 /// <summary>One run a schedule started.</summary>
 /// <param name="TaskId">The run's task (derived from the schedule and the slot, so one slot is one task).</param>
@@ -171,6 +218,16 @@ public sealed class ScheduleHandle
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<IReadOnlyList<string>> BackfillAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
         _service.BackfillAsync(Name, from, to, cancellationToken);
+
+    /// <summary>
+    /// Changes the schedule: checked exactly like a new one (a <see cref="ScheduleException"/> changes nothing); a changed
+    /// expression or time zone recomputes the next fire time. Applied to the latest stored version (a concurrent change is kept).
+    /// </summary>
+    /// <param name="changes">What to change; null fields stay.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The schedule as stored after the change.</returns>
+    public Task<ScheduleInfo> UpdateAsync(ScheduleUpdate changes, CancellationToken cancellationToken = default) =>
+        _service.UpdateAsync(Name, changes, cancellationToken);
 
     /// <summary>Deletes the schedule: true when it existed. Runs already started go on.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>

@@ -22,6 +22,10 @@ public static class TaskLimits
         : name.Length > MaxNameLength ? $"{what} is {name.Length} characters long, over the limit of {MaxNameLength}."
         : null;
 
+    /// <summary>What is wrong with a schedule name (1 to 64 of <c>[A-Za-z0-9_.-]</c>), or null when it is fine.</summary>
+    /// <param name="name">The name to check.</param>
+    public static string? ScheduleNameProblem(string? name) => Scheduling.ScheduleService.NameProblem(name);
+
     /// <summary>What is wrong with a session id, or null when it is acceptable (absent, or at most <see cref="MaxSessionIdLength"/>).</summary>
     public static string? SessionIdProblem(string? sessionId, string what = "session_id") =>
         sessionId is { Length: > MaxSessionIdLength }

@@ -9,17 +9,21 @@ public sealed record TaskQuery(BackgroundTaskStatus? Status = null, string? Sess
     /// <summary>Matches every task.</summary>
     public static readonly TaskQuery All = new();
 
+    /// <summary>Only tasks a schedule of this name submitted (<see cref="TaskStatusInfo.ScheduleName"/>); null matches every task.</summary>
+    public string? ScheduleName { get; init; }
+
     /// <summary>How many matching tasks to skip, oldest first.</summary>
     public int Offset { get; init; }
 
     /// <summary>At most this many tasks; null for all.</summary>
     public int? Limit { get; init; }
 
-    /// <summary>Whether <paramref name="t"/> passes the filter (status, session and name; not the page).</summary>
+    /// <summary>Whether <paramref name="t"/> passes the filter (status, session, name and schedule; not the page).</summary>
     public bool Matches(TaskStatusInfo t) =>
         (Status is null || t.Status == Status) &&
         (SessionId is null || t.SessionId == SessionId) &&
-        (Name is null || t.Name == Name || t.RecipeName == Name);
+        (Name is null || t.Name == Name || t.RecipeName == Name) &&
+        (ScheduleName is null || t.ScheduleName == ScheduleName);
 }
 
 /// <summary>One page of tasks, oldest first, and how many tasks match the query in all.</summary>

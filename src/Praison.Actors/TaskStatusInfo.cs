@@ -29,6 +29,9 @@ public sealed record TaskStatusInfo(
     /// <summary>While the task waits between two attempts: when the next one may start (stored, so a restart keeps it).</summary>
     public DateTimeOffset? NextAttemptAt { get; init; }
 
+    /// <summary>The schedule whose slot (or run-now, or backfill) submitted this task; null for a task submitted directly.</summary>
+    public string? ScheduleName { get; init; }
+
     /// <summary>The error of every failed attempt so far, oldest first (empty when none failed).</summary>
     public IReadOnlyList<TaskError> AttemptErrors { get => _attemptErrors; init => _attemptErrors = ValueList<TaskError>.Of(value); }
 

@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
 namespace Praison.Actors.Cli.Tests;
 
 /// <summary><c>schedule add/list/describe/pause/remove</c> on a data directory, and bad input: exit 2 naming the problem, nothing stored.</summary>
@@ -62,6 +65,59 @@ public sealed class ScheduleCommandTests : IDisposable
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains(message, r.Stderr);
         Assert.DoesNotContain("   at ", r.Stderr); // no stack trace
+        Assert.Equal(before, (await Ok("schedule", "list", "--json")).Stdout);
+    }
+
+    [Fact]
+    public async Task Fired_tasks_are_listed_by_schedule_from_the_store_and_the_server()
+    {
+        await Ok("schedule", "add", "alpha", "-r", "hello", "-s", "*/1s");
+        await Ok("schedule", "add", "beta", "-r", "hello", "-s", "daily", "--paused");
+        using var serve = await Serve.StartAsync(_dir);
+        // A slot of alpha fires on the host; a run-now of beta is carried out there too.
+        await Ok("schedule", "run-now", "beta");
+        await ServeTests.EventuallyAsync(async () =>
+        {
+            var page = await serve.Http.GetFromJsonAsync<JsonElement>("/api/v1/runs?schedule=beta");
+            return page.GetProperty("total").GetInt64() == 1;
+        }, "beta's run-now task");
+
+        var alpha = (await Ok("background", "list", "--schedule", "alpha", "--json")).Json();
+        Assert.NotEmpty(alpha.EnumerateArray());
+        Assert.All(alpha.EnumerateArray(), t => Assert.Equal("alpha", t.GetProperty("schedule").GetString()));
+        var beta = (await Ok("run", "list", "--schedule", "beta", "--api-url", serve.Url.ToString(), "--json")).Json();
+        var job = Assert.Single(beta.GetProperty("jobs").EnumerateArray());
+        Assert.Equal("beta", job.GetProperty("schedule").GetString());
+
+        var runs = (await Ok("schedule", "runs", "beta", "--json")).Json();
+        Assert.Equal(job.GetProperty("job_id").GetString(), Assert.Single(runs.EnumerateArray()).GetProperty("taskId").GetString());
+
+        var bad = await CliProcess.RunAsync(_dir, "background", "list", "--schedule", "no spaces");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.Contains("schedule name", bad.Stderr);
+    }
+
+    [Fact]
+    public async Task Update_changes_a_schedule_and_bad_input_exits_2_changing_nothing()
+    {
+        await Ok("schedule", "add", "u", "-r", "hello", "-s", "daily");
+        var updated = (await Ok("schedule", "update", "u", "-s", "*/15m", "--max-retries", "2", "--timeout", "30", "--enabled", "false", "--json")).Json();
+        Assert.Equal("*/15m", updated.GetProperty("expression").GetString());
+        Assert.True(updated.GetProperty("paused").GetBoolean());
+        Assert.Equal(3, updated.GetProperty("maxAttempts").GetInt32());
+
+        var before = (await Ok("schedule", "list", "--json")).Stdout;
+        foreach (var (args, message) in new[]
+                 {
+                     (new[] { "-s", "sometimes" }, "Invalid schedule expression 'sometimes'"),
+                     (new[] { "--tz", "Mars/Base" }, "Unknown time zone 'Mars/Base'"),
+                     (new[] { "--overlap", "never" }, "--overlap must be one of"),
+                 })
+        {
+            var r = await CliProcess.RunAsync(_dir, ["schedule", "update", "u", .. args]);
+            Assert.True(r.ExitCode == 2, r.ToString());
+            Assert.Contains(message, r.Stderr);
+        }
         Assert.Equal(before, (await Ok("schedule", "list", "--json")).Stdout);
     }
 

@@ -71,6 +71,57 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Runs_list_filters_by_schedule_and_job_json_names_it()
+    {
+        foreach (var name in new[] { "alpha", "beta" })
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, $$"""{"name":"{{name}}","recipe":"echo","schedule":"daily","paused":true}""")).StatusCode);
+        var alpha = (await (await _host.Http.PostAsync($"{Path}/alpha/trigger", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var beta = (await (await _host.Http.PostAsync($"{Path}/beta/trigger", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        var direct = (await _host.Runtime.Runner.RunBackgroundAsync("echo")).TaskId;
+
+        var listed = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}?schedule=alpha");
+        Assert.Equal(1, listed.GetProperty("total").GetInt64());
+        var job = Assert.Single(listed.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(alpha, job.GetProperty("job_id").GetString());
+        Assert.Equal("alpha", job.GetProperty("schedule").GetString());
+
+        var one = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{beta}");
+        Assert.Equal("beta", one.GetProperty("schedule").GetString());
+        var plain = await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}/{direct}");
+        Assert.True(!plain.TryGetProperty("schedule", out var none) || none.ValueKind == JsonValueKind.Null);
+        Assert.Equal(3, (await _host.Http.GetFromJsonAsync<JsonElement>(PraisonJobsEndpoints.RunsPath)).GetProperty("total").GetInt64());
+        Assert.Equal(0, (await _host.Http.GetFromJsonAsync<JsonElement>($"{PraisonJobsEndpoints.RunsPath}?schedule=gamma")).GetProperty("total").GetInt64());
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{PraisonJobsEndpoints.RunsPath}?schedule=no%20spaces"), 400, "schedule name");
+    }
+
+    [Fact]
+    public async Task Patch_updates_a_schedule_and_bad_input_is_a_400_that_changes_nothing()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, """{"name":"p","recipe":"echo","schedule":"daily"}""")).StatusCode);
+        var patched = await _host.Http.PatchAsync($"{Path}/p",
+            new StringContent("""{"schedule":"*/15m","timeoutSec":30,"maxRetries":2,"overlap":"allow","enabled":false}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var view = await patched.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("*/15m", view.GetProperty("schedule").GetString());
+        Assert.Equal("paused", view.GetProperty("state").GetString());
+        Assert.Equal(30, view.GetProperty("timeoutSec").GetDouble());
+        Assert.Equal(2, view.GetProperty("maxRetries").GetInt32());
+        Assert.Equal("allow", view.GetProperty("overlap").GetString());
+
+        var before = (await ListAsync())[0].GetRawText();
+        foreach (var (body, message) in new[]
+                 {
+                     ("""{"schedule":"sometimes"}""", "Invalid schedule expression 'sometimes'"),
+                     ("""{"timeZone":"Mars/Base"}""", "Unknown time zone 'Mars/Base'"),
+                     ("""{"maxRetries":-1}""", "'maxRetries' must be"),
+                     ("""{"recipe":"other"}""", "Unknown field 'recipe'"),
+                 })
+            await ErrorAnswer.AssertAsync(await _host.Http.PatchAsync($"{Path}/p", new StringContent(body, Encoding.UTF8, "application/json")), 400, message);
+        Assert.Equal(before, (await ListAsync())[0].GetRawText());
+        await ErrorAnswer.AssertAsync(await _host.Http.PatchAsync($"{Path}/ghost", new StringContent("{}", Encoding.UTF8, "application/json")), 404, "ghost");
+    }
+
+    [Fact]
     public async Task An_unknown_schedule_is_a_404_for_every_verb()
     {
         await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/pause", null), 404, "ghost");

@@ -52,14 +52,15 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
     }
 
     /// <summary>Lists runs, optionally filtered by status and session.</summary>
-    public async Task<IReadOnlyList<RunView>> ListAsync(string? status, string? sessionId, CancellationToken ct)
+    public async Task<IReadOnlyList<RunView>> ListAsync(string? status, string? sessionId, CancellationToken ct, string? schedule = null)
     {
         var all = new List<RunView>();
         for (var page = 1; ; page++)
         {
             var query = $"?page={page}&page_size={PraisonJobsEndpoints.MaxPageSize}" +
                         (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
-                        (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
+                        (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}") +
+                    (schedule is null ? "" : $"&schedule={Uri.EscapeDataString(schedule)}");
             using var response = await _http.GetAsync(PraisonJobsEndpoints.RunsPath + query, ct);
             var list = await ReadAsync<JobListView>(response, ct);
             all.AddRange(list.Jobs.Select(j => j.ToRunView()));
@@ -68,11 +69,13 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
     }
 
     /// <summary>One page of runs (<c>GET runs?page=&amp;page_size=</c>), with how many match in all.</summary>
-    public async Task<(IReadOnlyList<RunView> Jobs, long Total)> ListPageAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct)
+    public async Task<(IReadOnlyList<RunView> Jobs, long Total)> ListPageAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct,
+        string? schedule = null)
     {
         var query = $"?page={page}&page_size={pageSize}" +
                     (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
-                    (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
+                    (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}") +
+                    (schedule is null ? "" : $"&schedule={Uri.EscapeDataString(schedule)}");
         using var response = await _http.GetAsync(PraisonJobsEndpoints.RunsPath + query, ct);
         var list = await ReadAsync<JobListView>(response, ct);
         return (list.Jobs.Select(j => j.ToRunView()).ToList(), list.Total);

@@ -56,12 +56,13 @@ public sealed class RunsClient : IDisposable
     public Task<JsonElement> CancelAsync(string id, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, JobPath(id) + "/cancel"), ct);
 
-    /// <summary><c>GET /api/v1/runs?status=&amp;session_id=&amp;page=&amp;page_size=</c>: one page, as the server sent it.</summary>
-    public Task<JsonElement> ListAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct)
+    /// <summary><c>GET /api/v1/runs?status=&amp;session_id=&amp;schedule=&amp;page=&amp;page_size=</c>: one page, as the server sent it.</summary>
+    public Task<JsonElement> ListAsync(string? status, string? sessionId, int page, int pageSize, CancellationToken ct, string? schedule = null)
     {
         var query = $"?page={page}&page_size={pageSize}" +
                     (status is null ? "" : $"&status={Uri.EscapeDataString(status)}") +
-                    (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}");
+                    (sessionId is null ? "" : $"&session_id={Uri.EscapeDataString(sessionId)}") +
+                    (schedule is null ? "" : $"&schedule={Uri.EscapeDataString(schedule)}");
         return SendAsync(new HttpRequestMessage(HttpMethod.Get, RunsPath + query), ct);
     }
 

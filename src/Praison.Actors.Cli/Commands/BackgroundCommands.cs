@@ -36,6 +36,17 @@ public static class BackgroundCommands
         Description = "The recipe's input: JSON such as '{\"path\":\".\"}'; other text is taken as {\"input\": TEXT}; @FILE reads a file, - reads stdin.",
     };
     private static Option<string?> ConfigOption() => new("--config", "-c") { Description = "Per-run config, as a JSON object." };
+    /// <summary><c>--schedule NAME</c>: only what schedule NAME submitted; a malformed name is a parse error (exit 2).</summary>
+    internal static Option<string?> ScheduleOption(string what)
+    {
+        var option = new Option<string?>("--schedule") { Description = $"Only {what} this schedule submitted." };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } name && TaskLimits.ScheduleNameProblem(name) is { } problem) r.AddError(problem);
+        });
+        return option;
+    }
+
     private static Option<string?> SessionOption() => new("--session", "-s", "--session-id") { Description = "A session id that groups tasks." };
 
     private static Option<double?> TimeoutOption(string description) => Cli.SecondsOption("--timeout", description);
@@ -296,6 +307,7 @@ public static class BackgroundCommands
                 r.AddError($"Unknown --status '{s}'. Expected one of: pending, running, completed, failed, cancelled.");
         });
         var session = new Option<string?>("--session", "--session-id") { Description = "Only tasks of this session." };
+        var schedule = ScheduleOption("tasks");
         var page = new Option<int?>("--page") { Description = "Only this page of tasks, from 1 (page size: --page-size, default 20)." };
         page.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--page must be 1 or more."); });
         var pageSize = new Option<int?>("--page-size") { Description = "Tasks per page, 1 to 100 (with --page, default 20; alone, page 1)." };
@@ -308,11 +320,14 @@ public static class BackgroundCommands
               praison-actors background list
               praison-actors background list --status running --session demo --json | jq -r '.[].taskId'
               praison-actors background list --page 2 --page-size 50
-            """) { status, session, page, pageSize };
+              praison-actors background list --schedule nightly --status failed
+            """) { status, session, schedule, page, pageSize };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             var wanted = parse.GetValue(status) is { } s ? BackgroundTaskStatusExtensions.ParseStatus(s) : (BackgroundTaskStatus?)null;
             var sessionId = parse.GetValue(session);
+            var scheduleName = parse.GetValue(schedule);
+            var query = new TaskQuery(wanted, sessionId) { ScheduleName = scheduleName };
             using var server = await cli.ConnectAsync(token);
             if (server is null && !cli.StoreExists())
             {
@@ -325,8 +340,8 @@ public static class BackgroundCommands
             if (parse.GetValue(page) is null && parse.GetValue(pageSize) is null)
             {
                 runs = server is not null
-                    ? await server.ListAsync(wanted?.ToWireName(), sessionId, token)
-                    : (await StoreAccess.ListAsync(cli.DataDir, new TaskQuery(wanted, sessionId), token)).Select(RunView.From).ToList();
+                    ? await server.ListAsync(wanted?.ToWireName(), sessionId, token, scheduleName)
+                    : (await StoreAccess.ListAsync(cli.DataDir, query, token)).Select(RunView.From).ToList();
             }
             else
             {
@@ -334,12 +349,12 @@ public static class BackgroundCommands
                 long total;
                 if (server is not null)
                 {
-                    var listed = await server.ListPageAsync(wanted?.ToWireName(), sessionId, number, size, token);
+                    var listed = await server.ListPageAsync(wanted?.ToWireName(), sessionId, number, size, token, scheduleName);
                     (runs, total) = (listed.Jobs, listed.Total);
                 }
                 else
                 {
-                    var stored = await StoreAccess.PageAsync(cli.DataDir, new TaskQuery(wanted, sessionId), (number - 1) * size, size, token);
+                    var stored = await StoreAccess.PageAsync(cli.DataDir, query, (number - 1) * size, size, token);
                     (runs, total) = (stored.Tasks.Select(RunView.From).ToList(), stored.Total);
                 }
                 Cli.Note($"Page {number} of {Math.Max(1, (total + size - 1) / size)}: {runs.Count} of {total} task(s).");

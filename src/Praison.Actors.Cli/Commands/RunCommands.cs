@@ -236,6 +236,7 @@ public static partial class RunCommands
     {
         var status = new Option<string?>("--status") { Description = "Only jobs in this status (queued, running, succeeded, failed, cancelled)." };
         var session = new Option<string?>("--session-id") { Description = "Only jobs of this session." };
+        var schedule = BackgroundCommands.ScheduleOption("jobs");
         var page = new Option<int>("--page") { Description = "The page, from 1.", DefaultValueFactory = _ => 1 };
         page.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--page must be 1 or more."); });
         var pageSize = new Option<int>("--page-size") { Description = "Jobs per page, 1 to 100.", DefaultValueFactory = _ => 20 };
@@ -246,11 +247,13 @@ public static partial class RunCommands
             Examples:
               praison-actors run list --status running
               praison-actors run list --page 2 --page-size 50 --json | jq -r '.jobs[].job_id'
-            """) { status, session, page, pageSize };
+              praison-actors run list --schedule nightly
+            """) { status, session, schedule, page, pageSize };
         command.SetAction((parse, ct) => Cli.RunAsync(parse, ct, async (cli, token) =>
         {
             using var client = Connect(parse);
-            var list = await client.ListAsync(parse.GetValue(status), parse.GetValue(session), parse.GetValue(page), parse.GetValue(pageSize), token);
+            var list = await client.ListAsync(parse.GetValue(status), parse.GetValue(session), parse.GetValue(page), parse.GetValue(pageSize), token,
+                parse.GetValue(schedule));
             if (cli.Json)
             {
                 cli.WriteJson(list);

@@ -83,7 +83,7 @@ internal sealed record TaskState(
         return new TaskStatusInfo(TaskId, spec.Kind, spec.Name, spec.RecipeName, spec.SessionId, Status,
             SubmittedAt!.Value, FirstStartedAt, FinishedAt, progress, Error, Attempt, storeError)
         {
-            MaxAttempts = spec.MaxAttempts, NextAttemptAt = NextAttemptAt, AttemptErrors = AttemptErrors,
+            MaxAttempts = spec.MaxAttempts, NextAttemptAt = NextAttemptAt, AttemptErrors = AttemptErrors, ScheduleName = spec.ScheduleName,
         };
     }
 }

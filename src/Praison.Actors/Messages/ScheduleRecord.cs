@@ -19,6 +19,10 @@ internal sealed record ScheduleRecord
     public ScheduleOverlap Overlap { get; init; } = ScheduleOverlap.Skip;
     public long JitterMs { get; init; }
     public bool Paused { get; init; }
+    /// <summary>Each run's retry policy; null takes the recipe's.</summary>
+    public RetryPolicy? Retry { get; init; }
+    /// <summary>When the expression was last changed (<c>schedule update</c>): intervals count from it; null: from <see cref="CreatedAt"/>.</summary>
+    public DateTimeOffset? AnchoredAt { get; init; }
     /// <summary>Creation time: intervals count from it, "in 10 minutes" is relative to it.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
     /// <summary>The first slot not yet handled; null when a one-shot is done.</summary>

@@ -21,7 +21,8 @@ internal sealed record TaskSpec(
     string? TraceParent = null, // W3C trace context of the submitter, so the run's span joins its trace
     string? WebhookUrl = null,
     IReadOnlyList<string>? WebhookEvents = null,
-    RetryPolicy? Retry = null)
+    RetryPolicy? Retry = null,
+    string? ScheduleName = null) // the schedule that fired this run, if any (trailing: older events read with none)
 {
     /// <summary>The most attempts allowed (1 without a retry policy).</summary>
     public int MaxAttempts => Retry?.MaxAttempts ?? 1;

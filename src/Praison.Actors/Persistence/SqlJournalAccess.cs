@@ -80,6 +80,8 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
             if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) == 0)
                 await ExecuteAsync(connection, tx, $"ALTER TABLE {TaskTable.Name} ADD COLUMN {name} {(postgres ? pg : sqlite)}", cancellationToken).ConfigureAwait(false);
         }
+        foreach (var ddl in TaskTable.AddedColumnIndexes())
+            await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

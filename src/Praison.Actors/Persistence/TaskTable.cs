@@ -19,12 +19,12 @@ internal sealed class TaskTable(bool postgres)
 
     private const string InsertColumns =
         "task_id, kind, name, recipe, session_id, status, attempt, submitted_at, started_at, finished_at, cleanup_delay_ms, " +
-        "cleanup_at, error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr, max_attempts, next_attempt_at, attempt_errors";
+        "cleanup_at, error_kind, error_message, error_type, error_stack, result_bytes, sequence_nr, max_attempts, next_attempt_at, attempt_errors, schedule_name";
 
     private const string ReadColumns =
         "task_id, kind, name, recipe, session_id, status, attempt, submitted_at, started_at, finished_at, " +
         "error_kind, error_message, error_type, error_stack, progress_fraction, progress_message, progress_at, " +
-        "max_attempts, next_attempt_at, attempt_errors";
+        "max_attempts, next_attempt_at, attempt_errors, schedule_name";
 
     // A re-insert (the backfill, or an id reused after a row delete failed) overwrites every event-owned column.
     private const string OnConflictOverwrite =
@@ -34,7 +34,7 @@ internal sealed class TaskTable(bool postgres)
         "cleanup_at = excluded.cleanup_at, error_kind = excluded.error_kind, error_message = excluded.error_message, " +
         "error_type = excluded.error_type, error_stack = excluded.error_stack, result_bytes = excluded.result_bytes, " +
         "sequence_nr = excluded.sequence_nr, max_attempts = excluded.max_attempts, next_attempt_at = excluded.next_attempt_at, " +
-        "attempt_errors = excluded.attempt_errors, store_error = NULL";
+        "attempt_errors = excluded.attempt_errors, schedule_name = excluded.schedule_name, store_error = NULL";
 
     // A later event keeps what it does not set; the first start stays; cleanup counts from the stored delay.
     private const string UpdateAssignments =
@@ -54,7 +54,14 @@ internal sealed class TaskTable(bool postgres)
         ("max_attempts", "INTEGER NULL", "INTEGER NULL"),
         ("next_attempt_at", "INTEGER NULL", "BIGINT NULL"),
         ("attempt_errors", "TEXT NULL", "TEXT NULL"),
+        ("schedule_name", "TEXT NULL", "TEXT NULL"),
     };
+
+    /// <summary>Indexes on <see cref="AddedColumns"/>: created after an older table has been given its missing columns.</summary>
+    public static IEnumerable<string> AddedColumnIndexes()
+    {
+        yield return $"CREATE INDEX IF NOT EXISTS ix_{Name}_schedule ON {Name} (schedule_name, submitted_at, task_id) WHERE schedule_name IS NOT NULL";
+    }
 
     private string BigInt => postgres ? "BIGINT" : "INTEGER";
     private string Real => postgres ? "DOUBLE PRECISION" : "REAL";
@@ -162,7 +169,7 @@ internal sealed class TaskTable(bool postgres)
         Command(connection, null,
             $"INSERT INTO {Name} ({InsertColumns}) VALUES ($id, $kind, $name, $recipe, $session, $status, $attempt, $submitted, " +
             "$started, $finished, $cleanup_delay, $cleanup, $error_kind, $error_message, $error_type, $error_stack, $result_bytes, $seq, " +
-            "$max_attempts, $next_attempt_at, $attempt_errors)" + onConflict);
+            "$max_attempts, $next_attempt_at, $attempt_errors, $schedule_name)" + onConflict);
 
     private static async Task InsertSqliteAsync(DbCommand insert, IReadOnlyList<TaskRowChange> inserts, HashSet<string>? inserted, CancellationToken ct)
     {
@@ -187,6 +194,7 @@ internal sealed class TaskTable(bool postgres)
             Set(insert, "$max_attempts", spec.MaxAttempts);
             Set(insert, "$next_attempt_at", c.NextAttemptAt?.UtcTicks);
             Set(insert, "$attempt_errors", c.AttemptErrorLines);
+            Set(insert, "$schedule_name", spec.ScheduleName);
             if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0) inserted?.Add(c.TaskId);
         }
     }
@@ -217,7 +225,7 @@ internal sealed class TaskTable(bool postgres)
     private static string InsertUnnest(string p) =>
         $"unnest(@{p}id, @{p}kind, @{p}name, @{p}recipe, @{p}session, @{p}status, @{p}attempt, @{p}submitted, @{p}started, @{p}finished, " +
         $"@{p}cleanup_delay, @{p}cleanup, @{p}error_kind, @{p}error_message, @{p}error_type, @{p}error_stack, @{p}result_bytes, @{p}seq, " +
-        $"@{p}max_attempts, @{p}next_attempt_at, @{p}attempt_errors)";
+        $"@{p}max_attempts, @{p}next_attempt_at, @{p}attempt_errors, @{p}schedule_name)";
 
     private static string UpdateUnnest(string p) =>
         $"unnest(@{p}id, @{p}status, @{p}attempt, @{p}started_at, @{p}finished_at, @{p}error_kind, @{p}error_message, @{p}error_type, " +
@@ -244,6 +252,7 @@ internal sealed class TaskTable(bool postgres)
         AddArray(command, p + "max_attempts", NpgsqlDbType.Integer, rows.Select(c => c.Spec!.MaxAttempts).ToArray());
         AddArray(command, p + "next_attempt_at", NpgsqlDbType.Bigint, rows.Select(c => c.NextAttemptAt?.UtcTicks).ToArray());
         AddArray(command, p + "attempt_errors", NpgsqlDbType.Text, rows.Select(c => c.AttemptErrorLines).ToArray());
+        AddArray(command, p + "schedule_name", NpgsqlDbType.Text, rows.Select(c => c.Spec!.ScheduleName).ToArray());
     }
 
     private static void AddUpdateArrays(NpgsqlCommand command, IReadOnlyList<TaskRowChange> rows, string p)
@@ -380,6 +389,7 @@ internal sealed class TaskTable(bool postgres)
             MaxAttempts = r.IsDBNull(17) ? 1 : Convert.ToInt32(r.GetValue(17)),
             NextAttemptAt = Time(r, 18),
             AttemptErrors = TaskRowChange.ParseErrorLines(r.IsDBNull(19) ? null : r.GetString(19)),
+            ScheduleName = r.IsDBNull(20) ? null : r.GetString(20),
         };
     }
 
@@ -401,6 +411,11 @@ internal sealed class TaskTable(bool postgres)
         {
             where.Add($"(name = {P("name")} OR recipe = {P("name")})");
             Set(command, P("name"), name);
+        }
+        if (query.ScheduleName is { } schedule)
+        {
+            where.Add($"schedule_name = {P("schedule")}");
+            Set(command, P("schedule"), schedule);
         }
         command.CommandText = select + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + tail;
         return command;

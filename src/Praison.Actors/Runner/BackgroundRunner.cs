@@ -431,7 +431,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
             ToJson(options.Input, "Input"), options.Config is null ? null : ToJson(options.Config, "Config"),
             (long)timeout.TotalMilliseconds, (long)cleanup.TotalMilliseconds,
             template.Background.MaxConcurrent, template.Background.RerunOnRestart, PraisonTelemetry.CurrentTraceParent(), url, events,
-            Retry: options.Retry ?? template.Retry);
+            Retry: options.Retry ?? template.Retry, ScheduleName: options.ScheduleName);
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     }
 
     /// <summary>The record a new schedule would be stored as; throws <see cref="ScheduleException"/> naming the first problem.</summary>
-    public ScheduleRecord Check(string name, string recipe, string expression, ScheduleOptions options)
+    public ScheduleRecord Check(string name, string recipe, string expression, ScheduleOptions options, bool checkPast = true)
     {
         if (NameProblem(name) is { } problem) throw new ScheduleException(problem);
         if (string.IsNullOrWhiteSpace(recipe)) throw new ScheduleException("A schedule needs a recipe.");
@@ -50,13 +50,15 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         if (options.CatchUpWindow <= TimeSpan.Zero) throw new ScheduleException($"The catch-up window must be positive, got {options.CatchUpWindow}.");
         if (options.Jitter < TimeSpan.Zero) throw new ScheduleException($"The jitter must not be negative, got {options.Jitter}.");
         if (TaskLimits.SessionIdProblem(options.SessionId, "SessionId") is { } sessionProblem) throw new ScheduleException(sessionProblem);
+        if (options.Retry is { MaxAttempts: < 1 or > RetryPolicy.MaxAttemptsLimit } retry)
+            throw new ScheduleException($"The retry policy allows 1 to {RetryPolicy.MaxAttemptsLimit} attempts, got {retry.MaxAttempts}.");
         var zone = ScheduleExpression.ResolveZone(options.TimeZone);
         // Intervals count from the creation time in whole seconds, so */1s slots fall on the second.
         var now = time.GetUtcNow();
         now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
         var parsed = ScheduleExpression.Parse(expression, zone, now);
         var next = parsed.NextAfter(now);
-        if (parsed.IsOneShot && next is null)
+        if (checkPast && parsed.IsOneShot && next is null)
             throw new ScheduleException($"The one-shot time {parsed.OnceAt:u} of '{expression}' is in the past (now {now:u}).");
         string? input, config;
         try
@@ -74,7 +76,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             InputJson = input, ConfigJson = config, SessionId = options.SessionId,
             TimeoutMs = options.Timeout is { } timeout ? (long)timeout.TotalMilliseconds : null,
             CatchUp = options.CatchUp, CatchUpWindowMs = (long)options.CatchUpWindow.TotalMilliseconds, Overlap = options.Overlap,
-            JitterMs = (long)options.Jitter.TotalMilliseconds, Paused = options.Paused, CreatedAt = now, NextFireAt = next,
+            JitterMs = (long)options.Jitter.TotalMilliseconds, Paused = options.Paused, CreatedAt = now, NextFireAt = next, Retry = options.Retry,
         };
     }
 
@@ -105,6 +107,46 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             BufferedSlot = paused ? r.BufferedSlot : null,
         }, ct).ConfigureAwait(false);
         Actor?.Tell(ReloadSchedules.Instance);
+    }
+
+    public async Task<ScheduleInfo> UpdateAsync(string name, ScheduleUpdate changes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var now = time.GetUtcNow();
+        Updated(await GetAsync(name, ct).ConfigureAwait(false), changes, now); // checked before anything is stored
+        var stored = await store.UpdateAsync(name, r => Updated(r, changes, now), ct).ConfigureAwait(false);
+        Actor?.Tell(ReloadSchedules.Instance);
+        return ToInfo(stored);
+    }
+
+    /// <summary><paramref name="r"/> with <paramref name="u"/> applied, checked as <see cref="Check"/> checks a new schedule.</summary>
+    private ScheduleRecord Updated(ScheduleRecord r, ScheduleUpdate u, DateTimeOffset now)
+    {
+        var timing = u.Expression is not null || u.TimeZone is not null;
+        var fresh = Check(r.Name, r.Recipe, u.Expression ?? r.Expression, new ScheduleOptions
+        {
+            Input = u.Input ?? (r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson)),
+            SessionId = r.SessionId,
+            Timeout = u.Timeout ?? (r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
+            TimeZone = u.TimeZone ?? r.TimeZone,
+            CatchUp = u.CatchUp ?? r.CatchUp,
+            CatchUpWindow = u.CatchUpWindow ?? r.CatchUpWindow,
+            Overlap = u.Overlap ?? r.Overlap,
+            Jitter = u.Jitter ?? r.Jitter,
+            Paused = u.Enabled is { } enabled ? !enabled : r.Paused,
+            Retry = u.Retry ?? r.Retry,
+        }, checkPast: timing);
+        var resumed = r.Paused && !fresh.Paused;
+        return r with
+        {
+            Expression = fresh.Expression, TimeZone = fresh.TimeZone, InputJson = fresh.InputJson, TimeoutMs = fresh.TimeoutMs,
+            CatchUp = fresh.CatchUp, CatchUpWindowMs = fresh.CatchUpWindowMs, Overlap = fresh.Overlap, JitterMs = fresh.JitterMs,
+            Paused = fresh.Paused, Retry = fresh.Retry,
+            AnchoredAt = timing ? fresh.CreatedAt : r.AnchoredAt,
+            // A new expression starts from its next slot after now; resuming too (slots passed while paused are not caught up).
+            NextFireAt = timing ? fresh.NextFireAt : resumed && r.NextFireAt is not null ? Expression(r).NextAfter(now) : r.NextFireAt,
+            BufferedSlot = timing || resumed ? null : r.BufferedSlot,
+        };
     }
 
     public async Task<bool> DeleteAsync(string name, CancellationToken ct)
@@ -150,14 +192,41 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         return ids;
     }
 
+    /// <summary>
+    /// The latest runs of schedule <paramref name="name"/>, newest first: the tasks the task table holds under its name
+    /// (<see cref="TaskQuery.ScheduleName"/>), beside the runs the record remembers whose task is gone (cleaned up) or was
+    /// stored before tasks carried their schedule's name.
+    /// </summary>
     public async Task<IReadOnlyList<ScheduleRun>> RunsAsync(string name, int limit, CancellationToken ct)
     {
         if (limit <= 0) throw new ScheduleException($"The limit must be positive, got {limit}.");
         var record = await GetAsync(name, ct).ConfigureAwait(false);
+        var query = new TaskQuery { ScheduleName = name };
+        var total = (await runner.ListPageAsync(query, 0, 0, ct).ConfigureAwait(false)).Total;
+        var skip = (int)Math.Max(0, total - limit);
+        var tasks = (await runner.ListPageAsync(query, skip, limit, ct).ConfigureAwait(false)).Tasks;
+        var remembered = record.Runs.ToDictionary(r => r.TaskId, StringComparer.Ordinal);
         var runs = new List<ScheduleRun>();
-        foreach (var run in record.Runs.Take(limit))
+        foreach (var t in tasks)
+        {
+            var entry = remembered.GetValueOrDefault(t.TaskId);
+            runs.Add(new ScheduleRun(t.TaskId, entry?.SlotAt ?? SlotOf(t.TaskId) ?? t.SubmittedAt, entry?.FiredAt ?? t.SubmittedAt,
+                entry?.Reason ?? (t.TaskId.Contains("-m", StringComparison.Ordinal) ? "manual" : "slot"), t.Status));
+        }
+        var listed = runs.Select(r => r.TaskId).ToHashSet(StringComparer.Ordinal);
+        foreach (var run in record.Runs.Where(r => !listed.Contains(r.TaskId)))
             runs.Add(new ScheduleRun(run.TaskId, run.SlotAt, run.FiredAt, run.Reason, await StatusAsync(run.TaskId, ct).ConfigureAwait(false)));
-        return runs;
+        return runs.OrderByDescending(r => r.FiredAt).ThenByDescending(r => r.SlotAt).Take(limit).ToList();
+    }
+
+    /// <summary>The slot a derived task id (<see cref="SchedulePlanner.TaskIdFor"/>) names, or null for another id.</summary>
+    private static DateTimeOffset? SlotOf(string taskId)
+    {
+        var dash = taskId.LastIndexOf('-');
+        var ms = dash < 0 ? "" : taskId[(dash + 1)..].TrimStart('m');
+        return long.TryParse(ms, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var unix)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(unix)
+            : null;
     }
 
     /// <summary>
@@ -227,10 +296,12 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             var handle = await runner.RunBackgroundAsync(r.Recipe, new RecipeRunOptions
             {
                 TaskId = taskId,
+                ScheduleName = r.Name,
                 Input = r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson),
                 Config = r.ConfigJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, object?>>(r.ConfigJson),
                 SessionId = r.SessionId,
                 Timeout = r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+                Retry = r.Retry,
             }, ct).ConfigureAwait(false);
             return handle.Created;
         }
@@ -256,11 +327,15 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     }
 
     public static ScheduleExpression Expression(ScheduleRecord r) =>
-        ScheduleExpression.Parse(r.Expression, ScheduleExpression.ResolveZone(r.TimeZone), r.CreatedAt);
+        ScheduleExpression.Parse(r.Expression, ScheduleExpression.ResolveZone(r.TimeZone), r.AnchoredAt ?? r.CreatedAt);
 
     public static ScheduleInfo ToInfo(ScheduleRecord r) => new(r.Name, r.Recipe, r.Expression, r.TimeZone, r.CatchUp, r.CatchUpWindow,
         r.Overlap, r.Jitter, r.Paused, r.NextFireAt, r.CreatedAt, r.SessionId, r.InputJson,
-        r.Runs.Count > 0 ? r.Runs[0].SlotAt : null, r.LastTaskId);
+        r.Runs.Count > 0 ? r.Runs[0].SlotAt : null, r.LastTaskId)
+    {
+        Timeout = r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+        MaxAttempts = r.Retry?.MaxAttempts,
+    };
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex ValidName();

@@ -104,6 +104,34 @@ public abstract class DurableScheduleSuite
         var tasks = await second.Runner.ListAsync();
         Assert.Equal(SchedulePlanner.TaskIdFor("once", slot), Assert.Single(tasks).TaskId);
     }
+
+    protected async Task Fired_tasks_carry_the_schedule_name_in_the_table_across_a_restart()
+    {
+        await using var store = await CreateStoreAsync();
+        DateTimeOffset slot;
+        string direct;
+        await using (var first = await StartAsync(store))
+        {
+            await first.Runner.ScheduleAsync("named", "job", "hourly", new ScheduleOptions { Paused = true });
+            await first.Runner.ScheduleAsync("other", "job", "hourly", new ScheduleOptions { Paused = true });
+            var schedules = ScheduleStore.For(store.Store, first.System);
+            var service = new ScheduleService(first.Runner, schedules, TimeProvider.System, fires: true);
+            var record = (await schedules.GetAsync("named", default))! with { Paused = false };
+            slot = record.NextFireAt!.Value;
+            Assert.Equal(1, (await service.LookAsync(record, slot, default)).Fired);
+            direct = (await first.Runner.RunBackgroundAsync("job")).TaskId;
+            await first.Runner.GetHandle(direct).WaitAsync(Long);
+        }
+        await using var second = await StartAsync(store);
+        var id = SchedulePlanner.TaskIdFor("named", slot);
+        Assert.Equal("named", (await store.Store.GetTaskAsync(id))!.ScheduleName);
+        Assert.Null((await store.Store.GetTaskAsync(direct))!.ScheduleName);
+        var page = await store.Store.QueryTasksAsync(new TaskQuery { ScheduleName = "named" }, 0, 10);
+        Assert.Equal([id], page.Tasks.Select(t => t.TaskId));
+        Assert.Equal(1, page.Total);
+        Assert.Empty((await second.Runner.ListAsync(new TaskQuery { ScheduleName = "other" })));
+        Assert.Equal([id], (await second.Runner.Scheduler.GetHandle("named").RunsAsync()).Select(r => r.TaskId));
+    }
 }
 
 public sealed class SqliteScheduleTests : DurableScheduleSuite
@@ -113,6 +141,7 @@ public sealed class SqliteScheduleTests : DurableScheduleSuite
     [Fact] public Task Survives_a_restart_and_fires() => A_schedule_survives_a_restart_and_fires_there();
     [Fact] public Task Stale_version_loses() => A_stale_version_loses_and_a_duplicate_name_is_refused();
     [Fact] public Task Slot_before_and_after_a_restart_is_one_task() => A_slot_submitted_before_a_restart_is_not_submitted_again_after_it();
+    [Fact] public Task Tasks_carry_the_schedule_name() => Fired_tasks_carry_the_schedule_name_in_the_table_across_a_restart();
 }
 
 public sealed class PostgresScheduleTests : DurableScheduleSuite
@@ -122,4 +151,5 @@ public sealed class PostgresScheduleTests : DurableScheduleSuite
     [PostgresFact] public Task Survives_a_restart_and_fires() => A_schedule_survives_a_restart_and_fires_there();
     [PostgresFact] public Task Stale_version_loses() => A_stale_version_loses_and_a_duplicate_name_is_refused();
     [PostgresFact] public Task Slot_before_and_after_a_restart_is_one_task() => A_slot_submitted_before_a_restart_is_not_submitted_again_after_it();
+    [PostgresFact] public Task Tasks_carry_the_schedule_name() => Fired_tasks_carry_the_schedule_name_in_the_table_across_a_restart();
 }

@@ -77,6 +77,72 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Fired_tasks_carry_their_schedule_name_and_list_filters_by_it()
+    {
+        var (runner, service) = Start();
+        await service.ScheduleAsync("alpha", "job", "*/10s");
+        await service.ScheduleAsync("beta", "job", "*/10s");
+        await runner.RunBackgroundAsync("job", new RecipeRunOptions { TaskId = "direct" });
+
+        await TickAfter(service, TimeSpan.FromSeconds(10));
+        var tasks = await TasksAsync(runner, 3);
+        Assert.Equal("alpha", tasks.Single(t => t.TaskId == SchedulePlanner.TaskIdFor("alpha", T0.AddSeconds(10))).ScheduleName);
+        Assert.Null(tasks.Single(t => t.TaskId == "direct").ScheduleName);
+
+        var alpha = await runner.ListAsync(new TaskQuery { ScheduleName = "alpha" });
+        Assert.Equal([SchedulePlanner.TaskIdFor("alpha", T0.AddSeconds(10))], alpha.Select(t => t.TaskId));
+        Assert.Empty(await runner.ListAsync(new TaskQuery { ScheduleName = "gamma" }));
+
+        _time.Advance(TimeSpan.FromSeconds(1)); // the manual run fires after the slot's run
+        var manual = await service.GetHandle("beta").TriggerAsync();
+        Assert.Equal("beta", (await runner.GetStatusAsync(manual)).ScheduleName);
+        await AwaitAssertAsync(async () =>
+        {
+            var runs = await service.GetHandle("beta").RunsAsync();
+            Assert.Equal([manual, SchedulePlanner.TaskIdFor("beta", T0.AddSeconds(10))], runs.Select(r => r.TaskId));
+            Assert.Equal(["manual", "slot"], runs.Select(r => r.Reason));
+        }, Long);
+    }
+
+    [Fact]
+    public async Task Update_changes_a_schedule_recomputes_its_next_slot_and_bad_input_changes_nothing()
+    {
+        var (runner, service) = Start();
+        var handle = await service.ScheduleAsync("upd", "job", "*/10s");
+        Assert.Equal(T0.AddSeconds(10), (await handle.InfoAsync()).NextFireAt);
+
+        _time.Advance(TimeSpan.FromSeconds(3));
+        var updated = await handle.UpdateAsync(new ScheduleUpdate
+        {
+            Expression = "*/1m", Timeout = TimeSpan.FromSeconds(30), Retry = new RetryPolicy { MaxAttempts = 4 }, Overlap = ScheduleOverlap.Allow,
+            Input = new { n = 2 },
+        });
+        // The interval now counts from the update (whole seconds), so the next slot is a minute after it.
+        Assert.Equal(("*/1m", T0.AddSeconds(63), TimeSpan.FromSeconds(30), 4, ScheduleOverlap.Allow, """{"n":2}"""),
+            (updated.Expression, updated.NextFireAt, updated.Timeout, updated.MaxAttempts, updated.Overlap, updated.InputJson));
+
+        var before = await handle.InfoAsync();
+        await Assert.ThrowsAsync<ScheduleException>(() => handle.UpdateAsync(new ScheduleUpdate { Expression = "sometimes" }));
+        await Assert.ThrowsAsync<ScheduleException>(() => handle.UpdateAsync(new ScheduleUpdate { TimeZone = "Mars/Base" }));
+        await Assert.ThrowsAsync<ScheduleException>(() => handle.UpdateAsync(new ScheduleUpdate { Expression = "at:2020-01-01T00:00Z" }));
+        await Assert.ThrowsAsync<ScheduleNotFoundException>(() => service.GetHandle("ghost").UpdateAsync(new ScheduleUpdate { Enabled = false }));
+        Assert.Equal(before, await handle.InfoAsync());
+
+        // The slot fires with the new settings: its task carries the retry policy.
+        await TickAfter(service, TimeSpan.FromSeconds(60));
+        var task = Assert.Single(await TasksAsync(runner, 1));
+        Assert.Equal(SchedulePlanner.TaskIdFor("upd", T0.AddSeconds(63)), task.TaskId);
+        Assert.Equal(4, task.MaxAttempts);
+
+        var paused = await handle.UpdateAsync(new ScheduleUpdate { Enabled = false });
+        Assert.True(paused.Paused);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var resumed = await handle.UpdateAsync(new ScheduleUpdate { Enabled = true });
+        Assert.False(resumed.Paused);
+        Assert.True(resumed.NextFireAt > _time.GetUtcNow()); // slots passed while paused are not caught up
+    }
+
+    [Fact]
     public async Task The_same_slot_looked_at_twice_is_one_task()
     {
         // A crash between firing and recording, or two hosts: the same record (same pointer) is looked at twice.

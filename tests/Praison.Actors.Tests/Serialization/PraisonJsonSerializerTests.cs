@@ -111,4 +111,16 @@ public class PraisonJsonSerializerTests(ITestOutputHelper output) : RuntimeTestK
         Assert.Null(old.Spec.WebhookUrl);
         Assert.Null(old.Spec.WebhookEvents);
     }
+
+    [Fact]
+    public void A_submission_with_a_schedule_name_round_trips_and_one_stored_without_it_reads_with_none()
+    {
+        var s = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new TaskStarted(1, T));
+        var back = (TaskSubmitted)s.FromBinary(s.ToBinary(new TaskSubmitted(Spec with { ScheduleName = "nightly" }, T)), "ts");
+        Assert.Equal("nightly", back.Spec.ScheduleName);
+
+        const string stored = """{"spec":{"taskId":"abc","kind":"recipe","name":"hello","timeoutMs":1,"cleanupDelayMs":1},"at":"2026-11-24T10:00:00+00:00"}""";
+        var old = (TaskSubmitted)s.FromBinary(Encoding.UTF8.GetBytes(stored), "ts");
+        Assert.Null(old.Spec.ScheduleName);
+    }
 }
