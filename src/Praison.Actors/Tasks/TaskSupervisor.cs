@@ -46,7 +46,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private readonly Queue<TaskRecord> _claimed = new();                  // Started stored, waiting for a work slot
     private int _working;                                                 // runners whose work holds a work slot
     private long _windowStart;
-    private int _endsNow, _endsBefore;                                    // works ended in this window and the one before
+    private int _endsNow, _endsBefore;                                    // works ended in this window and in the last full one
 
     // With a task table (_table not null) finished tasks leave memory; commands for them are answered from the table.
     private readonly TaskStore? _table;
@@ -508,9 +508,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// How many tasks may be claimed beyond the work slots: as many as the works that ended in the last window
-    /// (100 ms), at most MaxConcurrent. So Started is written ahead only while slots turn over fast, and a claimed
-    /// task waits about one window for its work slot; hosts of long tasks claim nothing ahead.
+    /// How many tasks may be claimed beyond the work slots: MaxConcurrent while the slots turn over fast (in the last
+    /// full 100 ms window at least 16 works ended, and at least twice MaxConcurrent: runs average 50 ms or less), else
+    /// none. So Started is written ahead only where a store round trip is a real share of a run, and a claimed task
+    /// waits about one short run for its work slot (its status shows running, and its deadline counts, from the claim).
     /// </summary>
     private int ClaimAhead()
     {
@@ -521,7 +522,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             _endsNow = 0;
             _windowStart = now;
         }
-        return Math.Min(_settings.MaxConcurrent, Math.Max(_endsNow, _endsBefore));
+        return _endsBefore >= Math.Max(16, 2 * _settings.MaxConcurrent) ? _settings.MaxConcurrent : 0;
     }
 
     /// <summary>A task given a slot: its Started is written here; once stored it runs (Apply, StartWork).</summary>
