@@ -47,6 +47,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private int _working;                                                 // runners whose work holds a work slot
     private long _windowStart;
     private int _endsNow, _endsBefore;                                    // works ended in this window and in the last full one
+    private double _averageRunMs = double.MaxValue;                       // moving average of the work's duration
 
     // With a task table (_table not null) finished tasks leave memory; commands for them are answered from the table.
     private readonly TaskStore? _table;
@@ -508,10 +509,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// How many tasks may be claimed beyond the work slots: MaxConcurrent while the slots turn over fast (in the last
-    /// full 100 ms window at least 16 works ended, and at least twice MaxConcurrent: runs average 50 ms or less), else
-    /// none. So Started is written ahead only where a store round trip is a real share of a run, and a claimed task
-    /// waits about one short run for its work slot (its status shows running, and its deadline counts, from the claim).
+    /// How many tasks may be claimed beyond the work slots: MaxConcurrent while slots turn over fast and runs are short
+    /// (at least 16 works ended in the last full 100 ms window, and runs average 50 ms or less), else none. So Started
+    /// is written ahead only where a store round trip is a real share of a run, and a claimed task waits about one
+    /// short run for its work slot (its status shows running, and its deadline counts, from the claim).
     /// </summary>
     private int ClaimAhead()
     {
@@ -522,7 +523,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             _endsNow = 0;
             _windowStart = now;
         }
-        return _endsBefore >= Math.Max(16, 2 * _settings.MaxConcurrent) ? _settings.MaxConcurrent : 0;
+        return _endsBefore >= 16 && _averageRunMs <= 50 ? _settings.MaxConcurrent : 0;
     }
 
     /// <summary>A task given a slot: its Started is written here; once stored it runs (Apply, StartWork).</summary>
@@ -558,6 +559,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         var name = state.Attempt <= 1 ? ChildPrefix + state.TaskId : $"{ChildPrefix}{state.TaskId}{AttemptSeparator}{state.Attempt}";
         record.Actor = Context.ActorOf(TaskRunner.Props(_taskSettings, handover), name);
         record.Working = true;
+        record.WorkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         _working++;
         Context.Watch(record.Actor);
     }
@@ -566,6 +568,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private void OnWorkEnded(WorkEnded e, IActorRef actor)
     {
         if (!_tasks.TryGetValue(e.TaskId, out var record) || !actor.Equals(record.Actor)) return;
+        var ran = System.Diagnostics.Stopwatch.GetElapsedTime(record.WorkStarted).TotalMilliseconds;
+        _averageRunMs = _averageRunMs == double.MaxValue ? ran : 0.9 * _averageRunMs + 0.1 * ran;
         ReleaseWork(record);
         _slots.Remove(e.TaskId);
         _endsNow++;
@@ -1000,6 +1004,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         public bool Deleting;
         public bool WaitingForRetry;                // the next-attempt timer is armed; the task is not queued yet
         public bool Working;                        // its runner's work holds one of the MaxConcurrent work slots
+        public long WorkStarted;                    // Stopwatch timestamp of its runner's spawn
 
         public bool Busy => Writes.Busy || Deleting;
 
