@@ -6,8 +6,9 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// Runs one task of a local host. The <see cref="TaskSupervisor"/> hands it a pending task when a slot frees; it
-/// stores Started, runs the work off its mailbox (PipeTo), enforces the deadline with ReceiveTimeout (every message
+/// Runs one task of a local host. The <see cref="TaskSupervisor"/> hands it a task whose Started it has stored (a
+/// claimed start) when a work slot frees; it runs the work off its mailbox (PipeTo), tells the supervisor when the work
+/// ends (<see cref="WorkEnded"/>: the slot is free before the terminal event is stored), enforces the deadline with ReceiveTimeout (every message
 /// it gets is INotInfluenceReceiveTimeout, so polling never pushes the deadline back), stores the terminal event and
 /// hands the finished state back in a <see cref="TaskStateReport"/>; the supervisor then stops it. A write that fails
 /// is retried (<see cref="TaskWrites"/>) while the task answers with its last stored status and the error.
