@@ -43,6 +43,12 @@ internal sealed record CleanupTick : ISupervisorInternal
 internal sealed record TaskStoreState(string TaskId, string? Error, bool Retried = true)
     : ISupervisorMessage, INoSerializationVerificationNeeded;
 
+/// <summary>
+/// From a local TaskRunner to its supervisor: the task's work has ended and its terminal event is being written. The
+/// slot is free from here (max_concurrent bounds running work); the write goes on without holding it.
+/// </summary>
+internal sealed record WorkEnded(string TaskId) : ISupervisorMessage, INoSerializationVerificationNeeded;
+
 /// <summary>Asks a supervisor how its store is doing; answered with <see cref="StoreHealth"/>. Never leaves the process.</summary>
 internal sealed record GetStoreHealth : ISupervisorMessage, INoSerializationVerificationNeeded
 {

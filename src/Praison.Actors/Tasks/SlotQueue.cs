@@ -34,7 +34,7 @@ internal sealed class SlotQueue<T>
         public int Compare(Group? x, Group? y) => ReferenceEquals(x, y) ? 0 : x!.HeadSeq.CompareTo(y!.HeadSeq);
     }
 
-    private readonly int _maxConcurrent;
+    private int _maxConcurrent;
     private long _nextSeq;
     private readonly Dictionary<string, (LinkedListNode<Entry> Node, Group Group)> _queuedById = new();
     private readonly Dictionary<(string RecipeKey, int? Cap), Group> _groups = new();
@@ -48,6 +48,16 @@ internal sealed class SlotQueue<T>
 
     public int QueuedCount => _queuedById.Count;
     public int RunningCount => _running.Count;
+
+    /// <summary>
+    /// How many tasks may hold a slot at once (the constructor's limit until set). Lowering it below the running count
+    /// stops nothing; StartNext just gives no slot until enough are removed.
+    /// </summary>
+    public int Limit
+    {
+        get => _maxConcurrent;
+        set => _maxConcurrent = value;
+    }
 
     /// <summary>The holder of a queued or running task.</summary>
     public bool TryGetHolder(string taskId, out T holder)

@@ -6,8 +6,9 @@ using Praison.Actors.Messages;
 namespace Praison.Actors.Tasks;
 
 /// <summary>
-/// Runs one task of a local host. The <see cref="TaskSupervisor"/> hands it a pending task when a slot frees; it
-/// stores Started, runs the work off its mailbox (PipeTo), enforces the deadline with ReceiveTimeout (every message
+/// Runs one task of a local host. The <see cref="TaskSupervisor"/> hands it a task whose Started it has stored (a
+/// claimed start) when a work slot frees; it runs the work off its mailbox (PipeTo), tells the supervisor when the work
+/// ends (<see cref="WorkEnded"/>: the slot is free before the terminal event is stored), enforces the deadline with ReceiveTimeout (every message
 /// it gets is INotInfluenceReceiveTimeout, so polling never pushes the deadline back), stores the terminal event and
 /// hands the finished state back in a <see cref="TaskStateReport"/>; the supervisor then stops it. A write that fails
 /// is retried (<see cref="TaskWrites"/>) while the task answers with its last stored status and the error.
@@ -41,9 +42,19 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     /// <summary>
     /// The mailbox is named explicitly (the deque-based one the stash needs anyway): left implicit, Akka resolves it
     /// by reflection on every spawn, which measured as most of the supervisor's time and halved in-memory throughput.
+    /// The actor is built by a producer (a plain constructor call) rather than by reflection over constructor arguments.
     /// </summary>
     public static Props Props(TaskActorSettings settings, TaskHandover handover) =>
-        Akka.Actor.Props.Create(typeof(TaskRunner), settings, handover).WithMailbox(TaskEntity.Mailbox);
+        Akka.Actor.Props.CreateBy(new Producer(settings, handover)).WithMailbox(TaskEntity.Mailbox);
+
+    private sealed class Producer(TaskActorSettings settings, TaskHandover handover) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(TaskRunner);
+
+        public ActorBase Produce() => new TaskRunner(settings, handover);
+
+        public void Release(ActorBase actor) { }
+    }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -57,8 +68,10 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
 
     protected override void PreStart()
     {
-        // Handed over only to run now; a refusal (e.g. cancelled meanwhile) hands the task straight back.
-        if (Decide(new TaskIntent.Start()) is not TaskDecision.Persist) Report(null);
+        // The supervisor stores Started before it hands a task over (a claimed start), so the work begins at once.
+        // A pending task (a test's handover) is started here: Started first, then the work.
+        if (_state.Status == BackgroundTaskStatus.Running) StartWork(claimed: true);
+        else if (Decide(new TaskIntent.Start()) is not TaskDecision.Persist) Report(null); // refused: straight back
     }
 
     protected override void OnReceive(object message)
@@ -120,7 +133,8 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
             case WorkFinished w:
                 // A result of an earlier run, or of a run already cancelled or timed out, changes nothing.
                 if (!_run.IsCurrent(w.RunId) || _state.Status != BackgroundTaskStatus.Running) break;
-                Decide(TaskIntent.FromWork(w));
+                // The work is over: its slot goes to the next task now, while the terminal event is being stored.
+                if (Decide(TaskIntent.FromWork(w)) is TaskDecision.Persist) Supervisor.Tell(new WorkEnded(TaskId));
                 break;
             case ReceiveTimeout:
                 OnDeadline();
@@ -209,7 +223,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         if (effects.Reply == TaskReplyEffect.Cancelled) _requester?.Tell(new CancelReply(TaskId, true, _state.Status));
         _requester = null;
         if (effects.StopWork) _run.Stop(_log, TaskId);
-        if (effects.StartWork) StartWork();
+        if (effects.StartWork) StartWork(claimed: false);
         if (effects.Publish && effects.RetryAt is null) Publish(); // a retry's wait is published by the supervisor, which holds it
         if (effects.NotifyWebhook) NotifyWebhook();
         if (effects.AnswerWaiters)
@@ -227,10 +241,11 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         if (_state.IsTerminal) _work = null;
     }
 
-    private void StartWork()
+    private void StartWork(bool claimed)
     {
         ArmDeadline(_state.Deadline!.Value);
-        Supervisor.Tell(new TaskStateReport(_state, _writes.SequenceNr, null, null, null));
+        // A claimed task is already Running in the supervisor's record; one this runner started is reported.
+        if (!claimed) Supervisor.Tell(new TaskStateReport(_state, _writes.SequenceNr, null, null, null));
         // A delegate's code stays here until the task ends: a retry runs it again.
         if (!_run.Start(_state, _work, _settings, Self, _log))
             Decide(new TaskIntent.Fail(new TaskError(TaskErrorKind.Interrupted, TaskLifecycle.InterruptedDelegateMessage)));

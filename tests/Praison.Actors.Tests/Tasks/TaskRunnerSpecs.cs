@@ -51,6 +51,7 @@ public class TaskRunnerSpecs(ITestOutputHelper output) : RuntimeTestKit(output)
 
         var completed = journal.ExpectMsg<WriteTaskEvent>();
         Assert.Equal(new TaskCompleted("\"done\"", ((TaskCompleted)completed.Event).At), completed.Event);
+        Assert.Equal("r", supervisor.ExpectMsg<WorkEnded>().TaskId); // the work's slot is free before Completed is stored
         Stored(journal, completed);
         var outcome = ExpectMsg<TaskOutcome>();   // the waiter handed over with the task
         Assert.Equal("\"done\"", outcome.ResultJson);

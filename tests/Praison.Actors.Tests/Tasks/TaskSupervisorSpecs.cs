@@ -156,4 +156,68 @@ public class TaskSupervisorSpecs(ITestOutputHelper output) : RuntimeTestKit(outp
         supervisor.Tell(GetStoreHealth.Instance);
         Assert.Equal("locked", ExpectMsg<StoreHealth>().LastError);
     }
+
+    /// <summary>Runs a's Submitted and b's, then a's Started, all stored; returns a's Completed write (not yet answered) and who sent it.</summary>
+    private (WriteTaskEvent Completed, IActorRef Runner) RunFirstOfTwo(IActorRef supervisor, TestProbe journal)
+    {
+        supervisor.Tell(new SubmitTask(Spec("a"), _ => Task.FromResult<object?>(7)));
+        supervisor.Tell(new SubmitTask(Spec("b"), Blocking()));
+        Stored(journal, journal.ExpectMsg<WriteTaskEvent>(w => w.TaskId == "a" && w.Event is TaskSubmitted));
+        Stored(journal, journal.ExpectMsg<WriteTaskEvent>(w => w.TaskId == "b" && w.Event is TaskSubmitted));
+        ExpectMsg<TaskAccepted>();
+        ExpectMsg<TaskAccepted>();
+        supervisor.Tell(new WaitForTask("a"));  // held with the pending task, handed to its runner with it
+        var started = journal.ExpectMsg<WriteTaskEvent>(w => w.TaskId == "a" && w.Event is TaskStarted);
+        Assert.Equal(supervisor, journal.LastSender); // the supervisor claims the start before any runner exists
+        Stored(journal, started);
+        var completed = journal.ExpectMsg<WriteTaskEvent>(w => w.TaskId == "a" && w.Event is TaskCompleted);
+        return (completed, journal.LastSender);
+    }
+
+    [Fact]
+    public void The_slot_goes_to_the_next_task_when_the_work_ends_and_the_waiter_hears_only_once_the_result_is_stored()
+    {
+        var (supervisor, journal) = Start(maxConcurrent: 1);
+        var (completed, runner) = RunFirstOfTwo(supervisor, journal);
+
+        // a's Completed is not stored yet, and b (one slot) is already being started.
+        Assert.IsType<TaskStarted>(journal.ExpectMsg<WriteTaskEvent>(w => w.TaskId == "b").Event);
+        ExpectNoMsg(Short);                          // a's waiter: nothing until Completed is stored
+        supervisor.Tell(new GetTaskStatus("a"));
+        Assert.Equal(BackgroundTaskStatus.Running, ExpectMsg<TaskStatusReply>().Task.Status); // its last stored status
+
+        journal.Send(runner, new TaskEventWritten("a", completed.SequenceNr, completed.Event, null));
+        var outcome = ExpectMsg<TaskOutcome>();
+        Assert.Equal((BackgroundTaskStatus.Completed, "7"), (outcome.Task.Status, outcome.ResultJson));
+    }
+
+    [Fact]
+    public void A_failed_terminal_write_keeps_the_task_running_with_the_error_until_the_retry_is_stored()
+    {
+        var (supervisor, journal) = Start(maxConcurrent: 1);
+        var (completed, runner) = RunFirstOfTwo(supervisor, journal);
+        Stored(journal, journal.ExpectMsg<WriteTaskEvent>(w => w.TaskId == "b" && w.Event is TaskStarted));
+
+        journal.Send(runner, new TaskEventWritten("a", completed.SequenceNr, completed.Event, new InvalidOperationException("no disk")));
+        AwaitAssert(() =>
+        {
+            supervisor.Tell(new GetTaskStatus("a"));
+            var status = ExpectMsg<TaskStatusReply>().Task;
+            Assert.Equal((BackgroundTaskStatus.Running, "no disk"), (status.Status, status.StoreError));
+        });
+        supervisor.Tell(GetStoreHealth.Instance);
+        Assert.False(ExpectMsg<StoreHealth>().Healthy);
+
+        var retry = journal.ExpectMsg<WriteTaskEvent>(TimeSpan.FromSeconds(5)); // after the backoff, the same event again
+        Assert.Same(completed.Event, retry.Event);
+        Assert.Equal(completed.SequenceNr, retry.SequenceNr);
+        journal.Send(runner, new TaskEventWritten("a", retry.SequenceNr, retry.Event, null));
+        var outcome = ExpectMsg<TaskOutcome>();       // the waiter, only now
+        Assert.Equal((BackgroundTaskStatus.Completed, "7", null), (outcome.Task.Status, outcome.ResultJson, outcome.Task.StoreError));
+        AwaitAssert(() =>
+        {
+            supervisor.Tell(GetStoreHealth.Instance);
+            Assert.True(ExpectMsg<StoreHealth>().Healthy);
+        });
+    }
 }
