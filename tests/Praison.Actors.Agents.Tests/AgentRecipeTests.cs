@@ -1,3 +1,5 @@
+using Praison.Actors.TestSupport;
+
 namespace Praison.Actors.Agents.Tests;
 
 /// <summary>PraisonAI-style agents recipes: sequential tasks with context, substitution, progress, the built-in ask, folders.</summary>

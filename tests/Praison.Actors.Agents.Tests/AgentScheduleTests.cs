@@ -1,3 +1,5 @@
+using Praison.Actors.TestSupport;
+
 namespace Praison.Actors.Agents.Tests;
 
 /// <summary>An agent recipe on a schedule (the C# scheduler API): the slot fires, the run asks the stub and completes with usage.</summary>

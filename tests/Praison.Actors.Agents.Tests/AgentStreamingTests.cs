@@ -1,3 +1,4 @@
+using Praison.Actors.TestSupport;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
 

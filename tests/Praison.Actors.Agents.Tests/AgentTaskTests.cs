@@ -1,3 +1,4 @@
+using Praison.Actors.TestSupport;
 using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;

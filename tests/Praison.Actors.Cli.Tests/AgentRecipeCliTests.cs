@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Praison.Actors.Agents.Tests;
+using Praison.Actors.TestSupport;
 
 namespace Praison.Actors.Cli.Tests;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Akka.Configuration;
-using Praison.Actors.Agents.Tests;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Praison.Actors.IntegrationTests.Support;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Messages;
 using Xunit;

@@ -1,5 +1,5 @@
 using Akka.Configuration;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Praison.Actors.IntegrationTests.Support;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using Praison.Actors.IntegrationTests.Support;
 using System.Text.Json;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Persistence;
 using Praison.Actors.Scheduling;

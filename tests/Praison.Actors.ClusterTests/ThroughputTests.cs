@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Praison.Actors.IntegrationTests.Support;
 using Akka.Configuration;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 

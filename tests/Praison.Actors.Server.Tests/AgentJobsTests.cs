@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Praison.Actors.Agents.Tests;
+using Praison.Actors.TestSupport;
 
 namespace Praison.Actors.Server.Tests;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
-using Praison.Actors.Agents.Tests;
+using Praison.Actors.TestSupport;
 using Praison.Actors.Benchmarks.Harness;
 
 namespace Praison.Actors.Benchmarks.Scenarios;

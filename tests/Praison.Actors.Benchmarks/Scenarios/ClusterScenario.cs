@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using Praison.Actors.Benchmarks.Baselines;
 using Praison.Actors.Benchmarks.Harness;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Praison.Actors.Persistence;
 
 namespace Praison.Actors.Benchmarks.Scenarios;

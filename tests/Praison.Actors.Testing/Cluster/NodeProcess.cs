@@ -1,6 +1,6 @@
 using Praison.Actors.TestSupport;
 
-namespace Praison.Actors.ClusterTests.Support;
+namespace Praison.Actors.TestSupport;
 
 /// <summary>A cluster node as a real child process: stdout lines can be awaited, commands written; it can be SIGKILLed.</summary>
 public sealed class NodeProcess : IDisposable

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Praison.Actors.ClusterTests.Support;
+namespace Praison.Actors.TestSupport;
 
 /// <summary>
 /// Cluster throughput of no-op recipe tasks: submits through every node's runner in turn, with a bounded number of

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Praison.Actors.Agents.Tests;
+namespace Praison.Actors.TestSupport;
 
 /// <summary>
 /// A small OpenAI-compatible server on 127.0.0.1 (real Kestrel): POST /v1/chat/completions answers with streamed

@@ -1,4 +1,4 @@
-namespace Praison.Actors.ClusterTests.Support;
+namespace Praison.Actors.TestSupport;
 
 public static class FreePort
 {

@@ -2,7 +2,7 @@ using Akka.Configuration;
 using Praison.Actors.Cluster;
 using Praison.Actors.Persistence;
 
-namespace Praison.Actors.ClusterTests.Support;
+namespace Praison.Actors.TestSupport;
 
 /// <summary>Several cluster nodes (ActorSystems) in this process on loopback ports, sharing one store.</summary>
 public sealed class InProcessCluster : IAsyncDisposable
