@@ -74,14 +74,19 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         foreach (var (name, sqlite, pg) in TaskTable.AddedColumns)
         {
             // Probed first: an ALTER takes the table's exclusive lock even when it changes nothing.
-            await using var probe = TaskTable.Command(connection, tx, postgres
-                ? $"SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{TaskTable.Name}' AND column_name = '{name}'"
-                : $"SELECT COUNT(*) FROM pragma_table_info('{TaskTable.Name}') WHERE name = '{name}'");
-            if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) == 0)
+            if (!await HasColumnAsync(connection, tx, name, cancellationToken).ConfigureAwait(false))
                 await ExecuteAsync(connection, tx, $"ALTER TABLE {TaskTable.Name} ADD COLUMN {name} {(postgres ? pg : sqlite)}", cancellationToken).ConfigureAwait(false);
         }
         foreach (var ddl in TaskTable.AddedColumnIndexes())
             await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> HasColumnAsync(DbConnection connection, DbTransaction? tx, string name, CancellationToken cancellationToken)
+    {
+        await using var probe = TaskTable.Command(connection, tx, postgres
+            ? $"SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{TaskTable.Name}' AND column_name = '{name}'"
+            : $"SELECT COUNT(*) FROM pragma_table_info('{TaskTable.Name}') WHERE name = '{name}'");
+        return Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0;
     }
 
     /// <summary>
@@ -530,20 +535,27 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
 
     /// <summary>
     /// Why a read of the task table failed, as far as the schema tells: the store was never created (it reads as empty),
-    /// it was written before the task table existed (it is migrated, then read), or neither (the failure stands).
+    /// it was written before the task table existed or before some of its columns (it is migrated, then read), or neither
+    /// (the failure stands).
     /// </summary>
     public async Task<TableState> TableStateAsync(CancellationToken cancellationToken)
     {
         await using var connection = openJournal();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (await TableExistsAsync(connection, TaskTable.Name, cancellationToken).ConfigureAwait(false)) return TableState.Present;
+        if (await TableExistsAsync(connection, TaskTable.Name, cancellationToken).ConfigureAwait(false))
+        {
+            // A table written by an older version that no host has opened since lacks the columns added after it.
+            foreach (var (name, _, _) in TaskTable.AddedColumns)
+                if (!await HasColumnAsync(connection, null, name, cancellationToken).ConfigureAwait(false)) return TableState.LacksColumns;
+            return TableState.Present;
+        }
         if (!await TableExistsAsync(connection, "journal", cancellationToken).ConfigureAwait(false)) return TableState.NeverCreated;
         if (!await TableExistsAsync(connection, TaskTable.SchemaSteps, cancellationToken).ConfigureAwait(false)) return TableState.PredatesTable;
         await using var done = TaskTable.Command(connection, null, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'");
         return Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0 ? TableState.Missing : TableState.PredatesTable;
     }
 
-    internal enum TableState { Present, NeverCreated, PredatesTable, Missing }
+    internal enum TableState { Present, NeverCreated, PredatesTable, LacksColumns, Missing }
 
     /// <summary>Deletes the rows of fully deleted tasks (Akka.Persistence.Sql keeps the highest one, flagged deleted).</summary>
     public async Task<int> PurgeDeletedAsync(CancellationToken cancellationToken)

@@ -125,7 +125,8 @@ public abstract record TaskStore
 
     /// <summary>
     /// Runs one read on the task table. A store never created answers <paramref name="empty"/>; a store written before
-    /// the task table existed is migrated (the table created and backfilled once) and read; any other failure (a missing
+    /// the task table existed is migrated (the table created and backfilled once) and read, as is one whose table lacks
+    /// columns added since; any other failure (a missing
     /// table, a bad database, a lost connection) is a <see cref="TaskStoreException"/> naming the store.
     /// </summary>
     private async Task<T> ReadAsync<T>(Func<SqlJournalAccess, Task<T>> read, T empty, string what, CancellationToken cancellationToken)
@@ -142,7 +143,7 @@ public abstract record TaskStore
             {
                 state = await sql.TableStateAsync(cancellationToken).ConfigureAwait(false);
                 if (state == SqlJournalAccess.TableState.NeverCreated) return empty;
-                if (state == SqlJournalAccess.TableState.PredatesTable)
+                if (state is SqlJournalAccess.TableState.PredatesTable or SqlJournalAccess.TableState.LacksColumns)
                 {
                     await sql.PrepareTableAsync(cancellationToken).ConfigureAwait(false);
                     return await read(sql).ConfigureAwait(false);

@@ -111,6 +111,22 @@ public abstract class RetryTableSuite : TaskTableSuite
         Assert.Empty((await store.Store.QueryTasksAsync(TaskQuery.All, 0, 10)).Tasks);
         Assert.Empty((await store.Store.QueryTasksAsync(new TaskQuery { ScheduleName = "s" }, 0, 10)).Tasks); // the column and its index are back
     }
+
+    protected async Task A_read_of_a_table_from_before_retries_adds_the_columns_and_answers()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.Store.PrepareAsync();
+        var id = "older-" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync(store, $"INSERT INTO {TaskTable.Name} (task_id, kind, name, status, attempt, submitted_at, cleanup_delay_ms, sequence_nr) " +
+                                  $"VALUES ('{id}', 'recipe', 'old', 'completed', 1, {At.UtcTicks}, 3600000, 3)");
+        await ExecuteAsync(store, $"DROP INDEX ix_{TaskTable.Name}_schedule");
+        foreach (var (name, _, _) in TaskTable.AddedColumns)
+            await ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} DROP COLUMN {name}");
+        // A reader (the CLI's list or status) on a store no host of this version has opened yet: no "no such column".
+        var page = await store.Store.QueryTasksAsync(new TaskQuery { ScheduleName = null }, 0, 10);
+        Assert.Equal(id, Assert.Single(page.Tasks).TaskId);
+        Assert.Equal(BackgroundTaskStatus.Completed, (await store.Store.GetTaskAsync(id))!.Status);
+    }
 }
 
 [Collection("durable")]
@@ -120,6 +136,7 @@ public class SqliteRetryTableTests : RetryTableSuite
 
     [Fact] public Task The_row_shows_attempts_the_wait_and_every_error_on_sqlite() => The_row_shows_attempts_the_wait_and_every_error();
     [Fact] public Task A_table_from_before_retries_gets_the_new_columns_on_sqlite() => A_table_from_before_retries_gets_the_new_columns_at_start_up();
+    [Fact] public Task A_read_of_an_older_table_adds_the_columns_on_sqlite() => A_read_of_a_table_from_before_retries_adds_the_columns_and_answers();
     [Fact] public Task A_failed_task_held_only_in_the_table_is_retried_after_a_restart_on_sqlite() => A_failed_task_held_only_in_the_table_is_retried_after_a_restart();
 }
 
@@ -130,5 +147,6 @@ public class PostgresRetryTableTests : RetryTableSuite
 
     [PostgresFact] public Task The_row_shows_attempts_the_wait_and_every_error_on_postgres() => The_row_shows_attempts_the_wait_and_every_error();
     [PostgresFact] public Task A_table_from_before_retries_gets_the_new_columns_on_postgres() => A_table_from_before_retries_gets_the_new_columns_at_start_up();
+    [PostgresFact] public Task A_read_of_an_older_table_adds_the_columns_on_postgres() => A_read_of_a_table_from_before_retries_adds_the_columns_and_answers();
     [PostgresFact] public Task A_failed_task_held_only_in_the_table_is_retried_after_a_restart_on_postgres() => A_failed_task_held_only_in_the_table_is_retried_after_a_restart();
 }
