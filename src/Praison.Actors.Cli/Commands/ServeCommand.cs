@@ -96,7 +96,8 @@ public static class ServeCommand
                 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
                 {
                     Store = TaskStore.PostgreSql(connection),
-                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks },
+                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks, LoggerFactory = CliLogging.Factory },
+                    Config = StoreAccess.Logging,
                     Cluster = new PraisonClusterOptions
                     {
                         Hostname = parse.GetValue(hostname)!,
@@ -121,7 +122,9 @@ public static class ServeCommand
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
-            builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            // The host logs through the same factory as the actor system: one format, one level, stderr.
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(CliLogging.Factory);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddPraisonJobs(runner, jobsOptions);
             builder.Services.AddPraisonObservability();

@@ -197,6 +197,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         {
             var id = SchedulePlanner.TaskIdFor(r.Name, request.RequestedAt, manual: true);
             await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            PraisonTelemetry.SlotFired(r.Name, "manual", request.RequestedAt, time.GetUtcNow());
             runs.Add(new ScheduleRunEntry(id, request.RequestedAt, now, "manual"));
         }
         var stored = await store.ReplaceAsync(r.WithRuns(runs) with
@@ -214,6 +215,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         {
             var id = SchedulePlanner.TaskIdFor(r.Name, slot);
             await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            PraisonTelemetry.SlotFired(r.Name, reason, slot, time.GetUtcNow());
             runs.Add(new ScheduleRunEntry(id, slot, now, reason));
         }
         return runs;
