@@ -29,7 +29,6 @@ public static class AkkaHostingExtensions
         var store = options.Store;
         builder.AddHocon(HostingConfig(cluster, store), HoconAddMode.Append);
         builder.WithPraisonSerializer();
-        builder.WithPraisonLogging(options.Runner);
         builder.WithRemoting(new RemoteOptions { HostName = cluster.Hostname, Port = cluster.Port, PublicHostName = cluster.PublicHostname });
         builder.WithClustering(new ClusterOptions
         {

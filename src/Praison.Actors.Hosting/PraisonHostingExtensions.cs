@@ -51,7 +51,6 @@ public static class PraisonHostingExtensions
         options.Runner.Validate();
         builder.AddHocon(options.Store.ToConfig(), HoconAddMode.Append);
         builder.WithPraisonSerializer();
-        builder.WithPraisonLogging(options.Runner);
         builder.WithActors(new ActorStarter(async (system, registry) =>
         {
             // The journal starts on first use, so preparing the store here still comes before it.
@@ -62,19 +61,6 @@ public static class PraisonHostingExtensions
         }));
         return builder;
     }
-
-    /// <summary>
-    /// Akka's log (the runtime's lines with their TaskId/Recipe/SessionId fields among it) to the host's
-    /// <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/>, or to <see cref="BackgroundRunnerOptions.LoggerFactory"/>
-    /// when set, at INFO and above. A later <c>ConfigureLoggers</c> of the application replaces this.
-    /// </summary>
-    internal static AkkaConfigurationBuilder WithPraisonLogging(this AkkaConfigurationBuilder builder, BackgroundRunnerOptions runner) =>
-        builder.ConfigureLoggers(loggers =>
-        {
-            loggers.ClearLoggers();
-            if (runner.LoggerFactory is { } factory) loggers.AddLoggerFactory(factory);
-            else loggers.AddLoggerFactory();
-        });
 
     /// <summary>Binds every Praison.Actors message to its System.Text.Json serializer (the same binding as hocon/serialization.conf).</summary>
     internal static AkkaConfigurationBuilder WithPraisonSerializer(this AkkaConfigurationBuilder builder) =>

@@ -61,8 +61,9 @@ public sealed class BackgroundRunnerOptions
     /// Where the actor system's log goes when <see cref="PraisonRuntime.StartAsync"/> (or a cluster node's
     /// <c>PraisonCluster.StartAsync</c>) creates it: every Akka log event, the runtime's own lines with their
     /// <c>TaskId</c>, <c>Recipe</c> and <c>SessionId</c> fields among them, is written to a logger named after the
-    /// class that logged it. Null (the default): Akka's own loggers, as its config says. Akka.Hosting hosts use the
-    /// host's <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/> instead (<c>ConfigureLoggers</c>).
+    /// class that logged it. Null (the default): Akka's own loggers, as its config says. Not used by the Akka.Hosting
+    /// entry points, whose application owns the loggers: there <c>builder.ConfigureLoggers(l => { l.ClearLoggers();
+    /// l.AddLoggerFactory(); })</c> sends the same lines, with the same fields, to the host's factory.
     /// </summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
