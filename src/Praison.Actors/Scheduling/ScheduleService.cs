@@ -125,6 +125,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             return id;
         }
         await SubmitAsync(record, id, ct).ConfigureAwait(false);
+        PraisonTelemetry.SlotFired(name, "manual", now, time.GetUtcNow());
         await store.UpdateAsync(name, r => r.WithRuns([new ScheduleRunEntry(id, now, now, "manual")]), ct).ConfigureAwait(false);
         return id;
     }

@@ -128,8 +128,13 @@ public static class PraisonTelemetry
         }
     }
 
-    /// <summary>A task event write that failed (refused, or to be retried).</summary>
-    internal static void WriteFailed(ITaskEvent e) => WriteFailures.Add(1, new KeyValuePair<string, object?>("praison.event", e.GetType().Name));
+    /// <summary>A task event write that failed (refused, or to be retried), tagged with its task's kind and recipe.</summary>
+    internal static void WriteFailed(ITaskEvent e, TaskSpec? spec)
+    {
+        var tags = new TagList { { "task.kind", spec?.Kind == TaskKind.Recipe ? "recipe" : "delegate" }, { "praison.event", e.GetType().Name } };
+        if (spec?.RecipeName is { } recipe) tags.Add("praison.recipe", recipe);
+        WriteFailures.Add(1, tags);
+    }
 
     /// <summary>One webhook attempt ended: <paramref name="outcome"/> is delivered, failed (retried later) or given_up.</summary>
     internal static void WebhookAttempt(string outcome) => WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

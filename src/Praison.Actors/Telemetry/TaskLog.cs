@@ -37,7 +37,7 @@ internal static class TaskLog
     /// <summary>A write of <paramref name="e"/> failed and is retried (what it records has happened).</summary>
     public static void WriteRetried(ILoggingAdapter log, Exception? error, string taskId, TaskState state, ITaskEvent e)
     {
-        PraisonTelemetry.WriteFailed(e);
+        PraisonTelemetry.WriteFailed(e, state.Spec);
         log.Warning(error, "Task {TaskId}: storing {Event} failed; retrying [recipe {Recipe}, session {SessionId}]",
             taskId, e.GetType().Name, Recipe(state), state.Spec?.SessionId);
     }
@@ -45,8 +45,8 @@ internal static class TaskLog
     /// <summary>The submission could not be stored: the task does not exist.</summary>
     public static void SubmitFailed(ILoggingAdapter log, Exception? error, string taskId, ITaskEvent e)
     {
-        PraisonTelemetry.WriteFailed(e);
         var spec = (e as TaskSubmitted)?.Spec;
+        PraisonTelemetry.WriteFailed(e, spec);
         log.Error(error, "Task {TaskId}: storing its submission failed [recipe {Recipe}, session {SessionId}]",
             taskId, spec?.RecipeName ?? spec?.Name, spec?.SessionId);
     }
