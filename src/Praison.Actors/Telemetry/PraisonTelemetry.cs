@@ -25,6 +25,34 @@ public static class PraisonTelemetry
     /// <summary>The name of the span around one run of a task's work.</summary>
     public const string RunSpanName = "praison.task.run";
 
+    /// <summary>The name of the span around one step of a recipe (a child of <see cref="RunSpanName"/>).</summary>
+    public const string StepSpanName = "praison.recipe.step";
+
+    /// <summary>
+    /// Starts the span of one recipe step, a child of the task's run span when called from inside the recipe's work
+    /// (null while nobody listens). Dispose it when the step ends; <see cref="MarkFailed"/> marks a failed one.
+    /// A recipe of your own does the same: <c>using var span = PraisonTelemetry.StartStep("fetch", 1, 3);</c>.
+    /// </summary>
+    /// <param name="step">The step's name (tag <c>praison.step.name</c>).</param>
+    /// <param name="index">Its 1-based position (tag <c>praison.step.index</c>).</param>
+    /// <param name="count">How many steps the recipe has (tag <c>praison.step.count</c>).</param>
+    public static Activity? StartStep(string step, int index, int count)
+    {
+        var activity = Source.StartActivity(StepSpanName, ActivityKind.Internal);
+        activity?.SetTag("praison.step.name", step);
+        activity?.SetTag("praison.step.index", index);
+        activity?.SetTag("praison.step.count", count);
+        return activity;
+    }
+
+    /// <summary>Marks a span (a step's, say) failed with <paramref name="error"/>'s message and the exception event.</summary>
+    public static void MarkFailed(Activity? span, Exception error)
+    {
+        if (span is null) return;
+        span.SetStatus(ActivityStatusCode.Error, error.Message);
+        span.AddException(error);
+    }
+
     internal static readonly ActivitySource Source = new(Name, typeof(PraisonTelemetry).Assembly.GetName().Version?.ToString());
     internal static readonly Meter Meter = new(Name, typeof(PraisonTelemetry).Assembly.GetName().Version?.ToString());
 

@@ -164,4 +164,40 @@ public class PraisonTelemetryTests
         Assert.Equal(1, metrics.Sum("praison.tasks.failed", recipe, "error.kind", "RetriesExhausted"));
         Assert.Equal(1, metrics.Sum("praison.tasks.completed", recipe));
     }
+
+    [Fact]
+    public async Task A_recipes_steps_are_child_spans_of_its_run_and_a_failed_one_says_so()
+    {
+        var recipe = "steps-" + Guid.NewGuid().ToString("N")[..8];
+        var recipes = new RecipeRegistry().Register($"name: {recipe}", ctx =>
+        {
+            using (PraisonTelemetry.StartStep("fetch", 1, 2)) { }
+            using var second = PraisonTelemetry.StartStep("parse", 2, 2);
+            var error = new InvalidOperationException("cannot parse");
+            PraisonTelemetry.MarkFailed(second, error);
+            throw error;
+        });
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(PraisonTelemetry.Name).AddInMemoryExporter(spans).Build()!;
+        await using var rt = await StartAsync(recipes);
+
+        var handle = await rt.Runner.RunBackgroundAsync(recipe);
+        await Assert.ThrowsAnyAsync<Exception>(() => handle.WaitAsync(Long));
+        await Until(() => { lock (spans) return spans.Any(s => Equals(s.GetTagItem("praison.task.id"), handle.TaskId)); }, "the run's span");
+
+        List<Activity> steps;
+        Activity run;
+        lock (spans)
+        {
+            run = spans.Single(s => Equals(s.GetTagItem("praison.task.id"), handle.TaskId));
+            steps = spans.Where(s => s.ParentSpanId == run.SpanId).OrderBy(s => s.StartTimeUtc).ToList();
+        }
+        Assert.Equal([PraisonTelemetry.StepSpanName, PraisonTelemetry.StepSpanName], steps.Select(s => s.OperationName));
+        Assert.Equal(["fetch", "parse"], steps.Select(s => (string?)s.GetTagItem("praison.step.name")));
+        Assert.Equal([1, 2], steps.Select(s => (int)s.GetTagItem("praison.step.index")!));
+        Assert.Equal(ActivityStatusCode.Unset, steps[0].Status);
+        Assert.Equal(ActivityStatusCode.Error, steps[1].Status);
+        Assert.Equal("cannot parse", steps[1].StatusDescription);
+        Assert.Equal(ActivityStatusCode.Error, run.Status);
+    }
 }
