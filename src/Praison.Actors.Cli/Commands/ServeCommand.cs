@@ -128,6 +128,7 @@ public static class ServeCommand
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddPraisonJobs(runner, jobsOptions);
             builder.Services.AddPraisonObservability();
+            if (parse.GetValue(clustered)) builder.Services.AddHealthChecks().AddPraisonClusterMember(); // ready only while Up
             await using var app = builder.Build();
             app.MapPraisonJobs();
             // The dashboard asks for the same key as the API (entered once, kept as an HttpOnly cookie).
