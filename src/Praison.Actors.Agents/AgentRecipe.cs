@@ -84,11 +84,22 @@ public sealed partial class AgentRecipe : IRecipe
             var messages = new List<ChatMessage> { new(ChatRole.System, prompts[i].System), new(ChatRole.User, user) };
             var options = new ChatOptions { ModelId = model };
             context.ReportProgress((double)i / steps.Count, $"task {i + 1}/{steps.Count} {agent.Key}.{task.Key}: started");
-            var result = await AgentStreaming.RunAsync(
-                ct => AgentTaskExtensions.FromChatClient(client, messages, options, ct), messages,
-                new AgentCallSettings(context, endpoint.Address, price, budget, ProgressInterval, MaxRetries, model,
-                    Label: $"task {i + 1}/{steps.Count} {agent.Key}.{task.Key}: ",
-                    FractionStart: (double)i / steps.Count, FractionEnd: (double)(i + 1) / steps.Count)).ConfigureAwait(false);
+            // One step span per agents-file task; its model requests are its children.
+            using var step = PraisonTelemetry.StartStep($"{agent.Key}.{task.Key}", i + 1, steps.Count);
+            AgentRunResult result;
+            try
+            {
+                result = await AgentStreaming.RunAsync(
+                    ct => AgentTaskExtensions.FromChatClient(client, messages, options, ct), messages,
+                    new AgentCallSettings(context, endpoint.Address, price, budget, ProgressInterval, MaxRetries, model,
+                        Label: $"task {i + 1}/{steps.Count} {agent.Key}.{task.Key}: ",
+                        FractionStart: (double)i / steps.Count, FractionEnd: (double)(i + 1) / steps.Count)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                PraisonTelemetry.MarkFailed(step, ex);
+                throw;
+            }
             runs.Add(new AgentTaskRun(agent.Key, task.Key, result));
             previous = result.Text;
         }

@@ -81,6 +81,7 @@ internal static class AgentStreaming
             ChatFinishReason? finish = null;
             TimeSpan? lastReport = null;
             var received = false;
+            using var span = ModelCallSpan.Start(s);
             try
             {
                 await foreach (var piece in call(ct).WithCancellation(ct).ConfigureAwait(false))
@@ -108,6 +109,8 @@ internal static class AgentStreaming
             }
             catch (Exception ex) when (!received && attempt < s.MaxRetries && !ct.IsCancellationRequested && RetryDelay(ex, attempt) is { } delay)
             {
+                ModelCallSpan.Failed(span, ex, StatusOf(ex));
+                span?.Dispose(); // the span is the request, not the wait before the next one
                 s.Context.Log.Warning("Model endpoint {0} refused the request ({1}); retry {2}/{3} in {4:0.###} s",
                     s.Endpoint, StatusOf(ex)?.ToString(CultureInfo.InvariantCulture) ?? ex.GetType().Name, attempt + 1, s.MaxRetries, delay.TotalSeconds);
                 await Task.Delay(delay, ct).ConfigureAwait(false);
@@ -115,10 +118,19 @@ internal static class AgentStreaming
             }
             catch (Exception ex) when (Translate(ex, s.Endpoint, ct) is { } translated)
             {
+                ModelCallSpan.Failed(span, translated, StatusOf(ex));
                 throw translated;
+            }
+            catch (Exception ex) when (span is not null)
+            {
+                // Cancel, timeout, budget: the request ended early, which is its outcome, not an endpoint error.
+                if (ex is BudgetExceededException) ModelCallSpan.Failed(span, ex, null);
+                else span.SetTag("praison.cancelled", true);
+                throw;
             }
 
             var final = UsageOf(usage, inputEstimate, chunks);
+            ModelCallSpan.Succeeded(span, model, final, finish);
             Report(s, final.OutputTokens, text, done: true);
             var cost = s.Price?.CostOf(final);
             s.Budget.Add(cost);
@@ -212,5 +224,43 @@ internal static class AgentStreaming
     {
         var line = string.Join(' ', message.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return line.Length > 300 ? line[..300] + "…" : line;
+    }
+}
+
+/// <summary>
+/// One span per model request, after OpenTelemetry's GenAI conventions: named <c>chat {model}</c>, kind Client, with
+/// <c>gen_ai.operation.name</c>, <c>gen_ai.request.model</c>, <c>gen_ai.response.model</c>,
+/// <c>gen_ai.usage.input_tokens</c>, <c>gen_ai.usage.output_tokens</c> and <c>gen_ai.response.finish_reasons</c>; a child
+/// of the task's run span (or of a recipe step's span).
+/// </summary>
+internal static class ModelCallSpan
+{
+    public static System.Diagnostics.Activity? Start(AgentCallSettings s)
+    {
+        var span = PraisonTelemetry.Source.StartActivity(s.ConfiguredModel is { } m ? $"chat {m}" : "chat", System.Diagnostics.ActivityKind.Client);
+        if (span is null) return null;
+        span.SetTag("gen_ai.operation.name", "chat");
+        if (s.ConfiguredModel is not null) span.SetTag("gen_ai.request.model", s.ConfiguredModel);
+        if (s.MaxOutputTokens is { } max) span.SetTag("gen_ai.request.max_tokens", max);
+        span.SetTag("praison.agent.endpoint", s.Endpoint);
+        return span;
+    }
+
+    public static void Succeeded(System.Diagnostics.Activity? span, string? model, AgentUsage usage, ChatFinishReason? finish)
+    {
+        if (span is null) return;
+        if (model is not null) span.SetTag("gen_ai.response.model", model);
+        span.SetTag("gen_ai.usage.input_tokens", usage.InputTokens);
+        span.SetTag("gen_ai.usage.output_tokens", usage.OutputTokens);
+        if (!usage.Reported) span.SetTag("praison.usage.estimated", true);
+        if (finish is { } f) span.SetTag("gen_ai.response.finish_reasons", new[] { f.Value });
+        span.SetStatus(System.Diagnostics.ActivityStatusCode.Ok);
+    }
+
+    public static void Failed(System.Diagnostics.Activity? span, Exception error, int? status)
+    {
+        if (span is null) return;
+        span.SetTag("error.type", status?.ToString(CultureInfo.InvariantCulture) ?? error.GetType().FullName);
+        PraisonTelemetry.MarkFailed(span, error);
     }
 }

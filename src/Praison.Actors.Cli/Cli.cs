@@ -131,6 +131,7 @@ public sealed class Cli
         ServerUrl = parse.GetValue(ServerOption) is { Length: > 0 } s ? s
             : Environment.GetEnvironmentVariable("PRAISON_SERVER") is { Length: > 0 } e ? e : null;
         Json = parse.GetValue(JsonOption);
+        CliLogging.Configure(parse);
     }
 
     /// <summary>The resolved data directory (absolute).</summary>
@@ -282,6 +283,10 @@ public sealed class Cli
         catch (Exception ex)
         {
             return Failures.Report(ex, json, dataDir) ?? Failures.ReportUnexpected(ex, json);
+        }
+        finally
+        {
+            CliLogging.Flush(); // the console logger writes on its own thread: what is queued goes out before exit
         }
     }
 

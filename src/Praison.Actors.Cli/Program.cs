@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using System.Text.Json;
 using Praison.Actors.Cli;
 using Praison.Actors.Cli.Commands;
+using Praison.Actors.Cli.Hosting;
 
 var root = new RootCommand($$"""
     praison-actors: run recipes as background tasks with live progress, on a durable store (SQLite), and
@@ -22,6 +23,7 @@ var root = new RootCommand($$"""
     Cli.RecipesOption,
     Cli.ServerOption,
     Cli.JsonOption,
+    CliLogging.VerboseOption,
 };
 root.Subcommands.Add(BackgroundCommands.Build());
 root.Subcommands.Add(RecipeCommands.Build());

@@ -88,7 +88,8 @@ public static class PraisonCluster
     {
         Validate(options.Runner, options.Cluster);
         await PrepareSchemaAsync(options.Store, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
-        var system = ActorSystem.Create(options.SystemName, BuildConfig(options.Cluster, options.Store, options.Config));
+        var system = ActorSystem.Create(options.SystemName,
+            LoggerFactorySetup.For(BuildConfig(options.Cluster, options.Store, options.Config), options.Runner.LoggerFactory));
         try
         {
             await NodeComposer.ProbeJournalAsync(system, options.Store, options.StartupTimeout, cancellationToken).ConfigureAwait(false);

@@ -24,12 +24,16 @@ public static class PraisonObservability
     public const string MetricsPath = "/metrics";
     /// <summary>Liveness: the process answers and its actor system runs.</summary>
     public const string LivePath = "/health/live";
-    /// <summary>Readiness: the store can be read and takes writes, and the runner has recovered the stored tasks.</summary>
+    /// <summary>
+    /// Readiness: the store can be read and takes writes, and the runner has recovered the stored tasks; on a cluster
+    /// node, with <c>AddHealthChecks().AddPraisonClusterMember()</c> (Praison.Actors.Cluster), also that the node is Up.
+    /// </summary>
     public const string ReadyPath = "/health/ready";
     /// <summary>The environment variable that turns on the OTLP exporter (the OpenTelemetry SDK reads the rest: protocol, headers).</summary>
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
-    private const string ReadyTag = "ready";
+    /// <summary>The tag of the checks <see cref="ReadyPath"/> runs; tag a check of your own with it to add it to readiness.</summary>
+    public const string ReadyTag = "ready";
     private const string LiveTag = "live";
 
     /// <summary>

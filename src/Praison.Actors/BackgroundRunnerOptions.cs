@@ -57,6 +57,16 @@ public sealed class BackgroundRunnerOptions
     /// </summary>
     public TimeSpan PassivateFinishedAfter { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Where the actor system's log goes when <see cref="PraisonRuntime.StartAsync"/> (or a cluster node's
+    /// <c>PraisonCluster.StartAsync</c>) creates it: every Akka log event, the runtime's own lines with their
+    /// <c>TaskId</c>, <c>Recipe</c> and <c>SessionId</c> fields among them, is written to a logger named after the
+    /// class that logged it. Null (the default): Akka's own loggers, as its config says. Not used by the Akka.Hosting
+    /// entry points, whose application owns the loggers: there <c>builder.ConfigureLoggers(l => { l.ClearLoggers();
+    /// l.AddLoggerFactory(); })</c> sends the same lines, with the same fields, to the host's factory.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>Journal plugin id for task events; null uses the ActorSystem's default journal.</summary>
     public string? JournalPluginId { get; init; }
 

@@ -139,7 +139,8 @@ public static class ServeCommand
                 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
                 {
                     Store = TaskStore.PostgreSql(connection),
-                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks },
+                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks, LoggerFactory = CliLogging.Factory },
+                    Config = StoreAccess.Logging,
                     Cluster = clusterOptions,
                 }, token);
                 Console.Out.WriteLine($"Cluster node {node.Address} is up.");
@@ -160,11 +161,14 @@ public static class ServeCommand
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
-            builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            // The host logs through the same factory as the actor system: one format, one level, stderr.
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(CliLogging.Factory);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
             builder.Services.AddPraisonJobs(runner, jobsOptions);
             builder.Services.AddPraisonObservability();
             if (clusterInfo is not null) builder.Services.AddSingleton(clusterInfo);
+            if (parse.GetValue(clustered)) builder.Services.AddHealthChecks().AddPraisonClusterMember(); // ready only while Up
             await using var app = builder.Build();
             app.MapPraisonJobs();
             // The dashboard asks for the same key as the API (entered once, kept as an HttpOnly cookie).

@@ -10,10 +10,13 @@ namespace Praison.Actors.Cli.Hosting;
 /// </summary>
 public static class StoreAccess
 {
-    private static readonly Config Logging = ConfigurationFactory.ParseString($$"""
-        akka.loglevel = WARNING
+    /// <summary>
+    /// Akka's level follows the CLI's (<see cref="CliLogging"/>); its log goes to the CLI's logger factory (stderr)
+    /// and nothing to stdout, even while the system starts.
+    /// </summary>
+    internal static Config Logging => ConfigurationFactory.ParseString($"""
+        akka.loglevel = {CliLogging.AkkaLevel}
         akka.stdout-loglevel = OFF
-        akka.loggers = ["{{typeof(StderrLogger).AssemblyQualifiedName}}"]
         akka.log-dead-letters = off
         akka.log-dead-letters-during-shutdown = off
         """);
@@ -66,6 +69,7 @@ public static class StoreAccess
             Runner = new BackgroundRunnerOptions
             {
                 Recipes = recipes, ExecuteTasks = executeTasks, RecoverStoredTasks = recoverStoredTasks, Webhooks = webhooks ?? new WebhookOptions(),
+                LoggerFactory = CliLogging.Factory,
             },
         }, ct);
 }

@@ -37,11 +37,26 @@ public sealed partial class StepRecipe(RecipeTemplate template, string folder, I
         {
             var step = Steps[i];
             context.ReportProgress((double)i / Steps.Count, $"step {i + 1}/{Steps.Count}: {step.Name}");
-            var result = await RunStepAsync(step, context);
+            using var span = PraisonTelemetry.StartStep(step.Name, i + 1, Steps.Count);
+            StepResult result;
+            try
+            {
+                result = await RunStepAsync(step, context);
+            }
+            catch (Exception ex)
+            {
+                PraisonTelemetry.MarkFailed(span, ex);
+                throw;
+            }
+            span?.SetTag("process.exit.code", result.ExitCode);
             results.Add(result);
             if (result.ExitCode != 0)
-                throw new InvalidOperationException(
+            {
+                var failed = new InvalidOperationException(
                     $"Step '{step.Name}' ({step.Command}) exited with code {result.ExitCode}. Last output:\n{Tail(result.Output, 2000)}");
+                PraisonTelemetry.MarkFailed(span, failed);
+                throw failed;
+            }
         }
         context.ReportProgress(1, $"{Steps.Count} steps done");
         return new { recipe = Template.Name, outputLimitChars = MaxOutputChars, steps = results };

@@ -58,7 +58,7 @@ public sealed class PraisonRuntime : IAsyncDisposable
         options ??= new PraisonRuntimeOptions();
         options.Runner.Validate();
         await NodeComposer.PrepareStoreAsync(options.Store, cancellationToken).ConfigureAwait(false);
-        var system = ActorSystem.Create(options.SystemName, BuildConfig(options.Store, options.Config));
+        var system = ActorSystem.Create(options.SystemName, LoggerFactorySetup.For(BuildConfig(options.Store, options.Config), options.Runner.LoggerFactory));
         try
         {
             var runner = await NodeComposer.StartLocalAsync(system, options.Store, options.Runner, options.StartupTimeout, cancellationToken)

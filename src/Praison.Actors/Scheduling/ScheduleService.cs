@@ -167,6 +167,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             return id;
         }
         await SubmitAsync(record, id, ct).ConfigureAwait(false);
+        PraisonTelemetry.SlotFired(name, "manual", now, time.GetUtcNow());
         await store.UpdateAsync(name, r => r.WithRuns([new ScheduleRunEntry(id, now, now, "manual")]), ct).ConfigureAwait(false);
         return id;
     }
@@ -266,6 +267,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         {
             var id = SchedulePlanner.TaskIdFor(r.Name, request.RequestedAt, manual: true);
             await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            PraisonTelemetry.SlotFired(r.Name, "manual", request.RequestedAt, time.GetUtcNow());
             runs.Add(new ScheduleRunEntry(id, request.RequestedAt, now, "manual"));
         }
         var stored = await store.ReplaceAsync(r.WithRuns(runs) with
@@ -283,6 +285,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         {
             var id = SchedulePlanner.TaskIdFor(r.Name, slot);
             await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            PraisonTelemetry.SlotFired(r.Name, reason, slot, time.GetUtcNow());
             runs.Add(new ScheduleRunEntry(id, slot, now, reason));
         }
         return runs;

@@ -88,12 +88,18 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
         Context.System.EventStream.Publish(looked);
         if (looked.Error is not null)
         {
-            _log.Warning("Schedule {0}: firing failed: {1}; retried in {2}", looked.Name, looked.Error, RetryDelay);
+            _log.Warning("Schedule {Schedule}: firing failed: {ScheduleError}; retried in {RetryIn}", looked.Name, looked.Error, RetryDelay);
             _retryAt[looked.Name] = _service.Time.GetUtcNow() + RetryDelay;
         }
         else if (looked.Record is null) _schedules.Remove(looked.Name);
-        else if (!_schedules.TryGetValue(looked.Name, out var held) || held.Version <= looked.Record.Version)
-            _schedules[looked.Name] = looked.Record;
+        else
+        {
+            if (looked.Fired > 0)
+                _log.Info("Schedule {Schedule} fired {Fired} run(s) of recipe {Recipe}; latest task {TaskId} [session {SessionId}]",
+                    looked.Name, looked.Fired, looked.Record.Recipe, looked.Record.LastTaskId, looked.Record.SessionId);
+            if (!_schedules.TryGetValue(looked.Name, out var held) || held.Version <= looked.Record.Version)
+                _schedules[looked.Name] = looked.Record;
+        }
         LookAtDue();
         Arm();
     }

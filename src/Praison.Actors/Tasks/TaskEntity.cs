@@ -419,7 +419,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
                 return;
             case WriteResult.Refused:
                 // Nothing was stored: the task does not exist; what waited for the submission finds nothing.
-                _log.Error(w.Error, "Task {0}: storing its submission failed", _taskId);
+                TaskLog.SubmitFailed(_log, w.Error, _taskId, w.Event);
                 Supervisor.Tell(new TaskStoreState(_taskId, _writes.StoreError, Retried: false));
                 if (_settings.SupervisorAdmits) Supervisor.Tell(new AdmissionReleased(_taskId));
                 _requester?.Tell(new TaskRejected(_taskId, $"The task could not be stored: {w.Error!.Message}"));
@@ -430,7 +430,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
                 return;
             case WriteResult.Retrying:
                 // The task keeps its last stored status; status answers carry the error until the write is stored.
-                _log.Warning(w.Error, "Task {0}: storing {1} failed; retrying", _taskId, w.Event.GetType().Name);
+                TaskLog.WriteRetried(_log, w.Error, _taskId, _state, w.Event);
                 Supervisor.Tell(new TaskStoreState(_taskId, _writes.StoreError));
                 return;
             case WriteResult.StoredAfterRetry:
@@ -440,6 +440,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
         var before = _state;
         _state = before.Apply(w.Event);
         PraisonTelemetry.Stored(before, _state, w.Event);
+        TaskLog.Stored(_log, _state, w.Event);
         Apply(TaskEffects.Of(before, _state, w.Event, _removeRequesters.Count > 0), w.Event);
         Stash.UnstashAll();
     }

@@ -203,7 +203,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
                 return;
             case WriteResult.Retrying or WriteResult.Refused:
                 // The task keeps its last stored status; status answers carry the error until the write is stored.
-                _log.Warning(w.Error, "Task {0}: storing {1} failed; retrying", TaskId, w.Event.GetType().Name);
+                TaskLog.WriteRetried(_log, w.Error, TaskId, _state, w.Event);
                 Supervisor.Tell(new TaskStoreState(TaskId, _writes.StoreError));
                 return;
             case WriteResult.StoredAfterRetry:
@@ -213,6 +213,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         var before = _state;
         _state = before.Apply(w.Event);
         PraisonTelemetry.Stored(before, _state, w.Event);
+        TaskLog.Stored(_log, _state, w.Event);
         Apply(TaskEffects.Of(before, _state, w.Event, _removeRequesters.Count > 0));
         Stash.UnstashAll();
     }

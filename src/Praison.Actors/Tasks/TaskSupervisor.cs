@@ -360,7 +360,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 return;
             case WriteResult.Retrying:
                 // The task keeps its last stored status (and shows the error); no task starts until the store works again.
-                _log.Warning(w.Error, "Task {0}: storing {1} failed; retrying", w.TaskId, w.Event.GetType().Name);
+                TaskLog.WriteRetried(_log, w.Error, w.TaskId, record.State, w.Event);
                 _health.Failed(w.TaskId, w.Error!.Message, retried: true, DateTimeOffset.UtcNow);
                 return;
         }
@@ -369,6 +369,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         record.State = before.Apply(w.Event);
         if (w.Event is TaskSubmitted) _submitting--;
         PraisonTelemetry.Stored(before, record.State, w.Event);
+        TaskLog.Stored(_log, record.State, w.Event);
         Apply(record, TaskEffects.Of(before, record.State, w.Event, record.RemoveRequesters is not null));
         TryStartNext();
         Drain(record);
@@ -377,7 +378,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     /// <summary>A submission that could not be stored is refused: nothing exists, and what waited for it finds nothing.</summary>
     private void OnSubmitFailed(TaskRecord record, TaskEventWritten w)
     {
-        _log.Error(w.Error, "Task {0}: storing its submission failed", w.TaskId);
+        TaskLog.SubmitFailed(_log, w.Error, w.TaskId, w.Event);
         _health.Failed(w.TaskId, w.Error!.Message, retried: false, DateTimeOffset.UtcNow);
         _submitting--;
         _tasks.Remove(w.TaskId);

@@ -25,6 +25,34 @@ public static class PraisonTelemetry
     /// <summary>The name of the span around one run of a task's work.</summary>
     public const string RunSpanName = "praison.task.run";
 
+    /// <summary>The name of the span around one step of a recipe (a child of <see cref="RunSpanName"/>).</summary>
+    public const string StepSpanName = "praison.recipe.step";
+
+    /// <summary>
+    /// Starts the span of one recipe step, a child of the task's run span when called from inside the recipe's work
+    /// (null while nobody listens). Dispose it when the step ends; <see cref="MarkFailed"/> marks a failed one.
+    /// A recipe of your own does the same: <c>using var span = PraisonTelemetry.StartStep("fetch", 1, 3);</c>.
+    /// </summary>
+    /// <param name="step">The step's name (tag <c>praison.step.name</c>).</param>
+    /// <param name="index">Its 1-based position (tag <c>praison.step.index</c>).</param>
+    /// <param name="count">How many steps the recipe has (tag <c>praison.step.count</c>).</param>
+    public static Activity? StartStep(string step, int index, int count)
+    {
+        var activity = Source.StartActivity(StepSpanName, ActivityKind.Internal);
+        activity?.SetTag("praison.step.name", step);
+        activity?.SetTag("praison.step.index", index);
+        activity?.SetTag("praison.step.count", count);
+        return activity;
+    }
+
+    /// <summary>Marks a span (a step's, say) failed with <paramref name="error"/>'s message and the exception event.</summary>
+    public static void MarkFailed(Activity? span, Exception error)
+    {
+        if (span is null) return;
+        span.SetStatus(ActivityStatusCode.Error, error.Message);
+        span.AddException(error);
+    }
+
     internal static readonly ActivitySource Source = new(Name, typeof(PraisonTelemetry).Assembly.GetName().Version?.ToString());
     internal static readonly Meter Meter = new(Name, typeof(PraisonTelemetry).Assembly.GetName().Version?.ToString());
 
@@ -40,6 +68,13 @@ public static class PraisonTelemetry
     private static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("praison.task.queue.wait", "s", "From submission to a start.");
     private static readonly Histogram<long> WriteBatchSize = Meter.CreateHistogram<long>("praison.store.write.batch_size", "{event}", "Events stored by one journal write.");
     private static readonly Histogram<double> WriteDuration = Meter.CreateHistogram<double>("praison.store.write.duration", "s", "How long one journal batch write took.");
+    private static readonly Counter<long> Retried = Meter.CreateCounter<long>("praison.tasks.retried", "{task}", "Failed attempts that the retry policy runs again.");
+    private static readonly Counter<long> RetriesExhausted = Meter.CreateCounter<long>("praison.tasks.retries_exhausted", "{task}", "Tasks whose last allowed attempt failed (also counted as failed, kind RetriesExhausted).");
+    private static readonly Counter<long> WriteFailures = Meter.CreateCounter<long>("praison.store.write.failures", "{write}", "Task event writes that failed (each retry that fails counts again), tagged praison.event.");
+    private static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("praison.webhook.deliveries", "{attempt}", "Webhook delivery attempts by outcome: delivered, failed (retried later) or given_up.");
+    private static readonly Histogram<double> WebhookDuration = Meter.CreateHistogram<double>("praison.webhook.delivery.duration", "s", "How long one webhook POST took, tagged outcome: delivered or failed.");
+    private static readonly Counter<long> ScheduleFired = Meter.CreateCounter<long>("praison.schedule.fired", "{slot}", "Schedule slots submitted as tasks, tagged praison.schedule and reason.");
+    private static readonly Histogram<double> ScheduleLag = Meter.CreateHistogram<double>("praison.schedule.lag", "s", "From a slot's scheduled time to its task's submission.");
 
     /// <summary>Records a stored event of one task: the counters, the gauges' transitions and the histograms.</summary>
     internal static void Stored(TaskState before, TaskState after, ITaskEvent e)
@@ -67,6 +102,15 @@ public static class PraisonTelemetry
                 break;
             case TaskCancelled:
                 Cancelled.Add(1, kind);
+                break;
+            case TaskRetryScheduled:
+                Retried.Add(1, kind);
+                break;
+            case TaskRetriesExhausted:
+                RetriesExhausted.Add(1, kind);
+                var exhaustedTags = kind;
+                exhaustedTags.Add("error.kind", nameof(TaskErrorKind.RetriesExhausted));
+                Failed.Add(1, exhaustedTags);
                 break;
         }
         if (before.Exists && before.Status == after.Status) return;
@@ -110,6 +154,29 @@ public static class PraisonTelemetry
             WriteBatchSize.Record(events);
             WriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "error"));
         }
+    }
+
+    /// <summary>A task event write that failed (refused, or to be retried), tagged with its task's kind and recipe.</summary>
+    internal static void WriteFailed(ITaskEvent e, TaskSpec? spec)
+    {
+        var tags = new TagList { { "task.kind", spec?.Kind == TaskKind.Recipe ? "recipe" : "delegate" }, { "praison.event", e.GetType().Name } };
+        if (spec?.RecipeName is { } recipe) tags.Add("praison.recipe", recipe);
+        WriteFailures.Add(1, tags);
+    }
+
+    /// <summary>One webhook attempt ended: <paramref name="outcome"/> is delivered, failed (retried later) or given_up.</summary>
+    internal static void WebhookAttempt(string outcome) => WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>How long one webhook POST took.</summary>
+    internal static void WebhookPosted(TimeSpan took, bool delivered) =>
+        WebhookDuration.Record(took.TotalSeconds, new KeyValuePair<string, object?>("outcome", delivered ? "delivered" : "failed"));
+
+    /// <summary>A schedule's slot was submitted at <paramref name="submittedAt"/> (<paramref name="reason"/>: due, catch-up, backfill, manual).</summary>
+    internal static void SlotFired(string schedule, string reason, DateTimeOffset slot, DateTimeOffset submittedAt)
+    {
+        var tags = new TagList { { "praison.schedule", schedule }, { "reason", reason } };
+        ScheduleFired.Add(1, tags);
+        ScheduleLag.Record(Math.Max(0, (submittedAt - slot).TotalSeconds), new KeyValuePair<string, object?>("praison.schedule", schedule));
     }
 
     /// <summary>The caller's W3C trace context (<c>traceparent</c>), stored with a task so its run joins the caller's trace.</summary>

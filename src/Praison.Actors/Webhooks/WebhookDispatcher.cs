@@ -215,17 +215,24 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
             var now = DateTimeOffset.UtcNow;
             var first = delivery.FirstAttemptAt ?? a.Attempt.At;
             var attempts = delivery.Attempts.Append(a.Attempt).ToList();
-            if (a.Attempt.Delivered) Finish(delivery with { State = Delivered, Attempts = attempts, FirstAttemptAt = first, NextAttemptAt = null });
+            if (a.Attempt.Delivered)
+            {
+                PraisonTelemetry.WebhookAttempt("delivered");
+                Finish(delivery with { State = Delivered, Attempts = attempts, FirstAttemptAt = first, NextAttemptAt = null });
+            }
             else
             {
                 var delay = Backoff(attempts.Count);
                 if (a.Permanent || now + delay - first > _options.MaxRetryTime)
                 {
-                    _log.Warning("Webhook of task {0} to {1}: giving up after {2} attempts ({3})", a.TaskId, delivery.Url, attempts.Count, a.Attempt.Error);
+                    PraisonTelemetry.WebhookAttempt("given_up");
+                    _log.Warning("Webhook of task {TaskId} to {WebhookUrl}: giving up after {Attempts} attempts ({WebhookError})", a.TaskId, delivery.Url, attempts.Count, a.Attempt.Error);
                     Finish(delivery with { State = Failed, Attempts = attempts, FirstAttemptAt = first, NextAttemptAt = null });
                 }
                 else
                 {
+                    PraisonTelemetry.WebhookAttempt("failed");
+                    _log.Info("Webhook of task {TaskId} to {WebhookUrl}: attempt {Attempts} failed ({WebhookError}); next in {RetryIn}", a.TaskId, delivery.Url, attempts.Count, a.Attempt.Error, delay);
                     var next = delivery with { Attempts = attempts, FirstAttemptAt = first, NextAttemptAt = now + delay };
                     _active[a.TaskId] = next;
                     Save(next);
@@ -327,6 +334,7 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
         byte[]? key, WebhookOptions options)
     {
         var at = DateTimeOffset.UtcNow;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
@@ -343,6 +351,7 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var code = (int)response.StatusCode;
             var ok = code is >= 200 and < 300;
+            PraisonTelemetry.WebhookPosted(System.Diagnostics.Stopwatch.GetElapsedTime(started), ok);
             // 410 Gone: the receiver says it will never take this webhook.
             return (new WebhookAttempt(number, at, code, ok ? null : $"HTTP {code} {response.ReasonPhrase}".TrimEnd(), ok),
                 response.StatusCode == HttpStatusCode.Gone);
@@ -350,6 +359,7 @@ internal sealed class WebhookDispatcher : UntypedActor, IWithTimers
         catch (Exception ex)
         {
             var refused = FindRefusal(ex);
+            PraisonTelemetry.WebhookPosted(System.Diagnostics.Stopwatch.GetElapsedTime(started), delivered: false);
             var message = refused?.Message ?? (ex is OperationCanceledException
                 ? $"no answer within {options.RequestTimeout.TotalSeconds:0.###} s"
                 : ex.GetBaseException().Message);

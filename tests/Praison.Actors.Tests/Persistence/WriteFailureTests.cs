@@ -38,9 +38,9 @@ public sealed class WriteFailureTests : IAsyncLifetime
         catch (IOException) { /* SQLite may still hold the file for a moment; the temp dir is left behind */ }
     }
 
-    private BackgroundRunner CreateRunner(int maxConcurrent)
+    private BackgroundRunner CreateRunner(int maxConcurrent, RecipeRegistry? recipes = null)
     {
-        var options = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, ActorName = "tasks" };
+        var options = new BackgroundRunnerOptions { MaxConcurrentTasks = maxConcurrent, ActorName = "tasks", Recipes = recipes ?? new RecipeRegistry() };
         var settings = new SupervisorSettings(maxConcurrent, options.MaxQueued,
             new TaskActorSettings(options.Recipes, options.MaxPayloadBytes, null), WriteRows: _writer);
         return new BackgroundRunner(_system, _system.ActorOf(TaskSupervisor.Props(settings), options.ActorName), options);
@@ -144,6 +144,24 @@ public sealed class WriteFailureTests : IAsyncLifetime
 
     /// <summary>The store's batch writer, failing every batch that holds an event of the given kinds until healed.</summary>
     /// <summary>The store's own SQL access, failing every batch that holds an event of the given manifests until healed.</summary>
+    [Fact]
+    public async Task Failed_writes_are_counted_by_event_and_recipe()
+    {
+        var recipe = "writefail-" + Guid.NewGuid().ToString("N")[..8];
+        using var metrics = new Telemetry.Metrics();
+        var runner = CreateRunner(maxConcurrent: 1, new RecipeRegistry().Register($"name: {recipe}", _ => Task.FromResult<object?>("ok")));
+        _writer.FailOn(FaultyWriter.Submitted);
+        await Assert.ThrowsAsync<TaskRejectedException>(() => runner.RunBackgroundAsync(recipe));
+        Assert.Equal(1, metrics.Sum("praison.store.write.failures", recipe, "praison.event", nameof(TaskSubmitted)));
+
+        _writer.FailOn(FaultyWriter.Started);
+        var h = await runner.RunBackgroundAsync(recipe);
+        await StatusWhenAsync(h, s => s.StoreError is not null);
+        Assert.True(metrics.Sum("praison.store.write.failures", recipe, "praison.event", nameof(TaskStarted)) >= 1); // each failed retry counts again
+        _writer.Heal();
+        await h.WaitAsync(Long);
+    }
+
     private sealed class FaultyWriter(TaskStore.SqliteStore store) : SqlJournalAccess(
         () => new SqliteConnection(store.JournalConnectionString), () => new SqliteConnection(store.SnapshotConnectionString), postgres: false)
     {

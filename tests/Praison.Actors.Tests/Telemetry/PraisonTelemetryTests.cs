@@ -25,39 +25,6 @@ public class PraisonTelemetryTests
             Runner = new BackgroundRunnerOptions { Recipes = recipes, MaxConcurrentTasks = 10 },
         });
 
-    private sealed class Metrics : IDisposable
-    {
-        private readonly List<Metric> _exported = [];
-        private readonly MeterProvider _provider;
-
-        public Metrics() => _provider = Sdk.CreateMeterProviderBuilder().AddMeter(PraisonTelemetry.Name).AddInMemoryExporter(_exported).Build()!;
-
-        /// <summary>Exports now and returns the points of <paramref name="name"/> tagged with <paramref name="recipe"/>.</summary>
-        public List<MetricPoint> Points(string name, string recipe, string? tag = null, string? value = null)
-        {
-            _exported.Clear();
-            _provider.ForceFlush();
-            var points = new List<MetricPoint>();
-            foreach (var metric in _exported.Where(m => m.Name == name))
-                foreach (ref readonly var point in metric.GetMetricPoints())
-                {
-                    var tags = new Dictionary<string, object?>();
-                    foreach (var t in point.Tags) tags[t.Key] = t.Value;
-                    if (!Equals(tags.GetValueOrDefault("praison.recipe"), recipe)) continue;
-                    if (tag is not null && !Equals(tags.GetValueOrDefault(tag), value)) continue;
-                    points.Add(point);
-                }
-            return points;
-        }
-
-        public long Sum(string name, string recipe, string? tag = null, string? value = null) =>
-            Points(name, recipe, tag, value).Sum(p => p.GetSumLong());
-
-        public long Count(string name, string recipe) => Points(name, recipe).Sum(p => p.GetHistogramCount());
-
-        public void Dispose() => _provider.Dispose();
-    }
-
     private static Task Until(Func<bool> condition, string what) => Until(() => Task.FromResult(condition()), what);
 
     private static async Task Until(Func<Task<bool>> condition, string what)
@@ -170,5 +137,67 @@ public class PraisonTelemetryTests
             Assert.Contains(exported, m => m.Name == "praison.store.write.duration");
         }
         try { Directory.Delete(dir, true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Retries_and_exhausted_retries_are_counted_by_recipe()
+    {
+        var recipe = "telemetry-" + Guid.NewGuid().ToString("N")[..8];
+        var recipes = new RecipeRegistry().Register($"name: {recipe}", ctx =>
+            ctx.Input.GetProperty("mode").GetString() == "flaky" && ctx.Attempt == 1
+                ? throw new InvalidOperationException("first attempt fails")
+                : ctx.Input.GetProperty("mode").GetString() == "broken"
+                    ? throw new InvalidOperationException("always fails")
+                    : Task.FromResult<object?>("ok"));
+        using var metrics = new Metrics();
+        await using var rt = await StartAsync(recipes);
+        var retry = new RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero };
+
+        var flaky = await rt.Runner.RunBackgroundAsync(recipe, new RecipeRunOptions { Input = new { mode = "flaky" }, Retry = retry });
+        var broken = await rt.Runner.RunBackgroundAsync(recipe, new RecipeRunOptions { Input = new { mode = "broken" }, Retry = retry });
+        await flaky.WaitAsync(Long);
+        await Assert.ThrowsAnyAsync<Exception>(() => broken.WaitAsync(Long));
+
+        // flaky: 1 retry; broken: 2 retries, then its third attempt exhausts them (and counts as a failure).
+        await Until(() => metrics.Sum("praison.tasks.retries_exhausted", recipe) == 1, "retries exhausted");
+        Assert.Equal(3, metrics.Sum("praison.tasks.retried", recipe));
+        Assert.Equal(1, metrics.Sum("praison.tasks.failed", recipe, "error.kind", "RetriesExhausted"));
+        Assert.Equal(1, metrics.Sum("praison.tasks.completed", recipe));
+    }
+
+    [Fact]
+    public async Task A_recipes_steps_are_child_spans_of_its_run_and_a_failed_one_says_so()
+    {
+        var recipe = "steps-" + Guid.NewGuid().ToString("N")[..8];
+        var recipes = new RecipeRegistry().Register($"name: {recipe}", ctx =>
+        {
+            using (PraisonTelemetry.StartStep("fetch", 1, 2)) { }
+            using var second = PraisonTelemetry.StartStep("parse", 2, 2);
+            var error = new InvalidOperationException("cannot parse");
+            PraisonTelemetry.MarkFailed(second, error);
+            throw error;
+        });
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(PraisonTelemetry.Name).AddInMemoryExporter(spans).Build()!;
+        await using var rt = await StartAsync(recipes);
+
+        var handle = await rt.Runner.RunBackgroundAsync(recipe);
+        await Assert.ThrowsAnyAsync<Exception>(() => handle.WaitAsync(Long));
+        await Until(() => { lock (spans) return spans.Any(s => Equals(s.GetTagItem("praison.task.id"), handle.TaskId)); }, "the run's span");
+
+        List<Activity> steps;
+        Activity run;
+        lock (spans)
+        {
+            run = spans.Single(s => Equals(s.GetTagItem("praison.task.id"), handle.TaskId));
+            steps = spans.Where(s => s.ParentSpanId == run.SpanId).OrderBy(s => s.StartTimeUtc).ToList();
+        }
+        Assert.Equal([PraisonTelemetry.StepSpanName, PraisonTelemetry.StepSpanName], steps.Select(s => s.OperationName));
+        Assert.Equal(["fetch", "parse"], steps.Select(s => (string?)s.GetTagItem("praison.step.name")));
+        Assert.Equal([1, 2], steps.Select(s => (int)s.GetTagItem("praison.step.index")!));
+        Assert.Equal(ActivityStatusCode.Unset, steps[0].Status);
+        Assert.Equal(ActivityStatusCode.Error, steps[1].Status);
+        Assert.Equal("cannot parse", steps[1].StatusDescription);
+        Assert.Equal(ActivityStatusCode.Error, run.Status);
     }
 }
