@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Praison.Actors.TestSupport;
 
 namespace Praison.Actors.Agents.Tests;
 

@@ -1,7 +1,7 @@
 using Akka.Cluster;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Praison.Actors.Cluster;
-using Praison.Actors.ClusterTests.Support;
+using Praison.Actors.TestSupport;
 using Praison.Actors.IntegrationTests.Support;
 using Xunit;
 
