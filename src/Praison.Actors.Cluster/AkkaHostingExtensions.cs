@@ -1,10 +1,12 @@
 using System.Globalization;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
+using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Praison.Actors.Hosting;
 using Praison.Actors.Persistence;
 
@@ -61,6 +63,18 @@ public static class AkkaHostingExtensions
         }));
         return builder;
     }
+
+    /// <summary>
+    /// Registers <see cref="IClusterInfo"/> (members and tasks per node, for the dashboard's cluster page) for a node
+    /// started with <see cref="WithPraisonCluster"/>; resolved once the node's actors have started.
+    /// </summary>
+    public static IServiceCollection AddPraisonClusterInfo(this IServiceCollection services) =>
+        services.AddSingleton<IClusterInfo>(sp =>
+        {
+            var system = sp.GetRequiredService<ActorSystem>();
+            var registry = ActorRegistry.For(system);
+            return new PraisonClusterInfo(system, registry.Get<PraisonTaskRegion>(), registry.Get<PraisonNodeSupervisor>());
+        });
 
     /// <summary>The sharding settings ClusterHocon writes for the other start-up path, as Akka.Cluster.Hosting options.</summary>
     private static ShardOptions ShardOptions => new()

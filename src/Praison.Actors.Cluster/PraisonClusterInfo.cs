@@ -7,23 +7,40 @@ namespace Praison.Actors.Cluster;
 /// <see cref="IClusterInfo"/> over a running node: membership from Akka.Cluster's state, tasks per node from the shard
 /// region's statistics (entities alive on each node), this node's running and queued tasks from its supervisor.
 /// </summary>
-/// <param name="node">The node to answer for.</param>
-public sealed class PraisonClusterInfo(PraisonClusterNode node) : IClusterInfo
+public sealed class PraisonClusterInfo : IClusterInfo
 {
+    private readonly ActorSystem _system;
+    private readonly IActorRef _region;
+    private readonly IActorRef _supervisor;
+
+    /// <summary>Answers for a node started with <see cref="PraisonCluster.StartAsync"/>.</summary>
+    /// <param name="node">The node to answer for.</param>
+    public PraisonClusterInfo(PraisonClusterNode node) : this(node.System, node.Region, node.Supervisor)
+    {
+    }
+
+    /// <summary>Answers for a node from its parts (the Akka.Hosting path keeps them in its actor registry).</summary>
+    internal PraisonClusterInfo(ActorSystem system, IActorRef region, IActorRef supervisor)
+    {
+        _system = system;
+        _region = region;
+        _supervisor = supervisor;
+    }
+
     /// <summary>How long the statistics may take before the snapshot is returned without them.</summary>
     public TimeSpan StatsTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
     public async Task<ClusterInfoSnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default)
     {
-        var cluster = Akka.Cluster.Cluster.Get(node.System);
+        var cluster = Akka.Cluster.Cluster.Get(_system);
         var state = cluster.State;
         var self = cluster.SelfAddress;
         Dictionary<Address, int>? counts = null;
         string? countsError = null;
         try
         {
-            var stats = await node.Region.Ask<ClusterShardingStats>(new GetClusterShardingStats(StatsTimeout), StatsTimeout + TimeSpan.FromSeconds(1), cancellationToken)
+            var stats = await _region.Ask<ClusterShardingStats>(new GetClusterShardingStats(StatsTimeout), StatsTimeout + TimeSpan.FromSeconds(1), cancellationToken)
                 .ConfigureAwait(false);
             counts = stats.Regions.ToDictionary(r => r.Key, r => r.Value.Stats.Values.Sum());
         }
@@ -34,7 +51,7 @@ public sealed class PraisonClusterInfo(PraisonClusterNode node) : IClusterInfo
         NodeLoad? load = null;
         try
         {
-            load = await node.Supervisor.Ask<NodeLoad>(GetNodeLoad.Instance, StatsTimeout, cancellationToken).ConfigureAwait(false);
+            load = await _supervisor.Ask<NodeLoad>(GetNodeLoad.Instance, StatsTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

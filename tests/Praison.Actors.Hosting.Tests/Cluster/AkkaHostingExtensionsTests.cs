@@ -59,6 +59,10 @@ public sealed class AkkaHostingExtensionsTests(ITestOutputHelper output) : IAsyn
         var health = await host.Services.GetRequiredService<IBackgroundRunner>().GetStoreHealthAsync();
         Assert.True(health.Healthy);
         Assert.Null(health.LastError);
+        // The dashboard's cluster page reads IClusterInfo from DI: this node, Up, as the only member.
+        var info = await host.Services.GetRequiredService<IClusterInfo>().GetSnapshotAsync();
+        var self = Assert.Single(info.Members);
+        Assert.Equal((Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), "Up", true), (self.Address, self.Status, self.IsSelf));
         await host.StopAsync();
     }
 

@@ -31,6 +31,7 @@ public static class TestHosts
             .ConfigureServices(services =>
             {
                 services.AddPraisonActors(options);
+                services.AddPraisonClusterInfo(); // resolved only by the cluster tests
                 services.AddAkka("praison-actors", builder =>
                 {
                     builder.AddHocon(config, HoconAddMode.Prepend);
