@@ -11,6 +11,9 @@ using Praison.Actors.Persistence;
 // The work appends "start <id> <attempt>" and "end <id> <attempt>" to the log file: the execution record the
 // test counts, kept apart from the journal on purpose. --submit-retry submits one "crash-retry" task, whose first
 // attempt fails and whose second waits 10 s (stored); it appends "retry-start <id> <attempt> <utc ticks>".
+// --schedule crash creates schedule "crash-tick" (*/2s, catch-up all, overlap allow) and, after its first slot's task
+// is stored, prints "slot-submitted <id> created" and blocks before the schedule record is stored (the test SIGKILLs it
+// there); --schedule resume prints "slot-submitted <id> created|existing" for every slot it submits and goes on.
 var options = Args.Parse(args);
 var store = options["store"] == "postgres" ? TaskStore.PostgreSql(options["connection"]) : TaskStore.Sqlite(options["data-dir"]);
 var log = options["log"];
@@ -40,6 +43,19 @@ recipes.Register(
         return ctx.Attempt == 1 ? throw new InvalidOperationException("first attempt fails") : Task.FromResult<object?>("second");
     });
 
+recipes.Register("name: sched-job\n", ctx => Task.FromResult<object?>(ctx.TaskId));
+
+options.TryGetValue("schedule", out var scheduleMode);
+if (scheduleMode is not null)
+{
+    // The test-only hook between storing a slot's task and storing the record that moves the schedule's pointer.
+    Praison.Actors.Scheduling.ScheduleService.AfterSlotSubmitted = (id, created) =>
+    {
+        Console.WriteLine($"slot-submitted {id} {(created ? "created" : "existing")}");
+        return scheduleMode == "crash" ? new TaskCompletionSource().Task : Task.CompletedTask; // crash: never goes on
+    };
+}
+
 await using var runtime = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
 {
     Store = store,
@@ -65,6 +81,18 @@ if (options.TryGetValue("submit", out var n))
 
 if (options.ContainsKey("submit-retry"))
     Console.WriteLine($"submitted {(await runtime.Runner.RunBackgroundAsync("crash-retry")).TaskId}");
+
+if (scheduleMode == "crash")
+{
+    await runtime.Runner.ScheduleAsync("crash-tick", "sched-job", "*/2s",
+        new ScheduleOptions { CatchUp = ScheduleCatchUp.All, Overlap = ScheduleOverlap.Allow });
+    Console.WriteLine("scheduled");
+}
+if (scheduleMode is not null)
+{
+    await Task.Run(() => Console.In.ReadToEnd()); // slots keep firing until killed or stdin closes
+    return 0;
+}
 
 // Report when everything has finished, then stay up until killed or stdin closes.
 var stdinClosed = Task.Run(() => Console.In.ReadToEnd());

@@ -24,6 +24,12 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     public TimeProvider Time => time;
     public bool Fires => fires;
 
+    /// <summary>
+    /// Test-only (the TestHost's crash test): awaited after each slot's task is stored and before the record that moves
+    /// the schedule's pointer is, with the task id and whether it was new; null (nothing) everywhere else.
+    /// </summary>
+    internal static Func<string, bool, Task>? AfterSlotSubmitted { get; set; }
+
     /// <summary>The most slots one backfill runs.</summary>
     public const int MaxBackfill = 1000;
 
@@ -284,7 +290,8 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         foreach (var (slot, reason) in slots)
         {
             var id = SchedulePlanner.TaskIdFor(r.Name, slot);
-            await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            var created = await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            if (AfterSlotSubmitted is { } hook) await hook(id, created).ConfigureAwait(false);
             PraisonTelemetry.SlotFired(r.Name, reason, slot, time.GetUtcNow());
             runs.Add(new ScheduleRunEntry(id, slot, now, reason));
         }
