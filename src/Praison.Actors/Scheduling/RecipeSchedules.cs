@@ -113,7 +113,17 @@ internal static class RecipeSchedules
                 switch (plan.Action)
                 {
                     case RecipeScheduleAction.Create:
-                        var handle = await scheduler.ScheduleAsync(name, template.Name, plan.Expression!, plan.Options, cancellationToken).ConfigureAwait(false);
+                        ScheduleHandle handle;
+                        try
+                        {
+                            handle = await scheduler.ScheduleAsync(name, template.Name, plan.Expression!, plan.Options, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (ScheduleException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            // Another host (a cluster node starting at the same time) may have created it first: that is fine.
+                            if (await ExistsAsync(scheduler, name, cancellationToken).ConfigureAwait(false)) continue;
+                            throw;
+                        }
                         done.Add($"schedule '{name}' created ({plan.Expression}) from runtime.schedule");
                         if (plan.TriggerNow)
                         {
@@ -138,6 +148,9 @@ internal static class RecipeSchedules
         }
         return done;
     }
+
+    private static async Task<bool> ExistsAsync(IScheduler scheduler, string name, CancellationToken cancellationToken) =>
+        (await scheduler.ListAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.Name == name);
 
     private static ScheduleException Named(RecipeTemplate template, ScheduleException ex) =>
         new($"{template.SourcePath ?? template.Name}: runtime.schedule: {ex.Message}");
