@@ -101,6 +101,10 @@ public static class ServeCommand
                 ?? throw new CliException(ExitCodes.Unavailable,
                     $"Another process ({Describe(HostLock.FindHost(cli.DataDir))}) is already hosting the tasks in {cli.DataDir}.");
             var catalog = RecipeCatalog.Load(cli.RecipesDir, RecipeHost.For(parse.GetValue(root), cli.DataDir), agentEndpoint);
+            // A folder that failed to load over its runtime.schedule would otherwise just go quiet: a startup error, before anything starts.
+            foreach (var error in catalog.Broken.Values)
+                if (error is RecipeTemplateException { Key: var key } && key.StartsWith("runtime.schedule", StringComparison.Ordinal))
+                    throw new CliException(ExitCodes.BadInput, error.Message);
             await StepProcesses.KillSurvivorsAsync(cli.DataDir, Console.Error, token); // before anything reruns
             foreach (var (folder, error) in catalog.Broken)
                 Cli.Note($"warning: recipe folder '{folder}' cannot be used: {error.Message}");
@@ -158,6 +162,8 @@ public static class ServeCommand
                 runner = local.Runner;
             }
             await using var _ = runtime;
+            await ApplyRecipeSchedulesAsync(catalog, runner.Scheduler, token); // before the API opens: a bad one stops the host
+
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
@@ -260,6 +266,23 @@ public static class ServeCommand
             throw new CliException(ExitCodes.BadInput, ex.Message.Replace("Webhooks.Secret", "--webhook-secret (or $PRAISON_WEBHOOK_SECRET)").Split(" (Parameter")[0]);
         }
         return options;
+    }
+
+    /// <summary>
+    /// TEMPLATE.yaml <c>runtime.schedule</c>: each loaded recipe's schedule <c>recipe.NAME</c> is created, updated or
+    /// paused to match (see <see cref="Scheduling.RecipeSchedules"/>). A bad schedule section is exit 2 naming the file and key.
+    /// </summary>
+    private static async Task ApplyRecipeSchedulesAsync(RecipeCatalog catalog, IScheduler scheduler, CancellationToken token)
+    {
+        try
+        {
+            foreach (var line in await Scheduling.RecipeSchedules.ApplyAsync(scheduler, catalog.Registry.List(), token))
+                Cli.Note(line);
+        }
+        catch (ScheduleException ex) when (ex is not ScheduleNotFoundException)
+        {
+            throw new CliException(ExitCodes.BadInput, ex.Message);
+        }
     }
 
     private static string Describe(HostInfo? host) => host is null ? "unknown" : $"pid {host.Pid}, `{host.Command}`";

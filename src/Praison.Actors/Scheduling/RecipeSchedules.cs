@@ -1,0 +1,157 @@
+namespace Praison.Actors.Scheduling;
+
+/// <summary>What a host does with one recipe's <c>runtime.schedule</c> when it loads the recipe.</summary>
+internal enum RecipeScheduleAction
+{
+    /// <summary>The stored schedule already matches (or there is none and none is wanted).</summary>
+    Nothing,
+    /// <summary>No schedule is stored: create it (and trigger one run at once when <c>run_immediately</c>).</summary>
+    Create,
+    /// <summary>The template's expression, timeout or retries changed: update the stored schedule (its paused flag stays).</summary>
+    Update,
+    /// <summary>The template no longer enables the schedule: pause the stored one.</summary>
+    Pause,
+}
+
+/// <summary>One recipe's plan: the action and what it needs.</summary>
+/// <param name="Action">What to do.</param>
+/// <param name="Expression">The schedule expression (Create).</param>
+/// <param name="Options">The new schedule's options (Create).</param>
+/// <param name="Changes">The changes to apply (Update).</param>
+/// <param name="TriggerNow">Run once at once after creating (<c>run_immediately: true</c>).</param>
+internal sealed record RecipeSchedulePlan(RecipeScheduleAction Action, string? Expression = null, ScheduleOptions? Options = null,
+    ScheduleUpdate? Changes = null, bool TriggerNow = false)
+{
+    public static readonly RecipeSchedulePlan Nothing = new(RecipeScheduleAction.Nothing);
+}
+
+/// <summary>
+/// The schedules a recipe asks for in TEMPLATE.yaml <c>runtime.schedule</c> (PraisonAI's scheduled recipes). A host
+/// that loads a recipe with <c>enabled: true</c> keeps one schedule named <see cref="NameFor"/>: created once (a first
+/// run at once when <c>run_immediately</c>), updated when <c>interval</c>, <c>timeout_sec</c> or <c>max_retries</c>
+/// change, paused when <c>enabled</c> turns false or the section goes. A pause by a user is never undone here.
+/// </summary>
+internal static class RecipeSchedules
+{
+    /// <summary>The prefix of the schedules recipes own: <c>recipe.NAME</c>.</summary>
+    public const string Prefix = "recipe.";
+
+    /// <summary>The schedule owned by recipe <paramref name="recipe"/>.</summary>
+    public static string NameFor(string recipe) => Prefix + recipe;
+
+    /// <summary>The attempts <c>max_retries</c> allows: the first run plus the retries.</summary>
+    private static int? Attempts(RecipeScheduleSettings settings) => settings.MaxRetries is { } r ? r + 1 : null;
+
+    /// <summary>
+    /// Pure: what to do for a recipe whose template says <paramref name="settings"/> when <paramref name="stored"/> is
+    /// the schedule of that name (null: none). <c>enabled: true</c> without an <c>interval</c> is a <see cref="ScheduleException"/>.
+    /// </summary>
+    public static RecipeSchedulePlan Plan(RecipeScheduleSettings settings, ScheduleInfo? stored)
+    {
+        if (settings.Enabled != true)
+            return stored is { Paused: false } ? new RecipeSchedulePlan(RecipeScheduleAction.Pause) : RecipeSchedulePlan.Nothing;
+        if (settings.Interval is not { } interval)
+            throw new ScheduleException("runtime.schedule.interval: required when runtime.schedule.enabled is true.");
+        var attempts = Attempts(settings);
+        if (stored is null)
+        {
+            return new RecipeSchedulePlan(RecipeScheduleAction.Create, interval,
+                new ScheduleOptions
+                {
+                    Timeout = settings.Timeout,
+                    Retry = attempts is { } a ? new RetryPolicy { MaxAttempts = a } : null,
+                },
+                TriggerNow: settings.RunImmediately == true);
+        }
+        // Only what the template says is compared: a key left out keeps whatever is stored.
+        var expressionChanged = !string.Equals(stored.Expression, interval, StringComparison.Ordinal);
+        var timeoutChanged = settings.Timeout is { } t && stored.Timeout != t;
+        var retryChanged = attempts is { } n && stored.MaxAttempts != n;
+        if (!expressionChanged && !timeoutChanged && !retryChanged) return RecipeSchedulePlan.Nothing;
+        return new RecipeSchedulePlan(RecipeScheduleAction.Update, Changes: new ScheduleUpdate
+        {
+            Expression = expressionChanged ? interval : null,
+            Timeout = timeoutChanged ? settings.Timeout : null,
+            Retry = retryChanged ? new RetryPolicy { MaxAttempts = attempts!.Value } : null,
+        });
+    }
+
+    /// <summary>
+    /// Brings the schedules of <paramref name="recipes"/> in line with their templates (see <see cref="Plan"/>). A
+    /// recipe whose schedule cannot be stored is a <see cref="ScheduleException"/> naming its file and the key.
+    /// Returns one line per change made, for the host to print.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ApplyAsync(IScheduler scheduler, IEnumerable<RecipeTemplate> recipes,
+        CancellationToken cancellationToken = default)
+    {
+        var stored = (await scheduler.ListAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(s => s.Name, StringComparer.Ordinal);
+        // Every plan first, so a bad template stops the host before any schedule changes.
+        var plans = new List<(RecipeTemplate Template, string Name, RecipeSchedulePlan Plan)>();
+        foreach (var template in recipes)
+        {
+            var name = NameFor(template.Name);
+            stored.TryGetValue(name, out var info);
+            try
+            {
+                if (info is not null && info.Recipe != template.Name)
+                    throw new ScheduleException($"schedule '{name}' already exists and runs recipe '{info.Recipe}'; remove or rename it.");
+                var plan = Plan(template.Schedule, info);
+                if ((plan.Expression ?? plan.Changes?.Expression) is { } expression)
+                    ScheduleExpression.Parse(expression, ScheduleExpression.ResolveZone(null), DateTimeOffset.UtcNow); // throws naming the problem
+                plans.Add((template, name, plan));
+            }
+            catch (ScheduleException ex)
+            {
+                throw Named(template, ex);
+            }
+        }
+        var done = new List<string>();
+        foreach (var (template, name, plan) in plans)
+        {
+            try
+            {
+                switch (plan.Action)
+                {
+                    case RecipeScheduleAction.Create:
+                        ScheduleHandle handle;
+                        try
+                        {
+                            handle = await scheduler.ScheduleAsync(name, template.Name, plan.Expression!, plan.Options, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (ScheduleException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            // Another host (a cluster node starting at the same time) may have created it first: that is fine.
+                            if (await ExistsAsync(scheduler, name, cancellationToken).ConfigureAwait(false)) continue;
+                            throw;
+                        }
+                        done.Add($"schedule '{name}' created ({plan.Expression}) from runtime.schedule");
+                        if (plan.TriggerNow)
+                        {
+                            await handle.TriggerAsync(cancellationToken).ConfigureAwait(false);
+                            done.Add($"schedule '{name}' ran once at once (run_immediately)");
+                        }
+                        break;
+                    case RecipeScheduleAction.Update:
+                        await scheduler.GetHandle(name).UpdateAsync(plan.Changes!, cancellationToken).ConfigureAwait(false);
+                        done.Add($"schedule '{name}' updated from runtime.schedule");
+                        break;
+                    case RecipeScheduleAction.Pause:
+                        await scheduler.GetHandle(name).PauseAsync(cancellationToken).ConfigureAwait(false);
+                        done.Add($"schedule '{name}' paused (runtime.schedule is not enabled)");
+                        break;
+                }
+            }
+            catch (ScheduleException ex) when (ex is not ScheduleNotFoundException)
+            {
+                throw Named(template, ex);
+            }
+        }
+        return done;
+    }
+
+    private static async Task<bool> ExistsAsync(IScheduler scheduler, string name, CancellationToken cancellationToken) =>
+        (await scheduler.ListAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.Name == name);
+
+    private static ScheduleException Named(RecipeTemplate template, ScheduleException ex) =>
+        new($"{template.SourcePath ?? template.Name}: runtime.schedule: {ex.Message}");
+}
