@@ -64,6 +64,8 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
         Assert.Equal(SchedulePlanner.TaskIdFor("every10", T0.AddSeconds(10)), tasks[0].TaskId);
         Assert.Equal("job", tasks[0].RecipeName);
         await AwaitAssertAsync(async () => Assert.Equal(T0.AddSeconds(20), (await handle.InfoAsync()).NextFireAt), Long);
+        // The first run must have ended: with the default overlap (skip) a slot due while it still runs is skipped.
+        await AwaitAssertAsync(async () => Assert.Equal(BackgroundTaskStatus.Completed, (await runner.GetStatusAsync(tasks[0].TaskId)).Status), Long);
 
         await TickAfter(service, TimeSpan.FromSeconds(10));
         tasks = await TasksAsync(runner, 2);
