@@ -13,8 +13,6 @@ public static class AgentsRoot
     /// <summary>The largest agents file read (1 MiB; it travels in the task's stored input).</summary>
     public const long MaxFileBytes = 1024 * 1024;
 
-    private const int MaxLinks = 40; // as the kernel's ELOOP limit
-
     /// <summary>
     /// Reads the agents file <paramref name="path"/> (relative to <paramref name="root"/>, or absolute inside it).
     /// Returns the path relative to the root (what error messages and the stored run show) and the text.
@@ -27,9 +25,17 @@ public static class AgentsRoot
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("agent_file is empty: give a path inside the agents root.");
         if (path.Contains('\0')) throw new ArgumentException("agent_file contains a NUL character.");
-        var realRoot = RealPath(root);
-        var real = RealPath(Path.GetFullPath(path, realRoot));
-        if (!IsUnder(real, realRoot))
+        string realRoot, real;
+        try
+        {
+            realRoot = PathGuard.RealPath(root);
+            real = PathGuard.RealPath(Path.GetFullPath(path, realRoot));
+        }
+        catch (IOException ex)
+        {
+            throw new ArgumentException($"agent_file '{path}' cannot be resolved: {ex.Message}");
+        }
+        if (!PathGuard.IsUnder(real, realRoot))
             throw new ArgumentException(
                 $"agent_file '{path}' is outside the agents root: only files under the folder given to --agents-root (${Variable}) can be run.");
         var relative = Path.GetRelativePath(realRoot, real);
@@ -38,6 +44,8 @@ public static class AgentsRoot
             throw new ArgumentException(Directory.Exists(real)
                 ? $"agent_file '{path}' is a folder, not an agents file."
                 : $"agent_file '{path}' does not exist in the agents root.");
+        // Opening a FIFO placed in the root would block the request; a device would never end.
+        if (!PathGuard.IsRegularFile(real)) throw new ArgumentException($"agent_file '{path}' is not a regular file.");
         try
         {
             // Bounded whatever the size says (a device reports 0 and never ends).
@@ -54,53 +62,4 @@ public static class AgentsRoot
             throw new ArgumentException($"agent_file '{path}' cannot be read: {ex.Message}");
         }
     }
-
-    private static bool IsUnder(string real, string realRoot)
-    {
-        var root = Path.TrimEndingDirectorySeparator(realRoot);
-        if (root == Path.TrimEndingDirectorySeparator(Path.GetPathRoot(root) ?? "")) return true; // the root is "/"
-        return real == root || real.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-    }
-
-    /// <summary>The absolute path with <c>.</c>, <c>..</c> and every symlink resolved, component by component; a missing component ends the resolution.</summary>
-    private static string RealPath(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var rootPart = Path.GetPathRoot(full) ?? "/";
-        var pending = new LinkedList<string>(Split(full[rootPart.Length..]));
-        var current = rootPart;
-        var links = 0;
-        var missing = false;
-        while (pending.First is { } node)
-        {
-            pending.RemoveFirst();
-            var segment = node.Value;
-            if (segment == ".") continue;
-            if (segment == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? rootPart;
-                continue;
-            }
-            var next = Path.Combine(current, segment);
-            string? target = null;
-            if (!missing)
-            {
-                var info = new FileInfo(next);
-                target = info.LinkTarget;
-                missing = target is null && !info.Exists && !Directory.Exists(next);
-            }
-            if (target is null)
-            {
-                current = next;
-                continue;
-            }
-            if (++links > MaxLinks) throw new ArgumentException($"Too many levels of symbolic links in '{path}'.");
-            if (Path.IsPathRooted(target)) current = Path.GetPathRoot(target) ?? rootPart;
-            var parts = Split(target[(Path.IsPathRooted(target) ? (Path.GetPathRoot(target)?.Length ?? 0) : 0)..]);
-            for (var i = parts.Length - 1; i >= 0; i--) pending.AddFirst(parts[i]);
-        }
-        return current;
-    }
-
-    private static string[] Split(string relative) => relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
 }

@@ -152,6 +152,18 @@ public sealed class AgentJobsTests : IAsyncLifetime
         Assert.Equal(0, await _host.StoredTaskCountAsync());
     }
 
+    [Fact]
+    public async Task A_fifo_in_the_root_is_refused_without_opening_it()
+    {
+        // Opening a FIFO for reading blocks until a writer comes: the submission must be answered, not hang.
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(_root, "pipe.yaml")))
+            await mkfifo.WaitForExitAsync();
+        var response = await SubmitAsync(new { prompt = "x", agent_file = "pipe.yaml" });
+
+        await ErrorAnswer.AssertInvalidAsync(response, "agent_file", "not a regular file");
+        Assert.Equal(0, await _host.StoredTaskCountAsync());
+    }
+
     [Theory]
     [InlineData("""{"prompt": "x", "agent_file": "a.yaml", "agent_yaml": "roles: {}"}""", "agent_yaml", "not both")]
     [InlineData("""{"prompt": "x", "agent_yaml": "roles: {}", "recipe_name": "echo"}""", "recipe_name", "not both")]

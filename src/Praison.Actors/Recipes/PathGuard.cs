@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace Praison.Actors.Cli.Recipes;
+namespace Praison.Actors;
 
 /// <summary>
 /// Keeps the paths a recipe touches inside a folder: resolves <c>..</c> and every symlink (like realpath(3)) and
-/// refuses what lands outside. Callers then use the resolved path, so what was checked is what is opened.
+/// refuses what lands outside. Callers then use the resolved path, so what was checked is what is opened. Shared by
+/// the CLI's recipes (steps, built-ins) and the jobs API's agents files (<c>AgentsRoot</c>).
 /// </summary>
-public static class PathGuard
+internal static class PathGuard
 {
     private const int MaxLinks = 40; // as the kernel's ELOOP limit
 
