@@ -52,7 +52,8 @@ public sealed class ClusterMemberHealthCheckTests
         var node = cluster.Nodes[0];
         var check = new ClusterMemberHealthCheck(node.System);
 
-        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(check)).Status); // StartAsync returns once the node is Up
+        // StartAsync returns once the node is Up; the cluster's state view the check reads may follow a moment later.
+        await Eventually.UntilAsync(() => CheckAsync(check), r => r.Status == HealthStatus.Healthy, Long, "the node reads as Up");
 
         var self = Akka.Cluster.Cluster.Get(node.System);
         await self.LeaveAsync(new CancellationTokenSource(Long).Token);
