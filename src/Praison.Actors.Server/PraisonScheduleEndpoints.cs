@@ -55,52 +55,42 @@ public static class PraisonScheduleEndpoints
         return Results.Ok(ScheduleView.From(await handle.InfoAsync(ct)));
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, BackgroundRunner runner, CancellationToken ct)
+    /// <summary>A JSON body parsed by <paramref name="parse"/>, or the 415 / 413 / 400 that refuses it.</summary>
+    private static async Task<(T? Body, IResult? Refused)> ReadBodyAsync<T>(HttpRequest request, Func<JsonElement, T> parse, CancellationToken ct)
     {
         if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            return Error(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON (Content-Type: application/json).");
+            return (default, Error(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON (Content-Type: application/json)."));
         if (request.ContentLength > MaxBodyBytes)
-            return Error(StatusCodes.Status413PayloadTooLarge, $"The body is over {MaxBodyBytes} bytes.");
-        CreateScheduleRequest body;
+            return (default, Error(StatusCodes.Status413PayloadTooLarge, $"The body is over {MaxBodyBytes} bytes."));
         try
         {
             using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            body = CreateScheduleRequest.Parse(doc.RootElement);
+            return (parse(doc.RootElement), null);
         }
         catch (JsonException ex)
         {
-            return Error(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}");
+            return (default, Error(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}"));
         }
         catch (ArgumentException ex)
         {
-            return Error(StatusCodes.Status400BadRequest, ex.Message);
+            return (default, Error(StatusCodes.Status400BadRequest, ex.Message));
         }
-        var handle = await runner.Scheduler.ScheduleAsync(body.Name, body.Recipe, body.Schedule, body.Options, ct);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, BackgroundRunner runner, CancellationToken ct)
+    {
+        var (body, refused) = await ReadBodyAsync(request, CreateScheduleRequest.Parse, ct);
+        if (refused is not null) return refused;
+        var handle = await runner.Scheduler.ScheduleAsync(body!.Name, body.Recipe, body.Schedule, body.Options, ct);
         var info = await handle.InfoAsync(ct);
         return Results.Created($"{SchedulesPath}/{Uri.EscapeDataString(info.Name)}", ScheduleView.From(info));
     }
 
     private static async Task<IResult> UpdateAsync(string name, HttpRequest request, BackgroundRunner runner, CancellationToken ct)
     {
-        if (request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            return Error(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON (Content-Type: application/json).");
-        if (request.ContentLength > MaxBodyBytes)
-            return Error(StatusCodes.Status413PayloadTooLarge, $"The body is over {MaxBodyBytes} bytes.");
-        ScheduleUpdate changes;
-        try
-        {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            changes = CreateScheduleRequest.ParseUpdate(doc.RootElement);
-        }
-        catch (JsonException ex)
-        {
-            return Error(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {ex.Message}");
-        }
-        catch (ArgumentException ex)
-        {
-            return Error(StatusCodes.Status400BadRequest, ex.Message);
-        }
-        return Results.Ok(ScheduleView.From(await runner.Scheduler.GetHandle(name).UpdateAsync(changes, ct)));
+        var (changes, refused) = await ReadBodyAsync(request, CreateScheduleRequest.ParseUpdate, ct);
+        if (refused is not null) return refused;
+        return Results.Ok(ScheduleView.From(await runner.Scheduler.GetHandle(name).UpdateAsync(changes!, ct)));
     }
 
     /// <summary>Schedule problems as 400/404, a store that cannot be used as 503; everything else is left to the host's error handling.</summary>
