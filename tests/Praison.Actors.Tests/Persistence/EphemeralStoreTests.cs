@@ -54,8 +54,12 @@ public class EphemeralStoreTests
     public async Task Finished_tasks_are_cleaned_up_after_their_delay()
     {
         await using var rt = await StartAsync(cleanupDelay: TimeSpan.FromMilliseconds(200));
-        var h = await rt.Runner.SubmitAsync(_ => Task.FromResult(1));
-        Assert.Equal(1, await h.WaitAsync(Long));
+        // The work waits for the gate until the wait is sent: a slow client must not find the task already cleaned up.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var h = await rt.Runner.SubmitAsync(async _ => { await gate.Task; return 1; });
+        var waited = h.WaitAsync(Long); // sends WaitForTask before it returns
+        gate.SetResult();
+        Assert.Equal(1, await waited);
         await AwaitAsync(async () => (await rt.Runner.ListAsync()).Count == 0);
         await Assert.ThrowsAsync<TaskNotFoundException>(() => h.StatusAsync());
     }
