@@ -34,6 +34,7 @@ internal sealed class SlotQueue<T>
         public int Compare(Group? x, Group? y) => ReferenceEquals(x, y) ? 0 : x!.HeadSeq.CompareTo(y!.HeadSeq);
     }
 
+    private static readonly List<(string TaskId, T Holder)> NoneStarted = new(); // returned empty, never filled
     private int _maxConcurrent;
     private long _nextSeq;
     private readonly Dictionary<string, (LinkedListNode<Entry> Node, Group Group)> _queuedById = new();
@@ -108,6 +109,7 @@ internal sealed class SlotQueue<T>
     /// <summary>Moves every task that may start now into a slot, and returns them in the order they start.</summary>
     public List<(string TaskId, T Holder)> StartNext()
     {
+        if (_running.Count >= _maxConcurrent || _ready.Count == 0) return NoneStarted; // the common case: no allocation
         var started = new List<(string, T)>();
         // The earliest head that may start is the one the old front-to-back scan would reach first: starting
         // tasks only ever blocks others within one call, so nothing passed over could become free again.

@@ -14,6 +14,8 @@ namespace Praison.Actors.Tasks;
 /// <see cref="TaskEntity"/> whose first message is a submission then stores it without replaying first.
 /// <paramref name="SupervisorAdmits"/>: a <see cref="TaskEntity"/> asks its supervisor for room in the queue
 /// (<see cref="Messages.AdmitTask"/>) before it stores a new task (a cluster node's MaxQueued).
+/// <paramref name="InstantWrites"/>: the store keeps no events (ephemeral), so a <see cref="TaskRunner"/> takes its writes as
+/// stored at once (<see cref="TaskWrites"/>) and sends no <see cref="Messages.WorkEnded"/> (its report follows in the same turn).
 /// </summary>
 internal sealed record TaskActorSettings(
     RecipeRegistry Recipes,
@@ -26,7 +28,8 @@ internal sealed record TaskActorSettings(
     IActorRef? Journal = null,
     IActorRef? Webhooks = null,
     bool JournalClaimsIds = false,
-    bool SupervisorAdmits = false)
+    bool SupervisorAdmits = false,
+    bool InstantWrites = false)
 {
     /// <summary>
     /// True for a cluster-sharded entity (<see cref="ShardPassivateMessage"/> is set: the shard's Passivate). Such an

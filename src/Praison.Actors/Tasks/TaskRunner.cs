@@ -19,6 +19,7 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TaskWrites _writes;
     private readonly TaskWorkRun _run = new();
+    private readonly Queue<TaskEventWritten>? _instant; // the ephemeral store: writes are stored at once (TaskWrites)
     private readonly List<IActorRef> _waiters;
     private readonly HashSet<IActorRef> _subscribers;
     private readonly List<IActorRef> _removeRequesters = new();
@@ -32,7 +33,8 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
     {
         _settings = settings;
         _state = handover.State;
-        _writes = new TaskWrites(handover.State.TaskId, handover.SequenceNr);
+        _instant = settings.InstantWrites ? new Queue<TaskEventWritten>() : null;
+        _writes = new TaskWrites(handover.State.TaskId, handover.SequenceNr, _instant);
         _work = handover.Work;
         _waiters = new List<IActorRef>(handover.Waiters);
         _subscribers = new HashSet<IActorRef>(handover.Subscribers);
@@ -72,9 +74,23 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
         // A pending task (a test's handover) is started here: Started first, then the work.
         if (_state.Status == BackgroundTaskStatus.Running) StartWork(claimed: true);
         else if (Decide(new TaskIntent.Start()) is not TaskDecision.Persist) Report(null); // refused: straight back
+        DrainInstant();
     }
 
     protected override void OnReceive(object message)
+    {
+        Handle(message);
+        DrainInstant();
+    }
+
+    /// <summary>Applies the writes made while handling a message, as the journal's answers would (ephemeral store only).</summary>
+    private void DrainInstant()
+    {
+        if (_instant is null) return;
+        while (_instant.TryDequeue(out var written)) OnWritten(written);
+    }
+
+    private void Handle(object message)
     {
         if (_handedBack)
         {
@@ -134,7 +150,8 @@ internal sealed class TaskRunner : UntypedActor, IWithTimers, IWithUnboundedStas
                 // A result of an earlier run, or of a run already cancelled or timed out, changes nothing.
                 if (!_run.IsCurrent(w.RunId) || _state.Status != BackgroundTaskStatus.Running) break;
                 // The work is over: its slot goes to the next task now, while the terminal event is being stored.
-                if (Decide(TaskIntent.FromWork(w)) is TaskDecision.Persist) Supervisor.Tell(new WorkEnded(TaskId));
+                // With instant writes the terminal event is stored in this same turn and the report frees the slot.
+                if (Decide(TaskIntent.FromWork(w)) is TaskDecision.Persist && _instant is null) Supervisor.Tell(new WorkEnded(TaskId));
                 break;
             case ReceiveTimeout:
                 OnDeadline();

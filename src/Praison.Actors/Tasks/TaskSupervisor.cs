@@ -38,6 +38,9 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     private readonly PriorityQueue<string, DateTimeOffset> _cleanups = new();
     private readonly StoreHealthTracker _health = new();
     private int _submitting;                                              // Submitted being stored
+    // The ephemeral store keeps no events: writes are stored at once and answered from this queue, drained after each
+    // message (see TaskWrites), so a task costs no journal messages. Null when a journal writes them.
+    private readonly Queue<TaskEventWritten>? _instant;
 
     // Claimed starts: the supervisor stores Started itself, for up to MaxConcurrent + ClaimAhead() tasks (the slot
     // queue's limit), and a task runs once Started is stored and one of MaxConcurrent work slots is free. So a slot
@@ -66,7 +69,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         // The node's webhook dispatcher (a test may give its own); it resumes unfinished deliveries when it starts.
         _webhooks = settings.Tasks.Webhooks
             ?? (settings.Webhooks is { } webhooks ? Context.ActorOf(WebhookDispatcher.Props(webhooks, settings.WriteRows), "webhooks") : null);
-        _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self, Webhooks = _webhooks };
+        _instant = !settings.StoresEvents && settings.Tasks.Journal is null ? new Queue<TaskEventWritten>() : null;
+        _taskSettings = settings.Tasks with { Journal = _journal, Supervisor = Self, Webhooks = _webhooks, InstantWrites = _instant is not null };
         _table = settings.EvictsFinished ? settings.Table : null;
     }
 
@@ -89,6 +93,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         if (_settings.Recovered is { Count: > 0 } recovered) Recover(recovered);
         if (_table is not null) SweepAt(DateTimeOffset.UtcNow); // cleanups that came due while the host was down
+        DrainInstant();
     }
 
     /// <summary>
@@ -102,7 +107,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
         foreach (var task in recovered)
         {
             if (task.State is not { } state || (_table is not null && state.IsTerminal)) continue; // finished ones stay in the table
-            var record = new TaskRecord(state, task.SequenceNr);
+            var record = new TaskRecord(state, task.SequenceNr, _instant);
             _tasks[state.TaskId] = record;
             PraisonTelemetry.Recovered(state);
             if (state.IsTerminal) ScheduleCleanup(record);
@@ -127,6 +132,19 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     }
 
     protected override void OnReceive(object message)
+    {
+        Handle(message);
+        DrainInstant();
+    }
+
+    /// <summary>Applies the writes made while handling a message, as the journal's answers would (ephemeral store only).</summary>
+    private void DrainInstant()
+    {
+        if (_instant is null) return;
+        while (_instant.TryDequeue(out var written)) OnWritten(written);
+    }
+
+    private void Handle(object message)
     {
         switch (message)
         {
@@ -224,7 +242,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
                 $"The task queue is full: {waiting} tasks are waiting and MaxQueued is {_settings.MaxQueued}. Nothing was stored; try again later."));
             return;
         }
-        var record = new TaskRecord(TaskState.Empty(id), 0) { Work = s.Work, Requester = Sender };
+        var record = new TaskRecord(TaskState.Empty(id), 0, _instant) { Work = s.Work, Requester = Sender };
         _tasks[id] = record;
         _submitting++;
         // An id not held here may still be stored (finished and evicted, or stored by another process): the journal
@@ -524,7 +542,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             _endsNow = 0;
             _windowStart = now;
         }
-        return _endsBefore >= 16 && _averageRunMs <= 50 ? _settings.MaxConcurrent : 0;
+        // Instant writes: Started is stored the moment a slot is given, so claiming ahead gains nothing.
+        return _instant is null && _endsBefore >= 16 && _averageRunMs <= 50 ? _settings.MaxConcurrent : 0;
     }
 
     /// <summary>A task given a slot: its Started is written here; once stored it runs (Apply, StartWork).</summary>
@@ -589,7 +608,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     {
         if (!_tasks.TryGetValue(report.State.TaskId, out var record) || !actor.Equals(record.Actor)) return;
         record.State = report.State;
-        record.Writes = new TaskWrites(report.State.TaskId, report.SequenceNr);
+        record.Writes = new TaskWrites(report.State.TaskId, report.SequenceNr, _instant);
         if (report.Retrying)
         {
             // A failed attempt waits for its retry here, as a pending record with its waiters, watchers and code.
@@ -989,10 +1008,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
     /// One task as the supervisor holds it while no actor runs it. Mutable on purpose: it lives only inside this
     /// actor, and a pending task must cost little. Lists are created only when someone waits or watches.
     /// </summary>
-    private sealed class TaskRecord(TaskState state, long sequenceNr)
+    private sealed class TaskRecord(TaskState state, long sequenceNr, Queue<TaskEventWritten>? instant)
     {
         public TaskState State = state;
-        public TaskWrites Writes = new(state.TaskId, sequenceNr);
+        public TaskWrites Writes = new(state.TaskId, sequenceNr, instant);
         public TaskWork? Work;                      // a pending delegate's code
         public IActorRef? Actor;                    // the TaskRunner, while running
         public IActorRef? Requester;                // answered when the write in flight is stored (submit, cancel)

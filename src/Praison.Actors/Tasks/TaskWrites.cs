@@ -9,8 +9,11 @@ namespace Praison.Actors.Tasks;
 /// A failed <see cref="TaskSubmitted"/> is not retried (the client is told nothing was stored); any other failed
 /// write is sent again after a backoff (100 ms doubling to 30 s), because what it records already happened (the
 /// work started, or finished with a result that must not be lost).
+/// With <paramref name="instant"/> (the ephemeral store: nothing is written anywhere) a write is stored the moment it is
+/// made: its answer goes into that queue, which the owner drains at the end of the message it is handling, instead of a
+/// round trip through the journal's mailbox (three messages per task saved).
 /// </summary>
-internal sealed class TaskWrites(string taskId, long storedSequenceNr)
+internal sealed class TaskWrites(string taskId, long storedSequenceNr, Queue<TaskEventWritten>? instant = null)
 {
     public static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(30);
@@ -37,7 +40,8 @@ internal sealed class TaskWrites(string taskId, long storedSequenceNr)
     {
         if (InFlight is not null) throw new InvalidOperationException($"Task {TaskId}: a write is already in flight.");
         InFlight = e;
-        journal.Tell(new WriteTaskEvent(TaskId, SequenceNr + 1, e), self);
+        if (instant is not null) instant.Enqueue(new TaskEventWritten(TaskId, SequenceNr + 1, e, null));
+        else journal.Tell(new WriteTaskEvent(TaskId, SequenceNr + 1, e), self);
     }
 
     /// <summary>

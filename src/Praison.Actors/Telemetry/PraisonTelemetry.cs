@@ -185,9 +185,13 @@ public static class PraisonTelemetry
 
     /// <summary>
     /// Wraps a task's work in a <see cref="RunSpanName"/> span whose parent is the submitter's stored trace context, so a
-    /// trace crosses processes and cluster nodes.
+    /// trace crosses processes and cluster nodes. With no listener on the source (decided when the run starts) the work
+    /// runs as it is: no span would be recorded, and the wrapper costs a parse and a state machine per task.
     /// </summary>
-    internal static TaskWork Traced(TaskWork work, TaskSpec spec, int attempt) => async ctx =>
+    internal static TaskWork Traced(TaskWork work, TaskSpec spec, int attempt) =>
+        Source.HasListeners() ? TracedRun(work, spec, attempt) : work;
+
+    private static TaskWork TracedRun(TaskWork work, TaskSpec spec, int attempt) => async ctx =>
     {
         ActivityContext.TryParse(spec.TraceParent, null, out var parent);
         using var activity = Source.StartActivity(RunSpanName, ActivityKind.Internal, parent);

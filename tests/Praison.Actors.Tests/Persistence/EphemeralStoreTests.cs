@@ -54,10 +54,73 @@ public class EphemeralStoreTests
     public async Task Finished_tasks_are_cleaned_up_after_their_delay()
     {
         await using var rt = await StartAsync(cleanupDelay: TimeSpan.FromMilliseconds(200));
-        var h = await rt.Runner.SubmitAsync(_ => Task.FromResult(1));
-        Assert.Equal(1, await h.WaitAsync(Long));
+        // The work waits for the gate until the wait is sent: a slow client must not find the task already cleaned up.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var h = await rt.Runner.SubmitAsync(async _ => { await gate.Task; return 1; });
+        var waited = h.WaitAsync(Long); // sends WaitForTask before it returns
+        gate.SetResult();
+        Assert.Equal(1, await waited);
         await AwaitAsync(async () => (await rt.Runner.ListAsync()).Count == 0);
         await Assert.ThrowsAsync<TaskNotFoundException>(() => h.StatusAsync());
+    }
+
+    [Fact]
+    public async Task A_running_task_is_cancelled_and_a_late_one_times_out_without_a_journal()
+    {
+        // Writes are stored at once on this store (no journal round trip): the runner's cancel and deadline paths.
+        await using var rt = await StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = await rt.Runner.SubmitAsync(async ctx =>
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return 0;
+        });
+        await started.Task.WaitAsync(Long);
+        Assert.True(await running.CancelAsync());
+        await Assert.ThrowsAsync<TaskCanceledException>(() => running.WaitAsync(Long));
+        Assert.Equal(BackgroundTaskStatus.Cancelled, (await running.StatusAsync()).Status);
+
+        var late = await rt.Runner.SubmitAsync(async ctx =>
+        {
+            await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            return 0;
+        }, new TaskOptions { Timeout = TimeSpan.FromMilliseconds(200) });
+        await Assert.ThrowsAsync<TaskTimedOutException>(() => late.WaitAsync(Long));
+        Assert.Equal(BackgroundTaskStatus.Failed, (await late.StatusAsync()).Status);
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_is_retried_and_the_slot_limit_holds()
+    {
+        await using var rt = await StartAsync();
+        var attempts = 0;
+        var retried = await rt.Runner.SubmitAsync(ctx =>
+            Interlocked.Increment(ref attempts) == 1 ? throw new InvalidOperationException("first attempt fails") : Task.FromResult(ctx.Attempt),
+            new TaskOptions { Retry = new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromMilliseconds(10) } });
+        Assert.Equal(2, await retried.WaitAsync(Long));
+
+        // MaxConcurrentTasks = 1: with writes stored at once, no two works may overlap.
+        var inside = 0;
+        var most = 0;
+        var handles = new List<ActorHandle<int>>();
+        for (var i = 0; i < 30; i++)
+            handles.Add(await rt.Runner.SubmitAsync(async _ =>
+            {
+                var now = Interlocked.Increment(ref inside);
+                InterlockedMax(ref most, now);
+                await Task.Yield();
+                Interlocked.Decrement(ref inside);
+                return now;
+            }));
+        foreach (var h in handles) await h.WaitAsync(Long);
+        Assert.Equal(1, most);
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+                if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
+        }
     }
 
     /// <summary>Polls a condition until it holds (no fixed sleeps standing in for the event).</summary>
