@@ -15,7 +15,13 @@ namespace Praison.Actors.Persistence;
 /// answers the indexed reads on it. A journal written through another plugin (BackgroundRunnerOptions.JournalPluginId)
 /// never comes here, so it has no task table: reads for it go through the supervisor or <see cref="ReadTasksAsync"/>.
 /// </summary>
-internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnection> openSnapshots, bool postgres)
+/// <param name="openJournal">A new (unopened) connection to the journal's database.</param>
+/// <param name="openSnapshots">A new (unopened) connection to the snapshot store's database.</param>
+/// <param name="postgres">PostgreSQL (else SQLite).</param>
+/// <param name="openBatchWriter">The connections of <see cref="WriteEventsAsync"/> on PostgreSQL, when they differ from
+/// <paramref name="openJournal"/>'s (<see cref="TaskStore.PostgreSqlStore.BatchWriterConnectionString"/>).</param>
+internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnection> openSnapshots, bool postgres,
+    Func<DbConnection>? openBatchWriter = null)
 {
     private const string TaskPrefix = "task-";
     private const long SchemaLockKey = 0x7072_6169_7461_626c; // "praitabl": nodes starting together create and backfill once
@@ -186,7 +192,7 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         HashSet<(string, long)> conflicts;
         if (postgres)
         {
-            await using var connection = openJournal();
+            await using var connection = (openBatchWriter ?? openJournal)();
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             HashSet<(string, long)> written;
             (claimed, written) = await WritePostgresAsync((NpgsqlConnection)connection, rows, Claiming, inserts, updates, cancellationToken).ConfigureAwait(false);
