@@ -254,6 +254,47 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task PauseAsync_returns_only_after_a_look_that_read_the_unpaused_row_has_submitted_everything()
+    {
+        // The race: a look reads the unpaused row, the pause is stored, the look goes on submitting. The pause must not
+        // return before that look ends, so nothing is submitted after it returns.
+        var (runner, service) = Start();
+        var handle = await service.ScheduleAsync("inflight", "job", "*/1m",
+            new ScheduleOptions { CatchUp = ScheduleCatchUp.All, Overlap = ScheduleOverlap.Allow });
+        var first = SchedulePlanner.TaskIdFor("inflight", T0.AddMinutes(1));
+        var second = SchedulePlanner.TaskIdFor("inflight", T0.AddMinutes(2));
+        var submitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondSubmitted = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task? pause = null;
+        ScheduleService.AfterSlotSubmitted = async (taskId, _) =>
+        {
+            if (taskId == first)
+            {
+                submitted.TrySetResult();
+                await release.Task; // the look holds here, between its two slots
+            }
+            else if (taskId == second) secondSubmitted.TrySetResult(Volatile.Read(ref pause)!.IsCompleted);
+        };
+        try
+        {
+            await TickAfter(service, TimeSpan.FromMinutes(2)); // two slots due: one look submits both
+            await submitted.Task.WaitAsync(Long);
+            Volatile.Write(ref pause, handle.PauseAsync());
+            await AwaitAssertAsync(async () => Assert.True((await handle.InfoAsync()).Paused), Long); // stored
+            release.TrySetResult();
+            Assert.False(await secondSubmitted.Task.WaitAsync(Long), "the pause returned while a look of the unpaused row was still submitting");
+            await pause!.WaitAsync(Long);
+        }
+        finally
+        {
+            ScheduleService.AfterSlotSubmitted = null;
+            release.TrySetResult();
+        }
+        Assert.Equal(2, (await runner.ListAsync()).Count);
+    }
+
+    [Fact]
     public async Task Trigger_runs_now_and_backfill_runs_each_slot_of_a_range_once()
     {
         var (runner, service) = Start(withActor: false);
