@@ -150,19 +150,29 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     /// <summary><paramref name="r"/> with <paramref name="u"/> applied, checked as <see cref="Check"/> checks a new schedule.</summary>
     private ScheduleRecord Updated(ScheduleRecord r, ScheduleUpdate u, DateTimeOffset now)
     {
-        var timing = u.Expression is not null || u.TimeZone is not null;
+        var clear = u.Clear;
+        if ((clear & ~(ScheduleFields.Timeout | ScheduleFields.TimeZone | ScheduleFields.Retry | ScheduleFields.Input | ScheduleFields.Jitter)) != 0)
+            throw new ScheduleException($"Unknown setting to clear: {clear}.");
+        var both = new List<string>();
+        if (clear.HasFlag(ScheduleFields.Timeout) && u.Timeout is not null) both.Add("timeout");
+        if (clear.HasFlag(ScheduleFields.TimeZone) && u.TimeZone is not null) both.Add("time zone");
+        if (clear.HasFlag(ScheduleFields.Retry) && u.Retry is not null) both.Add("retry");
+        if (clear.HasFlag(ScheduleFields.Input) && u.Input is not null) both.Add("input");
+        if (clear.HasFlag(ScheduleFields.Jitter) && u.Jitter is not null) both.Add("jitter");
+        if (both.Count > 0) throw new ScheduleException($"Both set and cleared: {string.Join(", ", both)}; do one or the other.");
+        var timing = u.Expression is not null || u.TimeZone is not null || (clear.HasFlag(ScheduleFields.TimeZone) && r.TimeZone != "UTC");
         var fresh = Check(r.Name, r.Recipe, u.Expression ?? r.Expression, new ScheduleOptions
         {
-            Input = u.Input ?? (r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson)),
+            Input = clear.HasFlag(ScheduleFields.Input) ? null : u.Input ?? (r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson)),
             SessionId = r.SessionId,
-            Timeout = u.Timeout ?? (r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
-            TimeZone = u.TimeZone ?? r.TimeZone,
+            Timeout = clear.HasFlag(ScheduleFields.Timeout) ? null : u.Timeout ?? (r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
+            TimeZone = clear.HasFlag(ScheduleFields.TimeZone) ? null : u.TimeZone ?? r.TimeZone,
             CatchUp = u.CatchUp ?? r.CatchUp,
             CatchUpWindow = u.CatchUpWindow ?? r.CatchUpWindow,
             Overlap = u.Overlap ?? r.Overlap,
-            Jitter = u.Jitter ?? r.Jitter,
+            Jitter = clear.HasFlag(ScheduleFields.Jitter) ? TimeSpan.Zero : u.Jitter ?? r.Jitter,
             Paused = u.Enabled is { } enabled ? !enabled : r.Paused,
-            Retry = u.Retry ?? r.Retry,
+            Retry = clear.HasFlag(ScheduleFields.Retry) ? null : u.Retry ?? r.Retry,
         }, checkPast: timing);
         var resumed = r.Paused && !fresh.Paused;
         return r with

@@ -145,6 +145,29 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Update_clear_sets_settings_back_to_their_defaults_and_set_plus_clear_is_refused()
+    {
+        var (_, service) = Start(withActor: false);
+        var handle = await service.ScheduleAsync("clr", "job", "daily", new ScheduleOptions
+        {
+            TimeZone = "Europe/Berlin", Input = new { n = 1 }, Timeout = TimeSpan.FromSeconds(30), Retry = new RetryPolicy { MaxAttempts = 3 },
+            Jitter = TimeSpan.FromSeconds(5),
+        });
+        var before = await handle.InfoAsync();
+        var refused = await Assert.ThrowsAsync<ScheduleException>(() =>
+            handle.UpdateAsync(new ScheduleUpdate { Timeout = TimeSpan.FromSeconds(5), Clear = ScheduleFields.Timeout | ScheduleFields.Jitter }));
+        Assert.Contains("Both set and cleared: timeout", refused.Message);
+        Assert.Equal(before, await handle.InfoAsync());
+
+        var cleared = await handle.UpdateAsync(new ScheduleUpdate { Clear = ScheduleFields.Timeout | ScheduleFields.Retry | ScheduleFields.Input });
+        Assert.Equal((null, null, null, "Europe/Berlin", TimeSpan.FromSeconds(5)),
+            (cleared.Timeout, cleared.MaxAttempts, cleared.InputJson, cleared.TimeZone, cleared.Jitter));
+        cleared = await handle.UpdateAsync(new ScheduleUpdate { Clear = ScheduleFields.TimeZone | ScheduleFields.Jitter });
+        Assert.Equal(("UTC", TimeSpan.Zero), (cleared.TimeZone, cleared.Jitter));
+        Assert.Equal(_time.GetUtcNow().Date.AddDays(1), cleared.NextFireAt); // the next slot recomputed in UTC
+    }
+
+    [Fact]
     public async Task The_same_slot_looked_at_twice_is_one_task()
     {
         // A crash between firing and recording, or two hosts: the same record (same pointer) is looked at twice.
