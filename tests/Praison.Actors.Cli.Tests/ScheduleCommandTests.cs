@@ -128,7 +128,7 @@ public sealed class ScheduleCommandTests : IDisposable
     {
         await Ok("schedule", "add", "c", "-r", "hello", "-s", "daily", "--tz", "Europe/Berlin", "-i", "{\"n\":1}", "--timeout", "30",
             "--max-retries", "2", "--jitter", "5");
-        var set = (await Ok("schedule", "describe", "c", "--json")).Json();
+        var set = (await Ok("schedule", "describe", "c", "--json")).Json().GetProperty("schedule");
         Assert.Equal(("Europe/Berlin", 3), (set.GetProperty("timeZone").GetString(), set.GetProperty("maxAttempts").GetInt32()));
 
         var cleared = (await Ok("schedule", "update", "c", "--clear", "timeout,max-retries", "--clear", "tz,input,jitter", "--json")).Json();

@@ -231,6 +231,7 @@ public static class ScheduleCommands
         var names = string.Join(", ", Clearable.Select(c => c.Name));
         var option = new Option<ScheduleFields>("--clear")
         {
+            Arity = ArgumentArity.OneOrMore, // --clear a,b or --clear a --clear b
             Description = $"Set these back to their defaults (comma-separated): timeout and max-retries to the recipe's, tz to UTC, input and jitter to none. Any of: {names}.",
         };
         option.CustomParser = result =>
