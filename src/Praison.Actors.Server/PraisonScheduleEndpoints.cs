@@ -196,10 +196,28 @@ internal sealed record CreateScheduleRequest(string Name, string Recipe, string 
         });
     }
 
-    /// <summary>The body of <c>PATCH /api/v1/schedules/{name}</c>: the fields to change; absent (or null) ones stay.</summary>
+    /// <summary>
+    /// The body of <c>PATCH /api/v1/schedules/{name}</c>: the fields to change; absent ones stay. <c>null</c> clears a
+    /// setting back to its default (<c>timeZone</c> to UTC, <c>input</c> and <c>jitterSec</c> to none, <c>timeoutSec</c>
+    /// and <c>maxRetries</c> to the recipe's); the other fields have no default to go back to, so null there is a 400.
+    /// </summary>
     public static ScheduleUpdate ParseUpdate(JsonElement body)
     {
         var b = new Body(body, UpdateFields);
+        var clear = ScheduleFields.None;
+        foreach (var p in body.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Null))
+        {
+            clear |= p.Name switch
+            {
+                "timeZone" => ScheduleFields.TimeZone,
+                "input" => ScheduleFields.Input,
+                "timeoutSec" => ScheduleFields.Timeout,
+                "maxRetries" => ScheduleFields.Retry,
+                "jitterSec" => ScheduleFields.Jitter,
+                _ => throw new ArgumentException(
+                    $"'{p.Name}' cannot be null (null clears timeZone, input, timeoutSec, maxRetries and jitterSec; leave a field out to keep it)."),
+            };
+        }
         return new ScheduleUpdate
         {
             Expression = b.Text("schedule", false) is { Length: > 0 } e ? e : null,
@@ -212,6 +230,7 @@ internal sealed record CreateScheduleRequest(string Name, string Recipe, string 
             Overlap = b.Overlap(),
             Jitter = b.Seconds("jitterSec") is { } j ? TimeSpan.FromSeconds(j) : null,
             Enabled = b.Bool("enabled"),
+            Clear = clear,
         };
     }
 

@@ -66,11 +66,18 @@ public sealed class ScheduleOptions
 }
 
 /// <summary>
-/// A change to a stored schedule (<see cref="ScheduleHandle.UpdateAsync"/>): every field left null stays as it is. The
-/// result is checked exactly like a new schedule; a changed expression or time zone recomputes the next fire time from now.
+/// A change to a stored schedule (<see cref="ScheduleHandle.UpdateAsync"/>): every field left null stays as it is; a
+/// field named in <see cref="Clear"/> goes back to its default. The result is checked exactly like a new schedule; a
+/// changed expression or time zone recomputes the next fire time from now.
 /// </summary>
 public sealed class ScheduleUpdate
 {
+    /// <summary>
+    /// Settings to set back to their defaults: the timeout and retry policy to the recipe's, the time zone to UTC, the
+    /// input to none, the jitter to none. A setting both given a new value and cleared is a <see cref="ScheduleException"/>.
+    /// </summary>
+    public ScheduleFields Clear { get; init; }
+
     /// <summary>A new expression (same grammar as <see cref="IScheduler.ScheduleAsync"/>).</summary>
     public string? Expression { get; init; }
 
@@ -100,6 +107,24 @@ public sealed class ScheduleUpdate
 
     /// <summary>False pauses the schedule, true resumes it (from the next slot after now).</summary>
     public bool? Enabled { get; init; }
+}
+
+/// <summary>The settings of a schedule that <see cref="ScheduleUpdate.Clear"/> can set back to their defaults.</summary>
+[Flags]
+public enum ScheduleFields
+{
+    /// <summary>Nothing.</summary>
+    None = 0,
+    /// <summary>Each run's timeout (back to the recipe's).</summary>
+    Timeout = 1,
+    /// <summary>The time zone (back to UTC).</summary>
+    TimeZone = 2,
+    /// <summary>Each run's retry policy (back to the recipe's).</summary>
+    Retry = 4,
+    /// <summary>The input of every run (back to none).</summary>
+    Input = 8,
+    /// <summary>The jitter (back to none).</summary>
+    Jitter = 16,
 }
 
 /// <summary>A stored schedule as it stands.</summary>

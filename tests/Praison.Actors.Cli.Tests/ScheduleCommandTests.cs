@@ -112,6 +112,8 @@ public sealed class ScheduleCommandTests : IDisposable
                      (new[] { "-s", "sometimes" }, "Invalid schedule expression 'sometimes'"),
                      (new[] { "--tz", "Mars/Base" }, "Unknown time zone 'Mars/Base'"),
                      (new[] { "--overlap", "never" }, "--overlap must be one of"),
+                     (new[] { "--clear", "timeout,nonsense" }, "--clear: unknown setting(s) 'nonsense'"),
+                     (new[] { "--timeout", "5", "--clear", "timeout" }, "Both set and cleared: timeout"),
                  })
         {
             var r = await CliProcess.RunAsync(_dir, ["schedule", "update", "u", .. args]);
@@ -119,6 +121,22 @@ public sealed class ScheduleCommandTests : IDisposable
             Assert.Contains(message, r.Stderr);
         }
         Assert.Equal(before, (await Ok("schedule", "list", "--json")).Stdout);
+    }
+
+    [Fact]
+    public async Task Update_clear_sets_settings_back_to_their_defaults()
+    {
+        await Ok("schedule", "add", "c", "-r", "hello", "-s", "daily", "--tz", "Europe/Berlin", "-i", "{\"n\":1}", "--timeout", "30",
+            "--max-retries", "2", "--jitter", "5");
+        var set = (await Ok("schedule", "describe", "c", "--json")).Json().GetProperty("schedule");
+        Assert.Equal(("Europe/Berlin", 3), (set.GetProperty("timeZone").GetString(), set.GetProperty("maxAttempts").GetInt32()));
+
+        var cleared = (await Ok("schedule", "update", "c", "--clear", "timeout,max-retries", "--clear", "tz,input,jitter", "--json")).Json();
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("timeout").ValueKind);
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("maxAttempts").ValueKind);
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("inputJson").ValueKind);
+        Assert.Equal("UTC", cleared.GetProperty("timeZone").GetString());
+        Assert.Equal(TimeSpan.Zero, TimeSpan.Parse(cleared.GetProperty("jitter").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

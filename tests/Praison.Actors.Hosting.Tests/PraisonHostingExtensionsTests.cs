@@ -26,7 +26,9 @@ public sealed class PraisonHostingExtensionsTests(SqliteDir dir, ITestOutputHelp
         Store = dir.Dir.Store,
         Runner = new BackgroundRunnerOptions
         {
-            Recipes = new RecipeRegistry().Register("name: echo\n", ctx => Task.FromResult<object?>($"echo {ctx.TaskId}")),
+            Recipes = new RecipeRegistry()
+                .Register("name: echo\n", ctx => Task.FromResult<object?>($"echo {ctx.TaskId}"))
+                .Register("name: nightly\nruntime:\n  schedule:\n    enabled: true\n    interval: daily\n    timeout_sec: 60\n", _ => Task.FromResult<object?>(null)),
         },
     };
 
@@ -37,6 +39,14 @@ public sealed class PraisonHostingExtensionsTests(SqliteDir dir, ITestOutputHelp
         builder.WithPraisonActors(_options);
 
     private BackgroundRunner Runner => Host.Services.GetRequiredService<BackgroundRunner>();
+
+    [Fact]
+    public async Task The_host_creates_the_schedule_runtime_schedule_asks_for()
+    {
+        var schedules = await Host.Services.GetRequiredService<IScheduler>().ListAsync();
+        var nightly = Assert.Single(schedules, s => s.Name == "recipe.nightly");
+        Assert.Equal(("nightly", "daily", TimeSpan.FromSeconds(60)), (nightly.Recipe, nightly.Expression, nightly.Timeout));
+    }
 
     [Fact]
     public async Task The_DI_runner_submits_reports_progress_and_waits()

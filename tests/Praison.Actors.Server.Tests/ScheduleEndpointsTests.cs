@@ -115,10 +115,27 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
                      ("""{"timeZone":"Mars/Base"}""", "Unknown time zone 'Mars/Base'"),
                      ("""{"maxRetries":-1}""", "'maxRetries' must be"),
                      ("""{"recipe":"other"}""", "Unknown field 'recipe'"),
+                     ("""{"overlap":null}""", "'overlap' cannot be null"),
                  })
             await ErrorAnswer.AssertAsync(await _host.Http.PatchAsync($"{Path}/p", new StringContent(body, Encoding.UTF8, "application/json")), 400, message);
         Assert.Equal(before, (await ListAsync())[0].GetRawText());
         await ErrorAnswer.AssertAsync(await _host.Http.PatchAsync($"{Path}/ghost", new StringContent("{}", Encoding.UTF8, "application/json")), 404, "ghost");
+    }
+
+    [Fact]
+    public async Task Patch_null_clears_a_setting_and_an_absent_field_stays()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path,
+            """{"name":"n","recipe":"echo","schedule":"daily","timeZone":"Europe/Berlin","input":{"a":1},"timeoutSec":30,"maxRetries":2,"jitterSec":5}""")).StatusCode);
+        var patched = await _host.Http.PatchAsync($"{Path}/n",
+            new StringContent("""{"timeoutSec":null,"maxRetries":null,"timeZone":null,"input":null}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var view = await patched.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.Null, view.GetProperty("timeoutSec").ValueKind);
+        Assert.Equal(JsonValueKind.Null, view.GetProperty("maxRetries").ValueKind);
+        Assert.Equal(JsonValueKind.Null, view.GetProperty("input").ValueKind);
+        Assert.Equal("UTC", view.GetProperty("timeZone").GetString());
+        Assert.Equal(5, view.GetProperty("jitterSec").GetDouble()); // absent: unchanged
     }
 
     [Fact]

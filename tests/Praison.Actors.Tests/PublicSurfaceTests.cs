@@ -56,7 +56,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(PraisonTelemetry), typeof(TaskInput),
             typeof(WebhookOptions), typeof(WebhookDelivery), typeof(WebhookAttempt), typeof(WebhookDeliveryState),
             typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun),
-            typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleException), typeof(ScheduleNotFoundException),
+            typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleFields), typeof(ScheduleException), typeof(ScheduleNotFoundException),
             typeof(RetryPolicy), typeof(RetryBackoff), typeof(RetryOn),
         ];
         Assert.All(client, t =>

@@ -182,15 +182,18 @@ public static class ScheduleCommands
             ("cancel-previous", ScheduleOverlap.CancelPrevious));
         var jitter = Cli.SecondsOption("--jitter", "Fire each slot up to SEC seconds late.");
         var enabled = Choice<bool?>("--enabled", "false pauses the schedule, true resumes it.", null, ("true", true), ("false", false));
+        var clear = ClearOption();
         var command = new Command("update", """
-            Change a stored schedule; options left out stay as they are. Checked like `add`: anything wrong (an invalid
-            expression, an unknown time zone, a one-shot time in the past) exits 2 and changes nothing.
+            Change a stored schedule; options left out stay as they are, settings named in --clear go back to their
+            defaults. Checked like `add`: anything wrong (an invalid expression, an unknown time zone, a one-shot time in
+            the past, a setting both given and cleared) exits 2 and changes nothing.
 
             Examples:
               praison-actors schedule update nightly -s 'cron:30 3 * * *' --tz Europe/Berlin
               praison-actors schedule update ping --max-retries 3 --timeout 60 --overlap buffer-one
+              praison-actors schedule update ping --clear timeout,jitter
               praison-actors schedule update ping --enabled false
-            """) { name, expression, tz, input, timeout, maxRetries, catchUp, window, overlap, jitter, enabled };
+            """) { name, expression, tz, input, timeout, maxRetries, catchUp, window, overlap, jitter, enabled, clear };
         command.SetAction((parse, ct) => RunAsync(parse, ct, async (cli, token) =>
         {
             var n = parse.GetValue(name)!;
@@ -207,6 +210,7 @@ public static class ScheduleCommands
                 Overlap = parse.GetValue(overlap),
                 Jitter = parse.GetValue(jitter) is { } j ? TimeSpan.FromSeconds(j) : null,
                 Enabled = parse.GetValue(enabled),
+                Clear = parse.GetValue(clear),
             };
             if (!cli.StoreExists()) throw new ScheduleNotFoundException(n);
             await using var runtime = await OpenAsync(cli, token, write: true);
@@ -216,6 +220,36 @@ public static class ScheduleCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The settings <c>update --clear</c> sets back to their defaults, by the names of their <c>add</c> options.</summary>
+    private static readonly (string Name, ScheduleFields Field)[] Clearable =
+        [("timeout", ScheduleFields.Timeout), ("tz", ScheduleFields.TimeZone), ("max-retries", ScheduleFields.Retry), ("input", ScheduleFields.Input), ("jitter", ScheduleFields.Jitter)];
+
+    private static Option<ScheduleFields> ClearOption()
+    {
+        var names = string.Join(", ", Clearable.Select(c => c.Name));
+        var option = new Option<ScheduleFields>("--clear")
+        {
+            Arity = ArgumentArity.OneOrMore, // --clear a,b or --clear a --clear b
+            Description = $"Set these back to their defaults (comma-separated): timeout and max-retries to the recipe's, tz to UTC, input and jitter to none. Any of: {names}.",
+        };
+        option.CustomParser = result =>
+        {
+            var fields = ScheduleFields.None;
+            var unknown = new List<string>();
+            foreach (var token in result.Tokens)
+            foreach (var part in token.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var match = Clearable.FirstOrDefault(c => string.Equals(c.Name, part.TrimStart('-'), StringComparison.OrdinalIgnoreCase));
+                if (match.Name is null) unknown.Add(part);
+                else fields |= match.Field;
+            }
+            if (unknown.Count > 0) result.AddError($"--clear: unknown setting(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; any of: {names}.");
+            else if (fields == ScheduleFields.None) result.AddError($"--clear needs at least one of: {names}.");
+            return fields;
+        };
+        return option;
     }
 
     // ---------------------------------------------------------------- list, describe

@@ -156,7 +156,15 @@ public static class ServeCommand
             {
                 // A standalone host on PostgreSQL when asked for; the data directory still holds the host lock.
                 var store = parse.GetValue(postgres) is { } cs ? TaskStore.PostgreSql(cs) : null;
-                var local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store, webhooks: webhooks);
+                PraisonRuntime local;
+                try
+                {
+                    local = await StoreAccess.StartAsync(cli.DataDir, catalog.Registry, executeTasks: true, token, store: store, webhooks: webhooks);
+                }
+                catch (ScheduleException ex) when (ex is not ScheduleNotFoundException)
+                {
+                    throw new CliException(ExitCodes.BadInput, ex.Message); // runtime.schedule, applied as the host starts
+                }
                 if (store is not null) storeText = store.Describe();
                 runtime = local;
                 runner = local.Runner;

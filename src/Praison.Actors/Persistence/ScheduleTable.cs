@@ -91,17 +91,21 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
     /// </summary>
     public async Task<bool[]> ReplaceManyAsync(IReadOnlyList<ScheduleRecord> records, CancellationToken ct)
     {
+        if (records.Count == 0) return [];
         await using var c = await OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         var replaced = new bool[records.Count];
+        // One command, its parameters re-bound per row: a batch of a thousand rows is prepared once, not a thousand times.
+        await using var cmd = Command(c,
+            $"UPDATE {Name} SET recipe = @recipe, paused = @paused, next_fire_at = @next, version = @version, updated_at = @now, body = @body " +
+            "WHERE name = @name AND version = @expected",
+            [.. Row(records[0] with { Version = records[0].Version + 1 }), ("version", 0L), ("expected", 0L)]);
+        cmd.Transaction = tx;
         for (var i = 0; i < records.Count; i++)
         {
             var next = records[i] with { Version = records[i].Version + 1 };
-            await using var cmd = Command(c,
-                $"UPDATE {Name} SET recipe = @recipe, paused = @paused, next_fire_at = @next, version = @version, updated_at = @now, body = @body " +
-                "WHERE name = @name AND version = @expected",
-                [.. Row(next), ("version", next.Version), ("expected", records[i].Version)]);
-            cmd.Transaction = tx;
+            foreach (var (name, value) in (IEnumerable<(string, object?)>)[.. Row(next), ("version", next.Version), ("expected", records[i].Version)])
+                cmd.Parameters[name].Value = value ?? DBNull.Value;
             replaced[i] = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -151,7 +155,8 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             var p = cmd.CreateParameter();
             p.ParameterName = name;
             p.Value = value ?? DBNull.Value;
-            if (value is null) p.DbType = System.Data.DbType.Int64; // the only nullable parameter is next_fire_at
+            // The only nullable parameter; typed always, since a re-bound command may hold null in it later.
+            if (name == "next") p.DbType = System.Data.DbType.Int64;
             cmd.Parameters.Add(p);
         }
         return cmd;

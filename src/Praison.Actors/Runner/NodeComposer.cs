@@ -37,6 +37,7 @@ internal static class NodeComposer
                 : await store.ReadTasksAsync(cancellationToken).ConfigureAwait(false);
         var started = new BackgroundRunner(system, runner, recovered, store);
         if (runner is { ExecuteTasks: true, RecoverStoredTasks: true }) _ = started.Schedules; // the host's scheduler fires stored schedules from the start
+        await Scheduling.RecipeSchedules.ApplyOnStartAsync(started, cancellationToken).ConfigureAwait(false); // TEMPLATE.yaml runtime.schedule
         return started;
     }
 

@@ -1,3 +1,5 @@
+using Akka.Event;
+
 namespace Praison.Actors.Scheduling;
 
 /// <summary>What a host does with one recipe's <c>runtime.schedule</c> when it loads the recipe.</summary>
@@ -147,6 +149,20 @@ internal static class RecipeSchedules
             }
         }
         return done;
+    }
+
+    /// <summary>
+    /// The one path every host takes when it starts with its recipes (<see cref="PraisonRuntime.StartAsync"/>, the
+    /// hosting builder's <c>WithPraisonActors</c>, <c>serve</c>): a host that fires schedules brings each loaded recipe's
+    /// <c>runtime.schedule</c> in line (<see cref="ApplyAsync"/>), logging each change; a bad section is thrown as a
+    /// <see cref="ScheduleException"/> naming the file and key, so the host does not start half-configured. A process
+    /// that does not fire (the CLI next to a host) leaves recipe schedules alone.
+    /// </summary>
+    public static async Task ApplyOnStartAsync(BackgroundRunner runner, CancellationToken cancellationToken)
+    {
+        if (runner.Options is not { ExecuteTasks: true, RecoverStoredTasks: true }) return;
+        foreach (var line in await ApplyAsync(runner.Scheduler, runner.Recipes.List(), cancellationToken).ConfigureAwait(false))
+            runner.System.Log.Info(line);
     }
 
     private static async Task<bool> ExistsAsync(IScheduler scheduler, string name, CancellationToken cancellationToken) =>

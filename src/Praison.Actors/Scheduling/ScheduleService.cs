@@ -30,6 +30,28 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     /// </summary>
     internal static Func<string, bool, Task>? AfterSlotSubmitted { get; set; }
 
+    /// <summary>How long a pause, update or delete waits for the scheduler to act on it (<see cref="ChangedAsync"/>).</summary>
+    public static readonly TimeSpan ChangeSeenTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Tells the scheduler that schedule <paramref name="name"/> changed in the store and waits until it acts on the
+    /// change (<see cref="ScheduleChanged"/>): it holds the stored row and no look that read the old one is still
+    /// running, so a pause or delete is final once this returns. A scheduler that cannot answer in time (a cluster
+    /// singleton moving to another node) reads the change at its next reload; nothing is lost, the wait just ends.
+    /// </summary>
+    private async Task ChangedAsync(string name, CancellationToken ct)
+    {
+        if (Actor is not { } actor) return;
+        try
+        {
+            await actor.Ask<ScheduleChangeSeen>(new ScheduleChanged(name), ChangeSeenTimeout, ct).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            actor.Tell(ReloadSchedules.Instance);
+        }
+    }
+
     /// <summary>The most slots one backfill runs.</summary>
     public const int MaxBackfill = 1000;
 
@@ -39,7 +61,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         var record = Check(name, recipe, expression, options ?? new ScheduleOptions());
         if (!await store.InsertAsync(record, cancellationToken).ConfigureAwait(false))
             throw new ScheduleException($"A schedule named '{name}' already exists (remove it first, or pick another name).");
-        Actor?.Tell(ReloadSchedules.Instance);
+        Actor?.Tell(new ScheduleChanged(name));
         return GetHandle(name);
     }
 
@@ -112,7 +134,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             NextFireAt = paused || r.NextFireAt is null ? r.NextFireAt : Expression(r).NextAfter(now),
             BufferedSlot = paused ? r.BufferedSlot : null,
         }, ct).ConfigureAwait(false);
-        Actor?.Tell(ReloadSchedules.Instance);
+        await ChangedAsync(name, ct).ConfigureAwait(false); // a paused schedule fires no more once this returns
     }
 
     public async Task<ScheduleInfo> UpdateAsync(string name, ScheduleUpdate changes, CancellationToken ct)
@@ -121,26 +143,36 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         var now = time.GetUtcNow();
         Updated(await GetAsync(name, ct).ConfigureAwait(false), changes, now); // checked before anything is stored
         var stored = await store.UpdateAsync(name, r => Updated(r, changes, now), ct).ConfigureAwait(false);
-        Actor?.Tell(ReloadSchedules.Instance);
+        await ChangedAsync(name, ct).ConfigureAwait(false);
         return ToInfo(stored);
     }
 
     /// <summary><paramref name="r"/> with <paramref name="u"/> applied, checked as <see cref="Check"/> checks a new schedule.</summary>
     private ScheduleRecord Updated(ScheduleRecord r, ScheduleUpdate u, DateTimeOffset now)
     {
-        var timing = u.Expression is not null || u.TimeZone is not null;
+        var clear = u.Clear;
+        if ((clear & ~(ScheduleFields.Timeout | ScheduleFields.TimeZone | ScheduleFields.Retry | ScheduleFields.Input | ScheduleFields.Jitter)) != 0)
+            throw new ScheduleException($"Unknown setting to clear: {clear}.");
+        var both = new List<string>();
+        if (clear.HasFlag(ScheduleFields.Timeout) && u.Timeout is not null) both.Add("timeout");
+        if (clear.HasFlag(ScheduleFields.TimeZone) && u.TimeZone is not null) both.Add("time zone");
+        if (clear.HasFlag(ScheduleFields.Retry) && u.Retry is not null) both.Add("retry");
+        if (clear.HasFlag(ScheduleFields.Input) && u.Input is not null) both.Add("input");
+        if (clear.HasFlag(ScheduleFields.Jitter) && u.Jitter is not null) both.Add("jitter");
+        if (both.Count > 0) throw new ScheduleException($"Both set and cleared: {string.Join(", ", both)}; do one or the other.");
+        var timing = u.Expression is not null || u.TimeZone is not null || (clear.HasFlag(ScheduleFields.TimeZone) && r.TimeZone != "UTC");
         var fresh = Check(r.Name, r.Recipe, u.Expression ?? r.Expression, new ScheduleOptions
         {
-            Input = u.Input ?? (r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson)),
+            Input = clear.HasFlag(ScheduleFields.Input) ? null : u.Input ?? (r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson)),
             SessionId = r.SessionId,
-            Timeout = u.Timeout ?? (r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
-            TimeZone = u.TimeZone ?? r.TimeZone,
+            Timeout = clear.HasFlag(ScheduleFields.Timeout) ? null : u.Timeout ?? (r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
+            TimeZone = clear.HasFlag(ScheduleFields.TimeZone) ? null : u.TimeZone ?? r.TimeZone,
             CatchUp = u.CatchUp ?? r.CatchUp,
             CatchUpWindow = u.CatchUpWindow ?? r.CatchUpWindow,
             Overlap = u.Overlap ?? r.Overlap,
-            Jitter = u.Jitter ?? r.Jitter,
+            Jitter = clear.HasFlag(ScheduleFields.Jitter) ? TimeSpan.Zero : u.Jitter ?? r.Jitter,
             Paused = u.Enabled is { } enabled ? !enabled : r.Paused,
-            Retry = u.Retry ?? r.Retry,
+            Retry = clear.HasFlag(ScheduleFields.Retry) ? null : u.Retry ?? r.Retry,
         }, checkPast: timing);
         var resumed = r.Paused && !fresh.Paused;
         return r with
@@ -158,7 +190,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     public async Task<bool> DeleteAsync(string name, CancellationToken ct)
     {
         var deleted = await store.DeleteAsync(name, ct).ConfigureAwait(false);
-        Actor?.Tell(ReloadSchedules.Instance);
+        await ChangedAsync(name, ct).ConfigureAwait(false);
         return deleted;
     }
 
@@ -237,50 +269,114 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     }
 
     /// <summary>
-    /// The scheduler's look at one schedule at <paramref name="now"/>: carry out stored requests, decide with
-    /// <see cref="SchedulePlanner"/>, cancel the previous run if the plan says so, submit each slot (derived ids), then
-    /// store the new pointers and runs under the record's version. Returns the record as stored now and how many slots
-    /// were submitted. If the record changed meanwhile (paused, edited), the change wins and the look's pointers are
-    /// dropped: a later look submits the same slots again, which finds the tasks already stored.
+    /// The scheduler's look at one schedule at <paramref name="now"/> (<see cref="LookManyAsync"/> for one): the record as
+    /// stored now and how many slots were submitted; a failure is thrown.
     /// </summary>
     public async Task<(ScheduleRecord? Record, int Fired)> LookAsync(ScheduleRecord r, DateTimeOffset now, CancellationToken ct)
     {
-        var expression = Expression(r);
-        var previousActive = r.Overlap != ScheduleOverlap.Allow && r.LastTaskId is { } last
-                             && await StatusAsync(last, ct).ConfigureAwait(false) is BackgroundTaskStatus.Pending or BackgroundTaskStatus.Running;
-        var plan = SchedulePlanner.Plan(r, expression, now, previousActive);
-        var slots = plan.Fire.ToList();
-        foreach (var request in r.Requests)
-        {
-            if (request.Kind == "backfill" && request.From is { } from && request.To is { } to)
-                slots.AddRange(expression.SlotsBetween(from, to, MaxBackfill).Select(s => (s, "backfill")));
-        }
-        if (!plan.Changes(r) && r.Requests.Count == 0) return (r, 0);
+        var p = await PrepareAsync(r, now, ct).ConfigureAwait(false);
+        if (p.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(p.Error);
+        if (p.Next is null) return (r, 0);
+        var stored = await store.ReplaceAsync(p.Next, ct).ConfigureAwait(false);
+        return (stored ?? await store.GetAsync(r.Name, ct).ConfigureAwait(false), p.Result.Fired);
+    }
 
-        if (plan.CancelPrevious && r.LastTaskId is { } previous)
+    /// <summary>
+    /// The scheduler's look at every schedule due at <paramref name="now"/>, as one batch: for each, carry out stored
+    /// requests, decide with <see cref="SchedulePlanner"/>, cancel the previous run if the plan says so and submit each
+    /// slot (derived ids), all schedules at once so the runner stores the batch's submissions together; then store every
+    /// schedule's new pointers and runs in one write, each under the version it was read at. Returns per schedule the
+    /// record as stored now and how many slots it submitted, or the error that stopped it (the others go on). If a record
+    /// changed meanwhile (paused, edited), the change wins and the look's pointers are dropped: a later look submits the
+    /// same slots again, which finds the tasks already stored.
+    /// </summary>
+    public async Task<IReadOnlyList<ScheduleLooked>> LookManyAsync(IReadOnlyList<ScheduleRecord> records, DateTimeOffset now, CancellationToken ct)
+    {
+        var prepared = await Task.WhenAll(records.Select(r => PrepareAsync(r, now, ct))).ConfigureAwait(false);
+        var changed = prepared.Where(p => p.Error is null && p.Next is not null).ToList();
+        bool[] replaced;
+        try
         {
+            replaced = await store.ReplaceManyAsync(changed.Select(p => p.Next!).ToList(), ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TaskStoreException or OperationCanceledException)
+        {
+            // The tasks are stored; the pointers are not: the next look submits the same slots, which finds them.
+            return prepared.Select(p => p.Error is not null || p.Next is null ? p.Result : new ScheduleLooked(p.Result.Name, null, 0, ex.Message)).ToList();
+        }
+        var stuck = new Dictionary<string, bool>(StringComparer.Ordinal);
+        for (var i = 0; i < changed.Count; i++) stuck[changed[i].Result.Name] = replaced[i];
+        var looks = new List<ScheduleLooked>(prepared.Length);
+        foreach (var p in prepared)
+        {
+            if (p.Error is not null || p.Next is null)
+            {
+                looks.Add(p.Result);
+                continue;
+            }
+            var name = p.Result.Name;
+            if (stuck[name])
+            {
+                looks.Add(p.Result with { Record = p.Next with { Version = p.Next.Version + 1 } });
+                continue;
+            }
             try
             {
-                await runner.CancelAsync(previous, ct).ConfigureAwait(false);
+                looks.Add(p.Result with { Record = await store.GetAsync(name, ct).ConfigureAwait(false) }); // changed meanwhile: the change wins
             }
-            catch (TaskNotFoundException)
+            catch (TaskStoreException ex)
             {
-                // Cleaned up meanwhile: nothing to cancel.
+                looks.Add(new ScheduleLooked(name, null, 0, ex.Message));
             }
         }
-        var runs = await FireSlotsAsync(r, slots, now, ct).ConfigureAwait(false);
-        foreach (var request in r.Requests.Where(q => q.Kind == "run-now"))
+        return looks;
+    }
+
+    private sealed record Prepared(ScheduleLooked Result, ScheduleRecord? Next, Exception? Error);
+
+    /// <summary>One schedule's part of a batch look: its plan carried out up to the record to store (null: nothing changed).</summary>
+    private async Task<Prepared> PrepareAsync(ScheduleRecord r, DateTimeOffset now, CancellationToken ct)
+    {
+        try
         {
-            var id = SchedulePlanner.TaskIdFor(r.Name, request.RequestedAt, manual: true);
-            await SubmitAsync(r, id, ct).ConfigureAwait(false);
-            PraisonTelemetry.SlotFired(r.Name, "manual", request.RequestedAt, time.GetUtcNow());
-            runs.Add(new ScheduleRunEntry(id, request.RequestedAt, now, "manual"));
+            var expression = Expression(r);
+            var previousActive = r.Overlap != ScheduleOverlap.Allow && r.LastTaskId is { } last
+                                 && await StatusAsync(last, ct).ConfigureAwait(false) is BackgroundTaskStatus.Pending or BackgroundTaskStatus.Running;
+            var plan = SchedulePlanner.Plan(r, expression, now, previousActive);
+            var slots = plan.Fire.ToList();
+            foreach (var request in r.Requests)
+            {
+                if (request.Kind == "backfill" && request.From is { } from && request.To is { } to)
+                    slots.AddRange(expression.SlotsBetween(from, to, MaxBackfill).Select(s => (s, "backfill")));
+            }
+            if (!plan.Changes(r) && r.Requests.Count == 0) return new Prepared(new ScheduleLooked(r.Name, r, 0, null), null, null);
+
+            if (plan.CancelPrevious && r.LastTaskId is { } previous)
+            {
+                try
+                {
+                    await runner.CancelAsync(previous, ct).ConfigureAwait(false);
+                }
+                catch (TaskNotFoundException)
+                {
+                    // Cleaned up meanwhile: nothing to cancel.
+                }
+            }
+            var runs = await FireSlotsAsync(r, slots, now, ct).ConfigureAwait(false);
+            foreach (var request in r.Requests.Where(q => q.Kind == "run-now"))
+            {
+                var id = SchedulePlanner.TaskIdFor(r.Name, request.RequestedAt, manual: true);
+                await SubmitAsync(r, id, ct).ConfigureAwait(false);
+                PraisonTelemetry.SlotFired(r.Name, "manual", request.RequestedAt, time.GetUtcNow());
+                runs.Add(new ScheduleRunEntry(id, request.RequestedAt, now, "manual"));
+            }
+            var next = r.WithRuns(runs) with { NextFireAt = plan.NextFireAt, BufferedSlot = plan.BufferedSlot, Requests = [] };
+            return new Prepared(new ScheduleLooked(r.Name, null, runs.Count, null), next, null);
         }
-        var stored = await store.ReplaceAsync(r.WithRuns(runs) with
+        catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            NextFireAt = plan.NextFireAt, BufferedSlot = plan.BufferedSlot, Requests = [],
-        }, ct).ConfigureAwait(false);
-        return (stored ?? await store.GetAsync(r.Name, ct).ConfigureAwait(false), runs.Count);
+            return new Prepared(new ScheduleLooked(r.Name, null, 0, ex.GetBaseException().Message), null, ex);
+        }
     }
 
     private async Task<List<ScheduleRunEntry>> FireSlotsAsync(ScheduleRecord r, IReadOnlyList<(DateTimeOffset Slot, string Reason)> slots,

@@ -27,6 +27,8 @@ internal abstract class ScheduleStore
     public abstract Task<bool> InsertAsync(ScheduleRecord record, CancellationToken ct);
     /// <summary>Stores <paramref name="record"/> as the next version if the row is still at its version; the stored record, or null on a conflict.</summary>
     public abstract Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken ct);
+    /// <summary><see cref="ReplaceAsync"/> for many records in one write (the scheduler's batch): for each, whether it stuck.</summary>
+    public abstract Task<bool[]> ReplaceManyAsync(IReadOnlyList<ScheduleRecord> records, CancellationToken ct);
     public abstract Task<bool> DeleteAsync(string name, CancellationToken ct);
 
     /// <summary>Applies <paramref name="change"/> to the latest stored version until it sticks (re-reading after a conflict).</summary>
@@ -72,6 +74,13 @@ internal abstract class ScheduleStore
             }
         }
 
+        public override async Task<bool[]> ReplaceManyAsync(IReadOnlyList<ScheduleRecord> records, CancellationToken ct)
+        {
+            var replaced = new bool[records.Count];
+            for (var i = 0; i < records.Count; i++) replaced[i] = await ReplaceAsync(records[i], ct).ConfigureAwait(false) is not null;
+            return replaced;
+        }
+
         public override Task<bool> DeleteAsync(string name, CancellationToken ct)
         {
             lock (_rows) return Task.FromResult(_rows.Remove(name));
@@ -97,18 +106,27 @@ internal abstract class ScheduleStore
         /// Replaces wait for the write in flight and then go together in one transaction: the scheduler's looks at
         /// one moment (a thousand */1s schedules) cost one commit, not one each.
         /// </summary>
-        public override async Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken ct)
+        public override async Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken ct) =>
+            (await ReplaceManyAsync([record], ct).ConfigureAwait(false))[0] ? record with { Version = record.Version + 1 } : null;
+
+        public override async Task<bool[]> ReplaceManyAsync(IReadOnlyList<ScheduleRecord> records, CancellationToken ct)
         {
-            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var done = new TaskCompletionSource<bool>[records.Count];
             bool flush;
             lock (_gate)
             {
-                _pending.Add((record, done));
+                for (var i = 0; i < records.Count; i++)
+                {
+                    done[i] = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _pending.Add((records[i], done[i]));
+                }
                 flush = !_flushing;
                 _flushing = true;
             }
             if (flush) _ = FlushAsync();
-            return await done.Task.WaitAsync(ct).ConfigureAwait(false) ? record with { Version = record.Version + 1 } : null;
+            var replaced = new bool[records.Count];
+            for (var i = 0; i < records.Count; i++) replaced[i] = await done[i].Task.WaitAsync(ct).ConfigureAwait(false);
+            return replaced;
         }
 
         private async Task FlushAsync()

@@ -7,9 +7,11 @@ namespace Praison.Actors.Scheduling;
 /// <summary>
 /// One per host: fires due schedule slots. Holds the schedules read from the store, wakes at the earliest due time (and
 /// at least every <see cref="ReloadInterval"/>, re-reading the store so changes by other processes are seen), and
-/// hands each due schedule's look (<see cref="ScheduleService.LookAsync"/>) to the thread pool, one look per schedule
-/// at a time, piping the stored result back. Time comes from the service's <see cref="TimeProvider"/>, so tests drive it
-/// with a fake clock and a <see cref="SchedulerTick"/>; the Akka timer only decides when to look.
+/// hands every schedule due at that moment to the thread pool as one batch look (<see cref="ScheduleService.LookManyAsync"/>:
+/// submissions together, one store write), one look per schedule at a time, piping the stored results back. A change
+/// made through this host (<see cref="ScheduleChanged"/>) is read at once and answered when no look of the old row runs.
+/// Time comes from the service's <see cref="TimeProvider"/>, so tests drive it with a fake clock and a
+/// <see cref="SchedulerTick"/>; the Akka timer only decides when to look.
 /// </summary>
 internal sealed class SchedulerActor : ReceiveActor, IWithTimers
 {
@@ -17,13 +19,22 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
     public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan BufferedRecheck = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
-    /// <summary>At most this many looks at once, so a thousand due schedules do not open a thousand connections.</summary>
-    public const int MaxLooks = 64;
+    /// <summary>At most this many schedules in one batch look; more due at once go in further batches.</summary>
+    public const int MaxBatch = 1000;
+    /// <summary>At most this many schedules being looked at, over all batches in flight.</summary>
+    public const int MaxLooking = 4 * MaxBatch;
 
     private readonly ScheduleService _service;
     private readonly Dictionary<string, ScheduleRecord> _schedules = new(StringComparer.Ordinal);
     private readonly HashSet<string> _looking = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _retryAt = new(StringComparer.Ordinal); // after a failed look
+    // ScheduleChanged: rows being read again (not looked at meanwhile), writers waiting for a look of the old row to end,
+    // and when each name last changed (a reload that began earlier must not bring back its old row).
+    private readonly Dictionary<string, int> _rereading = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<IActorRef>> _afterLook = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _changedAt = new(StringComparer.Ordinal);
+    private long _seq;
+    private long _loadStartedAt;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _loading;
 
@@ -42,7 +53,9 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
             LookAtDue();
             Arm();
         });
-        Receive<ScheduleLooked>(OnLooked);
+        Receive<SchedulesLooked>(OnLooked);
+        Receive<ScheduleChanged>(OnChanged);
+        Receive<ScheduleReread>(OnReread);
     }
 
     protected override void PreStart()
@@ -55,6 +68,7 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
     {
         if (_loading) return;
         _loading = true;
+        _loadStartedAt = ++_seq;
         _service.Store.ListAsync(CancellationToken.None).PipeTo(Self,
             success: list => new SchedulesLoaded(list, null),
             failure: ex => new SchedulesLoaded(null, ex.GetBaseException().Message));
@@ -72,34 +86,86 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
         foreach (var r in loaded.Schedules)
         {
             seen.Add(r.Name);
+            if (ChangedSince(r.Name, _loadStartedAt)) continue; // read again after this list was: that read is newer
             // A look in flight stores a newer version; keep whichever is newer.
             if (!_schedules.TryGetValue(r.Name, out var held) || held.Version <= r.Version) _schedules[r.Name] = r;
         }
-        foreach (var gone in _schedules.Keys.Where(k => !seen.Contains(k)).ToList()) _schedules.Remove(gone);
+        foreach (var gone in _schedules.Keys.Where(k => !seen.Contains(k) && !ChangedSince(k, _loadStartedAt)).ToList()) _schedules.Remove(gone);
+        foreach (var old in _changedAt.Where(c => c.Value < _loadStartedAt).Select(c => c.Key).ToList()) _changedAt.Remove(old);
         LookAtDue();
         Arm();
     }
 
-    private void OnLooked(ScheduleLooked looked)
+    private bool ChangedSince(string name, long seq) => _changedAt.TryGetValue(name, out var at) && at > seq;
+
+    private void OnChanged(ScheduleChanged changed)
     {
-        _looking.Remove(looked.Name);
-        _retryAt.Remove(looked.Name);
-        // Which node looks, for diagnostics (the cluster tests count looks per node); nothing when nobody subscribes.
-        Context.System.EventStream.Publish(looked);
-        if (looked.Error is not null)
+        var name = changed.Name;
+        var replyTo = Sender;
+        var seq = ++_seq;
+        _changedAt[name] = seq;
+        _rereading[name] = _rereading.GetValueOrDefault(name) + 1;
+        _service.Store.GetAsync(name, CancellationToken.None).PipeTo(Self,
+            success: record => new ScheduleReread(name, record, null, replyTo, seq),
+            failure: ex => new ScheduleReread(name, null, ex.GetBaseException().Message, replyTo, seq));
+    }
+
+    private void OnReread(ScheduleReread reread)
+    {
+        var name = reread.Name;
+        if (--_rereading[name] == 0) _rereading.Remove(name);
+        if (reread.Error is not null)
         {
-            _log.Warning("Schedule {Schedule}: firing failed: {ScheduleError}; retried in {RetryIn}", looked.Name, looked.Error, RetryDelay);
-            _retryAt[looked.Name] = _service.Time.GetUtcNow() + RetryDelay;
+            // Not read: the periodic reload brings the change; the writer is not kept waiting for it.
+            _log.Warning("Schedule {Schedule}: reading it after a change failed: {ScheduleError}", name, reread.Error);
+            Load();
         }
-        else if (looked.Record is null) _schedules.Remove(looked.Name);
-        else
+        else if (reread.Record is null)
         {
-            if (looked.Fired > 0)
-                _log.Info("Schedule {Schedule} fired {Fired} run(s) of recipe {Recipe}; latest task {TaskId} [session {SessionId}]",
-                    looked.Name, looked.Fired, looked.Record.Recipe, looked.Record.LastTaskId, looked.Record.SessionId);
-            if (!_schedules.TryGetValue(looked.Name, out var held) || held.Version <= looked.Record.Version)
-                _schedules[looked.Name] = looked.Record;
+            if (!ChangedSince(name, reread.Seq)) _schedules.Remove(name);
         }
+        else if (!_schedules.TryGetValue(name, out var held) || held.Version <= reread.Record.Version) _schedules[name] = reread.Record;
+
+        if (_looking.Contains(name))
+        {
+            // A look that read the old row is running: answer when it ends, so nothing it submits comes after the answer.
+            if (!_afterLook.TryGetValue(name, out var waiting)) _afterLook[name] = waiting = [];
+            waiting.Add(reread.ReplyTo);
+        }
+        else reread.ReplyTo.Tell(new ScheduleChangeSeen(name));
+        LookAtDue();
+        Arm();
+    }
+
+    private void OnLooked(SchedulesLooked batch)
+    {
+        var fired = 0;
+        foreach (var looked in batch.Looks)
+        {
+            _looking.Remove(looked.Name);
+            _retryAt.Remove(looked.Name);
+            fired += looked.Fired;
+            // Which node looks, for diagnostics (the cluster tests count looks per node); nothing when nobody subscribes.
+            Context.System.EventStream.Publish(looked);
+            if (looked.Error is not null)
+            {
+                _log.Warning("Schedule {Schedule}: firing failed: {ScheduleError}; retried in {RetryIn}", looked.Name, looked.Error, RetryDelay);
+                _retryAt[looked.Name] = _service.Time.GetUtcNow() + RetryDelay;
+            }
+            else if (looked.Record is null) _schedules.Remove(looked.Name);
+            else
+            {
+                if (looked.Fired > 0 && batch.Looks.Count == 1)
+                    _log.Info("Schedule {Schedule} fired {Fired} run(s) of recipe {Recipe}; latest task {TaskId} [session {SessionId}]",
+                        looked.Name, looked.Fired, looked.Record.Recipe, looked.Record.LastTaskId, looked.Record.SessionId);
+                if (!_schedules.TryGetValue(looked.Name, out var held) || held.Version <= looked.Record.Version)
+                    _schedules[looked.Name] = looked.Record;
+            }
+            if (_afterLook.Remove(looked.Name, out var waiting))
+                foreach (var w in waiting) w.Tell(new ScheduleChangeSeen(looked.Name));
+        }
+        if (batch.Looks.Count > 1 && fired > 0)
+            _log.Info("{Schedules} schedules looked at together fired {Fired} run(s)", batch.Looks.Count, fired);
         LookAtDue();
         Arm();
     }
@@ -107,17 +173,26 @@ internal sealed class SchedulerActor : ReceiveActor, IWithTimers
     private void LookAtDue()
     {
         var now = _service.Time.GetUtcNow();
+        var batch = new List<ScheduleRecord>();
         foreach (var r in _schedules.Values)
         {
-            if (_looking.Count >= MaxLooks) break; // the rest when looks finish (OnLooked looks again)
-            if (_looking.Contains(r.Name) || DueAt(r, now) is not { } due || due > now) continue;
+            if (_looking.Count >= MaxLooking) break; // the rest when looks finish (OnLooked looks again)
+            if (_looking.Contains(r.Name) || _rereading.ContainsKey(r.Name) || DueAt(r, now) is not { } due || due > now) continue;
             _looking.Add(r.Name);
-            var name = r.Name;
-            _service.LookAsync(r, now, CancellationToken.None).PipeTo(Self,
-                success: result => new ScheduleLooked(name, result.Record, result.Fired, null),
-                failure: ex => new ScheduleLooked(name, null, 0, ex.GetBaseException().Message));
+            batch.Add(r);
+            if (batch.Count == MaxBatch)
+            {
+                Look(batch, now);
+                batch = [];
+            }
         }
+        if (batch.Count > 0) Look(batch, now);
     }
+
+    private void Look(List<ScheduleRecord> batch, DateTimeOffset now) =>
+        _service.LookManyAsync(batch, now, CancellationToken.None).PipeTo(Self,
+            success: looks => new SchedulesLooked(looks),
+            failure: ex => new SchedulesLooked(batch.Select(r => new ScheduleLooked(r.Name, null, 0, ex.GetBaseException().Message)).ToList()));
 
     /// <summary>
     /// When <paramref name="r"/> next needs a look: its next slot's fire time; now when it has requests or a buffered

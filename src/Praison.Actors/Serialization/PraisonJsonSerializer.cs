@@ -52,6 +52,8 @@ internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("c.spec", typeof(GetTaskSpec)),
         ("r.spec", typeof(TaskSpecReply)),
         ("sch.reload", typeof(ReloadSchedules)), // to a cluster's scheduler singleton through its proxy
+        ("sch.changed", typeof(ScheduleChanged)), // the same, asked by a pause or an update
+        ("sch.seen", typeof(ScheduleChangeSeen)), // its answer
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -11,7 +11,8 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// The scheduler on one host: N schedules of <c>*/1s</c> (1,000; --quick 100) on a SQLite store (and PostgreSQL when
 /// configured) fire for a while (20 s; --quick 6 s). Firing accuracy is each run's start (the recipe's first line)
 /// minus its slot, read from the task id, as p50/p99. Store writes per fired slot: schedule-row replaces (the sum of
-/// the rows' versions beyond 1) and journal events of the slot tasks, each divided by the fired slots. The first two
+/// the rows' versions beyond 1) and journal events of the slot tasks, each divided by the fired slots; and the process CPU
+/// per slot run while firing (comparable when the machine is loaded). The first two
 /// seconds are left out of the accuracy figures (start-up: the schedules are created while the host runs).
 /// </summary>
 public sealed class SchedulerScenario : Scenario
@@ -54,8 +55,14 @@ public sealed class SchedulerScenario : Scenario
                 new ScheduleOptions { Overlap = ScheduleOverlap.Allow, CatchUp = ScheduleCatchUp.Skip }, ct);
         var from = DateTimeOffset.UtcNow.AddSeconds(2);
         Progress($"{Label(kind)}: {count} schedules created; firing for {seconds} s");
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var startedBefore = started.Count;
         await Task.Delay(TimeSpan.FromSeconds(seconds), ct);
         var until = DateTimeOffset.UtcNow;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
+        var startedMeanwhile = started.Count - startedBefore;
 
         var lateness = started
             .Select(p => (Slot: DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p.Key[(p.Key.LastIndexOf('-') + 1)..])), Start: p.Value))
@@ -71,6 +78,9 @@ public sealed class SchedulerScenario : Scenario
             result.Figure(name, "slot → run started p99", "ms").Add(Side.Project, Stats.Percentile(lateness, 99));
         }
         result.Figure(name, "slots started / slots due", "%").Add(Side.Project, expected == 0 ? 0 : 100.0 * lateness.Length / expected);
+        // CPU of the whole process (scheduler, runner, store client) per slot run while firing: comparable on a loaded machine.
+        if (startedMeanwhile > 0)
+            result.Figure(name, "process CPU per slot run", "µs").Add(Side.Project, cpu.TotalMicroseconds / startedMeanwhile);
 
         // Stop the host before counting, so the counts agree with each other.
         var system = runtime.System;

@@ -34,6 +34,36 @@ public abstract class DurableScheduleSuite
         }
     }
 
+    private static Task<PraisonRuntime> StartWithScheduledRecipeAsync(TestStore store, bool enabled) => PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+    {
+        Store = store.Store,
+        Runner = new BackgroundRunnerOptions
+        {
+            Recipes = new RecipeRegistry().Register($"""
+                name: ticker
+                runtime:
+                  schedule:
+                    enabled: {(enabled ? "true" : "false")}
+                    interval: daily
+                    max_retries: 2
+                """, _ => Task.FromResult<object?>("ok")),
+        },
+    });
+
+    protected async Task A_library_host_applies_runtime_schedule_when_it_starts()
+    {
+        await using var store = await CreateStoreAsync();
+        await using (var first = await StartWithScheduledRecipeAsync(store, enabled: true))
+        {
+            var created = Assert.Single(await first.Runner.Scheduler.ListAsync());
+            Assert.Equal(("recipe.ticker", "ticker", "daily", 3, false), (created.Name, created.Recipe, created.Expression, created.MaxAttempts, created.Paused));
+        }
+        await using (var again = await StartWithScheduledRecipeAsync(store, enabled: true))
+            Assert.Single(await again.Runner.Scheduler.ListAsync()); // one schedule, not a second
+        await using var off = await StartWithScheduledRecipeAsync(store, enabled: false);
+        Assert.True(Assert.Single(await off.Runner.Scheduler.ListAsync()).Paused);
+    }
+
     protected async Task A_schedule_survives_a_restart_and_fires_there()
     {
         await using var store = await CreateStoreAsync();
@@ -139,6 +169,7 @@ public sealed class SqliteScheduleTests : DurableScheduleSuite
     protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
 
     [Fact] public Task Survives_a_restart_and_fires() => A_schedule_survives_a_restart_and_fires_there();
+    [Fact] public Task Library_host_applies_runtime_schedule() => A_library_host_applies_runtime_schedule_when_it_starts();
     [Fact] public Task Stale_version_loses() => A_stale_version_loses_and_a_duplicate_name_is_refused();
     [Fact] public Task Slot_before_and_after_a_restart_is_one_task() => A_slot_submitted_before_a_restart_is_not_submitted_again_after_it();
     [Fact] public Task Tasks_carry_the_schedule_name() => Fired_tasks_carry_the_schedule_name_in_the_table_across_a_restart();
@@ -149,6 +180,7 @@ public sealed class PostgresScheduleTests : DurableScheduleSuite
     protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
 
     [PostgresFact] public Task Survives_a_restart_and_fires() => A_schedule_survives_a_restart_and_fires_there();
+    [PostgresFact] public Task Library_host_applies_runtime_schedule() => A_library_host_applies_runtime_schedule_when_it_starts();
     [PostgresFact] public Task Stale_version_loses() => A_stale_version_loses_and_a_duplicate_name_is_refused();
     [PostgresFact] public Task Slot_before_and_after_a_restart_is_one_task() => A_slot_submitted_before_a_restart_is_not_submitted_again_after_it();
     [PostgresFact] public Task Tasks_carry_the_schedule_name() => Fired_tasks_carry_the_schedule_name_in_the_table_across_a_restart();

@@ -145,6 +145,29 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Update_clear_sets_settings_back_to_their_defaults_and_set_plus_clear_is_refused()
+    {
+        var (_, service) = Start(withActor: false);
+        var handle = await service.ScheduleAsync("clr", "job", "daily", new ScheduleOptions
+        {
+            TimeZone = "Europe/Berlin", Input = new { n = 1 }, Timeout = TimeSpan.FromSeconds(30), Retry = new RetryPolicy { MaxAttempts = 3 },
+            Jitter = TimeSpan.FromSeconds(5),
+        });
+        var before = await handle.InfoAsync();
+        var refused = await Assert.ThrowsAsync<ScheduleException>(() =>
+            handle.UpdateAsync(new ScheduleUpdate { Timeout = TimeSpan.FromSeconds(5), Clear = ScheduleFields.Timeout | ScheduleFields.Jitter }));
+        Assert.Contains("Both set and cleared: timeout", refused.Message);
+        Assert.Equal(before, await handle.InfoAsync());
+
+        var cleared = await handle.UpdateAsync(new ScheduleUpdate { Clear = ScheduleFields.Timeout | ScheduleFields.Retry | ScheduleFields.Input });
+        Assert.Equal((null, null, null, "Europe/Berlin", TimeSpan.FromSeconds(5)),
+            (cleared.Timeout, cleared.MaxAttempts, cleared.InputJson, cleared.TimeZone, cleared.Jitter));
+        cleared = await handle.UpdateAsync(new ScheduleUpdate { Clear = ScheduleFields.TimeZone | ScheduleFields.Jitter });
+        Assert.Equal(("UTC", TimeSpan.Zero), (cleared.TimeZone, cleared.Jitter));
+        Assert.Equal(_time.GetUtcNow().Date.AddDays(1), cleared.NextFireAt); // the next slot recomputed in UTC
+    }
+
+    [Fact]
     public async Task The_same_slot_looked_at_twice_is_one_task()
     {
         // A crash between firing and recording, or two hosts: the same record (same pointer) is looked at twice.
@@ -251,6 +274,47 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
         await TickAfter(service, TimeSpan.FromMinutes(0.5));
         var tasks = await TasksAsync(runner, 1);
         Assert.Equal(SchedulePlanner.TaskIdFor("p", T0.AddMinutes(6)), tasks[0].TaskId);
+    }
+
+    [Fact]
+    public async Task PauseAsync_returns_only_after_a_look_that_read_the_unpaused_row_has_submitted_everything()
+    {
+        // The race: a look reads the unpaused row, the pause is stored, the look goes on submitting. The pause must not
+        // return before that look ends, so nothing is submitted after it returns.
+        var (runner, service) = Start();
+        var handle = await service.ScheduleAsync("inflight", "job", "*/1m",
+            new ScheduleOptions { CatchUp = ScheduleCatchUp.All, Overlap = ScheduleOverlap.Allow });
+        var first = SchedulePlanner.TaskIdFor("inflight", T0.AddMinutes(1));
+        var second = SchedulePlanner.TaskIdFor("inflight", T0.AddMinutes(2));
+        var submitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondSubmitted = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task? pause = null;
+        ScheduleService.AfterSlotSubmitted = async (taskId, _) =>
+        {
+            if (taskId == first)
+            {
+                submitted.TrySetResult();
+                await release.Task; // the look holds here, between its two slots
+            }
+            else if (taskId == second) secondSubmitted.TrySetResult(Volatile.Read(ref pause)!.IsCompleted);
+        };
+        try
+        {
+            await TickAfter(service, TimeSpan.FromMinutes(2)); // two slots due: one look submits both
+            await submitted.Task.WaitAsync(Long);
+            Volatile.Write(ref pause, handle.PauseAsync());
+            await AwaitAssertAsync(async () => Assert.True((await handle.InfoAsync()).Paused), Long); // stored
+            release.TrySetResult();
+            Assert.False(await secondSubmitted.Task.WaitAsync(Long), "the pause returned while a look of the unpaused row was still submitting");
+            await pause!.WaitAsync(Long);
+        }
+        finally
+        {
+            ScheduleService.AfterSlotSubmitted = null;
+            release.TrySetResult();
+        }
+        Assert.Equal(2, (await runner.ListAsync()).Count);
     }
 
     [Fact]

@@ -40,6 +40,8 @@ public class PraisonJsonSerializerTests(ITestOutputHelper output) : RuntimeTestK
         new TaskRetriesExhausted(3, new TaskError(TaskErrorKind.Timeout, "late"), T),
         new TaskSubmitted(Spec with { Retry = new RetryPolicy { MaxAttempts = 4, Backoff = RetryBackoff.Fixed, Jitter = true, RetryOn = RetryOn.Timeout } }, T),
         ReloadSchedules.Instance,
+        new ScheduleChanged("nightly"),
+        new ScheduleChangeSeen("nightly"),
     };
 
     [Theory]
