@@ -146,6 +146,43 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
     }
 
     [PostgresFact]
+    public async Task After_a_whole_cluster_restart_its_unfinished_tasks_run_again_without_anyone_asking()
+    {
+        // Shards do not remember entities: the first leader of the restarted cluster reads the unfinished tasks from the
+        // store and wakes them. Nobody waits for or queries a task here.
+        await using var db = await PostgresTestStore.CreateAsync();
+        var log = NewLog();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            var first = NodeProcess.Start("node1", FreePort.Next(), null, db.ConnectionString, log, MaxConcurrent);
+            nodes.Add(first);
+            await first.WaitForLineAsync(l => l.StartsWith("ready "), Startup);
+            var ids = await SubmitAsync(first, 2 * MaxConcurrent, 3000); // half running, half pending when the cluster dies
+            await Eventually.UntilAsync(() => Task.FromResult(ExecutionLog.Read(log)),
+                l => l.Running(first.Name).Count >= 1, Startup, $"{first.Name} runs tasks");
+            first.Kill(); // the whole (one-node) cluster is gone
+            var killedAt = DateTimeOffset.UtcNow;
+
+            var again = NodeProcess.Start("node1b", FreePort.Next(), null, db.ConnectionString, log, MaxConcurrent);
+            nodes.Add(again);
+            await again.WaitForLineAsync(l => l.StartsWith("ready "), Startup);
+            var tasks = await Eventually.UntilAsync(() => db.Store.ReadTasksAsync(),
+                t => t.Count == ids.Count && t.All(x => x.Info.IsTerminal), TimeSpan.FromSeconds(150), "every task ends");
+            var lines = ExecutionLog.Read(log);
+            await AssertEachCompletedExactlyOnceAsync(db, ids, tasks, lines, first.Name, killedAt);
+            output.WriteLine($"restarted: first task running on the new cluster " +
+                $"{(lines.Entries.Where(e => e.Kind == "start" && e.Node == again.Name).Min(e => e.At) - killedAt).TotalSeconds:0.0} s after the kill");
+            await again.StopAsync(Startup);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            DeleteLogs(log);
+        }
+    }
+
+    [PostgresFact]
     public async Task Two_nodes_with_config_discovery_form_one_cluster_without_seeds_and_share_tasks()
     {
         await using var db = await PostgresTestStore.CreateAsync();
