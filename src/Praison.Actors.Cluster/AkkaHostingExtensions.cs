@@ -80,8 +80,7 @@ public static class AkkaHostingExtensions
     private static ShardOptions ShardOptions => new()
     {
         StateStoreMode = StateStoreMode.Persistence,
-        RememberEntities = true,
-        RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+        RememberEntities = false, // TaskStoreSweeper wakes unfinished tasks (see ClusterHocon)
         JournalPluginId = ClusterHocon.ShardingJournalId,
         SnapshotPluginId = ClusterHocon.ShardingSnapshotId,
         // Tasks decide when they are idle (finished and unwatched), never a timer.
@@ -103,6 +102,7 @@ public static class AkkaHostingExtensions
                     down-all-when-unstable = on
                   }
                   down-removal-margin = {{D(t.DownRemovalMargin)}}
+                  sharding.retry-interval = 500ms # as ClusterHocon: a shard of a removed node is asked for again soon
                 }
                 """)
             .WithFallback(PraisonCluster.NodeSettings(cluster))

@@ -5,8 +5,8 @@ using Praison.Actors.Persistence;
 namespace Praison.Actors.Cluster;
 
 /// <summary>
-/// The HOCON that turns a node clustered: remoting, seeds, keep-majority split-brain resolver, and sharding with
-/// remember-entities in its own SQL tables (sharding_journal, sharding_snapshot) next to the task journal.
+/// The HOCON that turns a node clustered: remoting, seeds, keep-majority split-brain resolver, and sharding whose
+/// coordinator keeps its state in its own SQL tables (sharding_journal, sharding_snapshot) next to the task journal.
 /// HOCON because PraisonCluster.StartAsync has no Akka.Hosting builder; WithPraisonCluster uses Akka.Cluster.Hosting's
 /// builders instead and takes only <see cref="ShardingPersistence"/> from here.
 /// </summary>
@@ -113,8 +113,13 @@ public static class ClusterHocon
                 }
                 sharding {
                   state-store-mode = persistence
-                  remember-entities = on
-                  remember-entities-store = eventsourced
+                  # No remember-entities: it wrote sharding_journal rows per task before the shard delivered CreateTask.
+                  # The task table knows which tasks are unfinished; TaskStoreSweeper wakes them after a removal, a
+                  # hand-off or a whole-cluster restart.
+                  remember-entities = off
+                  # How soon a region asks the coordinator again for a shard whose home was on a removed node (and
+                  # registers again): the default 2 s was a large part of a failover.
+                  retry-interval = 500ms
                   journal-plugin-id = {{Q(ShardingJournalId)}}
                   snapshot-plugin-id = {{Q(ShardingSnapshotId)}}
                   # Tasks decide when they are idle (finished and unwatched) on their own explicit timer, never ReceiveTimeout

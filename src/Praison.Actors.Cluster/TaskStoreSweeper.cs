@@ -7,10 +7,12 @@ using ClusterEvent = Akka.Cluster.ClusterEvent;
 namespace Praison.Actors.Cluster;
 
 /// <summary>
-/// Wakes tasks that should be alive. Remember-entities restarts a dead node's entities only once a message reaches
-/// their shard, so when a member is removed (and periodically, on the leader) this reads the store and asks every
+/// Wakes tasks that should be alive. Shards do not remember their entities (that cost a sharding-journal write per
+/// task), so an unfinished task's entity lives only while messages reach it: when a member is removed, when this node
+/// becomes the leader (a whole cluster restarted) and periodically on the leader, this reads the store and asks every
 /// unfinished task for its status through the region, and every finished one whose cleanup is due (they recover,
-/// delete their events and passivate). Which tasks those are is an indexed query on the task table (a replay of the
+/// delete their events and passivate); an entity of this node that stops with its task unfinished (its shard handed
+/// off to a joining node) is woken the same way, on its shard's new home. Which tasks those are is an indexed query on the task table (a replay of the
 /// journal only with another journal plugin, which has no table). A message can be lost while the dead node's shards
 /// are re-homed, so each is re-sent until the task itself answers. A status query never delays a task's timeout.
 /// </summary>
@@ -18,7 +20,12 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
 {
     private const string PeriodicTimer = "periodic";
     private const string RetryTimer = "retry";
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The first re-send comes soon (a wake sent just as a member is removed can still be routed to its dead region),
+    /// later ones back off to <see cref="MaxRetryInterval"/>: the set can hold every unfinished task of the cluster.
+    /// </summary>
+    private static readonly TimeSpan FirstRetryInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxRetryInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 
     private readonly IActorRef _region;
@@ -31,6 +38,7 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
     private bool _reading;
     private bool _readAgain;
     private bool _purgeAfterRead;
+    private TimeSpan _retryInterval = FirstRetryInterval;
 
     public TaskStoreSweeper(IActorRef region, TaskStore store, TimeSpan interval, bool hasTable)
     {
@@ -49,22 +57,42 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.LeaderChanged));
+        Context.System.EventStream.Subscribe(Self, typeof(TaskEntityStopped));
         Timers.StartPeriodicTimer(PeriodicTimer, SweepTick.Instance, _interval);
-        Self.Tell(SweepTick.Instance); // a whole cluster restarted: wake what was running
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
+
+    /// <summary>This node is leaving or shutting down: its own entities stop, and the remaining nodes wake their tasks.</summary>
+    private bool Leaving => _cluster.SelfMember.Status is not (Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp
+        or Akka.Cluster.MemberStatus.Joining) || CoordinatedShutdown.Get(Context.System).ShutdownReason is not null;
 
     protected override void OnReceive(object message)
     {
         switch (message)
         {
-            case ClusterEvent.MemberRemoved removed when !removed.Member.Address.Equals(_cluster.SelfAddress):
+            case ClusterEvent.MemberRemoved removed when !removed.Member.Address.Equals(_cluster.SelfAddress) && !Leaving:
                 _log.Info("Member {0} removed: waking its unfinished tasks on the remaining nodes", removed.Member.Address);
                 Read(purge: false);
                 break;
             case ClusterEvent.MemberRemoved:
+                break;
+            case ClusterEvent.LeaderChanged { Leader: { } leader } when leader.Equals(_cluster.SelfAddress):
+                // The first leader of a (re)started cluster, or a new one: wake what was running, now, not a period later.
+                Read(purge: false);
+                break;
+            case ClusterEvent.LeaderChanged:
+                break;
+            case TaskEntityStopped stopped when !Leaving:
+                Wake(stopped.TaskId, DateTimeOffset.UtcNow);
+                break;
+            case TaskEntityStopped:
                 break;
             case SweepTick when IsLeader:
                 Read(purge: true);
@@ -96,6 +124,7 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
 
     private void Read(bool purge)
     {
+        if (Leaving) return; // a leaving node sees the others removed; they wake the tasks, not this one
         _purgeAfterRead |= purge;
         if (_reading)
         {
@@ -128,15 +157,10 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
             var woken = 0;
             foreach (var id in r.TaskIds)
             {
-                _unacked.TryAdd(id, now);
-                _region.Tell(new GetTaskStatus(id));
+                Wake(id, now);
                 woken++;
             }
-            if (woken > 0)
-            {
-                _log.Debug("Woke {0} tasks", woken);
-                if (!Timers.IsTimerActive(RetryTimer)) Timers.StartPeriodicTimer(RetryTimer, RetryWake.Instance, RetryInterval);
-            }
+            if (woken > 0) _log.Debug("Woke {0} tasks", woken);
             if (_purgeAfterRead && _store.Sql is { } sql)
                 sql.PurgeDeletedAsync(CancellationToken.None).ContinueWith(
                         t => new SweepPurged(t.Exception?.GetBaseException()), TaskContinuationOptions.ExecuteSynchronously)
@@ -148,6 +172,17 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
             _readAgain = false;
             Read(purge: false);
         }
+    }
+
+    /// <summary>Asks the task for its status through the region (which starts its entity), again until it answers.</summary>
+    private void Wake(string id, DateTimeOffset now)
+    {
+        _unacked.TryAdd(id, now);
+        _region.Tell(new GetTaskStatus(id));
+        // A new task to wake gets its first re-send soon even when the older ones have backed off.
+        if (Timers.IsTimerActive(RetryTimer) && _retryInterval <= FirstRetryInterval) return;
+        _retryInterval = FirstRetryInterval;
+        Timers.StartSingleTimer(RetryTimer, RetryWake.Instance, _retryInterval);
     }
 
     private void Acknowledged(string id)
@@ -169,6 +204,8 @@ internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers
             }
             _region.Tell(new GetTaskStatus(id));
         }
-        if (_unacked.Count == 0) Timers.Cancel(RetryTimer);
+        if (_unacked.Count == 0) return;
+        _retryInterval = TimeSpan.FromTicks(Math.Min(_retryInterval.Ticks * 2, MaxRetryInterval.Ticks));
+        Timers.StartSingleTimer(RetryTimer, RetryWake.Instance, _retryInterval);
     }
 }

@@ -53,7 +53,7 @@ recipes.Register("name: noop\n", _ => Task.FromResult<object?>(null));
 var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
 {
     Store = store,
-    // Extra HOCON over the node's defaults, for experiments (e.g. another remember-entities store); none by default.
+    // Extra HOCON over the node's defaults, for experiments and the failover measurement (e.g. shorter downing timings); none by default.
     Config = Environment.GetEnvironmentVariable("PRAISON_NODE_HOCON") is { Length: > 0 } hocon
         ? Akka.Configuration.ConfigurationFactory.ParseString(hocon) : null,
     Runner = new BackgroundRunnerOptions

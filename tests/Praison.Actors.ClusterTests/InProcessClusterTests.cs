@@ -82,6 +82,28 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
     private BackgroundRunner B => fixture.Cluster.Nodes[1].Runner;
 
     [Fact]
+    public async Task An_unfinished_task_whose_entity_stops_is_woken_by_its_node_without_anyone_asking()
+    {
+        // Shards do not remember entities: when a task's entity stops with the task unfinished (as in a hand-off to a
+        // joining node), its node's sweeper wakes it through the region. Nobody here asks the task anything (a query
+        // would start the entity itself), and the periodic sweep is a minute away.
+        var h = await A.RunBackgroundAsync("block");
+        var node = await Eventually.UntilAsync(() => Task.FromResult(fixture.Blocked.TryGetValue(h.TaskId, out var b) ? b.Node : null),
+            n => n is not null, Patience, $"task {h.TaskId} starts");
+        var system = fixture.Cluster.Nodes[Array.IndexOf(ThreeNodeFixture.Names, node)].System;
+        var entity = await system.ActorSelection($"/system/sharding/{Praison.Actors.Cluster.PraisonClusterOptions.ShardTypeName}/*/{h.TaskId}")
+            .ResolveOne(Patience);
+        entity.Tell(Akka.Actor.PoisonPill.Instance, Akka.Actor.ActorRefs.NoSender);
+
+        // The woken entity replays a running "block" task (no on_restart: rerun) and fails it as interrupted.
+        var stored = await Eventually.UntilAsync(
+            async () => (await fixture.Cluster.Nodes[0].Store.ReadTasksAsync()).SingleOrDefault(t => t.Info.TaskId == h.TaskId),
+            t => t is { Info.IsTerminal: true }, Patience, $"task {h.TaskId} is woken and ends");
+        Assert.Equal(BackgroundTaskStatus.Failed, stored!.Info.Status);
+        Assert.True(fixture.Blocked[h.TaskId].Token.IsCancellationRequested, "the work of the stopped entity was cancelled");
+    }
+
+    [Fact]
     public async Task A_handle_on_node_A_waits_for_and_cancels_a_task_running_on_node_C()
     {
         // Ids are hashed onto shards spread over the nodes: submit from A until one task lands on C. One that lands

@@ -11,6 +11,7 @@ public sealed class ChildProcess : IDisposable
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly List<string> _seen = new();
     private readonly List<string> _stderr = new();
+    private static readonly object ChildLogLock = new();
 
     private ChildProcess(Process process, string what)
     {
@@ -19,7 +20,14 @@ public sealed class ChildProcess : IDisposable
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) _lines.Writer.TryComplete();
-            else _lines.Writer.TryWrite(e.Data);
+            else
+            {
+                _lines.Writer.TryWrite(e.Data);
+                // PRAISON_CHILD_LOG=file: every child's stdout (node logs included) with a receive timestamp and its pid,
+                // for timelines such as the failover measurement in docs/architecture.md §10.
+                if (Environment.GetEnvironmentVariable("PRAISON_CHILD_LOG") is { Length: > 0 } f)
+                    lock (ChildLogLock) File.AppendAllText(f, $"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {process.Id} {e.Data}\n");
+            }
         };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.Add(e.Data); };
         process.BeginOutputReadLine();

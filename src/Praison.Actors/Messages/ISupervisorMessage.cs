@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace Praison.Actors.Messages;
 
@@ -73,3 +74,10 @@ internal sealed record AdmitTaskReply(string TaskId, string? Refusal) : ISupervi
 
 /// <summary>An admitted submission was not stored as a new task (the store refused it, or the id was already stored): its room is freed.</summary>
 internal sealed record AdmissionReleased(string TaskId) : ISupervisorMessage, INoSerializationVerificationNeeded;
+
+/// <summary>
+/// Published on the node's event stream by a cluster task entity that stops while its task is unfinished (its shard
+/// was handed off, or it failed): the node's sweeper wakes the task through the shard region, on its new node.
+/// Node-local, never sent over the wire.
+/// </summary>
+internal sealed record TaskEntityStopped(string TaskId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;

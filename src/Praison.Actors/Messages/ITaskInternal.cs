@@ -30,7 +30,7 @@ internal sealed record NextAttemptDue : ITaskInternal
 
 /// <summary>
 /// A task entity that may skip its replay tells itself this when it starts: if it is the first message the entity
-/// gets (no submission came first: a remembered entity restarted by its shard), the entity replays.
+/// gets (no submission came first: an entity started with no message for it), the entity replays.
 /// </summary>
 internal sealed record ReplayIfUnsubmitted : ITaskInternal
 {

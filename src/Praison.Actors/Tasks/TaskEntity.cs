@@ -68,7 +68,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     /// <summary>
     /// Without id claims the entity replays at once. With them a submission that comes first is stored without a
     /// replay (a new task has no events to read); anything else first, the entity's own ReplayIfUnsubmitted
-    /// included (a shard restarting a remembered entity sends nothing), replays. The guess never decides correctness:
+    /// included (an entity started by StartEntity sends nothing), replays. The guess never decides correctness:
     /// an id already stored is refused by its claim (TaskSubmitDuplicate), and the entity then replays.
     /// </summary>
     protected override void PreStart()
@@ -140,7 +140,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     {
         if (!_state.Exists)
         {
-            // A sharded entity may be started with no message for it (remember-entities, StartEntity): let it go when idle.
+            // A sharded entity may be started with no message for it (StartEntity): let it go when idle.
             if (_settings.Sharded) ArmIdle();
             return;
         }
@@ -396,7 +396,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
 
     /// <summary>
     /// Asks to be stopped: a store-only task asks its supervisor (which buffers messages and wakes it on demand), a
-    /// sharded entity asks its shard (never Context.Stop: remember-entities would restart it).
+    /// sharded entity asks its shard (never Context.Stop: the shard buffers what arrives while the entity stops and starts it again for it).
     /// </summary>
     private void RequestPassivation(DateTimeOffset? cleanupAt)
     {
@@ -565,6 +565,10 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     protected override void PostStop()
     {
         _run.Stop(_log, _taskId);
+        // Shards do not remember entities: an unfinished task whose entity stops (a hand-off, a failed replay) must be
+        // woken on its shard's next home, which the node's sweeper does. A finished or unknown task needs nothing.
+        if (_settings is { Sharded: true, Executes: true } && !_removed && (_recovering || _undecided || (_state.Exists && !_state.IsTerminal)))
+            Context.System.EventStream.Publish(new TaskEntityStopped(_taskId));
         base.PostStop();
     }
 }

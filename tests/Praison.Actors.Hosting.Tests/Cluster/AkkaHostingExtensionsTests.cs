@@ -115,7 +115,7 @@ public sealed class AkkaHostingExtensionsTests(ITestOutputHelper output) : IAsyn
         var victimSystem = victim.Services.GetRequiredService<ActorSystem>();
         await victimSystem.Terminate();
 
-        // The entity restarts on the survivor (remembered), reruns there, and the renewed wait reaches it.
+        // The entity restarts on the survivor (woken by its sweeper, or by the renewed wait), reruns there, and the wait reaches it.
         Assert.Equal("survivor", (await wait)?.ToString());
         await survivor.StopAsync();
     }

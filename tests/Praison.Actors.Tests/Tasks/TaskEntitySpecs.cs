@@ -109,6 +109,39 @@ public class TaskEntitySpecs(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public void A_sharded_entity_stopped_with_its_task_unfinished_asks_its_node_to_wake_the_task_elsewhere()
+    {
+        // Shards do not remember entities: a hand-off stops the entity, and the node's sweeper wakes the task on the
+        // shard's new home when it hears of it.
+        var stopped = CreateTestProbe();
+        Sys.EventStream.Subscribe(stopped.Ref, typeof(TaskEntityStopped));
+        var shard = CreateTestProbe();
+        var (parent, supervisor, journal) = Start(sharded: true, shard: shard);
+        Replay(journal, new TaskSubmitted(Spec(), At0));
+        Assert.Equal("e", supervisor.ExpectMsg<TaskEnqueued>().Task.TaskId); // pending: queued on this node
+
+        Sys.Stop(parent); // as a hand-off stops the shard and its entities
+        Assert.Equal("e", stopped.ExpectMsg<TaskEntityStopped>().TaskId);
+    }
+
+    [Fact]
+    public void A_sharded_entity_stopped_with_its_task_finished_asks_for_nothing()
+    {
+        var stopped = CreateTestProbe();
+        Sys.EventStream.Subscribe(stopped.Ref, typeof(TaskEntityStopped));
+        var shard = CreateTestProbe();
+        var (parent, _, journal) = Start(sharded: true, shard: shard);
+        Replay(journal, new TaskSubmitted(Spec(), At0), new TaskStarted(1, At0), new TaskCompleted("1", At0));
+        Assert.Equal(ShardPassivate, shard.ExpectMsg<string>(TimeSpan.FromSeconds(5)));
+
+        Watch(parent);
+        Sys.Stop(parent);
+        ExpectTerminated(parent);
+        // The entity stopped before its parent did, and it would have published in its PostStop, before that.
+        Assert.False(stopped.HasMessages);
+    }
+
+    [Fact]
     public void A_failed_start_is_retried_while_the_entity_answers_pending_with_the_error_and_its_supervisor_hears_of_it()
     {
         var (entity, supervisor, journal) = Start();
