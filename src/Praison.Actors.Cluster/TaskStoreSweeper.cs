@@ -12,8 +12,8 @@ namespace Praison.Actors.Cluster;
 /// becomes the leader (a whole cluster restarted) and periodically on the leader, this reads the store and asks every
 /// unfinished task for its status through the region, and every finished one whose cleanup is due (they recover,
 /// delete their events and passivate); an entity of this node that stops with its task unfinished (its shard handed
-/// off to a joining node) is woken the same way, on its shard's new home. Which tasks those are is an indexed query on the task table (a replay of the
-/// journal only with another journal plugin, which has no table). A message can be lost while the dead node's shards
+/// off to a joining node) is woken the same way, on its shard's new home. Which tasks those are is an indexed query on
+/// the task table (a replay of the journal only with another journal plugin, which has no table). A message can be lost while the dead node's shards
 /// are re-homed, so each is re-sent until the task itself answers. A status query never delays a task's timeout.
 /// </summary>
 internal sealed class TaskStoreSweeper : UntypedActor, IWithTimers

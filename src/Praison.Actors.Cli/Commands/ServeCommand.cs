@@ -170,7 +170,9 @@ public static class ServeCommand
                 runner = local.Runner;
             }
             await using var _ = runtime;
-            await ApplyRecipeSchedulesAsync(catalog, runner.Scheduler, token); // before the API opens: a bad one stops the host
+            // A local host applied runtime.schedule as it started (RecipeSchedules.ApplyOnStartAsync); a cluster node does
+            // it here, before the API opens: a bad one stops the host.
+            if (clusterInfo is not null) await ApplyRecipeSchedulesAsync(catalog, runner.Scheduler, token);
 
 
             var builder = WebApplication.CreateSlimBuilder();

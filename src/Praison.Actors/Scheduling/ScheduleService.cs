@@ -304,8 +304,8 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             // The tasks are stored; the pointers are not: the next look submits the same slots, which finds them.
             return prepared.Select(p => p.Error is not null || p.Next is null ? p.Result : new ScheduleLooked(p.Result.Name, null, 0, ex.Message)).ToList();
         }
-        var stuck = new Dictionary<string, bool>(StringComparer.Ordinal);
-        for (var i = 0; i < changed.Count; i++) stuck[changed[i].Result.Name] = replaced[i];
+        var stored = new Dictionary<string, bool>(StringComparer.Ordinal);
+        for (var i = 0; i < changed.Count; i++) stored[changed[i].Result.Name] = replaced[i];
         var looks = new List<ScheduleLooked>(prepared.Length);
         foreach (var p in prepared)
         {
@@ -315,7 +315,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
                 continue;
             }
             var name = p.Result.Name;
-            if (stuck[name])
+            if (stored[name])
             {
                 looks.Add(p.Result with { Record = p.Next with { Version = p.Next.Version + 1 } });
                 continue;
