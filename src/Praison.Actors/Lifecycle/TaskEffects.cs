@@ -42,6 +42,10 @@ internal sealed record TaskEffects(
     public bool NotifyWebhook { get; init; }
 
     private static readonly TaskEffects Nothing = new(TaskReplyEffect.None, false, false, false, false, false, false, null, false);
+    // The effects of every task's first events depend on nothing but the event's type: one instance each (immutable).
+    private static readonly TaskEffects OfSubmitted = Nothing with { Reply = TaskReplyEffect.Accepted, Enqueue = true };
+    private static readonly TaskEffects OfStarted = Nothing with { Publish = true, StartWork = true };
+    private static readonly TaskEffects OfRequeued = Nothing with { Publish = true, Enqueue = true };
 
     /// <summary>
     /// The effects of <paramref name="e"/>, stored, which took the task from <paramref name="before"/> to
@@ -50,9 +54,9 @@ internal sealed record TaskEffects(
     /// </summary>
     public static TaskEffects Of(TaskState before, TaskState after, ITaskEvent e, bool removing = false) => e switch
     {
-        TaskSubmitted => Nothing with { Reply = TaskReplyEffect.Accepted, Enqueue = true },
-        TaskStarted => Nothing with { Publish = true, StartWork = true },
-        TaskRequeued => Nothing with { Publish = true, Enqueue = true },
+        TaskSubmitted => OfSubmitted,
+        TaskStarted => OfStarted,
+        TaskRequeued => OfRequeued,
         TaskRetryScheduled r => Nothing with
         {
             Publish = true, FreeSlot = true, StopWork = before.Status == BackgroundTaskStatus.Running, RetryAt = r.NextAttemptAt,

@@ -33,7 +33,19 @@ public sealed class BackgroundRunner : IBackgroundRunner
         System = system;
         Router = system.ActorOf(SupervisorProps(options, recovered, store), options.ActorName);
         TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
+        _localReplies = LocalRepliesFor(Router);
     }
+
+    /// <summary>
+    /// Submissions to a supervisor in this process are answered to a <see cref="LocalReply"/> (no temp-actor
+    /// registration, no timer source per call) instead of Akka's Ask; a router whose answers may come from another
+    /// node (a cluster's) keeps Ask, whose reply address other nodes can resolve.
+    /// </summary>
+    private readonly IActorRefProvider? _localReplies;
+
+    private static IActorRefProvider? LocalRepliesFor(IActorRef router) =>
+        router is ActorRefWithCell { Underlying.Props.Type: var type } cell && type == typeof(TaskSupervisor)
+            ? ((IInternalActorRef)cell).Provider : null;
 
     private Scheduling.ScheduleService? _scheduler;
 
@@ -98,6 +110,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
         Router = router;
         Options = options;
         TaskTable = SqlWriter(options.JournalPluginId, store) is not null ? store : null;
+        _localReplies = LocalRepliesFor(router);
     }
 
     /// <summary>The actor system the runner's actors live in.</summary>
@@ -345,7 +358,10 @@ public sealed class BackgroundRunner : IBackgroundRunner
 
     private async Task<TaskAccepted> SubmitAsync(TaskSpec spec, TaskWork? work, CancellationToken cancellationToken)
     {
-        var reply = await Router.Ask<ITaskReply>(new SubmitTask(spec, work), Options.AskTimeout, cancellationToken).ConfigureAwait(false);
+        var message = new SubmitTask(spec, work);
+        var reply = _localReplies is { } provider
+            ? await LocalReply.AskAsync(Router, message, provider, Options.AskTimeout, cancellationToken).ConfigureAwait(false)
+            : await Router.Ask<ITaskReply>(message, Options.AskTimeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             TaskAccepted a => a,
@@ -405,10 +421,12 @@ public sealed class BackgroundRunner : IBackgroundRunner
         return template;
     }
 
+    private static readonly RecipeRunOptions NoRunOptions = new();
+
     /// <summary>Checks one run's options against its recipe and builds its spec; throws before anything is sent.</summary>
     private TaskSpec RecipeSpec(string recipeName, RecipeTemplate template, RecipeRunOptions? options)
     {
-        options ??= new RecipeRunOptions();
+        options ??= NoRunOptions;
         if (options.TimeoutSec is <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutSec,
                 $"TimeoutSec must be a positive number of seconds, got {options.TimeoutSec}.");

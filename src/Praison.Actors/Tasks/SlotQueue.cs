@@ -15,7 +15,7 @@ namespace Praison.Actors.Tasks;
 /// <typeparam name="T">What the owner keeps per task (e.g. the entity to send StartTask to).</typeparam>
 internal sealed class SlotQueue<T>
 {
-    private sealed record Entry(string TaskId, string RecipeKey, int? RecipeCap, T Holder, long Seq);
+    private readonly record struct Entry(string TaskId, string RecipeKey, int? RecipeCap, T Holder, long Seq); // held inline in its list node
 
     /// <summary>The queued tasks of one recipe that share one cap, in submission order.</summary>
     private sealed class Group(string recipeKey, int? cap)
