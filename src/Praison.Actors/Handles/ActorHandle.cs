@@ -29,7 +29,10 @@ public class ActorHandle
         _system = runner.System;
         _askTimeout = runner.Options.AskTimeout;
         _waitRenewal = runner.WaitRenewal;
+        _localReplies = runner.LocalReplies;
     }
+
+    private readonly IActorRefProvider? _localReplies; // the router answers from this process: no Ask needed
 
     /// <summary>The task's id.</summary>
     public string TaskId { get; }
@@ -157,7 +160,9 @@ public class ActorHandle
         object reply;
         try
         {
-            reply = await _router.Ask<object>(message, timeout, cancellationToken).ConfigureAwait(false);
+            reply = _localReplies is { } provider
+                ? await LocalReply.AskAsync(_router, message, provider, timeout, cancellationToken).ConfigureAwait(false)
+                : await _router.Ask<object>(message, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {

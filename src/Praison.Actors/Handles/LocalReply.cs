@@ -31,17 +31,21 @@ internal sealed class LocalReply : MinimalActorRef
 
     /// <summary>
     /// Tells <paramref name="target"/> <paramref name="message"/> with a new reply ref as its sender and waits for the
-    /// answer: <see cref="AskTimeoutException"/> after <paramref name="timeout"/> (the target died, or is too busy), a
+    /// answer: <see cref="AskTimeoutException"/> after <paramref name="timeout"/> (the target died, or is too busy; null:
+    /// no limit), a
     /// cancelled task when <paramref name="cancellationToken"/> is — the same errors as Akka's Ask.
     /// </summary>
-    public static async Task<object> AskAsync(IActorRef target, object message, IActorRefProvider provider, TimeSpan timeout,
+    public static async Task<object> AskAsync(IActorRef target, object message, IActorRefProvider provider, TimeSpan? timeout,
         CancellationToken cancellationToken)
     {
         var reply = new LocalReply(provider);
         target.Tell(message, reply);
         try
         {
-            return await reply._answer.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            // No timeout (a wait without one): only the token ends it, as Ask with an infinite timeout.
+            return timeout is { } limit
+                ? await reply._answer.Task.WaitAsync(limit, cancellationToken).ConfigureAwait(false)
+                : await reply._answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

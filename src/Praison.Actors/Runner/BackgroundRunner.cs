@@ -43,6 +43,9 @@ public sealed class BackgroundRunner : IBackgroundRunner
     /// </summary>
     private readonly IActorRefProvider? _localReplies;
 
+    /// <summary>The provider of <see cref="LocalReply"/> refs when the router answers from this process; null otherwise.</summary>
+    internal IActorRefProvider? LocalReplies => _localReplies;
+
     private static IActorRefProvider? LocalRepliesFor(IActorRef router) =>
         router is ActorRefWithCell { Underlying.Props.Type: var type } cell && type == typeof(TaskSupervisor)
             ? ((IInternalActorRef)cell).Provider : null;

@@ -26,6 +26,19 @@ public class LocalReplyTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task Without_a_timeout_the_wait_lasts_until_the_answer()
+    {
+        var target = CreateTestProbe();
+        var answer = LocalReply.AskAsync(target.Ref, "question", Provider, timeout: null, CancellationToken.None);
+
+        target.ExpectMsg("question");
+        Assert.False(answer.IsCompleted);
+        target.LastSender.Tell("late answer");
+
+        Assert.Equal("late answer", await answer);
+    }
+
+    [Fact]
     public async Task A_status_failure_fails_the_wait_with_its_cause()
     {
         var target = CreateTestProbe();
