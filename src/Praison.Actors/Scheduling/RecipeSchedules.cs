@@ -143,15 +143,13 @@ internal static class RecipeSchedules
                 var plan = first;
                 // A create that loses to another host (a cluster node starting on the same store) re-reads what that host
                 // stored and plans again against it: never a failed start, never a second schedule.
-                for (var attempt = 0; ; attempt++)
+                while (await CarryOutAsync(scheduler, template, name, plan, done, cancellationToken).ConfigureAwait(false) is { } refused)
                 {
-                    if (await CarryOutAsync(scheduler, template, name, plan, done, cancellationToken).ConfigureAwait(false)) break;
                     var info = (await scheduler.ListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.Name == name);
-                    if (info is null && attempt >= 2)
-                        throw new ScheduleException($"schedule '{name}' could not be created: it keeps being created and removed by another host.");
-                    if (info is not null && info.Recipe != template.Name)
+                    if (info is null) throw refused; // not a lost race: the create itself was refused
+                    if (info.Recipe != template.Name)
                         throw new ScheduleException($"schedule '{name}' already exists and runs recipe '{info.Recipe}'; remove or rename it.");
-                    plan = Plan(template.Schedule, info);
+                    plan = Plan(template.Schedule, info); // never Create again: the schedule is there
                 }
             }
             catch (ScheduleException ex) when (ex is not ScheduleNotFoundException)
@@ -162,8 +160,8 @@ internal static class RecipeSchedules
         return done;
     }
 
-    /// <summary>Carries out one plan; false when its create found the name taken (another host created it meanwhile).</summary>
-    private static async Task<bool> CarryOutAsync(IScheduler scheduler, RecipeTemplate template, string name, RecipeSchedulePlan plan,
+    /// <summary>Carries out one plan; returns null, or the refusal of its create (the name taken by another host meanwhile, or another problem).</summary>
+    private static async Task<ScheduleException?> CarryOutAsync(IScheduler scheduler, RecipeTemplate template, string name, RecipeSchedulePlan plan,
         List<string> done, CancellationToken cancellationToken)
     {
         switch (plan.Action)
@@ -174,10 +172,9 @@ internal static class RecipeSchedules
                 {
                     handle = await scheduler.ScheduleAsync(name, template.Name, plan.Expression!, plan.Options, cancellationToken).ConfigureAwait(false);
                 }
-                catch (ScheduleException) when (!cancellationToken.IsCancellationRequested)
+                catch (ScheduleException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    if (await ExistsAsync(scheduler, name, cancellationToken).ConfigureAwait(false)) return false;
-                    throw;
+                    return ex;
                 }
                 done.Add($"schedule '{name}' created ({plan.Expression}) from runtime.schedule");
                 if (plan.TriggerNow)
@@ -185,17 +182,17 @@ internal static class RecipeSchedules
                     await handle.TriggerAsync(cancellationToken).ConfigureAwait(false);
                     done.Add($"schedule '{name}' ran once at once (run_immediately)");
                 }
-                return true;
+                return null;
             case RecipeScheduleAction.Update:
                 await scheduler.GetHandle(name).UpdateAsync(plan.Changes!, cancellationToken).ConfigureAwait(false);
                 done.Add($"schedule '{name}' updated from runtime.schedule");
-                return true;
+                return null;
             case RecipeScheduleAction.Pause:
                 await scheduler.GetHandle(name).PauseAsync(cancellationToken).ConfigureAwait(false);
                 done.Add($"schedule '{name}' paused (runtime.schedule is not enabled)");
-                return true;
+                return null;
             default:
-                return true;
+                return null;
         }
     }
 
@@ -215,9 +212,6 @@ internal static class RecipeSchedules
         foreach (var line in lines) runner.System.Log.Info(line);
         return lines;
     }
-
-    private static async Task<bool> ExistsAsync(IScheduler scheduler, string name, CancellationToken cancellationToken) =>
-        (await scheduler.ListAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.Name == name);
 
     private static ScheduleException Named(RecipeTemplate template, ScheduleException ex) =>
         new($"{template.SourcePath ?? template.Name}: runtime.schedule: {ex.Message}");

@@ -115,6 +115,37 @@ public class RecipeSchedulesTests
         Assert.StartsWith("/recipes/r/TEMPLATE.yaml: runtime.schedule: max_cost_usd", named.Message);
     }
 
+    [Fact]
+    public async Task A_create_that_loses_to_another_host_re_reads_and_plans_again_instead_of_failing()
+    {
+        var template = RecipeTemplate.Parse("name: r\nruntime:\n  schedule:\n    enabled: true\n    interval: '*/1m'\n    run_immediately: true\n");
+        // The other host stored the same schedule between this host's read and its insert.
+        var racing = new RacingScheduler(Stored("*/1m"));
+        var done = await RecipeSchedules.ApplyAsync(racing, [template]);
+        Assert.Equal(1, racing.Creates);
+        Assert.Empty(done); // nothing created, nothing run at once: the winner did both
+        Assert.Equal(2, racing.Lists); // the plan's read, then the re-read after losing
+    }
+
+    /// <summary>Empty at the first read; every create loses to a schedule another host stored meanwhile.</summary>
+    private sealed class RacingScheduler(ScheduleInfo winner) : IScheduler
+    {
+        public int Creates { get; private set; }
+        public int Lists { get; private set; }
+
+        public Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+            CancellationToken cancellationToken = default)
+        {
+            Creates++;
+            throw new ScheduleException($"A schedule named '{name}' already exists (remove it first, or pick another name).");
+        }
+
+        public Task<IReadOnlyList<ScheduleInfo>> ListAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<ScheduleInfo>>(Lists++ == 0 ? [] : [winner]);
+
+        public ScheduleHandle GetHandle(string name) => throw new InvalidOperationException("the winner's schedule matches: nothing to change");
+    }
+
     /// <summary>A scheduler with nothing stored; any change would fail the test.</summary>
     private sealed class EmptyScheduler : IScheduler
     {
