@@ -60,6 +60,7 @@ public static class AkkaHostingExtensions
             var node = PraisonCluster.Complete(system, store, options.Runner, cluster, region, registry.Get<PraisonNodeSupervisor>());
             registry.Register<PraisonTasks>(node.Runner.Router);
             await PraisonCluster.JoinAsync(system, cluster, options.StartupTimeout, CancellationToken.None).ConfigureAwait(false);
+            await PraisonCluster.ApplyRecipeSchedulesAsync(node, CancellationToken.None).ConfigureAwait(false); // TEMPLATE.yaml runtime.schedule
         }));
         return builder;
     }

@@ -95,6 +95,7 @@ public static class PraisonCluster
             await NodeComposer.ProbeJournalAsync(system, options.Store, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
             var node = Start(system, options.Store, options.Runner, options.Cluster);
             await JoinAsync(system, options.Cluster, options.StartupTimeout, cancellationToken).ConfigureAwait(false);
+            await ApplyRecipeSchedulesAsync(node, cancellationToken).ConfigureAwait(false);
             return node;
         }
         catch
@@ -159,6 +160,14 @@ public static class PraisonCluster
         _ = node.Runner.Schedules; // starts this node's singleton manager and proxy, so the scheduler runs from the start
         return node;
     }
+
+    /// <summary>
+    /// TEMPLATE.yaml <c>runtime.schedule</c> of the node's recipes, through the local hosts' path
+    /// (<see cref="Scheduling.RecipeSchedules.ApplyOnStartAsync"/>), once the node is Up (a <c>run_immediately</c> run is
+    /// submitted through the shard region). Nodes starting together on one store create each schedule once.
+    /// </summary>
+    internal static async Task ApplyRecipeSchedulesAsync(PraisonClusterNode node, CancellationToken cancellationToken) =>
+        node.RecipeScheduleChanges = await Scheduling.RecipeSchedules.ApplyOnStartAsync(node.Runner, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Joins and waits until this node is Up. Seeds in the config (<see cref="BuildConfig"/>'s) are joined by the
@@ -296,6 +305,9 @@ public sealed class PraisonClusterNode : IAsyncDisposable
 
     /// <summary>This node's supervisor (concurrency on this node).</summary>
     internal IActorRef Supervisor { get; }
+
+    /// <summary>What the start did to the recipes' <c>runtime.schedule</c> schedules, one line each (<c>serve --cluster</c> prints them).</summary>
+    internal IReadOnlyList<string> RecipeScheduleChanges { get; set; } = [];
 
     /// <summary>This node's address, e.g. akka.tcp://praison-actors@127.0.0.1:4053 (a seed for others).</summary>
     public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.ToString();

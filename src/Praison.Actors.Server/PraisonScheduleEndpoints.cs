@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -6,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Praison.Actors.Server;
 
 /// <summary>
-/// <c>/api/v1/schedules</c>: create, list, read, update (PATCH), delete, pause, resume, trigger, runs — over the runner's
+/// <c>/api/v1/schedules</c>: create, list, read (with its stats), update (PATCH), delete, pause, resume, trigger, runs, stats — over the runner's
 /// <see cref="BackgroundRunner.Scheduler"/>. Bad input (invalid expression, unknown zone or recipe, duplicate name, a
 /// one-shot in the past, a malformed body) is 400 with a JSON <see cref="ApiError"/> and stores nothing; an unknown
 /// schedule is 404; a store that cannot be used is 503.
@@ -28,7 +29,13 @@ public static class PraisonScheduleEndpoints
             Results.Ok(new { schedules = (await runner.Scheduler.ListAsync(ct)).Select(ScheduleView.From) }));
         var one = schedules.MapGroup("/{name}");
         one.MapGet("", async (string name, BackgroundRunner runner, CancellationToken ct) =>
-            Results.Ok(ScheduleView.From(await runner.Scheduler.GetHandle(name).InfoAsync(ct))));
+        {
+            var handle = runner.Scheduler.GetHandle(name);
+            var info = await handle.InfoAsync(ct);
+            return Results.Ok(ScheduleView.From(info) with { Stats = await handle.StatsAsync(ct) });
+        });
+        one.MapGet("/stats", async (string name, BackgroundRunner runner, CancellationToken ct) =>
+            Results.Ok(await runner.Scheduler.GetHandle(name).StatsAsync(ct)));
         one.MapPatch("", UpdateAsync);
         one.MapDelete("", async (string name, BackgroundRunner runner, CancellationToken ct) =>
             await runner.Scheduler.GetHandle(name).DeleteAsync(ct) ? Results.NoContent() : NotFound(name));
@@ -149,6 +156,10 @@ public sealed record ScheduleView(string Name, string Recipe, string Schedule, s
 
     /// <summary>Retries of each failed run; null takes the recipe's retry policy.</summary>
     public int? MaxRetries { get; init; }
+
+    /// <summary>Its figures (<c>GET /api/v1/schedules/{name}</c> only; left out of lists and other answers).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ScheduleStats? Stats { get; init; }
 
     /// <summary>The wire view of <paramref name="s"/>.</summary>
     public static ScheduleView From(ScheduleInfo s) => new(s.Name, s.Recipe, s.Expression, s.TimeZone, s.CatchUp, s.CatchUpWindow.TotalSeconds,

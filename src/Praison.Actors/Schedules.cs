@@ -87,6 +87,9 @@ public sealed class ScheduleUpdate
     /// <summary>A new input for every run (any JSON-serializable value).</summary>
     public object? Input { get; init; }
 
+    /// <summary>A new config for every run (replaces the stored one as a whole).</summary>
+    public IReadOnlyDictionary<string, object?>? Config { get; init; }
+
     /// <summary>A new timeout for each run.</summary>
     public TimeSpan? Timeout { get; init; }
 
@@ -152,7 +155,32 @@ public sealed record ScheduleInfo(string Name, string Recipe, string Expression,
 
     /// <summary>The most attempts each run gets (null: the recipe's retry policy).</summary>
     public int? MaxAttempts { get; init; }
+
+    /// <summary>The config of every run, as JSON (e.g. <c>{"max_cost_usd":0.5}</c> from a recipe's <c>runtime.schedule</c>); null for none.</summary>
+    public string? ConfigJson { get; init; }
 }
+
+/// <summary>
+/// A schedule's figures (<see cref="ScheduleHandle.StatsAsync"/>): what it fired and skipped since it was created, its
+/// runs by status now, and when it last fired, succeeded and failed.
+/// </summary>
+/// <param name="Fired">Runs submitted: slots (including catch-up and buffered ones), run-now and new backfilled slots.</param>
+/// <param name="Skipped">
+/// Slots dropped: by the overlap policy (<c>skip</c>, or a buffered slot replaced by a newer one), by catch-up
+/// <c>skip</c> or <c>once</c> (missed slots collapsed into at most one run), or older than the catch-up window. Slots
+/// passed while paused are not counted.
+/// </param>
+/// <param name="Pending">Its runs waiting for a slot now.</param>
+/// <param name="Running">Its runs running now.</param>
+/// <param name="Succeeded">Its runs that completed (and have not been cleaned up).</param>
+/// <param name="Failed">Its runs that failed or timed out (and have not been cleaned up).</param>
+/// <param name="Cancelled">Its runs that were cancelled (and have not been cleaned up).</param>
+/// <param name="LastFiredAt">When it last submitted a run; null if never.</param>
+/// <param name="LastSucceededAt">When its newest completed run finished; null if none is kept.</param>
+/// <param name="LastFailedAt">When its newest failed run finished; null if none is kept.</param>
+/// <param name="NextFireAt">Its next slot; null when paused or done.</param>
+public sealed record ScheduleStats(long Fired, long Skipped, long Pending, long Running, long Succeeded, long Failed, long Cancelled,
+    DateTimeOffset? LastFiredAt, DateTimeOffset? LastSucceededAt, DateTimeOffset? LastFailedAt, DateTimeOffset? NextFireAt);
 
 /// <summary>One run a schedule started.</summary>
 /// <param name="TaskId">The run's task (derived from the schedule and the slot, so one slot is one task).</param>
@@ -263,4 +291,11 @@ public sealed class ScheduleHandle
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<IReadOnlyList<ScheduleRun>> RunsAsync(int limit = 20, CancellationToken cancellationToken = default) =>
         _service.RunsAsync(Name, limit, cancellationToken);
+
+    /// <summary>
+    /// Its figures: runs fired and slots skipped since it was created (kept in the schedule), its runs by status now (read
+    /// from the task table, as <see cref="RunsAsync"/>), and when it last fired, succeeded and failed, and fires next.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<ScheduleStats> StatsAsync(CancellationToken cancellationToken = default) => _service.StatsAsync(Name, cancellationToken);
 }

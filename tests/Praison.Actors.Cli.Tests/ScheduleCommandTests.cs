@@ -47,6 +47,34 @@ public sealed class ScheduleCommandTests : IDisposable
         Assert.Single((await Ok("schedule", "list", "--json")).Json().EnumerateArray());
     }
 
+    [Fact]
+    public async Task Describe_shows_the_schedules_stats_and_json_has_a_stats_object()
+    {
+        // A library host on the same data directory fires two runs (run-now) of the schedule and stops.
+        await using (var host = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
+        {
+            Store = TaskStore.Sqlite(_dir.DataDir),
+            Runner = new BackgroundRunnerOptions { Recipes = new RecipeRegistry().Register("name: hello\n", _ => Task.FromResult<object?>("hi")) },
+        }))
+        {
+            var schedule = await host.Runner.ScheduleAsync("counted", "hello", "daily");
+            foreach (var _ in Enumerable.Range(0, 2))
+                await host.Runner.GetHandle(await schedule.TriggerAsync()).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var text = await Ok("schedule", "describe", "counted");
+        Assert.Matches(@"fired\s+2", text.Stdout);
+        Assert.Matches(@"skipped\s+0", text.Stdout);
+        Assert.Contains("0 pending, 0 running, 2 succeeded, 0 failed, 0 cancelled", text.Stdout);
+        Assert.Matches(@"last succeeded\s+\d{4}-", text.Stdout);
+
+        var stats = (await Ok("schedule", "describe", "counted", "--json")).Json().GetProperty("stats");
+        Assert.Equal((2, 0, 2, 0), (stats.GetProperty("fired").GetInt32(), stats.GetProperty("skipped").GetInt32(),
+            stats.GetProperty("succeeded").GetInt32(), stats.GetProperty("failed").GetInt32()));
+        Assert.Equal(JsonValueKind.String, stats.GetProperty("lastSucceededAt").ValueKind);
+        Assert.Equal(JsonValueKind.Null, stats.GetProperty("lastFailedAt").ValueKind);
+    }
+
     [Theory]
     [InlineData("Invalid schedule expression 'sometimes'", "add", "x", "-r", "hello", "-s", "sometimes")]
     [InlineData("Invalid schedule expression 'cron:1 2 3'", "add", "x", "-r", "hello", "-s", "cron:1 2 3")]

@@ -51,6 +51,33 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
         Assert.Equal(0, (await ListAsync()).GetArrayLength());
     }
 
+    [Fact]
+    public async Task A_schedule_read_includes_its_stats_and_stats_has_its_own_endpoint()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, """{"name":"counted","recipe":"echo","schedule":"daily"}""")).StatusCode);
+        var trigger = await _host.Http.PostAsync($"{Path}/counted/trigger", null);
+        var taskId = (await trigger.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("taskId").GetString()!;
+        await _host.Runtime.Runner.GetHandle(taskId).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var view = await _host.Http.GetFromJsonAsync<JsonElement>($"{Path}/counted");
+        Assert.Equal("counted", view.GetProperty("name").GetString()); // the existing fields stay
+        Assert.Equal("active", view.GetProperty("state").GetString());
+        var stats = view.GetProperty("stats");
+        Assert.Equal((1, 0, 1, 0, 0, 0, 0), (stats.GetProperty("fired").GetInt32(), stats.GetProperty("skipped").GetInt32(),
+            stats.GetProperty("succeeded").GetInt32(), stats.GetProperty("failed").GetInt32(), stats.GetProperty("pending").GetInt32(),
+            stats.GetProperty("running").GetInt32(), stats.GetProperty("cancelled").GetInt32()));
+        Assert.Equal(view.GetProperty("nextRunAt").GetDateTimeOffset(), stats.GetProperty("nextFireAt").GetDateTimeOffset());
+        Assert.Equal(JsonValueKind.String, stats.GetProperty("lastSucceededAt").ValueKind);
+        Assert.Equal(JsonValueKind.String, stats.GetProperty("lastFiredAt").ValueKind);
+
+        var alone = await _host.Http.GetFromJsonAsync<JsonElement>($"{Path}/counted/stats");
+        Assert.Equal(1, alone.GetProperty("fired").GetInt32());
+        Assert.Equal(1, alone.GetProperty("succeeded").GetInt32());
+        // Lists carry no stats (one query per schedule would make a list slow).
+        Assert.False((await ListAsync())[0].TryGetProperty("stats", out _));
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/missing/stats"), 404, "No schedule named 'missing'");
+    }
+
     [Theory]
     [InlineData("""{"name":"a","recipe":"echo","schedule":"sometimes"}""", "Invalid schedule expression 'sometimes'")]
     [InlineData("""{"name":"a","recipe":"echo","schedule":"daily","timeZone":"Mars/Base"}""", "Unknown time zone 'Mars/Base'")]

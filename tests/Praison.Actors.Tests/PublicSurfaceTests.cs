@@ -55,7 +55,7 @@ public class PublicSurfaceTests(ITestOutputHelper output)
             typeof(TaskIds), typeof(TaskPage), typeof(TaskQuery), typeof(PraisonActorsException), typeof(BudgetExceededException),
             typeof(PraisonTelemetry), typeof(TaskInput),
             typeof(WebhookOptions), typeof(WebhookDelivery), typeof(WebhookAttempt), typeof(WebhookDeliveryState),
-            typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun),
+            typeof(IScheduler), typeof(ScheduleHandle), typeof(ScheduleOptions), typeof(ScheduleInfo), typeof(ScheduleRun), typeof(ScheduleStats),
             typeof(ScheduleCatchUp), typeof(ScheduleOverlap), typeof(ScheduleFields), typeof(ScheduleException), typeof(ScheduleNotFoundException),
             typeof(RetryPolicy), typeof(RetryBackoff), typeof(RetryOn),
         ];

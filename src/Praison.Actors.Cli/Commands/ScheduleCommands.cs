@@ -296,9 +296,10 @@ public static class ScheduleCommands
             var handle = runtime.Runner.Scheduler.GetHandle(parse.GetValue(name)!);
             var info = await handle.InfoAsync(token);
             var runs = await handle.RunsAsync(5, token);
+            var stats = await handle.StatsAsync(token);
             if (cli.Json)
             {
-                cli.WriteJson(new { schedule = info, runs = runs.Select(RunJson) });
+                cli.WriteJson(new { schedule = info, stats, runs = runs.Select(RunJson) });
                 return ExitCodes.Ok;
             }
             var grid = new Grid().AddColumn().AddColumn();
@@ -317,6 +318,13 @@ public static class ScheduleCommands
             Row("session", info.SessionId);
             Row("input", info.InputJson);
             Row("created", Local(info.CreatedAt));
+            Row("fired", stats.Fired.ToString(CultureInfo.InvariantCulture));
+            Row("skipped", stats.Skipped.ToString(CultureInfo.InvariantCulture));
+            Row("runs", string.Create(CultureInfo.InvariantCulture,
+                $"{stats.Pending} pending, {stats.Running} running, {stats.Succeeded} succeeded, {stats.Failed} failed, {stats.Cancelled} cancelled"));
+            Row("last fired", Local(stats.LastFiredAt));
+            Row("last succeeded", Local(stats.LastSucceededAt));
+            Row("last failed", Local(stats.LastFailedAt));
             AnsiConsole.Write(grid);
             WriteRuns(runs);
             return ExitCodes.Ok;

@@ -140,14 +140,24 @@ public static class ServeCommand
                 {
                     throw new CliException(ExitCodes.BadInput, ex.Message.Split(" (Parameter")[0]); // bad flags: before anything starts
                 }
-                var node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
+                PraisonClusterNode node;
+                try
                 {
-                    Store = TaskStore.PostgreSql(connection),
-                    Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks, LoggerFactory = CliLogging.Factory },
-                    Config = StoreAccess.Logging,
-                    Cluster = clusterOptions,
-                }, token);
+                    node = await PraisonCluster.StartAsync(new PraisonClusterNodeOptions
+                    {
+                        Store = TaskStore.PostgreSql(connection),
+                        Runner = new BackgroundRunnerOptions { Recipes = catalog.Registry, Webhooks = webhooks, LoggerFactory = CliLogging.Factory },
+                        Config = StoreAccess.Logging,
+                        Cluster = clusterOptions,
+                    }, token);
+                }
+                catch (ScheduleException ex) when (ex is not ScheduleNotFoundException)
+                {
+                    throw new CliException(ExitCodes.BadInput, ex.Message); // runtime.schedule, applied as the node starts
+                }
                 Console.Out.WriteLine($"Cluster node {node.Address} is up.");
+                // The node applied runtime.schedule as it started (RecipeSchedules.ApplyOnStartAsync, as a local host does).
+                foreach (var line in node.RecipeScheduleChanges) Cli.Note(line);
                 runtime = node;
                 runner = node.Runner;
                 clusterInfo = new PraisonClusterInfo(node);
@@ -170,10 +180,6 @@ public static class ServeCommand
                 runner = local.Runner;
             }
             await using var _ = runtime;
-            // A local host applied runtime.schedule as it started (RecipeSchedules.ApplyOnStartAsync); a cluster node does
-            // it here, before the API opens: a bad one stops the host.
-            if (clusterInfo is not null) await ApplyRecipeSchedulesAsync(catalog, runner.Scheduler, token);
-
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
@@ -276,23 +282,6 @@ public static class ServeCommand
             throw new CliException(ExitCodes.BadInput, ex.Message.Replace("Webhooks.Secret", "--webhook-secret (or $PRAISON_WEBHOOK_SECRET)").Split(" (Parameter")[0]);
         }
         return options;
-    }
-
-    /// <summary>
-    /// TEMPLATE.yaml <c>runtime.schedule</c>: each loaded recipe's schedule <c>recipe.NAME</c> is created, updated or
-    /// paused to match (see <see cref="Scheduling.RecipeSchedules"/>). A bad schedule section is exit 2 naming the file and key.
-    /// </summary>
-    private static async Task ApplyRecipeSchedulesAsync(RecipeCatalog catalog, IScheduler scheduler, CancellationToken token)
-    {
-        try
-        {
-            foreach (var line in await Scheduling.RecipeSchedules.ApplyAsync(scheduler, catalog.Registry.List(), token))
-                Cli.Note(line);
-        }
-        catch (ScheduleException ex) when (ex is not ScheduleNotFoundException)
-        {
-            throw new CliException(ExitCodes.BadInput, ex.Message);
-        }
     }
 
     private static string Describe(HostInfo? host) => host is null ? "unknown" : $"pid {host.Pid}, `{host.Command}`";

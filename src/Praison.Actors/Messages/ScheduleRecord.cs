@@ -35,6 +35,10 @@ internal sealed record ScheduleRecord
     public IReadOnlyList<ScheduleRequest> Requests { get; init; } = [];
     /// <summary>Bumped by every stored change.</summary>
     public long Version { get; init; }
+    /// <summary>Runs submitted (slots, catch-up, buffered, run-now, backfill), counted in the write that records them; 0 in rows of older versions.</summary>
+    public long FiredCount { get; init; }
+    /// <summary>Slots dropped by the overlap or catch-up policy or outside the catch-up window, counted in the write of the look that dropped them.</summary>
+    public long SkippedCount { get; init; }
 
     public const int MaxRuns = 50;
 

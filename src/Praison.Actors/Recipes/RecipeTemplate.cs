@@ -81,7 +81,10 @@ public sealed record RecipeScheduleSettings
     /// <summary><c>timeout_sec</c>: the timeout of a scheduled run.</summary>
     public TimeSpan? Timeout { get; init; }
 
-    /// <summary><c>max_cost_usd</c>: the budget of a scheduled run, in US dollars (0 or more).</summary>
+    /// <summary>
+    /// <c>max_cost_usd</c>: the budget of a scheduled run, in US dollars (read as 0 or more; a host applying the schedule
+    /// refuses 0), stored as the schedule's config key <c>max_cost_usd</c>.
+    /// </summary>
     public decimal? MaxCostUsd { get; init; }
 }
 

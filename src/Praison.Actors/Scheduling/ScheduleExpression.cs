@@ -82,6 +82,38 @@ internal sealed partial class ScheduleExpression
         return slots;
     }
 
+    /// <summary>
+    /// How many slots lie in [<paramref name="from"/>, <paramref name="to"/>] (both inclusive), at most
+    /// <paramref name="max"/>: by arithmetic for intervals (a */1s schedule down for a year costs nothing), by walking for cron.
+    /// </summary>
+    public long CountBetween(DateTimeOffset from, DateTimeOffset to, long max)
+    {
+        if (to < from) return 0;
+        switch (Kind)
+        {
+            case ScheduleExpressionKind.Interval:
+                // Slots are anchor + k × period, k >= 1.
+                var p = _period.Ticks;
+                var kMin = Math.Max(1, CeilDiv((from - _anchor).Ticks, p));
+                var kMax = FloorDiv((to - _anchor).Ticks, p);
+                return Math.Clamp(kMax - kMin + 1, 0, max);
+            case ScheduleExpressionKind.Cron:
+                long n = 0;
+                var at = from - TimeSpan.FromTicks(1);
+                while (n < max && NextAfter(at) is { } next && next <= to)
+                {
+                    n++;
+                    at = next;
+                }
+                return n;
+            default:
+                return _once is { } once && once >= from && once <= to ? Math.Min(1, max) : 0;
+        }
+    }
+
+    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+    private static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
+
     /// <summary>The IANA (or Windows) zone id <paramref name="id"/>; null or empty is UTC. Throws <see cref="ScheduleException"/> for an unknown id.</summary>
     public static TimeZoneInfo ResolveZone(string? id)
     {

@@ -4,11 +4,16 @@ using Praison.Actors.Messages;
 
 namespace Praison.Actors.Scheduling;
 
-/// <summary>What one look at a schedule decided: the slots to run now, whether to cancel the previous run, and the record's new pointers.</summary>
+/// <summary>
+/// What one look at a schedule decided: the slots to run now, whether to cancel the previous run, the record's new
+/// pointers, and how many slots it dropped (<see cref="Skipped"/>: by the overlap policy, by catch-up <c>skip</c> or
+/// <c>once</c>, or older than the catch-up window), which the look's record write adds to <see cref="ScheduleRecord.SkippedCount"/>.
+/// </summary>
 internal sealed record SchedulePlan(IReadOnlyList<(DateTimeOffset Slot, string Reason)> Fire, bool CancelPrevious,
-    DateTimeOffset? NextFireAt, DateTimeOffset? BufferedSlot)
+    DateTimeOffset? NextFireAt, DateTimeOffset? BufferedSlot, long Skipped = 0)
 {
-    public bool Changes(ScheduleRecord r) => Fire.Count > 0 || CancelPrevious || NextFireAt != r.NextFireAt || BufferedSlot != r.BufferedSlot;
+    public bool Changes(ScheduleRecord r) =>
+        Fire.Count > 0 || CancelPrevious || Skipped > 0 || NextFireAt != r.NextFireAt || BufferedSlot != r.BufferedSlot;
 }
 
 /// <summary>
@@ -44,9 +49,12 @@ internal static class SchedulePlanner
         // The due slots: from the pointer, within the catch-up window, each at its jittered time.
         var due = new List<DateTimeOffset>();
         DateTimeOffset? next = r.NextFireAt;
+        long skipped = 0;
         if (next is { } n)
         {
             var windowStart = now - r.CatchUpWindow;
+            // Slots older than the window never run: counted, not walked (a */1s schedule down for a year).
+            if (n < windowStart) skipped += e.CountBetween(n, windowStart, long.MaxValue);
             var at = n < windowStart ? windowStart : n - TimeSpan.FromTicks(1);
             next = null;
             for (var walked = 0; walked < MaxWalk; walked++)
@@ -60,9 +68,13 @@ internal static class SchedulePlanner
                 due.Add(slot);
                 at = slot;
             }
-            if (due.Count == MaxWalk) next = e.NextAfter(now); // too many to walk: the rest are dropped
+            if (due.Count == MaxWalk)
+            {
+                next = e.NextAfter(now); // too many to walk: the rest are dropped
+                skipped += e.CountBetween(due[^1] + TimeSpan.FromTicks(1), now, long.MaxValue);
+            }
         }
-        if (due.Count == 0) return new SchedulePlan(fire, false, next, buffered);
+        if (due.Count == 0) return new SchedulePlan(fire, false, next, buffered, skipped);
 
         var last = due[^1];
         var onTime = now - FireTime(r, last) <= OnTimeGrace;
@@ -73,7 +85,7 @@ internal static class SchedulePlanner
         {
             // Missed runs one at a time: each waits for the previous run to finish; none is dropped.
             if (!active) fire.Add((due[0], "catch-up"));
-            return new SchedulePlan(fire, false, active ? due[0] : due[1], buffered);
+            return new SchedulePlan(fire, false, active ? due[0] : due[1], buffered, skipped);
         }
 
         IEnumerable<DateTimeOffset> chosen = r.CatchUp switch
@@ -84,25 +96,36 @@ internal static class SchedulePlanner
         };
         if (r.CatchUp == ScheduleCatchUp.All && due.Count > MaxCatchUpRuns) next = due[MaxCatchUpRuns];
         var runs = chosen.Select(s => (s, missed && s != last || !onTime ? "catch-up" : "slot")).ToList();
+        // Catch-up skip and once collapse the due slots (all, when skip finds them late) into at most one run.
+        if (r.CatchUp != ScheduleCatchUp.All) skipped += due.Count - runs.Count;
         if (runs.Count > 0 && active)
         {
             switch (r.Overlap)
             {
                 case ScheduleOverlap.Skip:
+                    skipped += runs.Count;
                     runs.Clear();
                     break;
                 case ScheduleOverlap.BufferOne:
-                    buffered = runs[^1].s;
-                    runs.Clear();
+                    skipped += Buffer(ref buffered, runs);
                     break;
                 case ScheduleOverlap.CancelPrevious:
                     cancel = fire.Count == 0; // never cancel the buffered run just started
-                    if (!cancel) { buffered = runs[^1].s; runs.Clear(); }
+                    if (!cancel) skipped += Buffer(ref buffered, runs);
                     break;
             }
         }
         fire.AddRange(runs);
-        return new SchedulePlan(fire, cancel, next, buffered);
+        return new SchedulePlan(fire, cancel, next, buffered, skipped);
+    }
+
+    /// <summary>The newest of <paramref name="runs"/> waits in the buffer; returns how many slots that drops (the others, and one it replaces).</summary>
+    private static long Buffer(ref DateTimeOffset? buffered, List<(DateTimeOffset s, string)> runs)
+    {
+        var dropped = runs.Count - 1 + (buffered is null ? 0 : 1);
+        buffered = runs[^1].s;
+        runs.Clear();
+        return dropped;
     }
 
     /// <summary>When a slot fires: the slot plus its jitter, a fixed fraction of <see cref="ScheduleRecord.Jitter"/> per (schedule, slot).</summary>

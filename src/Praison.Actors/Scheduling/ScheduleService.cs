@@ -165,6 +165,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         {
             Input = clear.HasFlag(ScheduleFields.Input) ? null : u.Input ?? (r.InputJson is null ? null : JsonSerializer.Deserialize<JsonElement>(r.InputJson)),
             SessionId = r.SessionId,
+            Config = u.Config,
             Timeout = clear.HasFlag(ScheduleFields.Timeout) ? null : u.Timeout ?? (r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
             TimeZone = clear.HasFlag(ScheduleFields.TimeZone) ? null : u.TimeZone ?? r.TimeZone,
             CatchUp = u.CatchUp ?? r.CatchUp,
@@ -178,6 +179,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         return r with
         {
             Expression = fresh.Expression, TimeZone = fresh.TimeZone, InputJson = fresh.InputJson, TimeoutMs = fresh.TimeoutMs,
+            ConfigJson = u.Config is null ? r.ConfigJson : fresh.ConfigJson,
             CatchUp = fresh.CatchUp, CatchUpWindowMs = fresh.CatchUpWindowMs, Overlap = fresh.Overlap, JitterMs = fresh.JitterMs,
             Paused = fresh.Paused, Retry = fresh.Retry,
             AnchoredAt = timing ? fresh.CreatedAt : r.AnchoredAt,
@@ -206,7 +208,8 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         }
         await SubmitAsync(record, id, ct).ConfigureAwait(false);
         PraisonTelemetry.SlotFired(name, "manual", now, time.GetUtcNow());
-        await store.UpdateAsync(name, r => r.WithRuns([new ScheduleRunEntry(id, now, now, "manual")]), ct).ConfigureAwait(false);
+        await store.UpdateAsync(name, r => r.WithRuns([new ScheduleRunEntry(id, now, now, "manual")]) with { FiredCount = r.FiredCount + 1 }, ct)
+            .ConfigureAwait(false);
         return id;
     }
 
@@ -226,8 +229,9 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
                 .ConfigureAwait(false);
             return ids;
         }
-        var runs = await FireSlotsAsync(record, slots.Select(s => (s, "backfill")).ToList(), now, ct).ConfigureAwait(false);
-        if (runs.Count > 0) await store.UpdateAsync(name, r => r.WithRuns(runs), ct).ConfigureAwait(false);
+        var (runs, created) = await FireSlotsAsync(record, slots.Select(s => (s, "backfill")).ToList(), now, ct).ConfigureAwait(false);
+        // Slots that already ran are not run again, so only new tasks count as fired.
+        if (runs.Count > 0) await store.UpdateAsync(name, r => r.WithRuns(runs) with { FiredCount = r.FiredCount + created }, ct).ConfigureAwait(false);
         return ids;
     }
 
@@ -256,6 +260,33 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         foreach (var run in record.Runs.Where(r => !listed.Contains(r.TaskId)))
             runs.Add(new ScheduleRun(run.TaskId, run.SlotAt, run.FiredAt, run.Reason, await StatusAsync(run.TaskId, ct).ConfigureAwait(false)));
         return runs.OrderByDescending(r => r.FiredAt).ThenByDescending(r => r.SlotAt).Take(limit).ToList();
+    }
+
+    /// <summary>
+    /// Schedule <paramref name="name"/>'s figures: the counters its record keeps (fired, skipped), its runs by status
+    /// now and the newest succeeded and failed one (from the task table under its name, as <see cref="RunsAsync"/>
+    /// reads them), the last fire and the next slot.
+    /// </summary>
+    public async Task<ScheduleStats> StatsAsync(string name, CancellationToken ct)
+    {
+        var record = await GetAsync(name, ct).ConfigureAwait(false);
+        var byStatus = new Dictionary<BackgroundTaskStatus, long>();
+        foreach (var status in Enum.GetValues<BackgroundTaskStatus>())
+            byStatus[status] = (await runner.ListPageAsync(new TaskQuery(status) { ScheduleName = name }, 0, 0, ct).ConfigureAwait(false)).Total;
+        async Task<DateTimeOffset?> NewestFinishedAsync(BackgroundTaskStatus status)
+        {
+            var total = byStatus[status];
+            if (total == 0) return null;
+            // Oldest first by submission: the newest is the last row.
+            var page = await runner.ListPageAsync(new TaskQuery(status) { ScheduleName = name }, (int)Math.Min(total - 1, int.MaxValue), 1, ct)
+                .ConfigureAwait(false);
+            return page.Tasks.Count > 0 ? page.Tasks[0].FinishedAt ?? page.Tasks[0].SubmittedAt : null;
+        }
+        return new ScheduleStats(record.FiredCount, record.SkippedCount, byStatus[BackgroundTaskStatus.Pending],
+            byStatus[BackgroundTaskStatus.Running], byStatus[BackgroundTaskStatus.Completed], byStatus[BackgroundTaskStatus.Failed],
+            byStatus[BackgroundTaskStatus.Cancelled], record.Runs.Count > 0 ? record.Runs.Max(x => x.FiredAt) : null,
+            await NewestFinishedAsync(BackgroundTaskStatus.Completed).ConfigureAwait(false),
+            await NewestFinishedAsync(BackgroundTaskStatus.Failed).ConfigureAwait(false), record.Paused ? null : record.NextFireAt);
     }
 
     /// <summary>The slot a derived task id (<see cref="SchedulePlanner.TaskIdFor"/>) names, or null for another id.</summary>
@@ -362,7 +393,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
                     // Cleaned up meanwhile: nothing to cancel.
                 }
             }
-            var runs = await FireSlotsAsync(r, slots, now, ct).ConfigureAwait(false);
+            var (runs, _) = await FireSlotsAsync(r, slots, now, ct).ConfigureAwait(false);
             foreach (var request in r.Requests.Where(q => q.Kind == "run-now"))
             {
                 var id = SchedulePlanner.TaskIdFor(r.Name, request.RequestedAt, manual: true);
@@ -370,7 +401,13 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
                 PraisonTelemetry.SlotFired(r.Name, "manual", request.RequestedAt, time.GetUtcNow());
                 runs.Add(new ScheduleRunEntry(id, request.RequestedAt, now, "manual"));
             }
-            var next = r.WithRuns(runs) with { NextFireAt = plan.NextFireAt, BufferedSlot = plan.BufferedSlot, Requests = [] };
+            // The counters move in the same write as the pointers: a look whose write loses (the record changed) counts nothing,
+            // and the later look that submits the same slots again counts them once.
+            var next = r.WithRuns(runs) with
+            {
+                NextFireAt = plan.NextFireAt, BufferedSlot = plan.BufferedSlot, Requests = [],
+                FiredCount = r.FiredCount + runs.Count, SkippedCount = r.SkippedCount + plan.Skipped,
+            };
             return new Prepared(new ScheduleLooked(r.Name, null, runs.Count, null), next, null);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -379,19 +416,22 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
         }
     }
 
-    private async Task<List<ScheduleRunEntry>> FireSlotsAsync(ScheduleRecord r, IReadOnlyList<(DateTimeOffset Slot, string Reason)> slots,
-        DateTimeOffset now, CancellationToken ct)
+    /// <summary>Submits each slot's task; returns the runs and how many of their tasks were new (not already stored).</summary>
+    private async Task<(List<ScheduleRunEntry> Runs, int Created)> FireSlotsAsync(ScheduleRecord r,
+        IReadOnlyList<(DateTimeOffset Slot, string Reason)> slots, DateTimeOffset now, CancellationToken ct)
     {
         var runs = new List<ScheduleRunEntry>();
+        var fresh = 0;
         foreach (var (slot, reason) in slots)
         {
             var id = SchedulePlanner.TaskIdFor(r.Name, slot);
             var created = await SubmitAsync(r, id, ct).ConfigureAwait(false);
+            if (created) fresh++;
             if (AfterSlotSubmitted is { } hook) await hook(id, created).ConfigureAwait(false);
             PraisonTelemetry.SlotFired(r.Name, reason, slot, time.GetUtcNow());
             runs.Add(new ScheduleRunEntry(id, slot, now, reason));
         }
-        return runs;
+        return (runs, fresh);
     }
 
     /// <summary>Submits one run with its derived id; an id already stored returns the existing task (Created false), never a second one.</summary>
@@ -441,6 +481,7 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
     {
         Timeout = r.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         MaxAttempts = r.Retry?.MaxAttempts,
+        ConfigJson = r.ConfigJson,
     };
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]

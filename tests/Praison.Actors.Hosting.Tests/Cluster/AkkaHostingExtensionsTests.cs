@@ -67,6 +67,25 @@ public sealed class AkkaHostingExtensionsTests(ITestOutputHelper output) : IAsyn
     }
 
     [Fact]
+    public async Task A_node_host_applies_the_recipes_runtime_schedule_as_it_starts()
+    {
+        var recipes = new RecipeRegistry().Register("""
+            name: ticker
+            runtime:
+              schedule:
+                enabled: true
+                interval: daily
+                max_cost_usd: 0.5
+            """, _ => Task.FromResult<object?>("tick"));
+        using var host = TestHosts.ClusterNode(_store.Store, recipes, new PraisonClusterOptions { Port = FreePort(), Timings = ClusterTimings.Fast });
+        await host.StartAsync();
+
+        var schedule = Assert.Single(await host.Services.GetRequiredService<IScheduler>().ListAsync());
+        Assert.Equal(("recipe.ticker", "ticker", "daily", """{"max_cost_usd":0.5}"""), (schedule.Name, schedule.Recipe, schedule.Expression, schedule.ConfigJson));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_wait_from_the_surviving_node_is_answered_after_the_node_running_the_task_is_lost()
     {
         // Keep-majority keeps the half with the lowest address when two nodes split evenly: the survivor gets the lower port.

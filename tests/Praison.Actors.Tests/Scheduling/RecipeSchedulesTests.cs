@@ -85,4 +85,76 @@ public class RecipeSchedulesTests
         var ex = Assert.Throws<ScheduleException>(() => RecipeSchedules.Plan(new RecipeScheduleSettings { Enabled = true }, stored: null));
         Assert.Contains("runtime.schedule.interval", ex.Message);
     }
+
+    [Fact]
+    public void Max_cost_usd_becomes_the_runs_config_and_a_change_updates_it_keeping_the_other_keys()
+    {
+        var settings = Enabled() with { MaxCostUsd = 0.25m };
+        var create = RecipeSchedules.Plan(settings, stored: null);
+        Assert.Equal(0.25m, create.Options!.Config![RecipeSchedules.MaxCostKey]);
+
+        Assert.Equal(RecipeScheduleAction.Nothing, RecipeSchedules.Plan(settings, Stored() with { ConfigJson = """{"max_cost_usd":0.25}""" }).Action);
+        var update = RecipeSchedules.Plan(settings with { MaxCostUsd = 1.5m }, Stored() with { ConfigJson = """{"max_cost_usd":0.25,"tone":"dry"}""" });
+        Assert.Equal(RecipeScheduleAction.Update, update.Action);
+        Assert.Equal(1.5m, update.Changes!.Config![RecipeSchedules.MaxCostKey]);
+        Assert.Equal("dry", Assert.IsType<System.Text.Json.JsonElement>(update.Changes.Config["tone"]).GetString());
+        Assert.Null(update.Changes.Expression);
+        // Left out of the template: whatever is stored stays.
+        Assert.Equal(RecipeScheduleAction.Nothing, RecipeSchedules.Plan(Enabled(), Stored() with { ConfigJson = """{"max_cost_usd":0.25}""" }).Action);
+    }
+
+    [Fact]
+    public async Task A_max_cost_usd_that_is_not_positive_is_an_error_naming_the_file_and_the_key()
+    {
+        var ex = Assert.Throws<ScheduleException>(() => RecipeSchedules.Plan(Enabled() with { MaxCostUsd = 0m }, stored: null));
+        Assert.Contains("max_cost_usd must be a positive number", ex.Message);
+
+        var template = RecipeTemplate.Parse("name: r\nruntime:\n  schedule:\n    enabled: true\n    interval: hourly\n    max_cost_usd: 0\n",
+            "/recipes/r/TEMPLATE.yaml");
+        var named = await Assert.ThrowsAsync<ScheduleException>(() => RecipeSchedules.ApplyAsync(new EmptyScheduler(), [template]));
+        Assert.StartsWith("/recipes/r/TEMPLATE.yaml: runtime.schedule: max_cost_usd", named.Message);
+    }
+
+    [Fact]
+    public async Task A_create_that_loses_to_another_host_re_reads_and_plans_again_instead_of_failing()
+    {
+        var template = RecipeTemplate.Parse("name: r\nruntime:\n  schedule:\n    enabled: true\n    interval: '*/1m'\n    run_immediately: true\n");
+        // The other host stored the same schedule between this host's read and its insert.
+        var racing = new RacingScheduler(Stored("*/1m"));
+        var done = await RecipeSchedules.ApplyAsync(racing, [template]);
+        Assert.Equal(1, racing.Creates);
+        Assert.Empty(done); // nothing created, nothing run at once: the winner did both
+        Assert.Equal(2, racing.Lists); // the plan's read, then the re-read after losing
+    }
+
+    /// <summary>Empty at the first read; every create loses to a schedule another host stored meanwhile.</summary>
+    private sealed class RacingScheduler(ScheduleInfo winner) : IScheduler
+    {
+        public int Creates { get; private set; }
+        public int Lists { get; private set; }
+
+        public Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+            CancellationToken cancellationToken = default)
+        {
+            Creates++;
+            throw new ScheduleException($"A schedule named '{name}' already exists (remove it first, or pick another name).");
+        }
+
+        public Task<IReadOnlyList<ScheduleInfo>> ListAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<ScheduleInfo>>(Lists++ == 0 ? [] : [winner]);
+
+        public ScheduleHandle GetHandle(string name) => throw new InvalidOperationException("the winner's schedule matches: nothing to change");
+    }
+
+    /// <summary>A scheduler with nothing stored; any change would fail the test.</summary>
+    private sealed class EmptyScheduler : IScheduler
+    {
+        public Task<ScheduleHandle> ScheduleAsync(string name, string recipe, string expression, ScheduleOptions? options = null,
+            CancellationToken cancellationToken = default) => throw new InvalidOperationException("nothing may be created");
+
+        public Task<IReadOnlyList<ScheduleInfo>> ListAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<ScheduleInfo>>([]);
+
+        public ScheduleHandle GetHandle(string name) => throw new InvalidOperationException("nothing may be changed");
+    }
 }

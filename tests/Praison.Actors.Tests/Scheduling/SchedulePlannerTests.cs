@@ -187,4 +187,63 @@ public class SchedulePlannerTests
         Assert.Null(TaskIds.Problem(id));
         Assert.Null(TaskIds.Problem(SchedulePlanner.TaskIdFor(new string('x', 64), DateTimeOffset.MaxValue, manual: true)));
     }
+
+    [Fact]
+    public void A_look_counts_the_slots_it_drops_by_catch_up_overlap_and_window()
+    {
+        // Catch-up once: ten slots due (1..10), one run; nine dropped.
+        var (once, e) = Minutely(ScheduleCatchUp.Once);
+        var collapsed = SchedulePlanner.Plan(once, e, M(10, 30), previousActive: false);
+        Assert.Single(collapsed.Fire);
+        Assert.Equal(9, collapsed.Skipped);
+
+        // Catch-up skip: on time keeps the last; late by more than the grace drops every due slot.
+        var (skip, _) = Minutely(ScheduleCatchUp.Skip);
+        Assert.Equal(9, SchedulePlanner.Plan(skip, e, M(10, 30), previousActive: false).Skipped);
+        var late = SchedulePlanner.Plan(skip, e, M(10, 0).AddMinutes(2).AddSeconds(30), previousActive: false); // 1..12 due, 12 is 30 s late
+        Assert.Equal(11, late.Skipped);
+        var allLate = SchedulePlanner.Plan(skip with { Expression = "*/5m", NextFireAt = M(5) }, ScheduleExpression.Parse("*/5m", TimeZoneInfo.Utc, T0),
+            M(13), previousActive: false);
+        Assert.Empty(allLate.Fire);
+        Assert.Equal(2, allLate.Skipped); // 00:05 and 00:10, both missed
+
+        // Overlap skip: the one slot due while the previous run is unfinished is dropped.
+        var (overlap, _) = Minutely(overlap: ScheduleOverlap.Skip);
+        var dropped = SchedulePlanner.Plan(overlap, e, M(1, 2), previousActive: true);
+        Assert.Empty(dropped.Fire);
+        Assert.Equal(1, dropped.Skipped);
+        Assert.True(dropped.Changes(overlap));
+
+        // Buffer-one: the first slot waits (nothing dropped); a newer one replaces it (the older one is dropped).
+        var (buffer, _) = Minutely(overlap: ScheduleOverlap.BufferOne);
+        var first = SchedulePlanner.Plan(buffer, e, M(1, 2), previousActive: true);
+        Assert.Equal((M(1), 0L), (first.BufferedSlot!.Value, first.Skipped));
+        var second = SchedulePlanner.Plan(buffer with { NextFireAt = first.NextFireAt, BufferedSlot = first.BufferedSlot }, e, M(2, 2), previousActive: true);
+        Assert.Equal((M(2), 1L), (second.BufferedSlot!.Value, second.Skipped));
+
+        // Outside the catch-up window: every slot older than the window is counted, none walked; all runs the rest.
+        var (all, _) = Minutely(ScheduleCatchUp.All, ScheduleOverlap.Allow, window: TimeSpan.FromMinutes(5));
+        var windowed = SchedulePlanner.Plan(all, e, M(10, 30), previousActive: false);
+        Assert.Equal(5, windowed.Fire.Count); // 6..10
+        Assert.Equal(5, windowed.Skipped);    // 1..5
+        var year = SchedulePlanner.Plan(all, e, M(1).AddDays(365), previousActive: false);
+        Assert.Equal(5, year.Fire.Count);
+        Assert.Equal(365L * 24 * 60 + 1 - 5, year.Skipped); // of the year's 525,601 slots every one but the five in the window
+        Assert.Equal(0, SchedulePlanner.Plan(all, e, M(1, 2), previousActive: false).Skipped);
+    }
+
+    [Theory]
+    [InlineData("*/7m", "UTC")]
+    [InlineData("cron:*/7 * * * *", "Europe/Berlin")]
+    [InlineData("at:2026-05-01T03:00Z", "UTC")]
+    public void Counting_slots_agrees_with_walking_them(string expression, string zone)
+    {
+        var e = ScheduleExpression.Parse(expression, ScheduleExpression.ResolveZone(zone), T0);
+        foreach (var (from, to) in new[] { (T0, T0.AddHours(5)), (T0.AddMinutes(7), T0.AddMinutes(21)), (T0.AddMinutes(8), T0.AddMinutes(13)), (T0.AddHours(2), T0) })
+        {
+            var walked = e.SlotsBetween(from - TimeSpan.FromTicks(1), to, int.MaxValue).Count;
+            Assert.Equal(walked, e.CountBetween(from, to, long.MaxValue));
+        }
+        Assert.Equal(2, ScheduleExpression.Parse("*/7m", TimeZoneInfo.Utc, T0).CountBetween(T0, T0.AddHours(5), 2));
+    }
 }

@@ -332,6 +332,7 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
         Assert.Equal(2, again.Count);
         var tasks = await TasksAsync(runner, 1 + 3 + 1);
         Assert.Contains(tasks, t => t.TaskId == manual);
+        Assert.Equal(1 + 3 + 1, (await handle.StatsAsync()).Fired); // slot 3 backfilled twice is one run
         await Assert.ThrowsAsync<ScheduleException>(() => handle.BackfillAsync(T0, T0.AddHours(6))); // the future
     }
 
