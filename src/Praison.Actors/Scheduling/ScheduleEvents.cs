@@ -34,10 +34,13 @@ internal static class ScheduleEvents
         "overlap", "jitterMs", "retry", "anchoredAt", "createdAt",
     };
 
-    /// <summary>The record's JSON as stored in its row's body.</summary>
-    public static JsonObject ToJson(ScheduleRecord record) => (JsonObject)JsonSerializer.SerializeToNode(record, ScheduleTable.JsonOptions)!;
+    // The body's JSON without the computed, get-only properties (LastTaskId, CatchUpWindow, ...): they follow from the rest.
+    private static readonly JsonSerializerOptions Json = new(ScheduleTable.JsonOptions) { IgnoreReadOnlyProperties = true };
 
-    public static ScheduleRecord FromJson(JsonNode json) => json.Deserialize<ScheduleRecord>(ScheduleTable.JsonOptions)!;
+    /// <summary>The record's JSON as stored in its row's body, less its computed properties.</summary>
+    public static JsonObject ToJson(ScheduleRecord record) => (JsonObject)JsonSerializer.SerializeToNode(record, Json)!;
+
+    public static ScheduleRecord FromJson(JsonNode json) => json.Deserialize<ScheduleRecord>(Json)!;
 
     /// <summary>The change from <paramref name="before"/> (null: none yet) to <paramref name="after"/> (null: deleted).</summary>
     public static ScheduleEvent Between(ScheduleRecord? before, ScheduleRecord? after)
