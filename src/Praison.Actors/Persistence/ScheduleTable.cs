@@ -123,16 +123,26 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             "WHERE name = @name AND version = @expected",
             [.. Row(records[0] with { Version = records[0].Version + 1 }), ("version", 0L), ("expected", 0L)]);
         await using var append = AppendCommand(c, tx);
+        await using var appendAfterOthers = AppendCommand(c, tx, afterOthers: true);
         for (var i = 0; i < records.Count; i++)
         {
             var r = records[i];
             if (!stored.TryGetValue(r.Name, out var before) || before.Version != r.Version) continue;
             var next = r with { Version = r.Version + 1 };
-            foreach (var (name, value) in (IEnumerable<(string, object?)>)[.. Row(next), ("version", next.Version), ("expected", r.Version)])
+            var body = Serialize(next);
+            foreach (var (name, value) in (IEnumerable<(string, object?)>)[.. Row(next, body), ("version", next.Version), ("expected", r.Version)])
                 cmd.Parameters[name].Value = value ?? DBNull.Value;
             if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1) continue;
-            await AppendAsync(append, r.Name, ScheduleEvents.Between(before, next), ct).ConfigureAwait(false);
-            stored[r.Name] = next; // a second replace of the same row in this batch is then at a stale version
+            // Diffed as text parsed to JSON, not as records: a look stores a thousand of these at once.
+            var change = ScheduleEvents.Between(before.Body, body, next.Version);
+            if (await AppendAsync(appendAfterOthers, r.Name, change, ct).ConfigureAwait(false) == 0)
+            {
+                // A row with no events (written by a version before schedules had them, after this store's last
+                // start-up): the row as it stood comes first, so the events fold to the row.
+                await AppendAsync(append, r.Name, ScheduleEvents.Between(null, Deserialize(before.Body, before.Version)), ct).ConfigureAwait(false);
+                await AppendAsync(append, r.Name, change, ct).ConfigureAwait(false);
+            }
+            stored[r.Name] = (body, next.Version); // a second replace of the same row in this batch is then at a stale version
             replaced[i] = true;
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -153,32 +163,35 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
     }
 
     /// <summary>The stored rows of <paramref name="names"/> (locked for this transaction on PostgreSQL, in name order).</summary>
-    private async Task<Dictionary<string, ScheduleRecord>> ReadRowsAsync(DbConnection c, DbTransaction tx, List<string> names, CancellationToken ct)
+    private async Task<Dictionary<string, (string Body, long Version)>> ReadRowsAsync(DbConnection c, DbTransaction tx, List<string> names, CancellationToken ct)
     {
         await using var cmd = postgres
             ? Command(c, tx, $"SELECT name, body, version FROM {Name} WHERE name = ANY(@names) ORDER BY name FOR UPDATE", ("names", names.ToArray()))
             : Command(c, tx, $"SELECT name, body, version FROM {Name} WHERE name IN (SELECT value FROM json_each(@names))",
                 ("names", JsonSerializer.Serialize(names)));
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var rows = new Dictionary<string, ScheduleRecord>(StringComparer.Ordinal);
+        var rows = new Dictionary<string, (string, long)>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            rows[reader.GetString(0)] = Deserialize(reader.GetString(1), reader.GetInt64(2));
+            rows[reader.GetString(0)] = (reader.GetString(1), reader.GetInt64(2));
         return rows;
     }
 
-    /// <summary>Appends at the next sequence number of the schedule's id (ids deleted and created again continue theirs).</summary>
-    private DbCommand AppendCommand(DbConnection c, DbTransaction tx) => Command(c, tx,
+    /// <summary>
+    /// Appends at the next sequence number of the schedule's id (ids deleted and created again continue theirs);
+    /// <paramref name="afterOthers"/>: only when the id has events already (else it writes nothing: no rows, no group).
+    /// </summary>
+    private DbCommand AppendCommand(DbConnection c, DbTransaction tx, bool afterOthers = false) => Command(c, tx,
         $"INSERT INTO journal ({JournalColumns}) SELECT @created, {False}, @pid, COALESCE(MAX(sequence_number), 0) + 1, @message, " +
-        "@manifest, @identifier, @writer FROM journal WHERE persistence_id = @pid",
+        "@manifest, @identifier, @writer FROM journal WHERE persistence_id = @pid" + (afterOthers ? " GROUP BY persistence_id" : ""),
         ("created", 0L), ("pid", ""), ("message", Array.Empty<byte>()), ("manifest", EventManifest), ("identifier", SerializerId),
         ("writer", WriterUuid));
 
-    private static async Task AppendAsync(DbCommand append, string name, ScheduleEvent e, CancellationToken ct)
+    private static async Task<int> AppendAsync(DbCommand append, string name, ScheduleEvent e, CancellationToken ct)
     {
         append.Parameters["created"].Value = DateTime.UtcNow.Ticks;
         append.Parameters["pid"].Value = SchedulePersistenceIds.For(name);
         append.Parameters["message"].Value = SerializeEvent(e);
-        await append.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return await append.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -210,7 +223,8 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
     /// after the journal exists). A schedule whose latest event is at its row's version (or is a deletion, and there is no
     /// row) is left alone — one indexed read per schedule, no fold. Otherwise its events are folded: a missing row, or one at
     /// an older version than the fold, is written back from it (the table was dropped, emptied or restored from an older
-    /// copy); a row newer than its events, or with none (a store written before schedules had events), gets the event
+    /// copy); a row newer than its events, or with none (a store written before schedules had events; seeded here, at
+    /// start-up, or at its first change when such a row appears later), gets the event
     /// that leads from the fold to it (a <c>created</c> holding the whole row when there were none), so the events hold
     /// every row from then on. Returns how many rows were rebuilt and how many events were added.
     /// </summary>
@@ -271,10 +285,10 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
         return (rebuilt, seeded);
     }
 
-    private static (string, object?)[] Row(ScheduleRecord r) =>
+    private static (string, object?)[] Row(ScheduleRecord r, string? body = null) =>
     [
         ("name", r.Name), ("recipe", r.Recipe), ("paused", r.Paused ? 1 : 0), ("next", r.NextFireAt?.UtcTicks),
-        ("now", DateTimeOffset.UtcNow.UtcTicks), ("body", Serialize(r)),
+        ("now", DateTimeOffset.UtcNow.UtcTicks), ("body", body ?? Serialize(r)),
     ];
 
     private async Task<DbConnection> OpenAsync(CancellationToken ct)

@@ -8,7 +8,7 @@ using Praison.Actors.Persistence;
 namespace Praison.Actors.Scheduling;
 
 /// <summary>
-/// A schedule's changes as events, and back: <see cref="Between"/> describes the change from one stored record to the
+/// A schedule's changes as events, and back: <see cref="Between(ScheduleRecord?, ScheduleRecord?)"/> describes the change from one stored record to the
 /// next as a JSON merge patch (RFC 7396) of the record's JSON, with a kind inferred from what changed, and
 /// <see cref="Apply"/> folds it, so <c>Apply(before, Between(before, after))</c> is <c>after</c>. Generic over the record's
 /// JSON: a field added to <see cref="ScheduleRecord"/> is carried without a change here.
@@ -42,17 +42,29 @@ internal static class ScheduleEvents
 
     public static ScheduleRecord FromJson(JsonNode json) => json.Deserialize<ScheduleRecord>(Json)!;
 
-    /// <summary>The change from <paramref name="before"/> (null: none yet) to <paramref name="after"/> (null: deleted).</summary>
-    public static ScheduleEvent Between(ScheduleRecord? before, ScheduleRecord? after)
-    {
-        if (after is null) return new ScheduleEvent(Deleted, null, null);
-        var to = ToJson(after);
-        if (before is null) return new ScheduleEvent(Created, after.Version, to);
-        var from = ToJson(before);
-        var patch = Diff(from, to) as JsonObject ?? new JsonObject();
-        return new ScheduleEvent(KindOf(from, to, patch), after.Version, patch);
-    }
+    /// <summary>The JSON names of the record's computed properties, left out of events (as <see cref="Json"/> leaves them out).</summary>
+    private static readonly HashSet<string> Computed = typeof(ScheduleRecord).GetProperties()
+        .Where(p => !p.CanWrite && p.GetIndexParameters().Length == 0)
+        .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>The change from <paramref name="before"/> (null: none yet) to <paramref name="after"/> (null: deleted).</summary>
+    public static ScheduleEvent Between(ScheduleRecord? before, ScheduleRecord? after) =>
+        after is null ? new ScheduleEvent(Deleted, null, null)
+        : before is null ? new ScheduleEvent(Created, after.Version, ToJson(after))
+        : Between(ScheduleTable.Serialize(before), ScheduleTable.Serialize(after), after.Version);
+
+    /// <summary>
+    /// <see cref="Between(ScheduleRecord?, ScheduleRecord?)"/> on two stored bodies (<see cref="ScheduleTable.Serialize"/>),
+    /// diffed as parsed documents (no records, no node trees but the patch's): the store's write path has both as text,
+    /// and a look stores a thousand changes at once.
+    /// </summary>
+    public static ScheduleEvent Between(string beforeBody, string afterBody, long afterVersion)
+    {
+        using var from = JsonDocument.Parse(beforeBody);
+        using var to = JsonDocument.Parse(afterBody);
+        var patch = Diff(from.RootElement, to.RootElement, top: true) as JsonObject ?? new JsonObject();
+        return new ScheduleEvent(KindOf(patch), afterVersion, patch);
+    }
     /// <summary>The record after <paramref name="e"/> happened to <paramref name="record"/> (null: none yet, or deleted).</summary>
     public static ScheduleRecord? Apply(ScheduleRecord? record, ScheduleEvent e) =>
         Merge(record is null ? null : ToJson(record), e.Patch) is JsonObject json ? FromJson(json) : null;
@@ -65,10 +77,10 @@ internal static class ScheduleEvents
         return json is JsonObject o ? FromJson(o) : null;
     }
 
-    private static string KindOf(JsonObject from, JsonObject to, JsonObject patch)
+    private static string KindOf(JsonObject patch)
     {
         if (patch.Any(p => Settings.Contains(p.Key))) return Updated;
-        if (patch.ContainsKey("paused")) return to["paused"]?.GetValue<bool>() == true ? Paused : Resumed;
+        if (patch.ContainsKey("paused")) return patch["paused"]?.GetValue<bool>() == true ? Paused : Resumed;
         if (patch["runs"] is { } runs && NewEntries(runs).Count > 0) return Fired;
         if (patch["requests"] is { } requests && NewEntries(requests).Count > 0) return Requested;
         if (patch.ContainsKey("nextFireAt") || patch.ContainsKey("bufferedSlot") || patch.ContainsKey("requests")) return Skipped;
@@ -83,50 +95,62 @@ internal static class ScheduleEvents
         _ => [],
     };
 
-    /// <summary>The merge patch that turns <paramref name="from"/> into <paramref name="to"/>.</summary>
-    private static JsonNode? Diff(JsonNode? from, JsonNode? to)
+    /// <summary>The merge patch that turns <paramref name="from"/> into <paramref name="to"/> (the record's computed properties left out at the top).</summary>
+    private static JsonNode? Diff(JsonElement from, JsonElement to, bool top = false)
     {
-        if (from is JsonObject f && to is JsonObject t)
+        if (from.ValueKind == JsonValueKind.Object && to.ValueKind == JsonValueKind.Object)
         {
             var patch = new JsonObject();
-            foreach (var (key, _) in f)
-                if (!t.ContainsKey(key)) patch[key] = null;
-            foreach (var (key, value) in t)
+            foreach (var p in from.EnumerateObject())
+                if (!(top && Computed.Contains(p.Name)) && !to.TryGetProperty(p.Name, out _)) patch[p.Name] = null;
+            foreach (var p in to.EnumerateObject())
             {
-                var had = f.TryGetPropertyValue(key, out var old);
-                if (had ? JsonNode.DeepEquals(old, value) : value is null) continue;
-                patch[key] = value is null ? null : had ? Diff(old, value) : value.DeepClone();
+                if (top && Computed.Contains(p.Name)) continue;
+                var had = from.TryGetProperty(p.Name, out var old);
+                if (had ? JsonElement.DeepEquals(old, p.Value) : p.Value.ValueKind == JsonValueKind.Null) continue;
+                patch[p.Name] = p.Value.ValueKind == JsonValueKind.Null ? null : had ? Diff(old, p.Value) : Node(p.Value);
             }
             return patch;
         }
-        if (from is JsonArray a && to is JsonArray b) return Splice(a, b);
-        return to?.DeepClone();
+        if (from.ValueKind == JsonValueKind.Array && to.ValueKind == JsonValueKind.Array) return Splice(from, to);
+        return Node(to);
     }
+
+    private static JsonNode? Node(JsonElement e) => JsonNode.Parse(e.GetRawText());
 
     /// <summary><paramref name="to"/> as new entries around a kept run of <paramref name="from"/> when it keeps one, else whole.</summary>
-    private static JsonNode Splice(JsonArray from, JsonArray to)
+    private static JsonNode Splice(JsonElement from, JsonElement to)
     {
-        if (from.Count > 0)
+        var (f, t) = (from.GetArrayLength(), to.GetArrayLength());
+        if (f > 0)
         {
+            var first = from[0];
             // Prepended (and trimmed): to = head + a prefix of from (a look's new runs, newest first).
-            for (var h = 0; h < to.Count; h++)
+            for (var h = 0; h < t; h++)
             {
-                if (!JsonNode.DeepEquals(to[h], from[0])) continue;
-                var count = to.Count - h;
-                if (count > from.Count || !Same(to, h, from, 0, count)) continue;
-                return new JsonObject { [Keep] = new JsonArray(0, count), [Head] = new JsonArray(to.Take(h).Select(n => n?.DeepClone()).ToArray()) };
+                if (!JsonElement.DeepEquals(to[h], first)) continue;
+                var count = t - h;
+                if (count > f || !Same(to, h, from, 0, count)) continue;
+                return new JsonObject { [Keep] = new JsonArray(0, count), [Head] = Slice(to, 0, h) };
             }
             // Appended: to = from + tail (a request).
-            if (to.Count > from.Count && Same(to, 0, from, 0, from.Count))
-                return new JsonObject { [Keep] = new JsonArray(0, from.Count), [Tail] = new JsonArray(to.Skip(from.Count).Select(n => n?.DeepClone()).ToArray()) };
+            if (t > f && Same(to, 0, from, 0, f))
+                return new JsonObject { [Keep] = new JsonArray(0, f), [Tail] = Slice(to, f, t - f) };
         }
-        return to.DeepClone();
+        return Node(to)!;
     }
 
-    private static bool Same(JsonArray a, int ai, JsonArray b, int bi, int count)
+    private static JsonArray Slice(JsonElement array, int start, int count)
+    {
+        var slice = new JsonArray();
+        for (var i = start; i < start + count; i++) slice.Add(Node(array[i]));
+        return slice;
+    }
+
+    private static bool Same(JsonElement a, int ai, JsonElement b, int bi, int count)
     {
         for (var i = 0; i < count; i++)
-            if (!JsonNode.DeepEquals(a[ai + i], b[bi + i])) return false;
+            if (!JsonElement.DeepEquals(a[ai + i], b[bi + i])) return false;
         return true;
     }
 

@@ -212,6 +212,13 @@ public abstract class ScheduleEventsSuite
         await second.Runner.Scheduler.GetHandle("old").PauseAsync();
         Assert.Equal(["paused", "created"], (await second.Runner.Scheduler.GetHandle("old").HistoryAsync()).Select(h => h.Kind));
         await AssertEventsFoldToRowsAsync(store, "old");
+
+        // A row without events written while this host runs (an older version's process on the same store): its first
+        // change stores the row as it stood first.
+        await ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id LIKE 'schedule|%'");
+        await second.Runner.Scheduler.GetHandle("old").ResumeAsync();
+        Assert.Equal([("created", 3L), ("resumed", 4L)], (await EventsAsync(store, "old")).Select(e => (e.Event.Kind, e.Event.Version!.Value)));
+        await AssertEventsFoldToRowsAsync(store, "old");
     }
 
     protected async Task Nothing_that_reads_task_events_sees_schedule_events()
