@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Npgsql;
+using NpgsqlTypes;
 using Praison.Actors.Messages;
 using Praison.Actors.Scheduling;
 using Praison.Actors.Serialization;
@@ -116,6 +118,12 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
         await using var c = await OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         var stored = await ReadRowsAsync(c, tx, records.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+        if (postgres)
+        {
+            var done = await ReplaceManyPostgresAsync((NpgsqlConnection)c, (NpgsqlTransaction)tx, records, stored, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return done;
+        }
         var replaced = new bool[records.Count];
         // One command each, parameters re-bound per row: a batch of a thousand rows is prepared once, not a thousand times.
         await using var cmd = Command(c, tx,
@@ -142,7 +150,7 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
                 await AppendAsync(append, r.Name, ScheduleEvents.Between(null, Deserialize(before.Body, before.Version)), ct).ConfigureAwait(false);
                 await AppendAsync(append, r.Name, change, ct).ConfigureAwait(false);
             }
-            stored[r.Name] = (body, next.Version); // a second replace of the same row in this batch is then at a stale version
+            stored[r.Name] = (body, next.Version, true); // a second replace of the same row in this batch is then at a stale version
             replaced[i] = true;
         }
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -162,17 +170,83 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
         return true;
     }
 
+    /// <summary>
+    /// PostgreSQL: the whole batch in one round trip (an <see cref="NpgsqlBatch"/>), one statement per row that replaces the
+    /// row and appends its event only if the replace took (a data-modifying CTE). The rows are locked and their versions
+    /// checked already (<see cref="ReadRowsAsync"/>), so every replace takes; the CTE keeps row and event together anyway.
+    /// </summary>
+    private static async Task<bool[]> ReplaceManyPostgresAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<ScheduleRecord> records,
+        Dictionary<string, (string Body, long Version, bool HasEvents)> stored, CancellationToken ct)
+    {
+        var replaced = new bool[records.Count];
+        var commands = new NpgsqlBatchCommand?[records.Count];
+        await using var batch = new NpgsqlBatch(c, tx);
+        for (var i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            if (!stored.TryGetValue(r.Name, out var before) || before.Version != r.Version) continue;
+            var next = r with { Version = r.Version + 1 };
+            var body = Serialize(next);
+            var pid = SchedulePersistenceIds.For(r.Name);
+            if (!before.HasEvents) // a row written before schedules had events: the row as it stood comes first
+                batch.BatchCommands.Add(PostgresAppend(pid, ScheduleEvents.Between(null, Deserialize(before.Body, before.Version))));
+            var command = new NpgsqlBatchCommand(
+                $"WITH u AS (UPDATE {Name} SET recipe = $1, paused = $2, next_fire_at = $3, version = $4, updated_at = $5, body = $6 " +
+                "WHERE name = $7 AND version = $8 RETURNING name) " +
+                $"INSERT INTO journal ({JournalColumns}) SELECT $9, false, $10, " +
+                "COALESCE((SELECT MAX(sequence_number) FROM journal WHERE persistence_id = $10), 0) + 1, $11, $12, $13, $14 FROM u");
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = next.Recipe });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = next.Paused ? 1 : 0 });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)next.NextFireAt?.UtcTicks ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = next.Version });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = DateTimeOffset.UtcNow.UtcTicks });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = body });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = r.Name });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = r.Version });
+            AddEventParameters(command, pid, ScheduleEvents.Between(before.Body, body, next.Version));
+            batch.BatchCommands.Add(command);
+            commands[i] = command;
+            stored[r.Name] = (body, next.Version, true); // a second replace of the same row in this batch is then at a stale version
+        }
+        if (batch.BatchCommands.Count == 0) return replaced;
+        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        for (var i = 0; i < records.Count; i++) replaced[i] = commands[i] is { RecordsAffected: 1 };
+        return replaced;
+    }
+
+    private static NpgsqlBatchCommand PostgresAppend(string pid, ScheduleEvent e)
+    {
+        var command = new NpgsqlBatchCommand(
+            $"INSERT INTO journal ({JournalColumns}) SELECT $1, false, $2, COALESCE(MAX(sequence_number), 0) + 1, $3, $4, $5, $6 " +
+            "FROM journal WHERE persistence_id = $2");
+        AddEventParameters(command, pid, e);
+        return command;
+    }
+
+    /// <summary>created, pid, message, manifest, identifier, writer: the next six positional parameters.</summary>
+    private static void AddEventParameters(NpgsqlBatchCommand command, string pid, ScheduleEvent e)
+    {
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = DateTime.UtcNow.Ticks });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = pid });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = SerializeEvent(e) });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = EventManifest });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = SerializerId });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = WriterUuid });
+    }
+
     /// <summary>The stored rows of <paramref name="names"/> (locked for this transaction on PostgreSQL, in name order).</summary>
-    private async Task<Dictionary<string, (string Body, long Version)>> ReadRowsAsync(DbConnection c, DbTransaction tx, List<string> names, CancellationToken ct)
+    private async Task<Dictionary<string, (string Body, long Version, bool HasEvents)>> ReadRowsAsync(DbConnection c, DbTransaction tx, List<string> names,
+        CancellationToken ct)
     {
         await using var cmd = postgres
-            ? Command(c, tx, $"SELECT name, body, version FROM {Name} WHERE name = ANY(@names) ORDER BY name FOR UPDATE", ("names", names.ToArray()))
-            : Command(c, tx, $"SELECT name, body, version FROM {Name} WHERE name IN (SELECT value FROM json_each(@names))",
+            ? Command(c, tx, $"SELECT name, body, version, EXISTS (SELECT 1 FROM journal WHERE persistence_id = '{SchedulePersistenceIds.Prefix}' || name) " +
+                             $"FROM {Name} WHERE name = ANY(@names) ORDER BY name FOR UPDATE", ("names", names.ToArray()))
+            : Command(c, tx, $"SELECT name, body, version, 1 FROM {Name} WHERE name IN (SELECT value FROM json_each(@names))",
                 ("names", JsonSerializer.Serialize(names)));
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var rows = new Dictionary<string, (string, long)>(StringComparer.Ordinal);
+        var rows = new Dictionary<string, (string, long, bool)>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            rows[reader.GetString(0)] = (reader.GetString(1), reader.GetInt64(2));
+            rows[reader.GetString(0)] = (reader.GetString(1), reader.GetInt64(2), Convert.ToBoolean(reader.GetValue(3)));
         return rows;
     }
 
