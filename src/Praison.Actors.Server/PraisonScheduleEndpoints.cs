@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Praison.Actors.Server;
 
 /// <summary>
-/// <c>/api/v1/schedules</c>: create, list, read (with its stats), update (PATCH), delete, pause, resume, trigger, runs, stats — over the runner's
+/// <c>/api/v1/schedules</c>: create, list, read (with its stats), update (PATCH), delete, pause, resume, trigger, runs, stats, history — over the runner's
 /// <see cref="BackgroundRunner.Scheduler"/>. Bad input (invalid expression, unknown zone or recipe, duplicate name, a
 /// one-shot in the past, a malformed body) is 400 with a JSON <see cref="ApiError"/> and stores nothing; an unknown
 /// schedule is 404; a store that cannot be used is 503.
@@ -49,6 +49,14 @@ public static class PraisonScheduleEndpoints
             return Results.Ok(new
             {
                 runs = runs.Select(r => new { taskId = r.TaskId, slotAt = r.SlotAt, firedAt = r.FiredAt, reason = r.Reason, status = r.Status?.ToWireName() }),
+            });
+        });
+        one.MapGet("/history", async (string name, int? limit, BackgroundRunner runner, CancellationToken ct) =>
+        {
+            var history = await runner.Scheduler.GetHandle(name).HistoryAsync(limit ?? 50, ct);
+            return Results.Ok(new
+            {
+                history = history.Select(h => new { sequence = h.Sequence, at = h.At, kind = h.Kind, summary = h.Summary, version = h.Version }),
             });
         });
         return app;

@@ -190,6 +190,18 @@ public sealed record ScheduleStats(long Fired, long Skipped, long Pending, long 
 /// <param name="Status">The task's status now; null once the task has been cleaned up.</param>
 public sealed record ScheduleRun(string TaskId, DateTimeOffset SlotAt, DateTimeOffset FiredAt, string Reason, BackgroundTaskStatus? Status);
 
+/// <summary>One stored change of a schedule (<see cref="ScheduleHandle.HistoryAsync"/>).</summary>
+/// <param name="Sequence">Its number among the schedule's changes, from 1 (a name deleted and created again goes on counting).</param>
+/// <param name="At">When it was stored (UTC).</param>
+/// <param name="Kind"><c>created</c>, <c>updated</c>, <c>paused</c>, <c>resumed</c>, <c>fired</c>, <c>requested</c> (a run-now or
+/// backfill left for the firing host), <c>skipped</c> (the next slot moved on without a run), <c>deleted</c> or <c>changed</c>.</param>
+/// <param name="Summary">A short description, e.g. <c>fired slot 12:00:00Z → task sch-…</c> or <c>updated expression */5m</c>.</param>
+public sealed record ScheduleHistoryEntry(long Sequence, DateTimeOffset At, string Kind, string Summary)
+{
+    /// <summary>The schedule's version after the change (null once deleted).</summary>
+    public long? Version { get; init; }
+}
+
 /// <summary>Bad schedule input (invalid expression, unknown time zone or recipe, duplicate name, a one-shot in the past): nothing was stored.</summary>
 public class ScheduleException : PraisonActorsException
 {
@@ -235,7 +247,7 @@ public interface IScheduler
     ScheduleHandle GetHandle(string name);
 }
 
-/// <summary>A schedule by name: read, pause, resume, trigger, backfill, delete, and its runs.</summary>
+/// <summary>A schedule by name: read, pause, resume, trigger, backfill, delete, its runs and its history.</summary>
 public sealed class ScheduleHandle
 {
     private readonly Scheduling.ScheduleService _service;
@@ -298,4 +310,14 @@ public sealed class ScheduleHandle
     /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     public Task<ScheduleStats> StatsAsync(CancellationToken cancellationToken = default) => _service.StatsAsync(Name, cancellationToken);
+
+    /// <summary>
+    /// Its stored changes, newest first: created, updated, paused, resumed, each look that fired slots, requests, deleted.
+    /// Schedules are event-sourced, so this is the store's own record of them; it outlives a deletion.
+    /// </summary>
+    /// <param name="limit">At most this many.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="ScheduleNotFoundException">No schedule of this name was ever stored.</exception>
+    public Task<IReadOnlyList<ScheduleHistoryEntry>> HistoryAsync(int limit = 50, CancellationToken cancellationToken = default) =>
+        _service.HistoryAsync(Name, limit, cancellationToken);
 }

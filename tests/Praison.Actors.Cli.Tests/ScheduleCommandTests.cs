@@ -168,6 +168,31 @@ public sealed class ScheduleCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task History_lists_the_stored_changes_newest_first()
+    {
+        await Ok("schedule", "add", "h", "-r", "hello", "-s", "daily");
+        await Ok("schedule", "pause", "h");
+        await Ok("schedule", "update", "h", "-s", "*/5m");
+
+        var history = (await Ok("schedule", "history", "h", "--json")).Json();
+        Assert.Equal(["updated", "paused", "created"], history.EnumerateArray().Select(h => h.GetProperty("kind").GetString()));
+        Assert.Equal([3L, 2, 1], history.EnumerateArray().Select(h => h.GetProperty("sequence").GetInt64()));
+        Assert.Equal("updated expression */5m", history[0].GetProperty("summary").GetString());
+        Assert.Equal("created: daily running hello", history[2].GetProperty("summary").GetString());
+
+        var table = await Ok("schedule", "history", "h", "--limit", "1");
+        Assert.Contains("updated expression */5m", table.Stdout);
+        Assert.DoesNotContain("created", table.Stdout);
+
+        var unknown = await CliProcess.RunAsync(_dir, "schedule", "history", "ghost");
+        Assert.True(unknown.ExitCode == 6, unknown.ToString()); // as every schedule command: no such schedule
+        Assert.Contains("No schedule named 'ghost'", unknown.Stderr);
+        var bad = await CliProcess.RunAsync(_dir, "schedule", "history", "h", "--limit", "0");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.Contains("The limit must be positive, got 0", bad.Stderr);
+    }
+
+    [Fact]
     public async Task An_unknown_schedule_exits_6()
     {
         var r = await CliProcess.RunAsync(_dir, "schedule", "pause", "ghost");

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Praison.Actors.Server.Tests;
 
-/// <summary>/api/v1/schedules: create, read, list, pause, resume, trigger, runs, delete; bad input is a 400 that stores nothing.</summary>
+/// <summary>/api/v1/schedules: create, read, list, pause, resume, trigger, runs, history, delete; bad input is a 400 that stores nothing.</summary>
 public sealed class ScheduleEndpointsTests : IAsyncLifetime
 {
     private JobsHost _host = null!;
@@ -166,11 +166,31 @@ public sealed class ScheduleEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task History_lists_the_stored_changes_newest_first_and_outlives_a_delete()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Path, """{"name":"hist","recipe":"echo","schedule":"daily"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _host.Http.PostAsync($"{Path}/hist/pause", null)).StatusCode);
+        var patched = await _host.Http.PatchAsync($"{Path}/hist", new StringContent("""{"schedule":"*/5m"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _host.Http.DeleteAsync($"{Path}/hist")).StatusCode);
+
+        var history = (await _host.Http.GetFromJsonAsync<JsonElement>($"{Path}/hist/history")).GetProperty("history");
+        Assert.Equal(["deleted", "updated", "paused", "created"], history.EnumerateArray().Select(h => h.GetProperty("kind").GetString()));
+        Assert.Equal([4L, 3, 2, 1], history.EnumerateArray().Select(h => h.GetProperty("sequence").GetInt64()));
+        Assert.Equal("updated expression */5m", history[1].GetProperty("summary").GetString());
+        Assert.Equal(3, history[1].GetProperty("version").GetInt64());
+        var latest = (await _host.Http.GetFromJsonAsync<JsonElement>($"{Path}/hist/history?limit=1")).GetProperty("history");
+        Assert.Equal("deleted", Assert.Single(latest.EnumerateArray()).GetProperty("kind").GetString());
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/hist/history?limit=0"), 400, "The limit must be positive");
+    }
+
+    [Fact]
     public async Task An_unknown_schedule_is_a_404_for_every_verb()
     {
         await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/pause", null), 404, "ghost");
         await ErrorAnswer.AssertAsync(await _host.Http.PostAsync($"{Path}/ghost/trigger", null), 404, "ghost");
         await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/ghost/runs"), 404, "ghost");
+        await ErrorAnswer.AssertAsync(await _host.Http.GetAsync($"{Path}/ghost/history"), 404, "ghost");
         await ErrorAnswer.AssertAsync(await _host.Http.DeleteAsync($"{Path}/ghost"), 404, "ghost");
     }
 

@@ -7,9 +7,9 @@ using Spectre.Console;
 namespace Praison.Actors.Cli.Commands;
 
 /// <summary>
-/// <c>praison-actors schedule ...</c>: add, list, describe, update, pause, resume, remove, run-now, runs, backfill. Schedules are
-/// rows of the data directory's store (<c>praison_schedules</c>); a <c>serve</c> host on that store re-reads them every
-/// 2 s and fires them. This process never fires: run-now and backfill are stored as requests the host carries out.
+/// <c>praison-actors schedule ...</c>: add, list, describe, update, pause, resume, remove, run-now, runs, history, backfill.
+/// Schedules are event-sourced in the data directory's store (events in its journal, rows of <c>praison_schedules</c> as
+/// their read model); a <c>serve</c> host on that store re-reads them every 2 s and fires them. This process never fires: run-now and backfill are stored as requests the host carries out.
 /// </summary>
 public static class ScheduleCommands
 {
@@ -30,6 +30,7 @@ public static class ScheduleCommands
         schedule.Subcommands.Add(Remove());
         schedule.Subcommands.Add(RunNow());
         schedule.Subcommands.Add(Runs());
+        schedule.Subcommands.Add(History());
         schedule.Subcommands.Add(Backfill());
         return schedule;
     }
@@ -405,6 +406,34 @@ public static class ScheduleCommands
             var runs = await runtime.Runner.Scheduler.GetHandle(n).RunsAsync(parse.GetValue(limit), token);
             if (cli.Json) cli.WriteJson(runs.Select(RunJson));
             else WriteRuns(runs);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command History()
+    {
+        var name = NameArgument();
+        var limit = new Option<int>("--limit", "-n") { Description = "At most N changes (newest first).", DefaultValueFactory = _ => 50 };
+        var command = new Command("history", """
+            The stored changes of a schedule, newest first: created, updated, paused, resumed, each look that fired slots,
+            requests, deleted (a removed schedule's history stays readable).
+            """) { name, limit };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, async (cli, token) =>
+        {
+            var n = parse.GetValue(name)!;
+            if (!cli.StoreExists()) throw new ScheduleNotFoundException(n);
+            await using var runtime = await OpenAsync(cli, token, write: false);
+            var history = await runtime.Runner.Scheduler.GetHandle(n).HistoryAsync(parse.GetValue(limit), token);
+            if (cli.Json)
+            {
+                cli.WriteJson(history.Select(h => new { sequence = h.Sequence, at = h.At, kind = h.Kind, summary = h.Summary, version = h.Version }));
+                return ExitCodes.Ok;
+            }
+            var table = new Table().AddColumns("#", "at", "kind", "what");
+            foreach (var h in history)
+                table.AddRow(h.Sequence.ToString(CultureInfo.InvariantCulture), Local(h.At), h.Kind, Markup.Escape(h.Summary));
+            AnsiConsole.Write(table);
             return ExitCodes.Ok;
         }));
         return command;

@@ -45,7 +45,8 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
 
     /// <summary>
     /// Creates the task table if missing and, once per store (recorded in <c>praison_schema</c>), backfills it from the
-    /// journal a store written before the table existed holds. One transaction, under an advisory lock on PostgreSQL and
+    /// journal a store written before the table existed holds; brings the schedule table in line with the schedules'
+    /// events (<see cref="ScheduleTable.ReconcileAsync"/>). One transaction, under an advisory lock on PostgreSQL and
     /// the write lock on SQLite, so two processes starting together do it once.
     /// </summary>
     public async Task PrepareTableAsync(CancellationToken cancellationToken)
@@ -57,6 +58,9 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
         foreach (var ddl in _table.CreateStatements().Concat(WebhookTable.CreateStatements(postgres)).Concat(ScheduleTable.CreateStatements(postgres)))
             await ExecuteAsync(connection, tx, ddl, cancellationToken).ConfigureAwait(false);
         await AddMissingColumnsAsync(connection, tx, cancellationToken).ConfigureAwait(false);
+        // Schedules are event-sourced: their table is rebuilt from the journal where it lags behind (ScheduleTable).
+        if (await TableExistsAsync(connection, "journal", cancellationToken, tx).ConfigureAwait(false))
+            await Schedules.ReconcileAsync(connection, tx, cancellationToken).ConfigureAwait(false);
         await using (var done = TaskTable.Command(connection, tx, $"SELECT COUNT(*) FROM {TaskTable.SchemaSteps} WHERE step = '{TaskTable.BackfillStep}'"))
             if (Convert.ToInt64(await done.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)) > 0)
             {

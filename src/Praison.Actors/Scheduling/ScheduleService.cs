@@ -289,6 +289,21 @@ internal sealed partial class ScheduleService(BackgroundRunner runner, ScheduleS
             await NewestFinishedAsync(BackgroundTaskStatus.Failed).ConfigureAwait(false), record.Paused ? null : record.NextFireAt);
     }
 
+    /// <summary>
+    /// The latest stored changes of schedule <paramref name="name"/>, newest first (<see cref="ScheduleEvents"/>). A deleted
+    /// schedule's history is still there (its last entry says so); a name that never had a schedule is not found.
+    /// </summary>
+    public async Task<IReadOnlyList<ScheduleHistoryEntry>> HistoryAsync(string name, int limit, CancellationToken ct)
+    {
+        if (limit <= 0) throw new ScheduleException($"The limit must be positive, got {limit}.");
+        var events = await store.HistoryAsync(name, limit, ct).ConfigureAwait(false);
+        if (events.Count == 0) throw new ScheduleNotFoundException(name);
+        return events.Select(e => new ScheduleHistoryEntry(e.SequenceNr, e.At, e.Event.Kind, ScheduleEvents.Summarize(e.Event, e.At))
+        {
+            Version = e.Event.Version,
+        }).ToList();
+    }
+
     /// <summary>The slot a derived task id (<see cref="SchedulePlanner.TaskIdFor"/>) names, or null for another id.</summary>
     private static DateTimeOffset? SlotOf(string taskId)
     {

@@ -10,7 +10,9 @@ namespace Praison.Actors.Scheduling;
 /// <summary>
 /// Where schedules are kept: <c>praison_schedules</c> in a SQL store (SQLite, PostgreSQL), or memory for the ephemeral
 /// store (one per actor system, so every runner of a system sees the same schedules). Changes are optimistic: a
-/// replace succeeds only if the row is still at the version read.
+/// replace succeeds only if the row is still at the version read. Every change that sticks also stores one
+/// <see cref="ScheduleEvent"/> with it (<see cref="ScheduleEvents"/>; the journal in the same transaction, or memory),
+/// which <see cref="HistoryAsync"/> reads.
 /// </summary>
 internal abstract class ScheduleStore
 {
@@ -30,6 +32,8 @@ internal abstract class ScheduleStore
     /// <summary><see cref="ReplaceAsync"/> for many records in one write (the scheduler's batch): for each, whether it stuck.</summary>
     public abstract Task<bool[]> ReplaceManyAsync(IReadOnlyList<ScheduleRecord> records, CancellationToken ct);
     public abstract Task<bool> DeleteAsync(string name, CancellationToken ct);
+    /// <summary>The latest <paramref name="limit"/> events of schedule <paramref name="name"/>, newest first; empty when it never existed.</summary>
+    public abstract Task<List<StoredScheduleEvent>> HistoryAsync(string name, int limit, CancellationToken ct);
 
     /// <summary>Applies <paramref name="change"/> to the latest stored version until it sticks (re-reading after a conflict).</summary>
     public async Task<ScheduleRecord> UpdateAsync(string name, Func<ScheduleRecord, ScheduleRecord> change, CancellationToken ct)
@@ -45,7 +49,21 @@ internal abstract class ScheduleStore
     private sealed class MemoryScheduleStore : ScheduleStore
     {
         private readonly Dictionary<string, ScheduleRecord> _rows = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<StoredScheduleEvent>> _events = new(StringComparer.Ordinal);
         public override bool IsDurable => false;
+
+        // Under the lock of _rows, with the change it describes.
+        private void Append(string name, ScheduleRecord? before, ScheduleRecord? after)
+        {
+            if (!_events.TryGetValue(name, out var events)) _events[name] = events = [];
+            events.Add(new StoredScheduleEvent(events.Count + 1, DateTimeOffset.UtcNow, ScheduleEvents.Between(before, after)));
+        }
+
+        public override Task<List<StoredScheduleEvent>> HistoryAsync(string name, int limit, CancellationToken ct)
+        {
+            lock (_rows)
+                return Task.FromResult(_events.TryGetValue(name, out var events) ? events.AsEnumerable().Reverse().Take(limit).ToList() : []);
+        }
 
         public override Task<ScheduleRecord?> GetAsync(string name, CancellationToken ct)
         {
@@ -59,7 +77,13 @@ internal abstract class ScheduleStore
 
         public override Task<bool> InsertAsync(ScheduleRecord record, CancellationToken ct)
         {
-            lock (_rows) return Task.FromResult(_rows.TryAdd(record.Name, record with { Version = 1 }));
+            lock (_rows)
+            {
+                var row = record with { Version = 1 };
+                if (!_rows.TryAdd(record.Name, row)) return Task.FromResult(false);
+                Append(record.Name, null, row);
+                return Task.FromResult(true);
+            }
         }
 
         public override Task<ScheduleRecord?> ReplaceAsync(ScheduleRecord record, CancellationToken ct)
@@ -70,6 +94,7 @@ internal abstract class ScheduleStore
                     return Task.FromResult<ScheduleRecord?>(null);
                 var next = record with { Version = record.Version + 1 };
                 _rows[record.Name] = next;
+                Append(record.Name, current, next);
                 return Task.FromResult<ScheduleRecord?>(next);
             }
         }
@@ -83,7 +108,12 @@ internal abstract class ScheduleStore
 
         public override Task<bool> DeleteAsync(string name, CancellationToken ct)
         {
-            lock (_rows) return Task.FromResult(_rows.Remove(name));
+            lock (_rows)
+            {
+                if (!_rows.Remove(name)) return Task.FromResult(false);
+                Append(name, null, null);
+                return Task.FromResult(true);
+            }
         }
     }
 
@@ -97,6 +127,8 @@ internal abstract class ScheduleStore
         public override Task<List<ScheduleRecord>> ListAsync(CancellationToken ct) => Run(() => table.ListAsync(ct), "listing schedules", ct);
         public override Task<bool> InsertAsync(ScheduleRecord record, CancellationToken ct) => Run(() => table.InsertAsync(record, ct), "storing a schedule", ct);
         public override Task<bool> DeleteAsync(string name, CancellationToken ct) => Run(() => table.DeleteAsync(name, ct), "deleting a schedule", ct);
+        public override Task<List<StoredScheduleEvent>> HistoryAsync(string name, int limit, CancellationToken ct) =>
+            Run(() => table.EventsAsync(name, limit, ct), "reading a schedule's history", ct);
 
         private readonly object _gate = new();
         private List<(ScheduleRecord Record, TaskCompletionSource<bool> Done)> _pending = [];

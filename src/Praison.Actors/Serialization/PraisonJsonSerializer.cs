@@ -54,6 +54,7 @@ internal sealed class PraisonJsonSerializer : SerializerWithStringManifest
         ("sch.reload", typeof(ReloadSchedules)), // to a cluster's scheduler singleton through its proxy
         ("sch.changed", typeof(ScheduleChanged)), // the same, asked by a pause or an update
         ("sch.seen", typeof(ScheduleChangeSeen)), // its answer
+        ("sch.ev", typeof(ScheduleEvent)), // a schedule's stored change (journal rows under "schedule|NAME", never replayed by a task)
     };
 
     private static readonly Dictionary<Type, string> ManifestByType = Types.ToDictionary(t => t.Type, t => t.Manifest);

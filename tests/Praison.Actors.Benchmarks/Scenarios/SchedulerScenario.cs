@@ -11,7 +11,8 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// The scheduler on one host: N schedules of <c>*/1s</c> (1,000; --quick 100) on a SQLite store (and PostgreSQL when
 /// configured) fire for a while (20 s; --quick 6 s). Firing accuracy is each run's start (the recipe's first line)
 /// minus its slot, read from the task id, as p50/p99. Store writes per fired slot: schedule-row replaces (the sum of
-/// the rows' versions beyond 1) and journal events of the slot tasks, each divided by the fired slots; and the process CPU
+/// the rows' versions beyond 1), schedule events (journal rows under <c>schedule|NAME</c>, written with the row replaces)
+/// and journal events of the slot tasks, each divided by the fired slots; and the process CPU
 /// per slot run while firing (comparable when the machine is loaded). The first two
 /// seconds are left out of the accuracy figures (start-up: the schedules are created while the host runs), and so are
 /// the last two (runs still starting). "Slots started / slots due" counts, in that window, the slots each schedule had
@@ -100,12 +101,16 @@ public sealed class SchedulerScenario : Scenario
         var fired = started.Count;
         var replaces = rows.Sum(r => r.Version - 1);
         var events = await CountAsync(store.Store, "SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'task-sch-%'", ct);
+        // Beyond each schedule's created event: one per row replace.
+        var scheduleEvents = await CountAsync(store.Store, "SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'schedule|%'", ct) - rows.Count;
         if (fired > 0)
         {
             result.Figure(name, "schedule-row writes per fired slot", "writes").Add(Side.Project, (double)replaces / fired);
+            result.Figure(name, "schedule events per fired slot", "events").Add(Side.Project, (double)scheduleEvents / fired);
             result.Figure(name, "journal events per fired slot", "events").Add(Side.Project, (double)events / fired);
         }
-        result.Notes.Add($"{Label(kind)}: {started.Count:N0} slots ran in {seconds} s; {replaces:N0} schedule-row replaces; {events:N0} journal events.");
+        result.Notes.Add($"{Label(kind)}: {started.Count:N0} slots ran in {seconds} s; {replaces:N0} schedule-row replaces; " +
+                         $"{scheduleEvents:N0} schedule events beyond the created ones; {events:N0} journal events of the slot tasks.");
     }
 
     private static async Task<long> CountAsync(TaskStore store, string sql, CancellationToken ct)

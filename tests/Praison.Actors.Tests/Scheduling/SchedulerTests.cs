@@ -53,6 +53,33 @@ public class SchedulerTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public async Task History_on_the_ephemeral_store_lists_every_change_newest_first_and_outlives_a_delete()
+    {
+        var (_, service) = Start();
+        var handle = await service.ScheduleAsync("h", "job", "*/10s");
+        await handle.PauseAsync();
+        await handle.UpdateAsync(new ScheduleUpdate { Expression = "*/5m" });
+        await handle.ResumeAsync();
+        await TickAfter(service, TimeSpan.FromMinutes(5));
+        await AwaitAssertAsync(async () => Assert.Equal("fired", (await handle.HistoryAsync())[0].Kind), Long);
+        Assert.True(await handle.DeleteAsync());
+
+        var history = await handle.HistoryAsync();
+        Assert.Equal(["deleted", "fired", "resumed", "updated", "paused", "created"], history.Select(h => h.Kind));
+        Assert.Equal([6L, 5, 4, 3, 2, 1], history.Select(h => h.Sequence));
+        Assert.Equal("updated expression */5m", history[3].Summary);
+        Assert.Contains("→ task " + SchedulePlanner.TaskIdFor("h", T0.AddMinutes(5)), history[1].Summary);
+        Assert.Equal(["deleted", "fired"], (await handle.HistoryAsync(2)).Select(h => h.Kind));
+        await Assert.ThrowsAsync<ScheduleNotFoundException>(() => service.GetHandle("never").HistoryAsync());
+        await Assert.ThrowsAsync<ScheduleException>(() => handle.HistoryAsync(0));
+
+        // The name again continues the sequence.
+        await service.ScheduleAsync("h", "job", "daily");
+        var again = (await handle.HistoryAsync(1))[0];
+        Assert.Equal((7L, "created"), (again.Sequence, again.Kind));
+    }
+
+    [Fact]
     public async Task Each_due_slot_submits_one_recipe_task_with_its_derived_id()
     {
         var (runner, service) = Start();
