@@ -6,7 +6,7 @@ namespace Praison.Actors.Messages;
 /// One stored change of a schedule: a journal row under the schedule's own persistence id
 /// (<see cref="Persistence.SchedulePersistenceIds"/>), written in the same transaction as the <c>praison_schedules</c> row
 /// it describes. <paramref name="Patch"/> is what changed, as a JSON merge patch of the record's JSON
-/// (<see cref="Scheduling.ScheduleEvents"/>: a created event holds the whole record, a deleted one null); folding a
+/// (<see cref="Persistence.ScheduleEvents"/>: a created event holds the whole record, a deleted one null); folding a
 /// schedule's events gives its row back.
 /// </summary>
 /// <param name="Kind">created, updated, paused, resumed, fired, requested, skipped, deleted or changed (inferred from what changed).</param>

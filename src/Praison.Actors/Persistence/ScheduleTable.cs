@@ -4,7 +4,6 @@ using System.Text.Json.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 using Praison.Actors.Messages;
-using Praison.Actors.Scheduling;
 using Praison.Actors.Serialization;
 
 namespace Praison.Actors.Persistence;

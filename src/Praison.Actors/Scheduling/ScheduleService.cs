@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Praison.Actors.Messages;
+using Praison.Actors.Persistence;
 
 namespace Praison.Actors.Scheduling;
 

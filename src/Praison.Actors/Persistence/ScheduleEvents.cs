@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Praison.Actors.Messages;
-using Praison.Actors.Persistence;
 
-namespace Praison.Actors.Scheduling;
+namespace Praison.Actors.Persistence;
 
 /// <summary>
 /// A schedule's changes as events, and back: <see cref="Between(ScheduleRecord?, ScheduleRecord?)"/> describes the change from one stored record to the

@@ -4,7 +4,7 @@ using Praison.Actors.Persistence;
 using Praison.Actors.Scheduling;
 using Xunit;
 
-namespace Praison.Actors.Tests.Scheduling;
+namespace Praison.Actors.Tests.Persistence;
 
 /// <summary>
 /// The pure core of event-sourced schedules: <c>Apply(before, Between(before, after)) == after</c> for every kind of
