@@ -39,21 +39,24 @@ public sealed class AdmissionScenario : Scenario
             // Every queued task stays in memory: what a submission allocates, and the GC pauses of promoting the queue.
             var allocated = result.Figure(@case, "allocated", "KB/task");
             var gcPause = result.Figure(@case, "GC pauses", "s");
+            // Full (gen2) collections mark every queued task: the ones a submission burst should not cause.
+            var gen2 = result.Figure(@case, "gen2 collections", "count");
             for (var run = 0; run < o.Runs; run++)
             {
-                var (elapsed, cpuTime, bytes, pause) = await RunOnce(n, cap, ct);
+                var (elapsed, cpuTime, bytes, pause, fullGcs) = await RunOnce(n, cap, ct);
                 seconds.Add(Side.Project, elapsed.TotalSeconds);
                 rate.Add(Side.Project, n / elapsed.TotalSeconds);
                 cpu.Add(Side.Project, cpuTime / elapsed);
                 cpuPerTask.Add(Side.Project, cpuTime.TotalMicroseconds / n);
                 allocated.Add(Side.Project, bytes / 1024.0 / n);
                 gcPause.Add(Side.Project, pause.TotalSeconds);
+                gen2.Add(Side.Project, fullGcs);
             }
             Progress($"{@case}: {Report.Num(seconds.Of(Side.Project)!.Median)} s for {n:N0}");
         }
     }
 
-    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu, long Allocated, TimeSpan GcPause)> RunOnce(int n, int? cap, CancellationToken ct)
+    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu, long Allocated, TimeSpan GcPause, int Gen2)> RunOnce(int n, int? cap, CancellationToken ct)
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var recipes = new RecipeRegistry().Register(
@@ -67,16 +70,17 @@ public sealed class AdmissionScenario : Scenario
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var alloc0 = GC.GetTotalAllocatedBytes();
             var pause0 = GC.GetTotalPauseDuration();
+            var gen20 = GC.CollectionCount(2);
             var start = Stopwatch.GetTimestamp();
             await SubmitAsync(rt.Runner, n, ct);
             var elapsed = Stopwatch.GetElapsedTime(start);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
-            var (allocated, gcPause) = (GC.GetTotalAllocatedBytes() - alloc0, GC.GetTotalPauseDuration() - pause0);
+            var (allocated, gcPause, gen2) = (GC.GetTotalAllocatedBytes() - alloc0, GC.GetTotalPauseDuration() - pause0, GC.CollectionCount(2) - gen20);
             // The figure means something only if the queue did fill: the cap (or the global limit) holds all the rest.
             var running = (await rt.Runner.ListAsync(new TaskQuery(BackgroundTaskStatus.Running), ct)).Count;
             if (running != (cap ?? Concurrency))
                 throw new InvalidOperationException($"{running} runs were running after the submissions, expected {cap ?? Concurrency}.");
-            return (elapsed, cpu, allocated, gcPause);
+            return (elapsed, cpu, allocated, gcPause, gen2);
         }
         finally
         {
