@@ -21,13 +21,18 @@ public sealed class JobsClient(Uri baseAddress) : IDisposable
     /// <summary>The server's base address.</summary>
     public Uri BaseAddress { get; } = baseAddress;
 
-    /// <summary>True when <c>/health</c> answers OK within a short time.</summary>
+    /// <summary>How long <see cref="IsHealthyAsync"/> waits for a server that accepted the connection.</summary>
+    internal static readonly TimeSpan HealthPatience = TimeSpan.FromSeconds(15);
+
+    /// <summary>True when <c>/health</c> answers OK within <see cref="HealthPatience"/>.</summary>
     public async Task<bool> IsHealthyAsync(CancellationToken ct)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            // A server that is not there refuses the connection at once; one that is there but busy (a fresh process still
+            // compiling its first request, a loaded machine) gets this long, so it is not taken for absent.
+            timeout.CancelAfter(HealthPatience);
             using var response = await _http.GetAsync("/health", timeout.Token);
             return response.IsSuccessStatusCode;
         }
