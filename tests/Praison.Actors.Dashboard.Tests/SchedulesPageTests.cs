@@ -94,6 +94,7 @@ public sealed class SchedulesPageTests(BrowserFixture browser) : IClassFixture<B
         var history = await host.Runner.Scheduler.GetHandle("watched").HistoryAsync();
         Assert.Equal(history.Select(e => e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             await entries.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.sequence)"));
+        await page.ScreenshotAsync("schedule-history");
 
         await page.Page.GetByTestId("back").ClickAsync();
         await Expect(page.Page.Locator("tr[data-schedule='watched']")).ToHaveCountAsync(1);
