@@ -5,7 +5,7 @@ namespace Praison.Actors.Dashboard;
 
 /// <summary>
 /// The schedules page's handlers over the runner's <see cref="BackgroundRunner.Scheduler"/>: list (with each schedule's
-/// latest runs), create, pause, resume, trigger and delete. Schedule problems surface as exceptions that
+/// latest runs), create, pause, resume, trigger and delete, and one schedule's history. Schedule problems surface as exceptions that
 /// <see cref="DashboardApi.GuardAsync"/> turns into 400/404 JSON.
 /// </summary>
 internal sealed class DashboardScheduleApi(BackgroundRunner runner)
@@ -76,6 +76,15 @@ internal sealed class DashboardScheduleApi(BackgroundRunner runner)
         var handle = runner.Scheduler.GetHandle(name);
         await handle.ResumeAsync(ct);
         return Ok(ScheduleRow.From(await handle.InfoAsync(ct), await handle.RunsAsync(RunsShown, ct)));
+    }
+
+    /// <summary>The history page's lines (newest first); the same data as the jobs API's <c>GET /api/v1/schedules/{name}/history</c>.</summary>
+    public const int HistoryShown = 50;
+
+    public async Task<IResult> HistoryAsync(string name, int? limit, CancellationToken ct)
+    {
+        var history = await runner.Scheduler.GetHandle(name).HistoryAsync(limit ?? HistoryShown, ct);
+        return Ok(new ScheduleHistoryView(name, history.Select(e => new ScheduleHistoryLine(e.Sequence, e.At, e.Kind, e.Summary, e.Version)).ToList()));
     }
 
     public async Task<IResult> TriggerAsync(string name, CancellationToken ct) =>

@@ -81,5 +81,11 @@ internal sealed record ScheduleRow(
 
 internal sealed record TriggeredView(string Name, string TaskId);
 
+/// <summary>A schedule's history page: its stored changes, newest first (<see cref="ScheduleHandle.HistoryAsync"/>).</summary>
+internal sealed record ScheduleHistoryView(string Name, IReadOnlyList<ScheduleHistoryLine> History);
+
+/// <summary>One stored change of a schedule: its sequence number, when, the kind and the one-line summary.</summary>
+internal sealed record ScheduleHistoryLine(long Sequence, DateTimeOffset At, string Kind, string Summary, long? Version);
+
 /// <summary>The nodes page: <see cref="Clustered"/> is false (and <see cref="Cluster"/> null) in a host without an <see cref="IClusterInfo"/>.</summary>
 internal sealed record ClusterView(bool Clustered, ClusterInfoSnapshot? Cluster);

@@ -60,6 +60,7 @@ public static class PraisonDashboardEndpoints
         data.MapPost("/schedules/{name}/pause", schedules.PauseAsync);
         data.MapPost("/schedules/{name}/resume", schedules.ResumeAsync);
         data.MapPost("/schedules/{name}/trigger", schedules.TriggerAsync);
+        data.MapGet("/schedules/{name}/history", schedules.HistoryAsync);
         data.MapDelete("/schedules/{name}", schedules.DeleteAsync);
 
         // A clustered host registers an IClusterInfo; without one the nodes page says "not clustered".

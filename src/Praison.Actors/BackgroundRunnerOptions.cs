@@ -11,6 +11,8 @@ public sealed class BackgroundRunnerOptions
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
     /// <summary>Default of <see cref="CleanupDelay"/>: one hour.</summary>
     public static readonly TimeSpan DefaultCleanupDelay = TimeSpan.FromSeconds(3600);
+    /// <summary>Default of <see cref="ScheduleHistoryLimit"/>: 1,000 events per schedule.</summary>
+    public const int DefaultScheduleHistoryLimit = 1_000;
 
     /// <summary>Tasks running at once on this node; the rest wait in FIFO order.</summary>
     public int MaxConcurrentTasks { get; init; } = DefaultMaxConcurrentTasks;
@@ -83,6 +85,13 @@ public sealed class BackgroundRunnerOptions
     /// <summary>How the webhooks of finished tasks are signed, retried and guarded (see <see cref="WebhookOptions"/>).</summary>
     public WebhookOptions Webhooks { get; init; } = new();
 
+    /// <summary>
+    /// How many of each schedule's newest stored changes are kept for its history (<see cref="ScheduleHandle.HistoryAsync"/>);
+    /// older ones are removed from the store as the schedule changes (a store holds at most this many plus 100 per
+    /// schedule). At least 1. Applies to the schedule changes this runner stores.
+    /// </summary>
+    public int ScheduleHistoryLimit { get; init; } = DefaultScheduleHistoryLimit;
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Webhooks);
@@ -99,6 +108,8 @@ public sealed class BackgroundRunnerOptions
             throw new ArgumentOutOfRangeException(nameof(PassivateFinishedAfter), PassivateFinishedAfter, "PassivateFinishedAfter must be positive.");
         if (MaxPayloadBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxPayloadBytes), MaxPayloadBytes, "MaxPayloadBytes must be positive.");
+        if (ScheduleHistoryLimit <= 0)
+            throw new ArgumentOutOfRangeException(nameof(ScheduleHistoryLimit), ScheduleHistoryLimit, "ScheduleHistoryLimit must be at least 1.");
         if (string.IsNullOrWhiteSpace(ActorName))
             throw new ArgumentException("ActorName must not be empty.", nameof(ActorName));
     }

@@ -69,6 +69,57 @@ public sealed class SchedulesPageTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task A_schedules_history_shows_its_pause_and_resume_newest_first()
+    {
+        await using var host = await DashboardHost.StartAsync();
+        await using var page = await WatchedPage.OpenAsync(browser);
+        await host.Runner.Scheduler.ScheduleAsync("watched", "echo", "cron:0 3 * * *");
+
+        await page.Page.GotoAsync(host.DashboardUrl + "#/schedules");
+        var row = page.Page.Locator("tr[data-schedule='watched']");
+        await row.GetByTestId("pause").ClickAsync();
+        await Expect(row.GetByTestId("schedule-state")).ToHaveTextAsync("paused");
+        await row.GetByTestId("resume").ClickAsync();
+        await Expect(row.GetByTestId("schedule-state")).ToHaveTextAsync("active");
+
+        await row.GetByTestId("history-link").ClickAsync();
+        await Expect(page.Page.GetByTestId("history-name")).ToHaveTextAsync("watched");
+        var entries = page.Page.GetByTestId("history-entry");
+        await Expect(entries).ToHaveCountAsync(3);
+        await Expect(entries.GetByTestId("history-kind")).ToHaveTextAsync(["resumed", "paused", "created"]);
+        await Expect(entries.Nth(0).GetByTestId("history-summary")).ToContainTextAsync("resumed");
+        await Expect(entries.Nth(1).GetByTestId("history-summary")).ToHaveTextAsync("paused");
+        await Expect(entries.Nth(2).GetByTestId("history-summary")).ToContainTextAsync("created: cron:0 3 * * * running echo");
+        // The same lines as the handle gives.
+        var history = await host.Runner.Scheduler.GetHandle("watched").HistoryAsync();
+        Assert.Equal(history.Select(e => e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            await entries.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.sequence)"));
+        await page.ScreenshotAsync("schedule-history");
+
+        await page.Page.GetByTestId("back").ClickAsync();
+        await Expect(page.Page.Locator("tr[data-schedule='watched']")).ToHaveCountAsync(1);
+        page.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task The_history_api_reads_in_read_only_mode_and_answers_bad_input_with_json()
+    {
+        await using var ro = await DashboardHost.StartAsync(new PraisonDashboardOptions { ReadOnly = true });
+        await ro.Runner.Scheduler.ScheduleAsync("kept", "echo", "hourly");
+        await ro.Runner.Scheduler.GetHandle("kept").PauseAsync();
+        var body = await JsonAsync(await ro.Http.GetAsync("/dashboard/api/schedules/kept/history"), HttpStatusCode.OK);
+        Assert.Equal("kept", body.GetProperty("name").GetString());
+        Assert.Equal(["paused", "created"], body.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("kind").GetString()));
+        var one = await JsonAsync(await ro.Http.GetAsync("/dashboard/api/schedules/kept/history?limit=1"), HttpStatusCode.OK);
+        Assert.Equal(2, Assert.Single(one.GetProperty("history").EnumerateArray()).GetProperty("sequence").GetInt64());
+
+        var missing = await JsonAsync(await ro.Http.GetAsync("/dashboard/api/schedules/nope/history"), HttpStatusCode.NotFound);
+        Assert.Contains("nope", missing.GetProperty("error").GetString());
+        var bad = await JsonAsync(await ro.Http.GetAsync("/dashboard/api/schedules/kept/history?limit=0"), HttpStatusCode.BadRequest);
+        Assert.Contains("limit", bad.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task The_create_form_stores_a_schedule_and_shows_the_schedulers_refusal()
     {
         await using var host = await DashboardHost.StartAsync();

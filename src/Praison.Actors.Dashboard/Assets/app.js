@@ -360,7 +360,8 @@ async function schedules() {
   const row = s => {
     const base = 'schedules/' + encodeURIComponent(s.name);
     return h('tr', { 'data-schedule': s.name, 'data-state': s.state },
-      h('td', {}, h('strong', {}, s.name), s.sessionId ? h('div', { class: 'muted' }, 'session ' + s.sessionId) : ''),
+      h('td', {}, h('strong', {}, s.name), ' ', h('a', { href: '#/schedules/' + encodeURIComponent(s.name), 'data-testid': 'history-link' }, 'history'),
+        s.sessionId ? h('div', { class: 'muted' }, 'session ' + s.sessionId) : ''),
       h('td', {}, s.recipe),
       h('td', {}, h('code', {}, s.expression)),
       h('td', {}, s.timeZone),
@@ -413,6 +414,28 @@ async function schedules() {
   timer = setInterval(() => load().catch(e => setStatus(e.message, true)), 3000);
 }
 
+// One schedule's stored changes, newest first (the same data as GET /api/v1/schedules/{name}/history); a read, so
+// read-only mode shows it too. Re-read every 3 s like the list.
+async function scheduleHistory(name) {
+  const list = h('div', { 'data-testid': 'history' });
+  const load = async () => {
+    const data = await api('schedules/' + encodeURIComponent(name) + '/history');
+    list.replaceChildren(h('table', {},
+      h('thead', {}, h('tr', {}, ['#', 'At', 'Kind', 'Change'].map(c => h('th', {}, c)))),
+      h('tbody', {}, data.history.map(e => h('tr', { 'data-testid': 'history-entry', 'data-kind': e.kind, 'data-sequence': e.sequence },
+        h('td', { class: 'muted' }, e.sequence),
+        h('td', {}, fmtTime(e.at)),
+        h('td', {}, h('span', { class: 'badge ' + (e.kind === 'deleted' ? 'Cancelled' : e.kind === 'paused' ? 'Pending' : 'Running'), 'data-testid': 'history-kind' }, e.kind)),
+        h('td', { 'data-testid': 'history-summary' }, e.summary))))));
+    setStatus(`${data.history.length} changes of ${name} · updated ${new Date().toLocaleTimeString()}`);
+  };
+  show(h('p', {}, h('a', { href: '#/schedules', 'data-testid': 'back' }, '← Schedules')),
+    h('h1', {}, 'History of ', h('span', { 'data-testid': 'history-name' }, name)),
+    h('p', { class: 'muted' }, 'Newest first; the store keeps each schedule\'s latest changes.'), list);
+  await load();
+  timer = setInterval(() => load().catch(e => setStatus(e.message, true)), 3000);
+}
+
 // ---- cluster ----
 async function cluster() {
   const load = async () => {
@@ -460,6 +483,7 @@ async function route() {
     else if (page === 'tasks') await tasks(params);
     else if (page === 'run') await run();
     else if (page === 'recipes') await recipes();
+    else if (page === 'schedules' && path.split('/')[2]) await scheduleHistory(decodeURIComponent(path.split('/')[2]));
     else if (page === 'schedules') await schedules();
     else if (page === 'cluster') await cluster();
     else placeholder('Not found', 'No page ' + path);

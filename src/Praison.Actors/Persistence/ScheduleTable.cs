@@ -15,8 +15,14 @@ namespace Praison.Actors.Persistence;
 /// the journal under <c>schedule|NAME</c> (<see cref="SchedulePersistenceIds"/>) at the next sequence number of that id;
 /// a change that does not stick writes no event. <see cref="ReconcileAsync"/> rebuilds rows from the events at start-up.
 /// <c>next_fire_at</c> (UTC ticks) and <c>paused</c> are columns so a reader can see what is due without parsing bodies.
+/// Bounded history: every <paramref name="snapshotEvery"/>-th version's event also holds the whole record (a snapshot),
+/// and whenever an event that holds the whole state is written (a snapshot, a creation, a deletion) the schedule's
+/// events older than its newest <paramref name="historyLimit"/> are deleted in the same transaction. The fold needs only
+/// the events from the latest such event on, which are always among the kept ones; a schedule keeps at most
+/// historyLimit + snapshotEvery events, and at least its last one (a name created again continues its sequence).
 /// </summary>
-internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
+internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres,
+    int historyLimit = BackgroundRunnerOptions.DefaultScheduleHistoryLimit, int snapshotEvery = ScheduleEvents.SnapshotEvery)
 {
     public const string Name = "praison_schedules";
 
@@ -99,6 +105,8 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1) return false;
         await using (var append = AppendCommand(c, tx))
             await AppendAsync(append, r.Name, ScheduleEvents.Between(null, row), ct).ConfigureAwait(false);
+        await using (var prune = PruneCommand(c, tx))
+            await PruneAsync(prune, r.Name, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return true;
     }
@@ -131,6 +139,7 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             [.. Row(records[0] with { Version = records[0].Version + 1 }), ("version", 0L), ("expected", 0L)]);
         await using var append = AppendCommand(c, tx);
         await using var appendAfterOthers = AppendCommand(c, tx, afterOthers: true);
+        await using var prune = PruneCommand(c, tx);
         for (var i = 0; i < records.Count; i++)
         {
             var r = records[i];
@@ -141,7 +150,7 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
                 cmd.Parameters[name].Value = value ?? DBNull.Value;
             if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1) continue;
             // Diffed as text parsed to JSON, not as records: a look stores a thousand of these at once.
-            var change = ScheduleEvents.Between(before.Body, body, next.Version);
+            var change = Event(before.Body, body, next.Version);
             if (await AppendAsync(appendAfterOthers, r.Name, change, ct).ConfigureAwait(false) == 0)
             {
                 // A row with no events (written by a version before schedules had them, after this store's last
@@ -149,6 +158,7 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
                 await AppendAsync(append, r.Name, ScheduleEvents.Between(null, Deserialize(before.Body, before.Version)), ct).ConfigureAwait(false);
                 await AppendAsync(append, r.Name, change, ct).ConfigureAwait(false);
             }
+            if (change.Record is not null) await PruneAsync(prune, r.Name, ct).ConfigureAwait(false);
             stored[r.Name] = (body, next.Version, true); // a second replace of the same row in this batch is then at a stale version
             replaced[i] = true;
         }
@@ -165,6 +175,8 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1) return false;
         await using (var append = AppendCommand(c, tx))
             await AppendAsync(append, name, ScheduleEvents.Between(null, null), ct).ConfigureAwait(false);
+        await using (var prune = PruneCommand(c, tx))
+            await PruneAsync(prune, name, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return true;
     }
@@ -174,7 +186,7 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
     /// row and appends its event only if the replace took (a data-modifying CTE). The rows are locked and their versions
     /// checked already (<see cref="ReadRowsAsync"/>), so every replace takes; the CTE keeps row and event together anyway.
     /// </summary>
-    private static async Task<bool[]> ReplaceManyPostgresAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<ScheduleRecord> records,
+    private async Task<bool[]> ReplaceManyPostgresAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<ScheduleRecord> records,
         Dictionary<string, (string Body, long Version, bool HasEvents)> stored, CancellationToken ct)
     {
         var replaced = new bool[records.Count];
@@ -202,9 +214,17 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = body });
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = r.Name });
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = r.Version });
-            AddEventParameters(command, pid, ScheduleEvents.Between(before.Body, body, next.Version));
+            var change = Event(before.Body, body, next.Version);
+            AddEventParameters(command, pid, change);
             batch.BatchCommands.Add(command);
             commands[i] = command;
+            if (change.Record is not null) // retention runs only where a snapshot is written, after its event
+            {
+                var prune = new NpgsqlBatchCommand(PruneSql("$1", "$2"));
+                prune.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = pid });
+                prune.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (long)historyLimit });
+                batch.BatchCommands.Add(prune);
+            }
             stored[r.Name] = (body, next.Version, true); // a second replace of the same row in this batch is then at a stale version
         }
         if (batch.BatchCommands.Count == 0) return replaced;
@@ -259,6 +279,30 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
         ("created", 0L), ("pid", ""), ("message", Array.Empty<byte>()), ("manifest", EventManifest), ("identifier", SerializerId),
         ("writer", WriterUuid));
 
+    /// <summary>The event of a replace from <paramref name="beforeBody"/> to <paramref name="afterBody"/>, a snapshot at every <c>snapshotEvery</c>-th version.</summary>
+    private ScheduleEvent Event(string beforeBody, string afterBody, long afterVersion)
+    {
+        var change = ScheduleEvents.Between(beforeBody, afterBody, afterVersion);
+        return ScheduleEvents.IsSnapshotPoint(afterVersion, snapshotEvery) ? ScheduleEvents.WithRecord(change, afterBody) : change;
+    }
+
+    /// <summary>
+    /// Deletes the schedule's events older than its newest <c>historyLimit</c>; run right after appending an event that holds
+    /// the whole state, which is the newest, so the fold's start and the last sequence number always stay.
+    /// </summary>
+    private static string PruneSql(string pid, string keep) =>
+        $"DELETE FROM journal WHERE persistence_id = {pid} AND sequence_number <= " +
+        $"(SELECT MAX(sequence_number) FROM journal WHERE persistence_id = {pid}) - {keep}";
+
+    private DbCommand PruneCommand(DbConnection c, DbTransaction tx) =>
+        Command(c, tx, PruneSql("@pid", "@keep"), ("pid", ""), ("keep", (long)historyLimit));
+
+    private static async Task PruneAsync(DbCommand prune, string name, CancellationToken ct)
+    {
+        prune.Parameters["pid"].Value = SchedulePersistenceIds.For(name);
+        await prune.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
     private static async Task<int> AppendAsync(DbCommand append, string name, ScheduleEvent e, CancellationToken ct)
     {
         append.Parameters["created"].Value = DateTime.UtcNow.Ticks;
@@ -277,12 +321,13 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
         return await EventsAsync(c, null, name, limit, ct).ConfigureAwait(false);
     }
 
-    private static async Task<List<StoredScheduleEvent>> EventsAsync(DbConnection c, DbTransaction? tx, string name, int limit, CancellationToken ct)
+    private static async Task<List<StoredScheduleEvent>> EventsAsync(DbConnection c, DbTransaction? tx, string name, int limit, CancellationToken ct,
+        long before = long.MaxValue)
     {
         await using var cmd = Command(c, tx,
             "SELECT sequence_number, created, message FROM journal WHERE persistence_id = @pid AND manifest = @manifest " +
-            "ORDER BY sequence_number DESC LIMIT @limit",
-            ("pid", SchedulePersistenceIds.For(name)), ("manifest", EventManifest), ("limit", limit));
+            "AND sequence_number < @before ORDER BY sequence_number DESC LIMIT @limit",
+            ("pid", SchedulePersistenceIds.For(name)), ("manifest", EventManifest), ("before", before), ("limit", limit));
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var events = new List<StoredScheduleEvent>();
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -292,9 +337,40 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
     }
 
     /// <summary>
+    /// The events a fold of schedule <paramref name="name"/> needs, oldest first: from the latest one that holds the whole
+    /// state (<see cref="ScheduleEvents.IsStart"/>: a snapshot, a creation, a deletion) on — all of them for a store written
+    /// before snapshots. Read newest first a page at a time; with a snapshot every <c>snapshotEvery</c> (≤ the page) events
+    /// that is one indexed read.
+    /// </summary>
+    public async Task<List<StoredScheduleEvent>> FoldEventsAsync(string name, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct).ConfigureAwait(false);
+        return await FoldEventsAsync(c, null, name, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<List<StoredScheduleEvent>> FoldEventsAsync(DbConnection c, DbTransaction? tx, string name, CancellationToken ct)
+    {
+        const int page = 128;
+        var events = new List<StoredScheduleEvent>();
+        for (var before = long.MaxValue; ;)
+        {
+            var read = await EventsAsync(c, tx, name, page, ct, before).ConfigureAwait(false);
+            var start = read.FindIndex(e => ScheduleEvents.IsStart(e.Event));
+            events.AddRange(start < 0 ? read : read.Take(start + 1));
+            if (start >= 0 || read.Count < page)
+            {
+                events.Reverse();
+                return events;
+            }
+            before = read[^1].SequenceNr;
+        }
+    }
+
+    /// <summary>
     /// Makes the table agree with the events (start-up, in <see cref="SqlJournalAccess.PrepareTableAsync"/>'s transaction,
     /// after the journal exists). A schedule whose latest event is at its row's version (or is a deletion, and there is no
-    /// row) is left alone — one indexed read per schedule, no fold. Otherwise its events are folded: a missing row, or one at
+    /// row) is left alone — one indexed read per schedule, no fold. Otherwise its events are folded (from the latest that
+    /// holds the whole state on, <see cref="FoldEventsAsync(string, CancellationToken)"/>): a missing row, or one at
     /// an older version than the fold, is written back from it (the table was dropped, emptied or restored from an older
     /// copy); a row newer than its events, or with none (a store written before schedules had events; seeded here, at
     /// start-up, or at its first change when such a row appears later), gets the event
@@ -335,8 +411,7 @@ internal sealed class ScheduleTable(Func<DbConnection> open, bool postgres)
             var row = rows.GetValueOrDefault(name);
             var last = latest.GetValueOrDefault(name);
             if (last is not null && last.Version == row?.Version) continue;
-            var events = await EventsAsync(c, tx, name, int.MaxValue, ct).ConfigureAwait(false);
-            events.Reverse();
+            var events = await FoldEventsAsync(c, tx, name, ct).ConfigureAwait(false);
             var fold = ScheduleEvents.Fold(events.Select(e => e.Event));
             if (fold is not null && (row is null || row.Version < fold.Version))
             {

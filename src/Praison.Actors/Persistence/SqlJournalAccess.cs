@@ -41,6 +41,9 @@ internal class SqlJournalAccess(Func<DbConnection> openJournal, Func<DbConnectio
 
     /// <summary>The schedule table in the same database as the journal.</summary>
     public ScheduleTable Schedules => new(openJournal, postgres);
+
+    /// <summary><see cref="Schedules"/> keeping <paramref name="historyLimit"/> events per schedule, a snapshot every <paramref name="snapshotEvery"/>.</summary>
+    public ScheduleTable SchedulesWith(int historyLimit, int snapshotEvery) => new(openJournal, postgres, historyLimit, snapshotEvery);
     private string True => postgres ? "true" : "1";
 
     /// <summary>

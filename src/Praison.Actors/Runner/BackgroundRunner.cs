@@ -70,7 +70,7 @@ public sealed class BackgroundRunner : IBackgroundRunner
                 // A host fires; a one-shot process that leaves stored work alone (RecoverStoredTasks false: the CLI's
                 // `run`) and a store-only one do not: their run-now and backfill become requests for the host.
                 var fires = Options is { ExecuteTasks: true, RecoverStoredTasks: true };
-                var service = new Scheduling.ScheduleService(this, Scheduling.ScheduleStore.For(TaskTable, System), TimeProvider.System, fires);
+                var service = new Scheduling.ScheduleService(this, Scheduling.ScheduleStore.For(TaskTable, System, Options.ScheduleHistoryLimit), TimeProvider.System, fires);
                 if (fires)
                 {
                     try

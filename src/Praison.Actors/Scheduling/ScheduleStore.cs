@@ -18,9 +18,16 @@ internal abstract class ScheduleStore
 {
     private static readonly ConditionalWeakTable<ActorSystem, MemoryScheduleStore> Memory = new();
 
-    /// <summary>The store's table when it has one, else this system's memory store.</summary>
-    public static ScheduleStore For(TaskStore? store, ActorSystem system) =>
-        store?.Sql is { } sql ? new SqlScheduleStore(sql.Schedules, store) : Memory.GetValue(system, _ => new MemoryScheduleStore());
+    /// <summary>
+    /// The store's table when it has one, else this system's memory store; each keeps the newest
+    /// <paramref name="historyLimit"/> events of a schedule (<see cref="BackgroundRunnerOptions.ScheduleHistoryLimit"/>;
+    /// the memory store keeps the limit of the system's first runner), with a snapshot every <paramref name="snapshotEvery"/>.
+    /// </summary>
+    public static ScheduleStore For(TaskStore? store, ActorSystem system, int historyLimit = BackgroundRunnerOptions.DefaultScheduleHistoryLimit,
+        int snapshotEvery = ScheduleEvents.SnapshotEvery) =>
+        store?.Sql is { } sql
+            ? new SqlScheduleStore(sql.SchedulesWith(historyLimit, snapshotEvery), store)
+            : Memory.GetValue(system, _ => new MemoryScheduleStore(historyLimit, snapshotEvery));
 
     public abstract bool IsDurable { get; }
     public abstract Task<ScheduleRecord?> GetAsync(string name, CancellationToken ct);
@@ -46,17 +53,23 @@ internal abstract class ScheduleStore
         }
     }
 
-    private sealed class MemoryScheduleStore : ScheduleStore
+    private sealed class MemoryScheduleStore(int historyLimit, int snapshotEvery) : ScheduleStore
     {
         private readonly Dictionary<string, ScheduleRecord> _rows = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<StoredScheduleEvent>> _events = new(StringComparer.Ordinal);
         public override bool IsDurable => false;
 
-        // Under the lock of _rows, with the change it describes.
+        // Under the lock of _rows, with the change it describes. Bounded as the SQL table bounds its events: at the
+        // points where that table writes a whole record (snapshot, created, deleted), only the newest historyLimit stay.
+        // Nothing here folds events, so the snapshot itself is not kept.
         private void Append(string name, ScheduleRecord? before, ScheduleRecord? after)
         {
             if (!_events.TryGetValue(name, out var events)) _events[name] = events = [];
-            events.Add(new StoredScheduleEvent(events.Count + 1, DateTimeOffset.UtcNow, ScheduleEvents.Between(before, after)));
+            var seq = events.Count == 0 ? 1 : events[^1].SequenceNr + 1; // a name created again continues its sequence
+            var e = ScheduleEvents.Between(before, after);
+            events.Add(new StoredScheduleEvent(seq, DateTimeOffset.UtcNow, e));
+            if ((ScheduleEvents.IsStart(e) || ScheduleEvents.IsSnapshotPoint(e.Version, snapshotEvery)) && events.Count > historyLimit)
+                events.RemoveRange(0, events.Count - historyLimit);
         }
 
         public override Task<List<StoredScheduleEvent>> HistoryAsync(string name, int limit, CancellationToken ct)

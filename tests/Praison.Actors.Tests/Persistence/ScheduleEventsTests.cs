@@ -95,6 +95,76 @@ public class ScheduleEventsTests
         }
     }
 
+    /// <summary>
+    /// Random changes stored as the table stores them (a snapshot every 7th version, through the stored bytes): the fold
+    /// from the latest event that holds the whole state, from any earlier point, from the first event, and of the same
+    /// events without their records (as an older version wrote them) all give the latest record.
+    /// </summary>
+    [Fact]
+    public void A_fold_from_a_snapshot_equals_the_fold_from_the_start_and_older_events_still_fold()
+    {
+        var random = new Random(4321);
+        ScheduleRecord? before = null;
+        var events = new List<ScheduleEvent>();
+        var snapshots = 0;
+        for (var i = 0; i < 1_500; i++)
+        {
+            var after = random.Next(200) == 0 ? null : Mutate(before ?? Created(), random) with { Version = (before?.Version ?? 0) + 1 };
+            var e = ScheduleEvents.Between(before, after);
+            if (after is not null && before is not null && ScheduleEvents.IsSnapshotPoint(after.Version, 7))
+            {
+                e = ScheduleEvents.WithRecord(e, ScheduleTable.Serialize(after));
+                snapshots++;
+            }
+            var stored = ScheduleTable.DeserializeEvent(ScheduleTable.SerializeEvent(e));
+            Assert.Equal(e.Kind, stored.Kind); // the history line is the same with or without the record
+            Assert.Equal(e.Patch?.ToJsonString(), stored.Patch?.ToJsonString());
+            Assert.Equal(Json(after), Json(ScheduleEvents.Apply(before, stored)));
+            events.Add(stored);
+            before = after;
+
+            if (i % 50 != 49) continue;
+            var latest = events.FindLastIndex(ScheduleEvents.IsStart);
+            Assert.True(latest >= 0);
+            Assert.Equal(Json(before), Json(ScheduleEvents.Fold(events)));
+            Assert.Equal(Json(before), Json(ScheduleEvents.Fold(events.Skip(latest))));
+            Assert.Equal(Json(before), Json(ScheduleEvents.Fold(events.Skip(random.Next(latest + 1)))));
+            var older = events.Select(x => ScheduleTable.DeserializeEvent(ScheduleTable.SerializeEvent(x with { Record = null }))).ToList();
+            Assert.All(older, x => Assert.Null(x.Record));
+            Assert.Equal(Json(before), Json(ScheduleEvents.Fold(older)));
+        }
+        Assert.True(snapshots > 100, $"only {snapshots} snapshots");
+    }
+
+    [Fact]
+    public void A_snapshot_is_a_fold_start_and_the_events_before_it_are_not_read()
+    {
+        var r = Created();
+        var paused = r with { Paused = true, Version = 2 };
+        var fired = paused.WithRuns([Run(1)]) with { NextFireAt = T0.AddMinutes(2), Version = 3 };
+        var snapshot = ScheduleEvents.WithRecord(ScheduleEvents.Between(paused, fired), ScheduleTable.Serialize(fired));
+        Assert.True(ScheduleEvents.IsStart(snapshot));
+        Assert.Equal("fired", snapshot.Kind);
+        var record = Assert.IsType<JsonObject>(snapshot.Record);
+        Assert.DoesNotContain(record, p => p.Value is null); // nulls and computed properties are left out
+        Assert.False(record.ContainsKey("lastTaskId"));
+        Assert.False(ScheduleEvents.IsStart(ScheduleEvents.Between(r, paused)));
+        Assert.True(ScheduleEvents.IsStart(ScheduleEvents.Between(null, r)));
+        Assert.True(ScheduleEvents.IsStart(ScheduleEvents.Between(r, null)));
+
+        // A patch before the snapshot that would not apply (its target is gone: retention removed the events before it).
+        var garbage = new ScheduleEvent("paused", 2, new JsonObject { ["paused"] = true });
+        Assert.Equal(Json(fired), Json(ScheduleEvents.Fold([garbage, snapshot])));
+        var resumed = fired with { Paused = false, Version = 4 };
+        Assert.Equal(Json(resumed), Json(ScheduleEvents.Fold([garbage, snapshot, ScheduleEvents.Between(fired, resumed)])));
+
+        // An event as an older version stored it (no "record" key) reads as a plain patch.
+        var old = ScheduleTable.DeserializeEvent("""{"kind":"paused","version":2,"patch":{"paused":true,"version":2}}"""u8.ToArray());
+        Assert.Null(old.Record);
+        Assert.Equal(Json(paused), Json(ScheduleEvents.Fold([ScheduleEvents.Between(null, r), old])));
+        Assert.DoesNotContain("record", System.Text.Encoding.UTF8.GetString(ScheduleTable.SerializeEvent(ScheduleEvents.Between(r, paused))));
+    }
+
     private static ScheduleRecord Mutate(ScheduleRecord r, Random random)
     {
         for (var n = random.Next(1, 4); n > 0; n--)
