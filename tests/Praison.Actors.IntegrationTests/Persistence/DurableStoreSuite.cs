@@ -27,16 +27,6 @@ public abstract class DurableStoreSuite
             Runner = new BackgroundRunnerOptions { Recipes = recipes, MaxConcurrentTasks = maxConcurrent },
         });
 
-    private static async Task AwaitAsync(Func<Task<bool>> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Long);
-        while (!await condition())
-        {
-            if (cts.IsCancellationRequested) throw new TimeoutException("Timed out waiting until " + what);
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>Registry of the restart scenario; <paramref name="blocking"/> makes the long recipes wait for cancellation.</summary>
     private static RecipeRegistry RestartRecipes(bool blocking, ConcurrentQueue<string> ran)
     {
@@ -75,7 +65,7 @@ public abstract class DurableStoreSuite
                 pending.Add((await r.RunBackgroundAsync("quick", new RecipeRunOptions { Input = new { n = $"p{i}" }, SessionId = "s2" })).TaskId);
             pendingDelegate = (await r.SubmitAsync(_ => Task.FromResult(2))).TaskId;
 
-            await AwaitAsync(async () => (await r.ListAsync(new TaskQuery(BackgroundTaskStatus.Running))).Count == 3, "three tasks run");
+            await StoreSql.UntilAsync(async () => (await r.ListAsync(new TaskQuery(BackgroundTaskStatus.Running))).Count == 3, "three tasks run");
             Assert.Equal(4, (await r.ListAsync(new TaskQuery(BackgroundTaskStatus.Pending))).Count);
         } // graceful stop with three tasks running and four pending
 
@@ -107,9 +97,9 @@ public abstract class DurableStoreSuite
                 (await r.ListAsync(new TaskQuery(SessionId: "s2"))).Select(t => t.TaskId));
 
             // The brief task's cleanup deadline (2 s after it finished, before the restart) still holds.
-            await AwaitAsync(async () => (await r.ListAsync()).All(t => t.TaskId != brief), "the brief task is cleaned up");
+            await StoreSql.UntilAsync(async () => (await r.ListAsync()).All(t => t.TaskId != brief), "the brief task is cleaned up");
             await Assert.ThrowsAsync<TaskNotFoundException>(() => r.GetStatusAsync(brief));
-            await AwaitAsync(async () => await store.Store.Sql!.CountRowsAsync(brief, CancellationToken.None) == 0,
+            await StoreSql.UntilAsync(async () => await store.Store.Sql!.CountRowsAsync(brief, CancellationToken.None) == 0,
                 "the brief task's rows are gone from the journal");
         }
     }
@@ -126,7 +116,7 @@ public abstract class DurableStoreSuite
         await using (var rt = await StartAsync(store, Recipes()))
         {
             id = (await rt.Runner.RunBackgroundAsync("slow")).TaskId;
-            await AwaitAsync(async () => (await rt.Runner.GetStatusAsync(id)).Status == BackgroundTaskStatus.Running, "it runs");
+            await StoreSql.UntilAsync(async () => (await rt.Runner.GetStatusAsync(id)).Status == BackgroundTaskStatus.Running, "it runs");
             startedAt = (await rt.Runner.GetStatusAsync(id)).StartedAt!.Value;
         }
         // The process stays down past the task's deadline (the scenario itself, not a synchronisation).
@@ -153,9 +143,9 @@ public abstract class DurableStoreSuite
         await kept.WaitAsync(Long);
         Assert.True(await store.Store.Sql!.CountRowsAsync(kept.TaskId, CancellationToken.None) > 0);
 
-        await AwaitAsync(async () => (await rt.Runner.ListAsync()).Count == 1, "the 20 tasks are cleaned up");
+        await StoreSql.UntilAsync(async () => (await rt.Runner.ListAsync()).Count == 1, "the 20 tasks are cleaned up");
         foreach (var id in ids)
-            await AwaitAsync(async () => await store.Store.Sql!.CountRowsAsync(id, CancellationToken.None) == 0, $"rows of {id} are purged");
+            await StoreSql.UntilAsync(async () => await store.Store.Sql!.CountRowsAsync(id, CancellationToken.None) == 0, $"rows of {id} are purged");
         Assert.Equal(new[] { kept.TaskId }, (await store.Store.ReadTasksAsync()).Select(t => t.Info.TaskId));
     }
 
@@ -191,7 +181,7 @@ public abstract class DurableStoreSuite
         var recipes = new RecipeRegistry().Register("name: long\n", async ctx => { await Task.Delay(Timeout.Infinite, ctx.CancellationToken); return null; });
         await using var host = await StartAsync(store, recipes);
         var h = await host.Runner.RunBackgroundAsync("long");
-        await AwaitAsync(async () => (await h.StatusAsync()).Status == BackgroundTaskStatus.Running, "it runs");
+        await StoreSql.UntilAsync(async () => (await h.StatusAsync()).Status == BackgroundTaskStatus.Running, "it runs");
 
         await using (var cli = await PraisonRuntime.StartAsync(new PraisonRuntimeOptions
                      {

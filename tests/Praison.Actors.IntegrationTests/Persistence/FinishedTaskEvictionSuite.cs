@@ -1,7 +1,5 @@
 using Akka.Actor;
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Npgsql;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Persistence;
 using Praison.Actors.Tasks;
@@ -34,16 +32,6 @@ public abstract class FinishedTaskEvictionSuite
     private static Task<int> HeldAsync(PraisonRuntime rt) => rt.Runner.Router.Ask<int>(TaskSupervisor.CountHeld.Instance, Long);
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing after <see cref="Long"/>: a deadline, not a sleep standing in for an event.</summary>
-    private static async Task AwaitAsync(Func<Task<bool>> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Long);
-        while (!await condition())
-        {
-            if (cts.IsCancellationRequested) throw new TimeoutException("Timed out waiting until " + what);
-            await Task.Delay(20);
-        }
-    }
-
     protected async Task A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove()
     {
         await using var store = await CreateStoreAsync();
@@ -54,7 +42,7 @@ public abstract class FinishedTaskEvictionSuite
         Assert.Equal("answer-1", await first.WaitAsync(Long));
         Assert.Equal("answer-2", await second.WaitAsync(Long));
 
-        await AwaitAsync(async () => await HeldAsync(rt) == 0, "both finished tasks left memory");
+        await StoreSql.UntilAsync(async () => await HeldAsync(rt) == 0, "both finished tasks left memory");
 
         var status = await r.GetStatusAsync(first.TaskId);
         Assert.Equal(BackgroundTaskStatus.Completed, status.Status);
@@ -68,12 +56,12 @@ public abstract class FinishedTaskEvictionSuite
         await r.RemoveAsync(first.TaskId);
         await Assert.ThrowsAsync<TaskNotFoundException>(() => r.GetStatusAsync(first.TaskId));
         Assert.Null(await store.Store.GetTaskAsync(first.TaskId));
-        await AwaitAsync(async () => await store.Store.Sql!.CountRowsAsync(first.TaskId, CancellationToken.None) == 0, "its journal rows are purged");
+        await StoreSql.UntilAsync(async () => await store.Store.Sql!.CountRowsAsync(first.TaskId, CancellationToken.None) == 0, "its journal rows are purged");
         Assert.Equal(BackgroundTaskStatus.Completed, (await r.GetStatusAsync(second.TaskId)).Status); // only the one removed
         await Assert.ThrowsAsync<TaskNotFoundException>(() => r.GetStatusAsync("never-submitted"));
 
         Assert.Equal(1, await r.ClearAsync());
-        await AwaitAsync(async () => (await r.ListAsync()).Count == 0, "the cleared task's deletion is stored"); // a clear answers once the deletes are asked for
+        await StoreSql.UntilAsync(async () => (await r.ListAsync()).Count == 0, "the cleared task's deletion is stored"); // a clear answers once the deletes are asked for
     }
 
     protected async Task A_restart_does_not_load_finished_tasks()
@@ -102,11 +90,11 @@ public abstract class FinishedTaskEvictionSuite
         var brief = await rt.Runner.RunBackgroundAsync("brief");
         Assert.Equal("brief", await brief.WaitAsync(Long));
         var finished = (await rt.Runner.GetStatusAsync(brief.TaskId)).FinishedAt!.Value;
-        await AwaitAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
+        await StoreSql.UntilAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
 
-        await AwaitAsync(async () => await store.Store.GetTaskAsync(brief.TaskId) is null, "the task was cleaned up");
+        await StoreSql.UntilAsync(async () => await store.Store.GetTaskAsync(brief.TaskId) is null, "the task was cleaned up");
         Assert.True(DateTimeOffset.UtcNow >= finished + TimeSpan.FromSeconds(2), "cleaned up before its cleanup delay passed");
-        await AwaitAsync(async () => await store.Store.Sql!.CountRowsAsync(brief.TaskId, CancellationToken.None) == 0, "its journal rows are purged");
+        await StoreSql.UntilAsync(async () => await store.Store.Sql!.CountRowsAsync(brief.TaskId, CancellationToken.None) == 0, "its journal rows are purged");
         await Assert.ThrowsAsync<TaskNotFoundException>(() => rt.Runner.GetStatusAsync(brief.TaskId));
     }
 
@@ -116,15 +104,15 @@ public abstract class FinishedTaskEvictionSuite
         await using var rt = await StartAsync(store);
         var h = await rt.Runner.RunBackgroundAsync("answer", new RecipeRunOptions { Input = new { n = "x" } });
         await h.WaitAsync(Long);
-        await AwaitAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
+        await StoreSql.UntilAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
 
-        await ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} RENAME TO hidden_tasks");
+        await StoreSql.ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} RENAME TO hidden_tasks");
         var error = await Assert.ThrowsAsync<TaskStoreException>(() => rt.Runner.GetStatusAsync(h.TaskId));
         Assert.Contains(TaskTable.Name, error.Message);
         await Assert.ThrowsAsync<TaskStoreException>(() => h.WaitAsync(Long));
         await Assert.ThrowsAsync<TaskStoreException>(() => rt.Runner.RemoveAsync(h.TaskId));
 
-        await ExecuteAsync(store, $"ALTER TABLE hidden_tasks RENAME TO {TaskTable.Name}");
+        await StoreSql.ExecuteAsync(store, $"ALTER TABLE hidden_tasks RENAME TO {TaskTable.Name}");
         Assert.Equal(BackgroundTaskStatus.Completed, (await rt.Runner.GetStatusAsync(h.TaskId)).Status);
     }
 
@@ -144,33 +132,20 @@ public abstract class FinishedTaskEvictionSuite
 
         var reader = store.Store; // another instance, as another process would have
         TaskStatusInfo? seen = null;
-        await AwaitAsync(async () => (seen = await reader.GetTaskAsync(h.TaskId))?.Progress?.Fraction == 0.5, "the progress is in the table");
+        await StoreSql.UntilAsync(async () => (seen = await reader.GetTaskAsync(h.TaskId))?.Progress?.Fraction == 0.5, "the progress is in the table");
         Assert.Equal(BackgroundTaskStatus.Running, seen!.Status);
         Assert.Equal("half way", seen.Progress!.Message);
         gate.SetResult();
         Assert.Equal(1, await h.WaitAsync(Long));
 
         // The last progress is in the row before the task is answered as finished, so the evicted task still shows it.
-        await AwaitAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
+        await StoreSql.UntilAsync(async () => await HeldAsync(rt) == 0, "the finished task left memory");
         var finished = await rt.Runner.GetStatusAsync(h.TaskId);
         Assert.Equal(BackgroundTaskStatus.Completed, finished.Status);
         Assert.Equal(1, finished.Progress!.Fraction);
         Assert.Equal("done", finished.Progress.Message);
     }
 
-    private static async Task ExecuteAsync(TestStore store, string sql)
-    {
-        await using DbConnection connection = store.Store switch
-        {
-            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
-            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
-            _ => throw new InvalidOperationException("not a SQL store"),
-        };
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 }
 
 [Collection("durable")]

@@ -102,9 +102,9 @@ public abstract class RetryTableSuite : TaskTableSuite
     {
         await using var store = await CreateStoreAsync();
         await store.Store.PrepareAsync();
-        await ExecuteAsync(store, $"DROP INDEX ix_{TaskTable.Name}_schedule"); // SQLite drops no column an index uses
+        await StoreSql.ExecuteAsync(store, $"DROP INDEX ix_{TaskTable.Name}_schedule"); // SQLite drops no column an index uses
         foreach (var (name, _, _) in TaskTable.AddedColumns)
-            await ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} DROP COLUMN {name}");
+            await StoreSql.ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} DROP COLUMN {name}");
         await store.Store.PrepareAsync(); // as a new version starting on an older store
         await store.Store.PrepareAsync(); // and again: nothing to add
         Assert.Null(await store.Store.GetTaskAsync("none"));
@@ -117,11 +117,11 @@ public abstract class RetryTableSuite : TaskTableSuite
         await using var store = await CreateStoreAsync();
         await store.Store.PrepareAsync();
         var id = "older-" + Guid.NewGuid().ToString("N")[..8];
-        await ExecuteAsync(store, $"INSERT INTO {TaskTable.Name} (task_id, kind, name, status, attempt, submitted_at, cleanup_delay_ms, sequence_nr) " +
+        await StoreSql.ExecuteAsync(store, $"INSERT INTO {TaskTable.Name} (task_id, kind, name, status, attempt, submitted_at, cleanup_delay_ms, sequence_nr) " +
                                   $"VALUES ('{id}', 'recipe', 'old', 'completed', 1, {At.UtcTicks}, 3600000, 3)");
-        await ExecuteAsync(store, $"DROP INDEX ix_{TaskTable.Name}_schedule");
+        await StoreSql.ExecuteAsync(store, $"DROP INDEX ix_{TaskTable.Name}_schedule");
         foreach (var (name, _, _) in TaskTable.AddedColumns)
-            await ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} DROP COLUMN {name}");
+            await StoreSql.ExecuteAsync(store, $"ALTER TABLE {TaskTable.Name} DROP COLUMN {name}");
         // A reader (the CLI's list or status) on a store no host of this version has opened yet: no "no such column".
         var page = await store.Store.QueryTasksAsync(new TaskQuery { ScheduleName = null }, 0, 10);
         Assert.Equal(id, Assert.Single(page.Tasks).TaskId);

@@ -161,9 +161,9 @@ public abstract class TaskJournalSqlWriteSuite
             await WriteAllAsync(direct, "left", EventsOf("left"));
             // What the plugin's delete leaves (event 3 kept, flagged deleted) with the task's row deleted on its own, as
             // an older version did (or a crash between the two deletes and a purge).
-            await ExecuteAsync(store, "UPDATE journal SET deleted = true WHERE persistence_id = 'task-left' AND sequence_number = 3");
-            await ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id = 'task-left' AND sequence_number < 3");
-            await ExecuteAsync(store, "DELETE FROM praison_tasks WHERE task_id = 'left'");
+            await StoreSql.ExecuteAsync(store, "UPDATE journal SET deleted = true WHERE persistence_id = 'task-left' AND sequence_number = 3");
+            await StoreSql.ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id = 'task-left' AND sequence_number < 3");
+            await StoreSql.ExecuteAsync(store, "DELETE FROM praison_tasks WHERE task_id = 'left'");
 
             var events = EventsOf("left");
             await WriteAllAsync(direct, "left", events[..2]);
@@ -181,20 +181,6 @@ public abstract class TaskJournalSqlWriteSuite
         {
             await system.Terminate();
         }
-    }
-
-    private static async Task ExecuteAsync(TestStore store, string sql)
-    {
-        await using DbConnection connection = store.Store switch
-        {
-            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
-            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
-            _ => throw new InvalidOperationException("not a SQL store"),
-        };
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Every column but the ordering number, the writer id and the time, for one persistence id.</summary>

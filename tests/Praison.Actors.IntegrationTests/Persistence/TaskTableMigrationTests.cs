@@ -70,7 +70,7 @@ public class TaskTableMigrationTests
         }
 
         // Backfilled once: a row removed by hand is not backfilled again at the next start.
-        await ExecuteAsync(store, $"DELETE FROM praison_tasks WHERE task_id = '{Fixture[4].Id}'");
+        await StoreSql.ExecuteAsync(store, $"DELETE FROM praison_tasks WHERE task_id = '{Fixture[4].Id}'");
         await using (var _ = await StartAsync(store.Store))
             Assert.Null(await store.Store.GetTaskAsync(Fixture[4].Id));
     }
@@ -100,7 +100,7 @@ public class TaskTableMigrationTests
             pending = (await cli.Runner.RunBackgroundAsync("hello", new RecipeRunOptions { SessionId = "m" })).TaskId;
         }
         // What a store written before the table looks like: the journal only.
-        await ExecuteAsync(store, "DROP TABLE praison_tasks; DROP TABLE praison_schema");
+        await StoreSql.ExecuteAsync(store, "DROP TABLE praison_tasks; DROP TABLE praison_schema");
 
         await using var restarted = await StartAsync(store.Store, recipes);
         Assert.Equal(new[] { completed, failed, cancelled, pending },
@@ -128,17 +128,4 @@ public class TaskTableMigrationTests
         return Convert.ToInt64(await command.ExecuteScalarAsync()) > 0;
     }
 
-    private static async Task ExecuteAsync(TestStore store, string sql)
-    {
-        await using System.Data.Common.DbConnection connection = store.Store switch
-        {
-            TaskStore.PostgreSqlStore pg => new Npgsql.NpgsqlConnection(pg.ConnectionString),
-            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
-            _ => throw new InvalidOperationException("not a SQL store"),
-        };
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 }

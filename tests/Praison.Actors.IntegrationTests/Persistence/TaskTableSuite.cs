@@ -39,16 +39,6 @@ public abstract class TaskTableSuite
         Assert.Null(written.Error);
     }
 
-    private static async Task AwaitAsync(Func<Task<bool>> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Long);
-        while (!await condition())
-        {
-            if (cts.IsCancellationRequested) throw new TimeoutException("Timed out waiting until " + what);
-            await Task.Delay(20);
-        }
-    }
-
     protected async Task The_row_follows_each_stored_event()
     {
         var (store, system, journal) = await StartJournalAsync(await CreateStoreAsync());
@@ -204,7 +194,7 @@ public abstract class TaskTableSuite
             for (var i = 1; i <= 10; i++) journal.Tell(new RecordTaskProgress("p1", i / 10.0, $"step {i}", At.AddSeconds(i)));
             journal.Tell(new RecordTaskProgress("gone", 0.5, "no row", At)); // a task without a row is skipped
 
-            await AwaitAsync(async () => (await store.Store.GetTaskAsync("p1"))?.Progress is { Fraction: 1.0 }, "the last progress is recorded");
+            await StoreSql.UntilAsync(async () => (await store.Store.GetTaskAsync("p1"))?.Progress is { Fraction: 1.0 }, "the last progress is recorded");
             Assert.Equal(new TaskProgress(1.0, "step 10", At.AddSeconds(10)), (await store.Store.GetTaskAsync("p1"))!.Progress);
             Assert.Null(await store.Store.GetTaskAsync("gone"));
         }
@@ -228,14 +218,14 @@ public abstract class TaskTableSuite
             Assert.Null(deleted.Error);
             Assert.Null(await store.Store.GetTaskAsync("d1"));
             Assert.Equal(new[] { "d2" }, (await store.Store.QueryTasksAsync(TaskQuery.All, 0, 10)).Tasks.Select(t => t.TaskId));
-            await AwaitAsync(async () => await store.Store.Sql!.CountRowsAsync("d1", CancellationToken.None) == 0, "the tombstone is purged");
+            await StoreSql.UntilAsync(async () => await store.Store.Sql!.CountRowsAsync("d1", CancellationToken.None) == 0, "the tombstone is purged");
 
             // A row that cannot be deleted fails the delete (its owner retries); after the retry the row is gone (the
             // retry deletes it, or the purge of the task's tombstone already did).
-            await ExecuteAsync(store, "ALTER TABLE praison_tasks RENAME TO praison_tasks_away");
+            await StoreSql.ExecuteAsync(store, "ALTER TABLE praison_tasks RENAME TO praison_tasks_away");
             var failed = await journal.Ask<TaskEventsDeleted>(new DeleteTaskEvents("d2", 1), Long);
             Assert.NotNull(failed.Error);
-            await ExecuteAsync(store, "ALTER TABLE praison_tasks_away RENAME TO praison_tasks");
+            await StoreSql.ExecuteAsync(store, "ALTER TABLE praison_tasks_away RENAME TO praison_tasks");
             var retried = await journal.Ask<TaskEventsDeleted>(new DeleteTaskEvents("d2", 1), Long);
             Assert.Null(retried.Error);
             Assert.Null(await store.Store.GetTaskAsync("d2"));
@@ -255,7 +245,7 @@ public abstract class TaskTableSuite
             await WriteAsync(journal, "r1", 1, new TaskSubmitted(Spec("r1"), At));
             Assert.Single((await store.Store.QueryTasksAsync(TaskQuery.All, 0, 10)).Tasks);
 
-            await ExecuteAsync(store, "ALTER TABLE praison_tasks RENAME TO praison_tasks_renamed");
+            await StoreSql.ExecuteAsync(store, "ALTER TABLE praison_tasks RENAME TO praison_tasks_renamed");
             var renamed = await Assert.ThrowsAsync<TaskStoreException>(() => store.Store.QueryTasksAsync(TaskQuery.All, 0, 10));
             Assert.Contains("praison_tasks", renamed.Message);
             Assert.Equal(store.Store.Describe(), renamed.Store);
@@ -295,25 +285,11 @@ public abstract class TaskTableSuite
         Assert.Equal(5, page.Total);
 
         // The table answers, not the supervisor's memory: a row removed behind the runner's back is gone from its list.
-        await ExecuteAsync(store, $"DELETE FROM praison_tasks WHERE task_id = '{ids[1]}'");
+        await StoreSql.ExecuteAsync(store, $"DELETE FROM praison_tasks WHERE task_id = '{ids[1]}'");
         Assert.DoesNotContain(ids[1], (await runtime.Runner.ListAsync()).Select(t => t.TaskId));
     }
 
-    protected static async Task ExecuteAsync(TestStore store, string sql)
-    {
-        await using DbConnection connection = store.Store switch
-        {
-            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
-            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
-            _ => throw new InvalidOperationException("not a SQL store"),
-        };
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
-    protected static Task DropTableAsync(TestStore store, string table) => ExecuteAsync(store, $"DROP TABLE {table}");
+    protected static Task DropTableAsync(TestStore store, string table) => StoreSql.ExecuteAsync(store, $"DROP TABLE {table}");
 }
 
 [Collection("durable")]

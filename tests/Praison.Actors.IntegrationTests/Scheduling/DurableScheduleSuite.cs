@@ -24,16 +24,6 @@ public abstract class DurableScheduleSuite
         },
     });
 
-    private static async Task AwaitAsync(Func<Task<bool>> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Long);
-        while (!await condition())
-        {
-            if (cts.IsCancellationRequested) throw new TimeoutException("Timed out waiting until " + what);
-            await Task.Delay(50);
-        }
-    }
-
     private static Task<PraisonRuntime> StartWithScheduledRecipeAsync(TestStore store, bool enabled) => PraisonRuntime.StartAsync(new PraisonRuntimeOptions
     {
         Store = store.Store,
@@ -83,7 +73,7 @@ public abstract class DurableScheduleSuite
             (tick.TimeZone, tick.Overlap, tick.CatchUp, tick.InputJson));
 
         var handle = second.Runner.Scheduler.GetHandle("tick");
-        await AwaitAsync(async () => (await handle.RunsAsync()).Any(r => r.Status == BackgroundTaskStatus.Completed), "a slot ran after the restart");
+        await StoreSql.UntilAsync(async () => (await handle.RunsAsync()).Any(r => r.Status == BackgroundTaskStatus.Completed), "a slot ran after the restart");
         Assert.Empty(await second.Runner.Scheduler.GetHandle("paused").RunsAsync());
         var run = (await handle.RunsAsync())[0];
         Assert.Equal(SchedulePlanner.TaskIdFor("tick", run.SlotAt), run.TaskId);

@@ -1,6 +1,4 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Npgsql;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
@@ -30,43 +28,6 @@ public abstract class ScheduleEventsSuite
             Recipes = new RecipeRegistry().Register("name: job\n", _ => Task.FromResult<object?>("ok")),
         },
     });
-
-    private static async Task AwaitAsync(Func<Task<bool>> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Long);
-        while (!await condition())
-        {
-            if (cts.IsCancellationRequested) throw new TimeoutException("Timed out waiting until " + what);
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<DbConnection> OpenAsync(TestStore store)
-    {
-        DbConnection connection = store.Store switch
-        {
-            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
-            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
-            _ => throw new InvalidOperationException("not a SQL store"),
-        };
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private static async Task<int> ExecuteAsync(TestStore store, string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = await OpenAsync(store);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var p = command.CreateParameter();
-            p.ParameterName = name;
-            p.Value = value;
-            command.Parameters.Add(p);
-        }
-        return await command.ExecuteNonQueryAsync();
-    }
 
     /// <summary>A schedule's events, oldest first.</summary>
     private static async Task<List<StoredScheduleEvent>> EventsAsync(TestStore store, string name)
@@ -123,7 +84,7 @@ public abstract class ScheduleEventsSuite
             await AssertEventsFoldToRowsAsync(store, "a", "b", "gone");
         }
 
-        Assert.Equal(2, await ExecuteAsync(store, "DELETE FROM praison_schedules"));
+        Assert.Equal(2, await StoreSql.ExecuteAsync(store, "DELETE FROM praison_schedules"));
         await using (var second = await StartAsync(store))
         {
             Assert.Equal(rows, await RowsAsync(store));
@@ -133,7 +94,7 @@ public abstract class ScheduleEventsSuite
         }
 
         // A row at an older version (a restored backup of the table) is brought forward too.
-        Assert.Equal(1, await ExecuteAsync(store, "UPDATE praison_schedules SET body = @body, version = 1 WHERE name = 'a'", ("body", early)));
+        Assert.Equal(1, await StoreSql.ExecuteAsync(store, "UPDATE praison_schedules SET body = @body, version = 1 WHERE name = 'a'", ("body", early)));
         await using (var third = await StartAsync(store))
             Assert.Equal(rows, await RowsAsync(store));
     }
@@ -151,7 +112,7 @@ public abstract class ScheduleEventsSuite
         Assert.Equal(["created", "updated"], (await EventsAsync(store, "s")).Select(e => e.Event.Kind));
 
         // The event write fails after the row's write: the transaction, row included, is rolled back.
-        await ExecuteAsync(store, store.Store is TaskStore.PostgreSqlStore
+        await StoreSql.ExecuteAsync(store, store.Store is TaskStore.PostgreSqlStore
             ? """
               CREATE FUNCTION praison_test_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql;
               CREATE TRIGGER praison_test_fail BEFORE INSERT ON journal FOR EACH ROW WHEN (NEW.persistence_id = 'schedule|s') EXECUTE FUNCTION praison_test_fail();
@@ -165,7 +126,7 @@ public abstract class ScheduleEventsSuite
         Assert.Equal((2L, true), (row.Version, row.Paused));
         Assert.Equal(2, (await EventsAsync(store, "s")).Count);
 
-        await ExecuteAsync(store, "DROP TRIGGER praison_test_fail" + (store.Store is TaskStore.PostgreSqlStore ? " ON journal" : ""));
+        await StoreSql.ExecuteAsync(store, "DROP TRIGGER praison_test_fail" + (store.Store is TaskStore.PostgreSqlStore ? " ON journal" : ""));
         await handle.ResumeAsync();
         Assert.Equal(["created", "updated", "resumed"], (await EventsAsync(store, "s")).Select(e => e.Event.Kind));
         await AssertEventsFoldToRowsAsync(store, "s");
@@ -179,7 +140,7 @@ public abstract class ScheduleEventsSuite
         {
             foreach (var name in names)
                 await runtime.Runner.ScheduleAsync(name, "job", "*/1s", new ScheduleOptions { Overlap = ScheduleOverlap.Allow, CatchUp = ScheduleCatchUp.Skip });
-            await AwaitAsync(async () => (await runtime.Runner.Scheduler.ListAsync()).All(s => s.LastFireAt is not null)
+            await StoreSql.UntilAsync(async () => (await runtime.Runner.Scheduler.ListAsync()).All(s => s.LastFireAt is not null)
                                          && (await RowsAsync(store)).Count == names.Length
                                          && (await runtime.Runner.ListAsync()).Count >= 3 * names.Length, "every schedule fired a few slots");
             await runtime.Runner.Scheduler.GetHandle(names[0]).PauseAsync();
@@ -204,7 +165,7 @@ public abstract class ScheduleEventsSuite
             row = (await RowsAsync(store))["old"];
         }
         // As a store written before schedules had events: rows only.
-        await ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id LIKE 'schedule|%'");
+        await StoreSql.ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id LIKE 'schedule|%'");
         await using var second = await StartAsync(store);
         var seeded = Assert.Single(await EventsAsync(store, "old"));
         Assert.Equal(("created", 2L), (seeded.Event.Kind, seeded.Event.Version)); // the row as it stands, at its version
@@ -215,7 +176,7 @@ public abstract class ScheduleEventsSuite
 
         // A row without events written while this host runs (an older version's process on the same store): its first
         // change stores the row as it stood first.
-        await ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id LIKE 'schedule|%'");
+        await StoreSql.ExecuteAsync(store, "DELETE FROM journal WHERE persistence_id LIKE 'schedule|%'");
         await second.Runner.Scheduler.GetHandle("old").ResumeAsync();
         Assert.Equal([("created", 3L), ("resumed", 4L)], (await EventsAsync(store, "old")).Select(e => (e.Event.Kind, e.Event.Version!.Value)));
         await AssertEventsFoldToRowsAsync(store, "old");
@@ -241,7 +202,7 @@ public abstract class ScheduleEventsSuite
         Assert.Equal(2, (await EventsAsync(store, "s")).Count);
 
         // The task table is rebuilt from a journal that holds schedule events beside the tasks'.
-        await ExecuteAsync(store, "DROP TABLE praison_tasks; DROP TABLE praison_schema");
+        await StoreSql.ExecuteAsync(store, "DROP TABLE praison_tasks; DROP TABLE praison_schema");
         await using var second = await StartAsync(store);
         var listed = await second.Runner.ListAsync();
         Assert.Equal(2, listed.Count);

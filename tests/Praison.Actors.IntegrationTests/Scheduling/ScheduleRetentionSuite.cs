@@ -1,6 +1,4 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Npgsql;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
@@ -34,21 +32,9 @@ public abstract class ScheduleRetentionSuite(ITestOutputHelper output)
         },
     });
 
-    private static async Task<DbConnection> OpenAsync(TestStore store)
-    {
-        DbConnection connection = store.Store switch
-        {
-            TaskStore.PostgreSqlStore pg => new NpgsqlConnection(pg.ConnectionString),
-            TaskStore.SqliteStore sqlite => new SqliteConnection(sqlite.JournalConnectionString),
-            _ => throw new InvalidOperationException("not a SQL store"),
-        };
-        await connection.OpenAsync();
-        return connection;
-    }
-
     private static async Task<long> ScalarAsync(TestStore store, string sql)
     {
-        await using var connection = await OpenAsync(store);
+        await using var connection = await StoreSql.OpenAsync(store);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L);
@@ -113,7 +99,7 @@ public abstract class ScheduleRetentionSuite(ITestOutputHelper output)
         }
 
         Assert.Equal(1, await ScalarAsync(store, "SELECT COUNT(*) FROM praison_schedules"));
-        await using (var connection = await OpenAsync(store))
+        await using (var connection = await StoreSql.OpenAsync(store))
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = "DELETE FROM praison_schedules";
