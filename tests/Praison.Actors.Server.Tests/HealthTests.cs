@@ -49,7 +49,11 @@ public sealed class HealthTests : IAsyncLifetime
     [Fact]
     public async Task Health_is_503_with_the_store_error_while_writes_fail_and_200_once_they_succeed()
     {
-        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync()).StatusCode);
+        var first = await SubmitAsync();
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        // Its Started and Completed writes must be stored before the fault: one caught by it would wait for its retry
+        // and keep the store unhealthy after the repair until that retry lands.
+        await _runtime.Runner.WaitForTaskAsync<string>((await JsonAsync(first)).GetProperty("job_id").GetString()!, TimeSpan.FromSeconds(60));
         var healthy = await _http.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
         Assert.Equal("healthy", (await JsonAsync(healthy)).GetProperty("status").GetString());
