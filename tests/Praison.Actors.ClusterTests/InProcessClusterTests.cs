@@ -209,10 +209,7 @@ public class InProcessClusterTests(ThreeNodeFixture fixture, ITestOutputHelper o
     [Fact]
     public async Task A_webhook_is_delivered_once_by_the_node_its_task_finishes_on_and_readable_from_any_node()
     {
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = FreePort.Next();
         using var listener = new System.Net.HttpListener();
         var url = $"http://127.0.0.1:{port}/hook/";
         listener.Prefixes.Add(url);

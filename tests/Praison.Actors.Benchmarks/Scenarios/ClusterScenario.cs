@@ -25,19 +25,23 @@ public sealed class ClusterScenario : Scenario
     /// <summary>Each node process has its own Npgsql pool; capped so 3 nodes and this process stay far below the server's max_connections.</summary>
     private const int NodePoolSize = 20;
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
+    private const double JitSettled = 0.02;
+    private const int MaxWarmUpRounds = 5;
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
         // --quick: one node process only (each process start costs 10+ s on a loaded machine; the harness allows 60 s).
         int[] nodeCounts = o.Quick ? [1] : [1, 2, 3];
         var n = o.Size(3_000, 300);
-        var warmUp = o.Size(300, 60);
+        var warmUp = o.Size(3_000, 60);
         result.Settings = $"N = {n:N0} no-op recipe tasks per run, split evenly over the nodes, each node submitting its share through its own runner " +
                           $"with at most {InFlight} submitted-and-awaited at once; clusters of {string.Join(", ", nodeCounts)} node process(es) " +
                           $"(Praison.Actors.ClusterNode: PraisonCluster.StartAsync, ClusterTimings.Fast, MaxConcurrentTasks = {MaxConcurrentPerNode}, " +
                           $"Npgsql pool ≤ {NodePoolSize} per process) on loopback, one fresh PostgreSQL database per node count; " +
                           $"standalone: one PraisonRuntime on PostgreSQL in this process, MaxConcurrentTasks = {MaxConcurrentPerNode}, the same submit-and-wait " +
-                          $"with {InFlight} in flight. Warm-up {warmUp} tasks, then {o.Runs} runs. Throughput = N ÷ wall time from the start command to the last node's end. " +
+                          $"with {InFlight} in flight. Warm-up: rounds of {warmUp} tasks until a round spends under {JitSettled:P0} of its CPU in the JIT (at most {MaxWarmUpRounds}; " +
+                          "a process that is still tiering its code up is not in the steady state a long-running node is), then " +
+                          $"{o.Runs} runs; \"JIT during the run\" shows what compiling was left. Throughput = N ÷ wall time from the start command to the last node's end. " +
                           "All processes share this machine's cores and PostgreSQL server: more nodes add processes, not CPU.";
 
         if (o.PostgresConnectionString is null)
@@ -48,7 +52,8 @@ public sealed class ClusterScenario : Scenario
         }
 
         var standalone = result.Figure("standalone postgresql", "throughput", "tasks/s");
-        var standaloneStored = await MeasureStandaloneAsync(standalone, result.Figure("standalone postgresql", "node CPU per task", "µs"), o, n, warmUp, ct);
+        var standaloneStored = await MeasureStandaloneAsync(standalone, result.Figure("standalone postgresql", "node CPU per task", "µs"),
+            result.Figure("standalone postgresql", "JIT during the run", "% of node CPU"), o, n, warmUp, ct);
         result.Notes.Add($"standalone: per task stored {standaloneStored}");
         Progress($"standalone: {Report.Num(standalone.Of(Side.Project)!.Median)} tasks/s");
 
@@ -65,8 +70,9 @@ public sealed class ClusterScenario : Scenario
             var throughput = result.Figure(name, "throughput", "tasks/s", goal);
             var startup = result.Figure(name, "cluster start", "s");
             var cpu = result.Figure(name, "node CPU per task", "µs");
+            var jit = result.Figure(name, "JIT during the run", "% of node CPU");
             if (nodes == 1) one = throughput;
-            var stored = await MeasureClusterAsync(nodes, throughput, startup, cpu, o, n, warmUp, ct);
+            var stored = await MeasureClusterAsync(nodes, throughput, startup, cpu, jit, o, n, warmUp, ct);
             result.Notes.Add($"{name}: per task stored {stored}");
             var median = throughput.Of(Side.Project)!.Median;
             Progress($"{name}: {Report.Num(median)} tasks/s ({median / standalone.Of(Side.Project)!.Median:P0} of standalone; start {startup.Of(Side.Project)!.Median:0.0} s)");
@@ -78,21 +84,39 @@ public sealed class ClusterScenario : Scenario
     private static double? Share(Figure f, Figure of) =>
         f.Of(Side.Project) is { } p && of.Of(Side.Project) is { Median: > 0 } b ? p.Median / b.Median : null;
 
-    private static async Task<string> MeasureStandaloneAsync(Figure figure, Figure cpu, HarnessOptions o, int n, int warmUp, CancellationToken ct)
+    private static async Task<string> MeasureStandaloneAsync(Figure figure, Figure cpu, Figure jit, HarnessOptions o, int n, int warmUp, CancellationToken ct)
     {
         await using var store = await StoreUnderTest.CreateAsync(StoreKind.PostgreSql, o.PostgresConnectionString, ct);
         var recipes = new RecipeRegistry().Register($"name: {Recipe}\n", _ => Task.FromResult<object?>(null));
         await using var runtime = await PraisonDriver.StartAsync(store.Store, MaxConcurrentPerNode, ct: ct, recipes: recipes);
-        await ClusterThroughput.MeasureAsync([runtime.Runner], Recipe, warmUp, InFlight).WaitAsync(ct);
+        async Task<(double TasksPerSecond, double CpuMs, double JitMs)> Run(int count)
+        {
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var jit0 = System.Runtime.JitInfo.GetCompilationTime();
+            var r = await ClusterThroughput.MeasureAsync([runtime.Runner], Recipe, count, InFlight).WaitAsync(ct);
+            return (r.TasksPerSecond, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds, // host and its client
+                (System.Runtime.JitInfo.GetCompilationTime() - jit0).TotalMilliseconds);
+        }
+        var rounds = await WarmUpAsync(async () => { var r = await Run(warmUp); return (r.CpuMs, r.JitMs); });
         for (var run = 0; run < o.Runs; run++)
         {
             Settle();
-            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var r = await ClusterThroughput.MeasureAsync([runtime.Runner], Recipe, n, InFlight).WaitAsync(ct);
-            cpu.Add(Side.Project, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds * 1000 / n); // host and its client
-            figure.Add(Side.Project, r.TasksPerSecond);
+            var (perSecond, cpuMs, jitMs) = await Run(n);
+            cpu.Add(Side.Project, cpuMs * 1000 / n);
+            jit.Add(Side.Project, 100 * jitMs / cpuMs);
+            figure.Add(Side.Project, perSecond);
         }
-        return await StoredPerTaskAsync(((TaskStore.PostgreSqlStore)store.Store).ConnectionString, warmUp + o.Runs * n, ct);
+        return await StoredPerTaskAsync(((TaskStore.PostgreSqlStore)store.Store).ConnectionString, rounds * warmUp + o.Runs * n, ct);
+    }
+
+    /// <summary>Warm-up rounds until one spends under <see cref="JitSettled"/> of its CPU compiling (at most <see cref="MaxWarmUpRounds"/>); the rounds run.</summary>
+    private static async Task<int> WarmUpAsync(Func<Task<(double CpuMs, double JitMs)>> round)
+    {
+        for (var i = 1; ; i++)
+        {
+            var (cpuMs, jitMs) = await round();
+            if (i == MaxWarmUpRounds || jitMs < JitSettled * cpuMs) return i;
+        }
     }
 
     /// <summary>Rows and bytes (the message column) per task in the task journal and the sharding journal, and task-table rows.</summary>
@@ -117,8 +141,8 @@ public sealed class ClusterScenario : Scenario
                "(counted after the runs, before any entity passivates)";
     }
 
-    private static async Task<string> MeasureClusterAsync(int count, Figure throughput, Figure startup, Figure cpu, HarnessOptions o, int n, int warmUp,
-        CancellationToken ct)
+    private static async Task<string> MeasureClusterAsync(int count, Figure throughput, Figure startup, Figure cpu, Figure jit, HarnessOptions o, int n,
+        int warmUp, CancellationToken ct)
     {
         await using var store = await StoreUnderTest.CreateAsync(StoreKind.PostgreSql, o.PostgresConnectionString, ct);
         var connection = new NpgsqlConnectionStringBuilder(((TaskStore.PostgreSqlStore)store.Store).ConnectionString) { MaxPoolSize = NodePoolSize }.ToString();
@@ -134,14 +158,16 @@ public sealed class ClusterScenario : Scenario
             foreach (var node in nodes.Skip(1)) await node.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Startup).WaitAsync(ct);
             startup.Add(Side.Project, started.Elapsed.TotalSeconds);
 
-            await BenchAsync(nodes, warmUp, ct); // shards allocated over every node, code jitted
+            // Shards allocated over every node, code compiled and tiered up in every process.
+            var rounds = await WarmUpAsync(async () => { var r = await BenchAsync(nodes, warmUp, ct); return (r.CpuMs, r.JitMs); });
             for (var run = 0; run < o.Runs; run++)
             {
-                var (elapsed, cpuMs) = await BenchAsync(nodes, n, ct);
+                var (elapsed, cpuMs, jitMs) = await BenchAsync(nodes, n, ct);
                 throughput.Add(Side.Project, n / elapsed.TotalSeconds);
                 cpu.Add(Side.Project, cpuMs * 1000 / n);
+                jit.Add(Side.Project, 100 * jitMs / cpuMs);
             }
-            var stored = await StoredPerTaskAsync(connection, warmUp + o.Runs * n, ct);
+            var stored = await StoredPerTaskAsync(connection, rounds * warmUp + o.Runs * n, ct);
             foreach (var node in nodes) await node.StopAsync(Startup);
             return stored;
         }
@@ -152,8 +178,8 @@ public sealed class ClusterScenario : Scenario
         }
     }
 
-    /// <summary>Every node submits its share at once; the wall time until the last one reports it done, and the nodes' CPU time.</summary>
-    private static async Task<(TimeSpan Elapsed, double CpuMs)> BenchAsync(List<NodeProcess> nodes, int total, CancellationToken ct)
+    /// <summary>Every node submits its share at once; the wall time until the last one reports it done, the nodes' CPU time and JIT time.</summary>
+    private static async Task<(TimeSpan Elapsed, double CpuMs, double JitMs)> BenchAsync(List<NodeProcess> nodes, int total, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         var shares = nodes.Select((_, i) => total / nodes.Count + (i < total % nodes.Count ? 1 : 0)).ToList();
@@ -162,6 +188,7 @@ public sealed class ClusterScenario : Scenario
         var elapsed = sw.Elapsed;
         var failed = done.Sum(l => int.Parse(l.Split(' ')[3]));
         if (failed > 0) throw new InvalidOperationException($"{failed} of {total} cluster tasks failed: {string.Join("; ", done)}");
-        return (elapsed, done.Sum(l => double.Parse(l.Split(' ')[4], System.Globalization.CultureInfo.InvariantCulture)));
+        static double Field(string line, int i) => double.Parse(line.Split(' ')[i], System.Globalization.CultureInfo.InvariantCulture);
+        return (elapsed, done.Sum(l => Field(l, 4)), done.Sum(l => Field(l, 5)));
     }
 }

@@ -69,6 +69,8 @@ public sealed class ThroughputScenario : Scenario
                 var acceptedPerSec = result.Figure(name, "submissions accepted", "tasks/s");
                 var allocated = result.Figure(name, "allocated", "KB/task");
                 var gen2 = result.Figure(name, "gen2 GCs", "per run");
+                // Time every thread stood still for the collector: the part of the run no work could use.
+                var gcPause = result.Figure(name, "GC pauses", "% of the run");
                 // CPU time over wall time: near the core count means CPU-bound; far below it means waiting (locks, sleeps, I/O).
                 var cpu = result.Figure(name, "process CPU", "cores busy");
                 tasksPerSec.Runs[Side.Raw] = raw;
@@ -99,6 +101,7 @@ public sealed class ThroughputScenario : Scenario
                     var server = pg is null ? null : await PostgresServerCpu.StartAsync(pg, ct);
                     var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
                     var gen2Before = GC.CollectionCount(2);
+                    var pause0 = GC.GetTotalPauseDuration();
                     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var start = Stopwatch.GetTimestamp();
                     var lastAccepted = await PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct);
@@ -108,6 +111,7 @@ public sealed class ThroughputScenario : Scenario
                     acceptedPerSec.Add(Side.Project, count / Stopwatch.GetElapsedTime(start, lastAccepted).TotalSeconds);
                     allocated.Add(Side.Project, (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / 1024.0 / count);
                     gen2.Add(Side.Project, GC.CollectionCount(2) - gen2Before);
+                    gcPause.Add(Side.Project, 100 * (GC.GetTotalPauseDuration() - pause0) / elapsed);
                     cpu.Add(Side.Project, processCpu / elapsed);
                     if (kind != StoreKind.Ephemeral)
                         result.Figure(name, "process CPU time", "µs per task").Add(Side.Project, processCpu.TotalMicroseconds / count);

@@ -30,14 +30,7 @@ public sealed class AkkaHostingExtensionsTests(ITestOutputHelper output) : IAsyn
 
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    private static int FreePort() => Praison.Actors.TestSupport.FreePort.Next();
 
     [Fact]
     public async Task A_single_node_host_runs_recipes_through_the_DI_runner()
