@@ -18,7 +18,7 @@ using Praison.Actors.Persistence;
 // <catch-up> <window-s>" stores a schedule of the recipe "cluster-tick" (overlap allow) through this node's runner;
 // "trigger <name>" runs it now; "bench <count>
 // <in-flight>" submits <count> no-op recipe tasks through this node, at most <in-flight> submitted-and-awaited at once,
-// and prints "bench-done <count> <elapsed-ms> <failed> <process-cpu-ms> <jit-ms>" (the harness's cluster scenario); "members" prints
+// and prints "bench-done <count> <elapsed-ms> <failed> <process-cpu-ms> <methods-jitted>" (the harness's cluster scenario); "members" prints
 // "members <n>", the Up members this node sees; "stop" (or end of input, or SIGTERM) leaves the cluster gracefully and exits 0.
 // The work appends "start|end <id> <attempt> <node> <unix-ms>" to <log>.<name>, one flushed write per line: the
 // execution record the tests count, kept apart from the journal on purpose. Each look of the scheduler at a schedule
@@ -127,11 +127,11 @@ while (await Task.Run(Console.ReadLine) is { } line)
     if (parts is ["bench", var benchCount, var benchInFlight])
     {
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-        var jit = System.Runtime.JitInfo.GetCompilationTime();
+        var jit = System.Runtime.JitInfo.GetCompiledMethodCount();
         var (elapsed, failed) = await Bench(node.Runner, int.Parse(benchCount), int.Parse(benchInFlight));
         cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu; // this process: node and its client
-        jit = System.Runtime.JitInfo.GetCompilationTime() - jit; // a run still compiling (tiering up) is not steady state
-        Console.WriteLine($"bench-done {benchCount} {elapsed.TotalMilliseconds:0} {failed} {cpu.TotalMilliseconds:0} {jit.TotalMilliseconds:0}");
+        jit = System.Runtime.JitInfo.GetCompiledMethodCount() - jit; // a run still compiling (tiering up) is not steady state
+        Console.WriteLine($"bench-done {benchCount} {elapsed.TotalMilliseconds:0} {failed} {cpu.TotalMilliseconds:0} {jit}");
     }
     if (parts is ["wait", .. var ids])
     {

@@ -25,7 +25,7 @@ public sealed class ClusterScenario : Scenario
     /// <summary>Each node process has its own Npgsql pool; capped so 3 nodes and this process stay far below the server's max_connections.</summary>
     private const int NodePoolSize = 20;
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(120);
-    private const double JitSettled = 0.02;
+    private const int JitSettled = 200;
     private const int MaxWarmUpRounds = 5;
 
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
@@ -39,9 +39,9 @@ public sealed class ClusterScenario : Scenario
                           $"(Praison.Actors.ClusterNode: PraisonCluster.StartAsync, ClusterTimings.Fast, MaxConcurrentTasks = {MaxConcurrentPerNode}, " +
                           $"Npgsql pool ≤ {NodePoolSize} per process) on loopback, one fresh PostgreSQL database per node count; " +
                           $"standalone: one PraisonRuntime on PostgreSQL in this process, MaxConcurrentTasks = {MaxConcurrentPerNode}, the same submit-and-wait " +
-                          $"with {InFlight} in flight. Warm-up: rounds of {warmUp} tasks until a round spends under {JitSettled:P0} of its CPU in the JIT (at most {MaxWarmUpRounds}; " +
-                          "a process that is still tiering its code up is not in the steady state a long-running node is), then " +
-                          $"{o.Runs} runs; \"JIT during the run\" shows what compiling was left. Throughput = N ÷ wall time from the start command to the last node's end. " +
+                          $"with {InFlight} in flight. Warm-up: rounds of {warmUp} tasks until a round compiles fewer than {JitSettled} methods per process (at most {MaxWarmUpRounds}; " +
+                          "a process that is still compiling and tiering its code up is not in the steady state a long-running node is), then " +
+                          $"{o.Runs} runs; \"methods compiled during the run\" (JitInfo, summed over the processes) shows what compiling was left. Throughput = N ÷ wall time from the start command to the last node's end. " +
                           "All processes share this machine's cores and PostgreSQL server: more nodes add processes, not CPU.";
 
         if (o.PostgresConnectionString is null)
@@ -53,7 +53,7 @@ public sealed class ClusterScenario : Scenario
 
         var standalone = result.Figure("standalone postgresql", "throughput", "tasks/s");
         var standaloneStored = await MeasureStandaloneAsync(standalone, result.Figure("standalone postgresql", "node CPU per task", "µs"),
-            result.Figure("standalone postgresql", "JIT during the run", "% of node CPU"), o, n, warmUp, ct);
+            result.Figure("standalone postgresql", "methods compiled during the run", "methods"), o, n, warmUp, ct);
         result.Notes.Add($"standalone: per task stored {standaloneStored}");
         Progress($"standalone: {Report.Num(standalone.Of(Side.Project)!.Median)} tasks/s");
 
@@ -70,7 +70,7 @@ public sealed class ClusterScenario : Scenario
             var throughput = result.Figure(name, "throughput", "tasks/s", goal);
             var startup = result.Figure(name, "cluster start", "s");
             var cpu = result.Figure(name, "node CPU per task", "µs");
-            var jit = result.Figure(name, "JIT during the run", "% of node CPU");
+            var jit = result.Figure(name, "methods compiled during the run", "methods");
             if (nodes == 1) one = throughput;
             var stored = await MeasureClusterAsync(nodes, throughput, startup, cpu, jit, o, n, warmUp, ct);
             result.Notes.Add($"{name}: per task stored {stored}");
@@ -89,33 +89,36 @@ public sealed class ClusterScenario : Scenario
         await using var store = await StoreUnderTest.CreateAsync(StoreKind.PostgreSql, o.PostgresConnectionString, ct);
         var recipes = new RecipeRegistry().Register($"name: {Recipe}\n", _ => Task.FromResult<object?>(null));
         await using var runtime = await PraisonDriver.StartAsync(store.Store, MaxConcurrentPerNode, ct: ct, recipes: recipes);
-        async Task<(double TasksPerSecond, double CpuMs, double JitMs)> Run(int count)
+        async Task<(double TasksPerSecond, double CpuMs, long Jitted)> Run(int count)
         {
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var jit0 = System.Runtime.JitInfo.GetCompilationTime();
+            var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var r = await ClusterThroughput.MeasureAsync([runtime.Runner], Recipe, count, InFlight).WaitAsync(ct);
             return (r.TasksPerSecond, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds, // host and its client
-                (System.Runtime.JitInfo.GetCompilationTime() - jit0).TotalMilliseconds);
+                System.Runtime.JitInfo.GetCompiledMethodCount() - jit0);
         }
-        var rounds = await WarmUpAsync(async () => { var r = await Run(warmUp); return (r.CpuMs, r.JitMs); });
+        var rounds = await WarmUpAsync(1, async () => (await Run(warmUp)).Jitted);
         for (var run = 0; run < o.Runs; run++)
         {
             Settle();
-            var (perSecond, cpuMs, jitMs) = await Run(n);
+            var (perSecond, cpuMs, jitted) = await Run(n);
             cpu.Add(Side.Project, cpuMs * 1000 / n);
-            jit.Add(Side.Project, 100 * jitMs / cpuMs);
+            jit.Add(Side.Project, jitted);
             figure.Add(Side.Project, perSecond);
         }
         return await StoredPerTaskAsync(((TaskStore.PostgreSqlStore)store.Store).ConnectionString, rounds * warmUp + o.Runs * n, ct);
     }
 
-    /// <summary>Warm-up rounds until one spends under <see cref="JitSettled"/> of its CPU compiling (at most <see cref="MaxWarmUpRounds"/>); the rounds run.</summary>
-    private static async Task<int> WarmUpAsync(Func<Task<(double CpuMs, double JitMs)>> round)
+    /// <summary>
+    /// Warm-up rounds until one compiles fewer than <see cref="JitSettled"/> methods per process (at most
+    /// <see cref="MaxWarmUpRounds"/>); returns the rounds run.
+    /// </summary>
+    private static async Task<int> WarmUpAsync(int processes, Func<Task<long>> round)
     {
         for (var i = 1; ; i++)
         {
-            var (cpuMs, jitMs) = await round();
-            if (i == MaxWarmUpRounds || jitMs < JitSettled * cpuMs) return i;
+            var jitted = await round();
+            if (i == MaxWarmUpRounds || jitted < JitSettled * processes) return i;
         }
     }
 
@@ -159,13 +162,13 @@ public sealed class ClusterScenario : Scenario
             startup.Add(Side.Project, started.Elapsed.TotalSeconds);
 
             // Shards allocated over every node, code compiled and tiered up in every process.
-            var rounds = await WarmUpAsync(async () => { var r = await BenchAsync(nodes, warmUp, ct); return (r.CpuMs, r.JitMs); });
+            var rounds = await WarmUpAsync(nodes.Count, async () => (await BenchAsync(nodes, warmUp, ct)).Jitted);
             for (var run = 0; run < o.Runs; run++)
             {
-                var (elapsed, cpuMs, jitMs) = await BenchAsync(nodes, n, ct);
+                var (elapsed, cpuMs, jitted) = await BenchAsync(nodes, n, ct);
                 throughput.Add(Side.Project, n / elapsed.TotalSeconds);
                 cpu.Add(Side.Project, cpuMs * 1000 / n);
-                jit.Add(Side.Project, 100 * jitMs / cpuMs);
+                jit.Add(Side.Project, jitted);
             }
             var stored = await StoredPerTaskAsync(connection, rounds * warmUp + o.Runs * n, ct);
             foreach (var node in nodes) await node.StopAsync(Startup);
@@ -178,8 +181,8 @@ public sealed class ClusterScenario : Scenario
         }
     }
 
-    /// <summary>Every node submits its share at once; the wall time until the last one reports it done, the nodes' CPU time and JIT time.</summary>
-    private static async Task<(TimeSpan Elapsed, double CpuMs, double JitMs)> BenchAsync(List<NodeProcess> nodes, int total, CancellationToken ct)
+    /// <summary>Every node submits its share at once; the wall time until the last one reports it done, the nodes' CPU time and methods compiled.</summary>
+    private static async Task<(TimeSpan Elapsed, double CpuMs, long Jitted)> BenchAsync(List<NodeProcess> nodes, int total, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         var shares = nodes.Select((_, i) => total / nodes.Count + (i < total % nodes.Count ? 1 : 0)).ToList();
@@ -189,6 +192,6 @@ public sealed class ClusterScenario : Scenario
         var failed = done.Sum(l => int.Parse(l.Split(' ')[3]));
         if (failed > 0) throw new InvalidOperationException($"{failed} of {total} cluster tasks failed: {string.Join("; ", done)}");
         static double Field(string line, int i) => double.Parse(line.Split(' ')[i], System.Globalization.CultureInfo.InvariantCulture);
-        return (elapsed, done.Sum(l => Field(l, 4)), done.Sum(l => Field(l, 5)));
+        return (elapsed, done.Sum(l => Field(l, 4)), (long)done.Sum(l => Field(l, 5)));
     }
 }
