@@ -23,6 +23,8 @@ namespace Praison.Actors.Benchmarks.Scenarios;
 /// task; and the part of it spent in ActorOf on the parent's thread, which in the runtime is the one supervisor's.</item>
 /// <item>messages (in memory): the runtime c=64 again with counting mailboxes (Harness/MessageCounter, only in this
 /// case): the messages one no-op task costs end to end, in total and per kind of receiving actor.</item>
+/// <item>allocations by type (in memory): the runtime c=64 again, with the runtime's allocation-tick events sampled
+/// (Harness/AllocationSampler): the bytes per task of the types that take the most.</item>
 /// <item>ask round trip (in memory): one client Ask answered by an actor; a task costs two (submit, wait).</item>
 /// <item>journal B (durable stores): the three events of B/3 tasks sent to the Akka.Persistence.Sql journal
 /// as one WriteMessages of B AtomicWrites, one batch in flight, as the runtime's TaskJournal does. B = 64 is
@@ -55,6 +57,8 @@ public sealed class ProfileScenario : Scenario
                           $"journal and raw writes: {nEvents:N0} events per run (three per task) in batches of 64 or 2000; " +
                           $"spawn: {nSpawn:N0} actors; messages: the in-memory runtime c=64 on counting mailboxes, user messages enqueued to actors " +
                           $"from the first submission until the runtime is quiet, divided by the tasks (Ask replies reach no mailbox and are not counted); " +
+                          $"allocations by type: the same runtime with GCAllocationTick events sampled (about one per 100 KB), the top {AllocationTypesShown} types, " +
+                          "each type's share of the sampled bytes × all bytes allocated per task; " +
                           $"{o.Runs} runs each, on an empty store.";
         foreach (var kind in Stores(result, o, "", StoreKind.Ephemeral, StoreKind.Sqlite, StoreKind.PostgreSql))
         {
@@ -66,6 +70,7 @@ public sealed class ProfileScenario : Scenario
             if (kind == StoreKind.Ephemeral)
             {
                 experiments.Add(("messages", s => RunMessages(s, nRuntime, ct)));
+                experiments.Add(("allocations by type", s => RunAllocations(s, nRuntime, ct)));
                 experiments.Add(("actor spawn+stop", _ => RunSpawn(nSpawn, ct)));
                 experiments.Add(("ask round trip", _ => RunAsks(nSpawn, ct)));
             }
@@ -129,6 +134,28 @@ public sealed class ProfileScenario : Scenario
         return new Measured(count, unit, elapsed, GC.GetTotalAllocatedBytes(precise: true) - alloc0,
             Process.GetCurrentProcess().TotalProcessorTime - cpu0, machine1 - machine0);
     }
+
+    /// <summary>
+    /// The runtime c=64 again with <see cref="AllocationSampler"/> on: the bytes per task of the types that take the
+    /// most (each type's share of the sampled bytes × all bytes allocated per task).
+    /// </summary>
+    private static async Task<Measured> RunAllocations(StoreUnderTest store, int count, CancellationToken ct)
+    {
+        await using var rt = await PraisonDriver.StartAsync(store.Store, 64, count + 1000, ct);
+        await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
+        using var sampler = new AllocationSampler();
+        var m = await Measure(count, "tasks/s", () => PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct));
+        var types = sampler.ByType();
+        var sampled = (double)types.Sum(t => t.Bytes);
+        var perTask = (double)m.Allocated / count;
+        return m with
+        {
+            Extras = types.Take(AllocationTypesShown)
+                .Select(t => ($"allocated: {t.Type}", "B per task", perTask * t.Bytes / sampled)).ToList(),
+        };
+    }
+
+    private const int AllocationTypesShown = 12;
 
     private static async Task<Measured> RunRuntime(StoreUnderTest store, int count, CancellationToken ct)
     {

@@ -4,7 +4,7 @@ public static class FreePort
 {
     // Below the kernel's ephemeral range (32768–60999 on Linux): ports there are handed to every bind(0) and every
     // outgoing connection (database pools, HTTP clients) of every process, so one picked there can be taken in the
-    // seconds before a child process binds it. Test processes run side by side, so each starts at its own random place.
+    // seconds before a child process binds it. Test processes run side by side, so each picks at random.
     private const int Low = 20_000, High = 32_000;
     private static readonly object Gate = new();
     private static readonly HashSet<int> Given = new();
