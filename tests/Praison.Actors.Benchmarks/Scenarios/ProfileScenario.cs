@@ -70,7 +70,7 @@ public sealed class ProfileScenario : Scenario
             if (kind == StoreKind.Ephemeral)
             {
                 experiments.Add(("messages", s => RunMessages(s, nRuntime, ct)));
-                experiments.Add(("allocations by type", s => RunAllocations(s, nRuntime, ct)));
+                experiments.Add(("allocations by type", s => RunRuntime(s, nRuntime, ct, allocationsByType: true)));
                 experiments.Add(("actor spawn+stop", _ => RunSpawn(nSpawn, ct)));
                 experiments.Add(("ask round trip", _ => RunAsks(nSpawn, ct)));
             }
@@ -135,16 +135,19 @@ public sealed class ProfileScenario : Scenario
             Process.GetCurrentProcess().TotalProcessorTime - cpu0, machine1 - machine0);
     }
 
+    private const int AllocationTypesShown = 12;
+
     /// <summary>
-    /// The runtime c=64 again with <see cref="AllocationSampler"/> on: the bytes per task of the types that take the
-    /// most (each type's share of the sampled bytes × all bytes allocated per task).
+    /// The whole runtime at c=64. With <paramref name="allocationsByType"/>, also <see cref="AllocationSampler"/> on: the
+    /// bytes per task of the types that take the most (each type's share of the sampled bytes × all bytes allocated per task).
     /// </summary>
-    private static async Task<Measured> RunAllocations(StoreUnderTest store, int count, CancellationToken ct)
+    private static async Task<Measured> RunRuntime(StoreUnderTest store, int count, CancellationToken ct, bool allocationsByType = false)
     {
         await using var rt = await PraisonDriver.StartAsync(store.Store, 64, count + 1000, ct);
         await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
-        using var sampler = new AllocationSampler();
+        using var sampler = allocationsByType ? new AllocationSampler() : null;
         var m = await Measure(count, "tasks/s", () => PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct));
+        if (sampler is null) return m;
         var types = sampler.ByType();
         var sampled = (double)types.Sum(t => t.Bytes);
         var perTask = (double)m.Allocated / count;
@@ -153,15 +156,6 @@ public sealed class ProfileScenario : Scenario
             Extras = types.Take(AllocationTypesShown)
                 .Select(t => ($"allocated: {t.Type}", "B per task", perTask * t.Bytes / sampled)).ToList(),
         };
-    }
-
-    private const int AllocationTypesShown = 12;
-
-    private static async Task<Measured> RunRuntime(StoreUnderTest store, int count, CancellationToken ct)
-    {
-        await using var rt = await PraisonDriver.StartAsync(store.Store, 64, count + 1000, ct);
-        await PraisonDriver.SubmitManyAsync(rt.Runner, 200, Window, true, ct);
-        return await Measure(count, "tasks/s", () => PraisonDriver.SubmitManyAsync(rt.Runner, count, Window, true, ct));
     }
 
     /// <summary>

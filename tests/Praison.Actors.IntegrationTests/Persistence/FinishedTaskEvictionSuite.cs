@@ -31,7 +31,6 @@ public abstract class FinishedTaskEvictionSuite
 
     private static Task<int> HeldAsync(PraisonRuntime rt) => rt.Runner.Router.Ask<int>(TaskSupervisor.CountHeld.Instance, Long);
 
-    /// <summary>Polls until <paramref name="condition"/> holds, failing after <see cref="Long"/>: a deadline, not a sleep standing in for an event.</summary>
     protected async Task A_finished_task_leaves_memory_yet_answers_status_wait_cancel_and_remove()
     {
         await using var store = await CreateStoreAsync();
@@ -145,7 +144,6 @@ public abstract class FinishedTaskEvictionSuite
         Assert.Equal(1, finished.Progress!.Fraction);
         Assert.Equal("done", finished.Progress.Message);
     }
-
 }
 
 [Collection("durable")]

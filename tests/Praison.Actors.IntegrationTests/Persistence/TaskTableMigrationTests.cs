@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Praison.Actors.IntegrationTests.Support;
 using Praison.Actors.Persistence;
 using Xunit;
@@ -121,11 +120,9 @@ public class TaskTableMigrationTests
 
     private static async Task<bool> TableExistsAsync(SqliteTestStore store, string table)
     {
-        await using var connection = new SqliteConnection(((TaskStore.SqliteStore)store.Store).JournalConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await StoreSql.OpenAsync(store);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'";
         return Convert.ToInt64(await command.ExecuteScalarAsync()) > 0;
     }
-
 }
