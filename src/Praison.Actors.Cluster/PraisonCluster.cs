@@ -133,6 +133,7 @@ public static class PraisonCluster
     /// </summary>
     internal static (Func<string, Props> Entity, IActorRef Supervisor) EntityProps(ActorSystem system, TaskStore store, BackgroundRunnerOptions runner)
     {
+        TaskMailbox.EnsureDefined(system);
         var supervisor = system.ActorOf(NodeTaskSupervisor.Props(runner.MaxConcurrentTasks, runner.MaxQueued), runner.ActorName + "-node");
         var sqlWriter = BackgroundRunner.SqlWriter(runner.JournalPluginId, store);
         var journal = system.ActorOf(TaskJournal.Props(runner.JournalPluginId, sql: sqlWriter), runner.ActorName + "-journal");

@@ -21,6 +21,8 @@ public abstract class RuntimeTestKit : Akka.TestKit.Xunit2.TestKit
     protected RuntimeTestKit(ITestOutputHelper output, Config? config = null)
         : base((config ?? Config.Empty).WithFallback(TestConfig), output: output)
     {
+        // As a supervisor does before its first task actor: the specs spawn task actors directly.
+        Praison.Actors.Tasks.TaskMailbox.EnsureDefined(Sys);
     }
 
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);

@@ -23,8 +23,11 @@ internal sealed class StoreOnlySupervisor : UntypedActor
     private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = new();
     private readonly StoreHealthTracker _health = new();
 
-    public StoreOnlySupervisor(SupervisorSettings settings) =>
+    public StoreOnlySupervisor(SupervisorSettings settings)
+    {
+        TaskMailbox.EnsureDefined(Context.System);
         _settings = settings.Tasks with { Journal = Context.ActorOf(TaskJournal.Props(settings.Tasks.JournalPluginId, settings.PurgeDeleted, settings.StoresEvents, settings.WriteRows), "journal") };
+    }
 
     public static Props Props(SupervisorSettings settings) => Akka.Actor.Props.Create(typeof(StoreOnlySupervisor), settings);
 

@@ -16,9 +16,6 @@ namespace Praison.Actors.Tasks;
 /// </summary>
 internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStash
 {
-    /// <summary>The deque-based mailbox the stash needs, named explicitly: resolving it by reflection on every spawn was measured costly.</summary>
-    public const string Mailbox = "akka.actor.mailbox.unbounded-deque-based";
-
     private const string CleanupTimer = "cleanup";
     private const string IdleTimer = "idle";
     private const string NextAttemptTimer = "next-attempt";
@@ -55,7 +52,7 @@ internal sealed class TaskEntity : UntypedActor, IWithTimers, IWithUnboundedStas
     }
 
     public static Props Props(string taskId, TaskActorSettings settings) =>
-        Akka.Actor.Props.Create(typeof(TaskEntity), taskId, settings).WithMailbox(Mailbox);
+        Akka.Actor.Props.Create(typeof(TaskEntity), taskId, settings).WithMailbox(TaskMailbox.Path);
 
     public ITimerScheduler Timers { get; set; } = null!;
 

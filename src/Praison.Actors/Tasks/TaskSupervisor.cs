@@ -61,6 +61,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 
     public TaskSupervisor(SupervisorSettings settings)
     {
+        TaskMailbox.EnsureDefined(Context.System);
         _settings = settings;
         _slots = new SlotQueue<TaskRecord>(settings.MaxConcurrent);
         // A journal given in the settings (a test's probe) replaces the node's own.
@@ -529,7 +530,8 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 
     /// <summary>
     /// How many tasks may be claimed beyond the work slots: MaxConcurrent while slots turn over fast and runs are short
-    /// (at least 16 works ended in the last full 100 ms window, and runs average 50 ms or less), else none. So Started
+    /// (at least 16 works ended in the current or the last full 100 ms window, and runs average 50 ms or less), else none:
+    /// the current window counts too, so a host whose first runs end together claims ahead from then on, not a window later. So Started
     /// is written ahead only where a store round trip is a real share of a run, and a claimed task waits about one
     /// short run for its work slot (its status shows running, and its deadline counts, from the claim).
     /// </summary>
@@ -543,7 +545,7 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
             _windowStart = now;
         }
         // Instant writes: Started is stored the moment a slot is given, so claiming ahead gains nothing.
-        return _instant is null && _endsBefore >= 16 && _averageRunMs <= 50 ? _settings.MaxConcurrent : 0;
+        return _instant is null && Math.Max(_endsBefore, _endsNow) >= 16 && _averageRunMs <= 50 ? _settings.MaxConcurrent : 0;
     }
 
     /// <summary>A task given a slot: its Started is written here; once stored it runs (Apply, StartWork).</summary>

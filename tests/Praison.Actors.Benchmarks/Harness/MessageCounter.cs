@@ -9,7 +9,7 @@ namespace Praison.Actors.Benchmarks.Harness;
 
 /// <summary>
 /// Counts the messages delivered to actor mailboxes, by kind of receiving actor, for the profile scenario only:
-/// <see cref="Config"/> swaps the default and the deque-based mailbox for counting ones (the same queues, plus one
+/// <see cref="Config"/> swaps the default, the deque-based and the task actors' mailbox for counting ones (the same queues, plus one
 /// Interlocked increment per message), so normal runs are untouched. Counted: every user message enqueued to an
 /// actor's mailbox (Tell, Forward, PipeTo, timers, journal replies). Not counted: system messages (create, watch,
 /// stop), unstashed messages (they were counted when they first arrived) and replies to an Ask, which go to a
@@ -22,6 +22,7 @@ public static partial class MessageCounter
     public static Config Config { get; } = ConfigurationFactory.ParseString($$"""
         akka.actor.default-mailbox.mailbox-type = "{{typeof(CountingMailbox).AssemblyQualifiedName}}"
         akka.actor.mailbox.unbounded-deque-based.mailbox-type = "{{typeof(CountingDequeMailbox).AssemblyQualifiedName}}"
+        praison.task-mailbox.mailbox-type = "{{typeof(CountingDequeMailbox).AssemblyQualifiedName}}"
         """);
 
     /// <summary>Messages counted so far per kind of actor (its path with ids replaced by *).</summary>

@@ -10,6 +10,7 @@ using Praison.Actors.Benchmarks.Baselines;
 using Praison.Actors.Benchmarks.Harness;
 using Praison.Actors.Messages;
 using Praison.Actors.Persistence;
+using Praison.Actors.Tasks;
 
 namespace Praison.Actors.Benchmarks.Scenarios;
 
@@ -195,6 +196,7 @@ public sealed class ProfileScenario : Scenario
     private static async Task<Measured> RunSpawn(int count, CancellationToken ct)
     {
         var system = ActorSystem.Create("profile", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        TaskMailbox.EnsureDefined(system);
         try
         {
             var spawner = system.ActorOf(Props.Create(typeof(Spawner)), "spawner");
@@ -459,9 +461,9 @@ public sealed class ProfileScenario : Scenario
             {
                 _toSpawn--;
                 _alive++;
-                // What the supervisor does for each task: Props with arguments, the TaskActor's explicit mailbox.
+                // What the supervisor does for each task: Props with arguments, the task actor's explicit mailbox.
                 var start = Stopwatch.GetTimestamp();
-                var child = Context.ActorOf(Props.Create(typeof(Child), _id.ToString(), DoneMessage).WithMailbox("akka.actor.mailbox.unbounded-deque-based"),
+                var child = Context.ActorOf(Props.Create(typeof(Child), _id.ToString(), DoneMessage).WithMailbox(TaskMailbox.Path),
                     (_id++).ToString());
                 _parentTicks += Stopwatch.GetTimestamp() - start;
                 child.Tell(DoneMessage);

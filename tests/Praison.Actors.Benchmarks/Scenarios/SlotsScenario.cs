@@ -23,9 +23,16 @@ public sealed class SlotsScenario : Scenario
         result.Settings = $"N = {n:N0} tasks of `await Task.Delay({Work.TotalMilliseconds:0} ms)` on MaxConcurrentTasks = {Slots}, all submitted at once " +
                           $"(at most 1024 in flight) and awaited; ideal = {Slots} ÷ {Work.TotalMilliseconds:0} ms = {ideal:N0} tasks/s; " +
                           $"efficiency = achieved ÷ ideal; raw = SemaphoreSlim({Slots}) + Task.Run of the same work (the timer's own overhead); {o.Runs} runs.";
+        // Where the time goes: when each work began and ended (timestamps, written by the work itself).
+        var began = new long[n];
+        var ended = new long[n];
+        var next = -1;
         Func<TaskContext, Task<int>> work = async ctx =>
         {
+            var i = Interlocked.Increment(ref next);
+            if (i < n) began[i] = Stopwatch.GetTimestamp();
             await Task.Delay(Work, ctx.CancellationToken).ConfigureAwait(false);
+            if (i < n) ended[i] = Stopwatch.GetTimestamp();
             return 0;
         };
 
@@ -49,6 +56,10 @@ public sealed class SlotsScenario : Scenario
             var efficiency = result.Figure(name, "slot efficiency", "% of ideal",
                 kind == StoreKind.Ephemeral ? null : new Goal("≥ 90%", f => f.Of(Side.Project)!.Median >= 90));
             var rate = result.Figure(name, "throughput", "tasks/s");
+            var firstWork = result.Figure(name, "first work began (after the first submission)", "ms");
+            var busy = result.Figure(name, "slots running work, from the first work's start to the last work's end", "%");
+            var workTime = result.Figure(name, "one work's duration, mean", "ms");
+            var tail = result.Figure(name, "last result after the last work ended", "ms");
             efficiency.Runs[Side.Raw] = raw;
             for (var run = 0; run < o.Runs; run++)
             {
@@ -56,9 +67,17 @@ public sealed class SlotsScenario : Scenario
                 await using var rt = await PraisonDriver.StartAsync(store.Store, Slots, n + 1000, ct);
                 await PraisonDriver.SubmitManyAsync(rt.Runner, 64, 1024, true, ct, work);
                 Settle();
+                next = -1;
                 var start = Stopwatch.GetTimestamp();
                 await PraisonDriver.SubmitManyAsync(rt.Runner, n, 1024, true, ct, work);
-                var perSecond = n / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                var end = Stopwatch.GetTimestamp();
+                var perSecond = n / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+                var (first, last) = (began.Min(), ended.Max());
+                var worked = Enumerable.Range(0, n).Sum(i => (double)(ended[i] - began[i]));
+                firstWork.Add(Side.Project, Stopwatch.GetElapsedTime(start, first).TotalMilliseconds);
+                busy.Add(Side.Project, worked / (Slots * (double)(last - first)) * 100);
+                workTime.Add(Side.Project, TimeSpan.FromTicks((long)(worked / n * TimeSpan.TicksPerSecond / Stopwatch.Frequency)).TotalMilliseconds);
+                tail.Add(Side.Project, Stopwatch.GetElapsedTime(last, end).TotalMilliseconds);
                 rate.Add(Side.Project, perSecond);
                 efficiency.Add(Side.Project, perSecond / ideal * 100);
             }

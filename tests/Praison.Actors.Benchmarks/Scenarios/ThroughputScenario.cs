@@ -34,7 +34,8 @@ public sealed class ThroughputScenario : Scenario
                           (o.Quick ? " (not run in --quick)." : ".") +
                           " PostgreSQL c=64 also has the COPY limit of each run: the journal and task rows that run stored, read back and written " +
                           $"into an empty store of the same schema by binary COPY ({CopyBaseline.BatchEvents} journal rows and their tasks' rows per " +
-                          "transaction, one at a time), and ours ÷ COPY. Server CPU time: on-CPU time of the database's backends (/proc/PID/schedstat) " +
+                          "transaction, one at a time), and ours ÷ COPY; SQLite c=64 the INSERT limit of each run: the same, into an empty SQLite store " +
+                          "(same schema, indexes and pragmas) by prepared INSERTs on one connection, as many rows per transaction (SQLite has no COPY). Server CPU time: on-CPU time of the database's backends (/proc/PID/schedstat) " +
                           "per task, which moves far less with other load on the machine than the rates do.";
 
         // THROUGHPUT_ONLY=text: only the cases whose name contains it (e.g. "postgresql c=64"), without the in-memory
@@ -119,10 +120,12 @@ public sealed class ThroughputScenario : Scenario
                         result.Figure(name, "server CPU time", "µs per task").Add(Side.Project, serverSeconds * 1e6 / count);
                     // The limit beside it, in the same run: the rows this run stored, COPYed into an empty store (c=64, the goal's).
                     if (pg is not null && c == 64) await CopyRunAsync(result, name, o, warmUp, pg, count, count / elapsed.TotalSeconds, ct);
+                    if (store.Store is TaskStore.SqliteStore sqlite && c == 64)
+                        await InsertRunAsync(result, name, warmUp, sqlite.JournalPath, count, count / elapsed.TotalSeconds, ct);
                 }
                 Progress($"{name}: {Report.Num(tasksPerSec.Of(Side.Project)!.Median)} tasks/s");
-                if (result.Figures.FirstOrDefault(f => f.Case == name && f.Metric == "COPY of the same rows, tasks") is { } copied)
-                    Progress($"{name} COPY of the same rows: {Report.Num(copied.Of(Side.Project)!.Median)} tasks/s");
+                if (result.Figures.FirstOrDefault(f => f.Case == name && f.Metric is "COPY of the same rows, tasks" or "INSERT of the same rows, tasks") is { } limit)
+                    Progress($"{name} {limit.Metric}: {Report.Num(limit.Of(Side.Project)!.Median)} tasks/s");
             }
         }
     }
@@ -154,6 +157,33 @@ public sealed class ThroughputScenario : Scenario
         if (serverSeconds is { } s) result.Figure(name, "COPY server CPU time", "µs per task").Add(Side.Project, s * 1e6 / rows.Tasks.Count);
         result.Figure(name, "ours ÷ COPY", "tasks/s ratio", new Goal("≥ 0.40", f => f.Of(Side.Project)!.Median >= 0.40))
             .Add(Side.Project, ourTasksPerSec / tasksPerSec);
+    }
+
+    /// <summary>
+    /// The SQLite limit of one run (<see cref="SqliteInsertBaseline"/>): the rows our run stored, read back, inserted
+    /// into a fresh store (schema made by a runtime that ran the same warm-up, then stopped) by prepared INSERTs; tasks/s,
+    /// this process's CPU per task, and our tasks/s ÷ the insert's. Tasks counted are those inserted (the run's and the warm-up's).
+    /// </summary>
+    private static async Task InsertRunAsync(ScenarioResult result, string name, int warmUp, string ours, int count,
+        double ourTasksPerSec, CancellationToken ct)
+    {
+        var rows = await SqliteInsertBaseline.ReadAsync(ours, ct);
+        await using var target = await StoreUnderTest.CreateAsync(StoreKind.Sqlite, null, ct);
+        await using (var rt = await PraisonDriver.StartAsync(target.Store, 64, count + 1000, ct))
+            await PraisonDriver.SubmitManyAsync(rt.Runner, warmUp, Window, true, ct);
+        var path = ((TaskStore.SqliteStore)target.Store).JournalPath;
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync(ct);
+            await using var clear = new Microsoft.Data.Sqlite.SqliteCommand("DELETE FROM journal WHERE persistence_id LIKE 'task-%'; DELETE FROM praison_tasks", connection);
+            await clear.ExecuteNonQueryAsync(ct);
+        }
+        Settle();
+        var (elapsed, cpu) = await SqliteInsertBaseline.RunAsync(rows, path, ct);
+        var tasksPerSec = rows.Tasks.Count / elapsed.TotalSeconds;
+        result.Figure(name, "INSERT of the same rows, tasks", "tasks/s").Add(Side.Project, tasksPerSec);
+        result.Figure(name, "INSERT process CPU time", "µs per task").Add(Side.Project, cpu.TotalMicroseconds / rows.Tasks.Count);
+        result.Figure(name, "ours ÷ INSERT", "tasks/s ratio").Add(Side.Project, ourTasksPerSec / tasksPerSec);
     }
 
     /// <summary>One Hangfire run on a fresh storage of <paramref name="kind"/>: jobs per second, enqueue to the last completion.</summary>
