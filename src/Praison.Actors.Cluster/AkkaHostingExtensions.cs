@@ -9,6 +9,7 @@ using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Praison.Actors.Hosting;
 using Praison.Actors.Persistence;
+using Praison.Actors.Tasks;
 
 namespace Praison.Actors.Cluster;
 
@@ -109,7 +110,8 @@ public static class AkkaHostingExtensions
             .WithFallback(PraisonCluster.NodeSettings(cluster))
             .WithFallback(ClusterHocon.Discovery(cluster))
             .WithFallback(ClusterHocon.ShardingPersistence(store))
-            .WithFallback(store.ToConfig());
+            .WithFallback(store.ToConfig())
+            .WithFallback(TaskMailbox.Definition);
     }
 }
 

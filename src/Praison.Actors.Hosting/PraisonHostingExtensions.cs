@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Praison.Actors.Messages;
 using Praison.Actors.Serialization;
+using Praison.Actors.Tasks;
 
 namespace Praison.Actors.Hosting;
 
@@ -50,6 +51,7 @@ public static class PraisonHostingExtensions
         ArgumentNullException.ThrowIfNull(options);
         options.Runner.Validate();
         builder.AddHocon(options.Store.ToConfig(), HoconAddMode.Append);
+        builder.AddHocon(TaskMailbox.Definition, HoconAddMode.Append);
         builder.WithPraisonSerializer();
         builder.WithActors(new ActorStarter(async (system, registry) =>
         {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Praison.Actors.Persistence;
+using Praison.Actors.Tasks;
 
 namespace Praison.Actors;
 
@@ -43,11 +44,12 @@ public sealed class PraisonRuntime : IAsyncDisposable
     /// <summary>Where task state is kept.</summary>
     public TaskStore Store { get; }
 
-    /// <summary>The full configuration: the user's config over the store's and the serializer's.</summary>
+    /// <summary>The full configuration: the user's config over the store's, the serializer's and the task actors' mailbox.</summary>
     public static Config BuildConfig(TaskStore store, Config? user = null) =>
         (user ?? Config.Empty)
             .WithFallback(PraisonHocon.Serialization)
-            .WithFallback(store.ToConfig());
+            .WithFallback(store.ToConfig())
+            .WithFallback(TaskMailbox.Definition);
 
     /// <summary>
     /// Prepares the store, starts the ActorSystem, checks the journal answers, then starts the runner.

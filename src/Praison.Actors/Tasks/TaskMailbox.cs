@@ -17,7 +17,8 @@ internal sealed class TaskMailbox : MailboxType, IProducesMessageQueue<TaskMessa
     /// <summary>The mailbox's configuration path, named in the task actors' props.</summary>
     public const string Path = "praison.task-mailbox";
 
-    private static readonly Config Definition =
+    /// <summary>The path's definition; part of the configuration every start-up path of ours builds.</summary>
+    internal static readonly Config Definition =
         ConfigurationFactory.ParseString($"{Path}.mailbox-type = \"{typeof(TaskMailbox).AssemblyQualifiedName}\"");
 
     public TaskMailbox(Settings settings, Config config) : base(settings, config)
@@ -26,8 +27,8 @@ internal sealed class TaskMailbox : MailboxType, IProducesMessageQueue<TaskMessa
 
     /// <summary>
     /// Defines <see cref="Path"/> in <paramref name="system"/>'s configuration unless it is already defined (as an Akka
-    /// extension adds its defaults), so every system that runs tasks has it, however its configuration was built.
-    /// Called once by whatever spawns task actors, before the first one.
+    /// extension adds its defaults), for a system whose configuration we did not build (a runner given the user's own
+    /// ActorSystem, a test kit). Called by whatever spawns task actors, before the first one.
     /// </summary>
     public static void EnsureDefined(ActorSystem system)
     {

@@ -92,6 +92,13 @@ public class TaskMailboxTests(ITestOutputHelper output) : RuntimeTestKit(output)
     }
 
     [Fact]
+    public void The_runtime_configuration_defines_it_so_nothing_is_injected_at_start()
+    {
+        var config = PraisonRuntime.BuildConfig(TaskStore.Ephemeral);
+        Assert.Equal(typeof(TaskMailbox).AssemblyQualifiedName, config.GetString($"{TaskMailbox.Path}.mailbox-type"));
+    }
+
+    [Fact]
     public void A_stashing_actor_on_it_gets_its_stashed_messages_back_in_order()
     {
         var probe = CreateTestProbe();
