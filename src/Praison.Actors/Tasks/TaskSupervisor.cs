@@ -530,10 +530,10 @@ internal sealed class TaskSupervisor : UntypedActor, IWithTimers
 
     /// <summary>
     /// How many tasks may be claimed beyond the work slots: MaxConcurrent while slots turn over fast and runs are short
-    /// (at least 16 works ended in the current or the last full 100 ms window, and runs average 50 ms or less), else none:
-    /// the current window counts too, so a host whose first runs end together claims ahead from then on, not a window later. So Started
-    /// is written ahead only where a store round trip is a real share of a run, and a claimed task waits about one
-    /// short run for its work slot (its status shows running, and its deadline counts, from the claim).
+    /// (at least 16 works ended in the current or the last full 100 ms window, and runs average 50 ms or less), else
+    /// none. The current window counts so that a host claims ahead once its first short runs end, not a window later.
+    /// So Started is written ahead only where a store round trip is a real share of a run, and a claimed task waits
+    /// about one short run for its work slot (its status shows running, and its deadline counts, from the claim).
     /// </summary>
     private int ClaimAhead()
     {

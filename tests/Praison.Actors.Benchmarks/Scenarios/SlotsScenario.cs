@@ -22,7 +22,10 @@ public sealed class SlotsScenario : Scenario
         var ideal = Slots / Work.TotalSeconds;
         result.Settings = $"N = {n:N0} tasks of `await Task.Delay({Work.TotalMilliseconds:0} ms)` on MaxConcurrentTasks = {Slots}, all submitted at once " +
                           $"(at most 1024 in flight) and awaited; ideal = {Slots} ÷ {Work.TotalMilliseconds:0} ms = {ideal:N0} tasks/s; " +
-                          $"efficiency = achieved ÷ ideal; raw = SemaphoreSlim({Slots}) + Task.Run of the same work (the timer's own overhead); {o.Runs} runs.";
+                          $"efficiency = achieved ÷ ideal; raw = SemaphoreSlim({Slots}) + Task.Run of the same work (the timer's own overhead); {o.Runs} runs. " +
+                          $"Where the time goes, from timestamps the work takes: first work began = after the first submission; slots running work = " +
+                          $"the works' summed durations ÷ ({Slots} × the span from the first work's start to the last work's end); one work's duration = " +
+                          "the delay as the work measured it; last result = after the last work ended.";
         // Where the time goes: when each work began and ended (timestamps, written by the work itself).
         var began = new long[n];
         var ended = new long[n];
