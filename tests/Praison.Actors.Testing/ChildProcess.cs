@@ -36,8 +36,11 @@ public sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the built DLL of the test project <paramref name="project"/> (e.g. "Praison.Actors.TestHost").</summary>
-    public static ChildProcess Start(string project, IEnumerable<string> args)
+    /// <summary>
+    /// Starts the built DLL of the test project <paramref name="project"/> (e.g. "Praison.Actors.TestHost"), with
+    /// <paramref name="environment"/> added to this process's environment.
+    /// </summary>
+    public static ChildProcess Start(string project, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -48,6 +51,7 @@ public sealed class ChildProcess : IDisposable
         };
         psi.ArgumentList.Add(BuiltDll(project));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         return new ChildProcess(Process.Start(psi) ?? throw new InvalidOperationException($"could not start {project}"), project);
     }
 

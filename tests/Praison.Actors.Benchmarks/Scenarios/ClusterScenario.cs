@@ -28,6 +28,23 @@ public sealed class ClusterScenario : Scenario
     private const int JitSettled = 200;
     private const int MaxWarmUpRounds = 5;
 
+    // Failover: 3 node processes with 4 slots each run tasks of 4 s (the recipe "cluster-rerun", on_restart: rerun); the
+    // third is SIGKILLed while it runs some; timed until those run again on a survivor. Under the node's default timings
+    // (ClusterTimings.Fast) and tighter ones for a LAN (docs/architecture.md §10 says what each risks); the goal (≤ 10 s)
+    // is the tightest's.
+    private const int FailoverTasks = 24;
+    private const int FailoverTaskMs = 4000;
+    private const int FailoverSlots = 4;
+    private const string LanTimings =
+        "akka.cluster.failure-detector.acceptable-heartbeat-pause = 3s\nakka.cluster.split-brain-resolver.stable-after = 2s\nakka.cluster.down-removal-margin = 1s";
+    private static readonly (string Case, string? Hocon, bool Goal)[] FailoverTimings =
+    [
+        ("failover, ClusterTimings.Fast (heartbeat pause 4 s, stable-after 3 s, down-removal-margin 2 s)", null, false),
+        ("failover, heartbeat pause 3 s, stable-after 2 s, down-removal-margin 1 s", LanTimings, false),
+        ("failover, the same with gossip and leader actions every 500 ms",
+            LanTimings + "\nakka.cluster.gossip-interval = 500ms\nakka.cluster.leader-actions-interval = 500ms", true),
+    ];
+
     public override async Task RunAsync(ScenarioResult result, HarnessOptions o, CancellationToken ct)
     {
         // --quick: one node process only (each process start costs 10+ s on a loaded machine; the harness allows 60 s).
@@ -42,7 +59,11 @@ public sealed class ClusterScenario : Scenario
                           $"with {InFlight} in flight. Warm-up: rounds of {warmUp} tasks until a round compiles fewer than {JitSettled} methods per process (at most {MaxWarmUpRounds}; " +
                           "a process that is still compiling and tiering its code up is not in the steady state a long-running node is), then " +
                           $"{o.Runs} runs; \"methods compiled during the run\" (JitInfo, summed over the processes) shows what compiling was left. Throughput = N ÷ wall time from the start command to the last node's end. " +
-                          "All processes share this machine's cores and PostgreSQL server: more nodes add processes, not CPU.";
+                          "All processes share this machine's cores and PostgreSQL server: more nodes add processes, not CPU. " +
+                          $"Failover{(o.Quick ? " (not run in --quick)" : "")}: 3 node processes ({FailoverSlots} slots each, a fresh database per run) run " +
+                          $"{FailoverTasks} tasks of {FailoverTaskMs / 1000} s (on_restart: rerun) submitted through the first; the third is SIGKILLed once it runs " +
+                          "one; timed from the kill until the first, and until every, task it was running starts again on a survivor (the nodes' own " +
+                          $"execution logs); {o.Runs} runs per timing.";
 
         if (o.PostgresConnectionString is null)
         {
@@ -51,6 +72,30 @@ public sealed class ClusterScenario : Scenario
             return;
         }
 
+        // CLUSTER_ONLY=failover: only the failover cases (to measure a timing change without the throughput runs).
+        if (Environment.GetEnvironmentVariable("CLUSTER_ONLY") != "failover")
+            await MeasureThroughputAsync(result, nodeCounts, o, n, warmUp, ct);
+
+        if (o.Quick) return;
+        foreach (var (name, hocon, hasGoal) in FailoverTimings)
+        {
+            var first = result.Figure(name, "kill → first interrupted task running on a survivor", "s",
+                hasGoal ? new Goal("≤ 10 s", f => f.Of(Side.Project)!.Median <= 10) : null);
+            var all = result.Figure(name, "kill → every interrupted task running on a survivor", "s");
+            for (var run = 0; run < o.Runs; run++)
+            {
+                var (toFirst, toAll, interrupted) = await MeasureFailoverAsync(hocon, o, ct);
+                first.Add(Side.Project, toFirst.TotalSeconds);
+                all.Add(Side.Project, toAll.TotalSeconds);
+                result.Notes.Add($"{name}, run {run + 1}: {interrupted} tasks were running on the killed node");
+            }
+            Progress($"{name}: {Report.Num(first.Of(Side.Project)!.Median)} s to the first re-run");
+        }
+    }
+
+    /// <summary>The standalone host, then clusters of each node count: tasks/s and the goals of issue 17.</summary>
+    private static async Task MeasureThroughputAsync(ScenarioResult result, int[] nodeCounts, HarnessOptions o, int n, int warmUp, CancellationToken ct)
+    {
         var standalone = result.Figure("standalone postgresql", "throughput", "tasks/s");
         var standaloneStored = await MeasureStandaloneAsync(standalone, result.Figure("standalone postgresql", "node CPU per task", "µs"),
             result.Figure("standalone postgresql", "methods compiled during the run", "methods"), o, n, warmUp, ct);
@@ -79,6 +124,86 @@ public sealed class ClusterScenario : Scenario
             result.Notes.Add($"{name}: {median / standalone.Of(Side.Project)!.Median:P0} of the standalone host" +
                              (one is not null && nodes > 1 ? $", {median / one.Of(Side.Project)!.Median:0.00}× 1 node" : ""));
         }
+    }
+
+    /// <summary>One failover run (see <see cref="FailoverTimings"/>): kill → first and every re-run of the killed node's running tasks, and how many there were.</summary>
+    private static async Task<(TimeSpan First, TimeSpan All, int Interrupted)> MeasureFailoverAsync(string? hocon, HarnessOptions o, CancellationToken ct)
+    {
+        await using var store = await StoreUnderTest.CreateAsync(StoreKind.PostgreSql, o.PostgresConnectionString, ct);
+        var connection = new NpgsqlConnectionStringBuilder(((TaskStore.PostgreSqlStore)store.Store).ConnectionString) { MaxPoolSize = NodePoolSize }.ToString();
+        var log = Path.Combine(Path.GetTempPath(), $"praison-bench-failover-{Guid.NewGuid():N}.log");
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            var seed = NodeProcess.Start("node1", FreePort.Next(), null, connection, log, FailoverSlots, hocon);
+            nodes.Add(seed);
+            await seed.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Startup).WaitAsync(ct);
+            for (var i = 2; i <= 3; i++) nodes.Add(NodeProcess.Start($"node{i}", FreePort.Next(), seed.Address, connection, log, FailoverSlots, hocon));
+            foreach (var node in nodes.Skip(1)) await node.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Startup).WaitAsync(ct);
+            seed.Send($"submit {FailoverTasks} {FailoverTaskMs}");
+            await seed.WaitForLineAsync(l => l == "submit-done", Startup).WaitAsync(ct);
+
+            var victim = nodes[2];
+            var running = await PollLogAsync(log, l => l.Running(victim.Name) is { Count: > 0 } r ? r : null, ct);
+            victim.Kill();
+            var killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            // Tasks that began on the victim and had not ended when it died (an end logged just before the kill counts as ended).
+            var interrupted = ExecutionLines.Read(log).Running(victim.Name);
+            if (interrupted.Count == 0) interrupted = running;
+            var restarts = await PollLogAsync(log, l =>
+            {
+                var again = interrupted.Select(id => l.FirstStartAfter(id, victim.Name, killedAt)).ToList();
+                return again.All(t => t is not null) ? again.Select(t => t!.Value).ToList() : null;
+            }, ct);
+            return (TimeSpan.FromMilliseconds(restarts.Min() - killedAt), TimeSpan.FromMilliseconds(restarts.Max() - killedAt), interrupted.Count);
+        }
+        finally
+        {
+            foreach (var node in nodes) node.Dispose(); // SIGKILL: the database goes with the run
+            foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(log) + "*")) File.Delete(f);
+        }
+    }
+
+    /// <summary>
+    /// Reads the node processes' execution logs until <paramref name="found"/> returns a value (within <see cref="Startup"/>):
+    /// they are files other processes append to, with nothing to wait on but their contents.
+    /// </summary>
+    private static async Task<T> PollLogAsync<T>(string log, Func<ExecutionLines, T?> found, CancellationToken ct) where T : class
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (found(ExecutionLines.Read(log)) is { } value) return value;
+            if (deadline.Elapsed > Startup) throw new TimeoutException($"the node logs {log}.* never showed what the failover run waits for");
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>The "start|end &lt;id&gt; &lt;attempt&gt; &lt;node&gt; &lt;unix-ms&gt;" lines every ClusterNode process appends to &lt;log&gt;.&lt;name&gt;.</summary>
+    private sealed record ExecutionLines(List<(string Kind, string Id, string Node, long At)> Entries)
+    {
+        public static ExecutionLines Read(string log)
+        {
+            var entries = new List<(string, string, string, long)>();
+            var directory = Path.GetDirectoryName(log)!;
+            foreach (var file in Directory.GetFiles(directory, Path.GetFileName(log) + ".*"))
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(stream);
+                while (reader.ReadLine() is { } line)
+                    if (line.Split(' ') is [var kind and ("start" or "end"), var id, _, var node, var at] && long.TryParse(at, out var ms))
+                        entries.Add((kind, id, node, ms));
+            }
+            return new ExecutionLines(entries);
+        }
+
+        /// <summary>Tasks whose last start on <paramref name="node"/> has no end there after it.</summary>
+        public List<string> Running(string node) =>
+            Entries.Where(e => e.Node == node).GroupBy(e => e.Id)
+                .Where(g => g.OrderBy(e => e.At).ThenBy(e => e.Kind == "end").Last().Kind == "start").Select(g => g.Key).ToList();
+
+        public long? FirstStartAfter(string id, string notOn, long after) =>
+            Entries.Where(e => e.Kind == "start" && e.Id == id && e.Node != notOn && e.At >= after).Select(e => (long?)e.At).Min();
     }
 
     private static double? Share(Figure f, Figure of) =>

@@ -19,11 +19,13 @@ public sealed class NodeProcess : IDisposable
     public string Address => $"akka.tcp://praison-actors@127.0.0.1:{Port}";
     public bool HasExited => _process.HasExited;
 
-    public static NodeProcess Start(string name, int port, string? seed, string connectionString, string log, int maxConcurrent)
+    /// <summary><paramref name="hocon"/>: configuration over the node's defaults (its PRAISON_NODE_HOCON), e.g. other downing timings.</summary>
+    public static NodeProcess Start(string name, int port, string? seed, string connectionString, string log, int maxConcurrent, string? hocon = null)
     {
         var args = new List<string> { "--name", name, "--port", port.ToString(), "--connection", connectionString, "--log", log, "--max-concurrent", maxConcurrent.ToString() };
         if (seed is not null) args.AddRange(new[] { "--seed", seed });
-        return new NodeProcess(name, port, ChildProcess.Start("Praison.Actors.ClusterNode", args));
+        return new NodeProcess(name, port, ChildProcess.Start("Praison.Actors.ClusterNode", args,
+            hocon is null ? null : new Dictionary<string, string> { ["PRAISON_NODE_HOCON"] = hocon }));
     }
 
     /// <summary>A node that finds the others through config discovery (no seed address given).</summary>
