@@ -144,12 +144,13 @@ public sealed class ClusterScenario : Scenario
             await seed.WaitForLineAsync(l => l == "submit-done", Startup).WaitAsync(ct);
 
             var victim = nodes[2];
-            var running = await PollLogAsync(log, l => l.Running(victim.Name) is { Count: > 0 } r ? r : null, ct);
+            await PollLogAsync(log, l => l.Running(victim.Name) is { Count: > 0 } r ? r : null, ct);
             victim.Kill();
             var killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             // Tasks that began on the victim and had not ended when it died (an end logged just before the kill counts as ended).
             var interrupted = ExecutionLines.Read(log).Running(victim.Name);
-            if (interrupted.Count == 0) interrupted = running;
+            if (interrupted.Count == 0)
+                throw new InvalidOperationException($"{victim.Name} had ended every task it began by the time it was killed: nothing to fail over");
             var restarts = await PollLogAsync(log, l =>
             {
                 var again = interrupted.Select(id => l.FirstStartAfter(id, victim.Name, killedAt)).ToList();
