@@ -296,22 +296,3 @@ public class MultiProcessClusterTests(ITestOutputHelper output)
             $"{lostBeforeStore} finished on the killed node just before the kill without being stored (re-run)");
     }
 }
-
-/// <summary>The execution logs the node processes append to (one file per node): "start|end id attempt node unix-ms".</summary>
-public sealed record ExecutionLog(IReadOnlyList<ExecutionLog.Entry> Entries)
-{
-    public sealed record Entry(string Kind, string Id, int Attempt, string Node, DateTimeOffset At);
-
-    public static ExecutionLog Read(string path) =>
-        new(Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + ".*").SelectMany(File.ReadAllLines)
-            .Where(l => l.Length > 0).Select(l => l.Split(' '))
-            .Select(p => new Entry(p[0], p[1], int.Parse(p[2]), p[3], DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p[4])))).ToList());
-
-    public int Ends(string node) => Entries.Count(e => e.Kind == "end" && e.Node == node);
-
-    /// <summary>Tasks started on <paramref name="node"/> whose execution there has not ended.</summary>
-    public List<string> Running(string node) =>
-        Entries.Where(e => e.Kind == "start" && e.Node == node)
-            .Where(s => !Entries.Any(e => e.Kind == "end" && e.Id == s.Id && e.Node == node && e.Attempt == s.Attempt))
-            .Select(e => e.Id).Distinct().ToList();
-}

@@ -144,67 +144,27 @@ public sealed class ClusterScenario : Scenario
             await seed.WaitForLineAsync(l => l == "submit-done", Startup).WaitAsync(ct);
 
             var victim = nodes[2];
-            await PollLogAsync(log, l => l.Running(victim.Name) is { Count: > 0 } r ? r : null, ct);
+            await Eventually.UntilAsync(() => Task.FromResult(ExecutionLog.Read(log)), l => l.Running(victim.Name).Count > 0, Startup,
+                $"{victim.Name} runs a task").WaitAsync(ct);
             victim.Kill();
-            var killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var killedAt = DateTimeOffset.UtcNow;
             // Tasks that began on the victim and had not ended when it died (an end logged just before the kill counts as ended).
-            var interrupted = ExecutionLines.Read(log).Running(victim.Name);
+            var interrupted = ExecutionLog.Read(log).Running(victim.Name);
             if (interrupted.Count == 0)
                 throw new InvalidOperationException($"{victim.Name} had ended every task it began by the time it was killed: nothing to fail over");
-            var restarts = await PollLogAsync(log, l =>
-            {
-                var again = interrupted.Select(id => l.FirstStartAfter(id, victim.Name, killedAt)).ToList();
-                return again.All(t => t is not null) ? again.Select(t => t!.Value).ToList() : null;
-            }, ct);
-            return (TimeSpan.FromMilliseconds(restarts.Min() - killedAt), TimeSpan.FromMilliseconds(restarts.Max() - killedAt), interrupted.Count);
+            // The times are the nodes' own (each re-run's logged start), not when this poll saw them.
+            DateTimeOffset? RestartOf(ExecutionLog l, string id) =>
+                l.Entries.Where(e => e.Kind == "start" && e.Id == id && e.Node != victim.Name && e.At >= killedAt).Select(e => (DateTimeOffset?)e.At).Min();
+            var restarted = await Eventually.UntilAsync(() => Task.FromResult(ExecutionLog.Read(log)),
+                l => interrupted.All(id => RestartOf(l, id) is not null), Startup, "every interrupted task runs again").WaitAsync(ct);
+            var restarts = interrupted.Select(id => RestartOf(restarted, id)!.Value - killedAt).ToList();
+            return (restarts.Min(), restarts.Max(), interrupted.Count);
         }
         finally
         {
             foreach (var node in nodes) node.Dispose(); // SIGKILL: the database goes with the run
             foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(log) + "*")) File.Delete(f);
         }
-    }
-
-    /// <summary>
-    /// Reads the node processes' execution logs until <paramref name="found"/> returns a value (within <see cref="Startup"/>):
-    /// they are files other processes append to, with nothing to wait on but their contents.
-    /// </summary>
-    private static async Task<T> PollLogAsync<T>(string log, Func<ExecutionLines, T?> found, CancellationToken ct) where T : class
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            if (found(ExecutionLines.Read(log)) is { } value) return value;
-            if (deadline.Elapsed > Startup) throw new TimeoutException($"the node logs {log}.* never showed what the failover run waits for");
-            await Task.Delay(20, ct);
-        }
-    }
-
-    /// <summary>The "start|end &lt;id&gt; &lt;attempt&gt; &lt;node&gt; &lt;unix-ms&gt;" lines every ClusterNode process appends to &lt;log&gt;.&lt;name&gt;.</summary>
-    private sealed record ExecutionLines(List<(string Kind, string Id, string Node, long At)> Entries)
-    {
-        public static ExecutionLines Read(string log)
-        {
-            var entries = new List<(string, string, string, long)>();
-            var directory = Path.GetDirectoryName(log)!;
-            foreach (var file in Directory.GetFiles(directory, Path.GetFileName(log) + ".*"))
-            {
-                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                using var reader = new StreamReader(stream);
-                while (reader.ReadLine() is { } line)
-                    if (line.Split(' ') is [var kind and ("start" or "end"), var id, _, var node, var at] && long.TryParse(at, out var ms))
-                        entries.Add((kind, id, node, ms));
-            }
-            return new ExecutionLines(entries);
-        }
-
-        /// <summary>Tasks whose last start on <paramref name="node"/> has no end there after it.</summary>
-        public List<string> Running(string node) =>
-            Entries.Where(e => e.Node == node).GroupBy(e => e.Id)
-                .Where(g => g.OrderBy(e => e.At).ThenBy(e => e.Kind == "end").Last().Kind == "start").Select(g => g.Key).ToList();
-
-        public long? FirstStartAfter(string id, string notOn, long after) =>
-            Entries.Where(e => e.Kind == "start" && e.Id == id && e.Node != notOn && e.At >= after).Select(e => (long?)e.At).Min();
     }
 
     private static double? Share(Figure f, Figure of) =>

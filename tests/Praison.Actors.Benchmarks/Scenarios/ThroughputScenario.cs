@@ -33,7 +33,7 @@ public sealed class ThroughputScenario : Scenario
                           $"{HangfireBaseline.QueuePollInterval.TotalMilliseconds:0} ms, one run of {nHangfire:N0} jobs after a warm-up of 50" +
                           (o.Quick ? " (not run in --quick)." : ".") +
                           " PostgreSQL c=64 also has the COPY limit of each run: the journal and task rows that run stored, read back and written " +
-                          $"into an empty store of the same schema by binary COPY ({CopyBaseline.BatchEvents} journal rows and their tasks' rows per " +
+                          $"into an empty store of the same schema by binary COPY ({StoredRows.BatchEvents} journal rows and their tasks' rows per " +
                           "transaction, one at a time), and ours ÷ COPY; SQLite c=64 the INSERT limit of each run: the same, into an empty SQLite store " +
                           "(same schema, indexes and pragmas) by prepared INSERTs on one connection, as many rows per transaction (SQLite has no COPY). Server CPU time: on-CPU time of the database's backends (/proc/PID/schedstat) " +
                           "per task, which moves far less with other load on the machine than the rates do.";
